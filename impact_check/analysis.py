@@ -1,0 +1,184 @@
+"""The whole check on two snapshots, without I/O: catalogs, changes, graph, impact, findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from impact_check.bind import Break, broken_datasets
+from impact_check.config import Config
+from impact_check.diff import diff_catalogs
+from impact_check.graph import LineageGraph, graph_from_catalog
+from impact_check.impact import Bindings, impacts_of
+from impact_check.model import (
+    Catalog,
+    Change,
+    Finding,
+    Impact,
+    Issue,
+    Location,
+    Report,
+    Snapshot,
+    Unanalyzed,
+)
+from impact_check.policy import apply_policy, failed
+from impact_check.project.loader import dbt_roots, in_dbt_project, load_catalog
+from impact_check.rules import RULES, rule_for
+
+
+class ChangedFile:
+    """A changed path as the analysis needs it (status and previous path)."""
+
+    def __init__(self, path: str, status: str, old_path: str | None = None) -> None:
+        self.path = path
+        self.status = status
+        self.old_path = old_path
+
+
+def analyze(base: Snapshot, head: Snapshot, changed: Iterable[ChangedFile], config: Config,
+            paths: list[str] | None = None) -> tuple[Report, LineageGraph]:
+    """Compare two revisions; the report has no base/head ids (the caller sets them)."""
+    changed = [c for c in changed if _selected(c.path, paths)]
+    base_catalog, head_catalog = load_catalog(base, config), load_catalog(head, config)
+    graph = graph_from_catalog(base_catalog)
+    graph.merge(graph_from_catalog(head_catalog))
+    bindings = Bindings(
+        base=broken_datasets(base_catalog, set()),
+        head=broken_datasets(head_catalog, set(base_catalog.datasets)),
+    )
+    changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
+    changes = [c for c in diff_catalogs(base_catalog, head_catalog)
+               if _change_selected(c, changed_paths, paths)]
+    report = Report(base="", head="", changes=changes)
+    explained: set[str] = set()
+    for change in changes:
+        finding = _change_finding(change, graph, bindings)
+        if finding is not None:
+            report.findings.append(finding)
+            explained |= {i.node for i in finding.impacted if i.breaks}
+    report.findings += _definition_findings(bindings, explained, changes, head_catalog, graph)
+    _analysis_limits(report, head_catalog, changed, head)
+    report.findings = apply_policy(report.findings, config)
+    report.failed = failed(report.findings, config.fail_on)
+    report.fail_on = config.fail_on
+    return report, graph
+
+
+def _selected(path: str, paths: list[str] | None) -> bool:
+    if not paths:
+        return True
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def _change_selected(change: Change, changed_paths: set[str], paths: list[str] | None) -> bool:
+    if not paths:
+        return True
+    return change.location is not None and change.location.file in changed_paths
+
+
+def _change_finding(change: Change, graph: LineageGraph, bindings: Bindings) -> Finding | None:
+    rule = rule_for(change)
+    if rule is None:
+        return None
+    impacted = impacts_of(change, graph, bindings)
+    return Finding(
+        rule=rule.code, name=rule.name, severity=rule.severity, change=change,
+        location=change.location, impacted=impacted, help=rule.help,
+        message=f"{describe_change(change)}; {_consumer_summary(impacted)}",
+    )
+
+
+def describe_change(change: Change) -> str:
+    """A one-line description of a change for people."""
+    target = f"{change.dataset}.{change.column}" if change.column else change.dataset
+    what = change.dataset_kind.replace("_", " ")
+    texts = {
+        "table_dropped": f"{what} {target} dropped",
+        "table_renamed": f"{what} {target} renamed to {change.after}",
+        "table_added": f"{what} {target} added",
+        "column_dropped": f"column {target} dropped",
+        "column_renamed": f"column {target} renamed to {change.after}",
+        "column_added": f"column {target} added ({change.after})",
+        "type_changed": f"column {target} type {change.before} -> {change.after}",
+        "nullability_changed": f"column {target} {change.before} -> {change.after}",
+        "default_changed": f"column {target} default {change.before} -> {change.after}",
+        "constraint_changed": f"column {target} constraint {change.before} -> {change.after}",
+        "expression_changed": f"definition of {what} {target} changed",
+    }
+    return texts.get(change.kind, f"{change.kind.replace('_', ' ')} on {target}")
+
+
+def _consumer_summary(impacted: list[Impact]) -> str:
+    broken = sum(1 for i in impacted if i.breaks and not i.preexisting)
+    if not impacted:
+        return "no known consumer"
+    affected = len(impacted) - broken
+    parts = []
+    if broken:
+        parts.append(f"{broken} consumer{'s' if broken != 1 else ''} break")
+    if affected:
+        parts.append(f"{affected} affected")
+    return ", ".join(parts)
+
+
+def _definition_findings(bindings: Bindings, explained: set[str], changes: list[Change],
+                         head: Catalog, graph: LineageGraph) -> list[Finding]:
+    """Datasets that do not bind at head and that no change's walk explains."""
+    own = {c.dataset: c for c in changes if c.kind in ("expression_changed", "table_added")}
+    out = []
+    for name, reasons in bindings.head.items():
+        if name in explained or name in bindings.base:
+            continue
+        change = own.get(name)
+        rule = RULES["TB108"] if change is not None else RULES["AN903"]
+        location = _location_of(name, head, graph)
+        why = "; ".join(sorted({r.message for r in reasons}))
+        message = (f"{name} no longer binds at head: {why}" if change is not None else
+                   f"{name} does not bind at head and no change in the diff explains it: {why}")
+        out.append(Finding(rule=rule.code, name=rule.name, severity=rule.severity,
+                           message=message, change=change, location=location,
+                           help=rule.help))
+    return out
+
+
+def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location | None:
+    dataset = catalog.datasets.get(name)
+    if dataset is not None and dataset.location is not None:
+        return dataset.location
+    for load in catalog.loads:
+        if load.node_id == name:
+            return load.location
+    file = graph.attrs(name).get("file")
+    return Location(file) if file else None
+
+
+def _analysis_limits(report: Report, head: Catalog, changed: list[ChangedFile],
+                     head_snapshot: Snapshot) -> None:
+    """AN findings and `unanalyzed` entries for changed files the checker could not read."""
+    changed_paths = {c.path for c in changed if c.status != "deleted"}
+    for issue in head.issues:
+        if issue.location.file in changed_paths:
+            report.findings.append(_issue_finding(issue))
+            if issue.unanalyzed:
+                report.unanalyzed.append(Unanalyzed(issue.location.file, issue.message,
+                                                    issue.location.line))
+    roots = dbt_roots(head_snapshot.files)
+    for change in changed:
+        if change.status != "deleted" and in_dbt_project(change.path, roots) and (
+            change.path.endswith((".sql", ".yml", ".yaml"))
+        ):
+            reason = "dbt projects are not analysed yet"
+            report.unanalyzed.append(Unanalyzed(change.path, reason))
+            rule = RULES["AN904"]
+            report.findings.append(Finding(rule=rule.code, name=rule.name,
+                                           severity=rule.severity, help=rule.help,
+                                           message=f"{change.path}: {reason}",
+                                           location=Location(change.path)))
+
+
+def _issue_finding(issue: Issue) -> Finding:
+    rule = RULES[issue.rule]
+    return Finding(rule=rule.code, name=rule.name, severity=rule.severity,
+                   message=issue.message, location=issue.location, help=rule.help)
+
+
+__all__ = ["Break", "ChangedFile", "analyze", "describe_change"]

@@ -1,0 +1,114 @@
+"""Which derived datasets no longer bind at a revision, and why.
+
+This is the static counterpart of building the warehouse from scratch on empty tables:
+a view breaks when it reads a relation or column that does not exist, uses a column in an
+operation its type does not support, has an ambiguous reference or unequal set-operation
+sides, or reads a view that breaks. Each reason names the node that causes it, so impact
+analysis can tell which change is to blame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from impact_check.model import Catalog, Lineage, Src, TypeUse, column_id
+from impact_check.sql.types import family
+
+# Families that fail each need, checked by execution in DuckDB and PostgreSQL.
+_FAILS = {
+    "numeric": {"text", "date", "timestamp", "time", "json", "array", "struct", "map", "binary"},
+    "numeric_or_date": {"text", "timestamp", "time", "boolean", "json", "array", "struct",
+                        "map", "binary"},
+    "text": {"numeric", "date", "timestamp", "time", "boolean", "array", "struct", "map"},
+    "temporal": {"numeric", "text", "boolean", "array", "struct", "map"},
+    "number_equality": {"date", "timestamp", "time", "array", "struct", "map"},
+}
+# Engines that also refuse `text_column = 5` (DuckDB casts the literal instead).
+_STRICT_EQUALITY = {"postgres", "redshift", "materialize", "risingwave"}
+
+
+@dataclass
+class Break:
+    """Why a dataset does not bind: a message and the nodes that cause it."""
+
+    message: str
+    causes: set[str] = field(default_factory=set)
+    certainty: str = "certain"
+
+
+def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, list[Break]]:
+    """Derived datasets and INSERT statements that do not bind, with their reasons.
+
+    ``known_elsewhere`` holds relations defined at the other revision: a relation read here
+    but defined only there was dropped or renamed, so reading it breaks. A relation defined
+    nowhere is external (created outside the repository) and is trusted.
+    """
+    broken: dict[str, list[Break]] = {}
+    schema = {name: ds for name, ds in catalog.datasets.items()}
+    dropped = (known_elsewhere | set(catalog.dropped)) - set(catalog.datasets)
+    for name, dataset in catalog.datasets.items():  # already in dependency order
+        if dataset.lineage is None:
+            continue
+        reasons = _reasons(dataset.lineage, catalog, dropped, dataset.dialect, name)
+        reasons += _upstream_breaks(dataset.lineage, broken)
+        if reasons:
+            broken[name] = reasons
+    for load in catalog.loads:
+        if load.lineage is None:
+            continue
+        reasons = _reasons(load.lineage, catalog, dropped, load.dialect, load.node_id)
+        reasons += _upstream_breaks(load.lineage, broken)
+        if load.target not in schema and load.target in dropped:
+            reasons.append(Break(f"inserts into {load.target}, which does not exist",
+                                 {load.target}))
+        if reasons:
+            broken[load.node_id] = reasons
+    return broken
+
+
+def _reasons(lineage: Lineage, catalog: Catalog, dropped: set[str], dialect: str,
+             own: str) -> list[Break]:
+    reasons = [
+        Break(f"reads {table}, which does not exist", {table})
+        for table in sorted(lineage.tables) if table in dropped
+    ]
+    for relation, column in sorted(lineage.missing):
+        if relation:
+            reasons.append(Break(f"reads {relation}.{column}, which does not exist",
+                                 {column_id(relation, column)}))
+        else:
+            reasons.append(Break(f"reads {column}, which no source provides", {own}))
+    reasons += [Break(message, {own}) for message in lineage.errors]
+    for use in lineage.type_uses:
+        problem = _type_problem(use, catalog, dialect)
+        if problem:
+            reasons.append(Break(problem, {column_id(*use.source)}, "likely"))
+    return reasons
+
+
+def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[Break]:
+    out = []
+    for table in sorted(lineage.tables):
+        if table in broken:
+            causes = set().union(*(b.causes for b in broken[table])) | {table}
+            out.append(Break(f"reads {table}, which does not build", causes))
+    return out
+
+
+def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
+    dataset = catalog.datasets.get(use.source[0])
+    column = dataset.columns.get(use.source[1]) if dataset else None
+    if column is None or not column.type:
+        return None
+    fam = family(column.type)
+    failing = _FAILS.get(use.needs, set())
+    if use.needs == "number_equality" and dialect in _STRICT_EQUALITY:
+        failing = failing | {"text", "boolean"}
+    if fam not in failing:
+        return None
+    return (f"uses {_name(use.source)} ({column.type}) in {use.sql!r}, "
+            f"which needs a {use.needs.replace('_', ' ')} value")
+
+
+def _name(src: Src) -> str:
+    return f"{src[0]}.{src[1]}"

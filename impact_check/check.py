@@ -1,0 +1,64 @@
+"""The check as a function: resolve revisions, read both sides from git, analyse."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from impact_check import git
+from impact_check.config import Config
+from impact_check.graph import LineageGraph
+from impact_check.model import Report, Snapshot
+
+
+@dataclass
+class Revisions:
+    """What to compare: a base commit and a head (commit SHA, INDEX or WORKTREE)."""
+
+    base: str
+    head: str
+
+
+def resolve_revisions(root: Path, base: str | None = None, head: str | None = None,
+                      staged: bool = False, hook: bool = False) -> Revisions:
+    """Apply the defaults of DESIGN.md: base = merge-base with the default branch."""
+    if hook:
+        pushed = git.hook_range()
+        if pushed is not None:
+            return Revisions(git.resolve(root, pushed[0]), git.resolve(root, pushed[1]))
+        staged = True
+    if staged:
+        return Revisions(git.resolve(root, base or "HEAD"), git.INDEX)
+    head_rev = git.resolve(root, head) if head else git.WORKTREE
+    if base is None:
+        branch = git.default_branch(root)
+        base_rev = git.merge_base(root, git.resolve(root, branch),
+                                  head_rev if head else git.resolve(root, "HEAD"))
+    else:
+        base_rev = git.resolve(root, base)
+    return Revisions(base_rev, head_rev)
+
+
+def check(root: Path, revisions: Revisions, config: Config,
+          paths: list[str] | None = None) -> tuple[Report, LineageGraph]:
+    """Run the check between two revisions of the repository at ``root``."""
+    from impact_check.analysis import ChangedFile, analyze
+
+    started = time.perf_counter()
+    changed = [ChangedFile(c.path, c.status, c.old_path)
+               for c in git.changed_files(root, revisions.base, revisions.head)]
+    base_snapshot: Snapshot = git.snapshot(root, revisions.base)
+    head_snapshot: Snapshot = git.snapshot(root, revisions.head)
+    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths)
+    report.base, report.head = revisions.base, revisions.head
+    report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    return report, graph
+
+
+def graph_at(root: Path, rev: str, config: Config) -> LineageGraph:
+    """The lineage graph the repository defines at one revision (for trace commands)."""
+    from impact_check.graph import graph_from_catalog
+    from impact_check.project.loader import load_catalog
+
+    return graph_from_catalog(load_catalog(git.snapshot(root, rev), config))

@@ -1,0 +1,219 @@
+"""Command line: ``main(argv) -> int``. Exit 0 ok, 1 blocking findings, 2 usage/internal error.
+
+Every flag of ``check`` can also come from an ``IMPACT_CHECK_<FLAG>`` environment variable.
+Heavy modules (sqlglot, networkx, pydantic) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from impact_check import __version__
+from impact_check.errors import ImpactCheckError, UsageError
+
+if TYPE_CHECKING:
+    from impact_check.config import Config
+
+FORMATS = ("text", "json")
+TRACE_FORMATS = ("text", "json", "mermaid")
+
+
+def _env(name: str, default: Any = None) -> Any:
+    return os.environ.get(f"IMPACT_CHECK_{name}", default)
+
+
+def _env_flag(name: str) -> bool:
+    return str(_env(name, "")).lower() in ("1", "true", "yes", "on")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="impact-check",
+        description="Find the downstream consumers a schema change in a git diff breaks.",
+    )
+    parser.add_argument("--version", action="version", version=f"impact-check {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check the schema changes of a diff")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="restrict the analysed files")
+    check.add_argument("--base", default=_env("BASE"), help="base revision (default: merge-base "
+                       "of HEAD with the default branch)")
+    head = check.add_mutually_exclusive_group()
+    head.add_argument("--head", default=_env("HEAD"), help="head revision (default: work tree)")
+    head.add_argument("--staged", action="store_true", default=_env_flag("STAGED"),
+                      help="compare the index with HEAD")
+    head.add_argument("--hook", action="store_true", default=_env_flag("HOOK"),
+                      help="pre-commit mode: the pushed range, else --staged")
+    _common(check)
+    check.add_argument("--format", default=_env("FORMAT", "text"), choices=FORMATS)
+    check.add_argument("--fail-on", default=_env("FAIL_ON"),
+                       choices=("error", "warning", "never"))
+    check.add_argument("--strict", action="store_true", default=_env_flag("STRICT"),
+                       help="analysis limits (AN rules) are errors")
+    check.add_argument("--exit-zero", action="store_true", default=_env_flag("EXIT_ZERO"),
+                       help="exit 0 even when the check fails")
+    check.add_argument("--verbose", "-v", action="store_true", help="also list info findings")
+
+    for name, helptext in (("downstream", "trace forward from a node"),
+                           ("upstream", "trace back from a node")):
+        trace = sub.add_parser(name, help=helptext)
+        trace.add_argument("node", help="relation, relation.column or relation#column")
+        trace.add_argument("--depth", type=int, default=None, help="dataset hops to follow")
+        trace.add_argument("--rev", default=None, help="revision (default: work tree)")
+        trace.add_argument("--format", default="text", choices=TRACE_FORMATS)
+        _common(trace)
+
+    graph = sub.add_parser("graph", help="print the lineage graph")
+    graph.add_argument("--format", default="json", choices=("json", "mermaid", "dot"))
+    graph.add_argument("--rev", default=None, help="revision (default: work tree)")
+    _common(graph)
+
+    sub.add_parser("rules", help="list the rule catalogue")
+    demo = sub.add_parser("demo", help="run the check on a bundled example warehouse")
+    demo.add_argument("--keep", metavar="DIR", help="build the demo repository in DIR")
+    demo.add_argument("--format", default="text", choices=FORMATS)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dialect", default=_env("DIALECT"), help="SQL dialect (default duckdb)")
+    parser.add_argument("--config", default=_env("CONFIG"), help="config file")
+    parser.add_argument("--debug", action="store_true", default=_env_flag("DEBUG"),
+                        help="show tracebacks")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if exit_.code in (0, None) else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except ImpactCheckError as err:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        hint = f" (hint: {err.hint})" if err.hint else ""
+        print(f"impact-check: error: {err}{hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("impact-check: interrupted", file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug: one line, the traceback only on request
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"impact-check: internal error: {type(err).__name__}: {err} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 2
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "rules":
+        return _rules()
+    if args.command == "demo":
+        from impact_check.demo import run_demo
+
+        return run_demo(keep=args.keep, output_format=args.format)
+    if args.command == "check":
+        return _check(args)
+    if args.command in ("downstream", "upstream"):
+        from impact_check.trace import trace
+
+        root, config = _setup(args)
+        print(trace(root, config, args.node, args.command == "downstream", args.depth,
+                    args.rev, args.format), end="")
+        return 0
+    if args.command == "graph":
+        from impact_check.trace import render_graph
+
+        root, config = _setup(args)
+        print(render_graph(root, config, args.rev, args.format), end="")
+        return 0
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _setup(args: argparse.Namespace) -> tuple[Path, Config]:
+    from impact_check import git
+    from impact_check.config import load_config
+
+    root = git.repo_root(Path.cwd())
+    config = load_config(root, Path(args.config) if args.config else None)
+    if args.dialect:
+        config.dialect = args.dialect
+    _check_dialects(config)
+    return root, config
+
+
+def _check_dialects(config: Config) -> None:
+    from impact_check.errors import ConfigError
+    from impact_check.sql.parse import check_dialect
+
+    for dialect in [config.dialect, *config.dialects.values()]:
+        try:
+            check_dialect(dialect)
+        except ValueError as err:
+            raise ConfigError(f"{err} (see sqlglot's dialect list)") from err
+
+
+def _check(args: argparse.Namespace) -> int:
+    from impact_check.check import check, resolve_revisions
+
+    root, config = _setup(args)
+    if args.fail_on:
+        config.fail_on = args.fail_on
+    if args.strict:
+        config.strict = True
+    revisions = resolve_revisions(root, args.base, args.head, args.staged, args.hook)
+    report, _graph = check(root, revisions, config, args.paths or None)
+    print(_render(report, args.format, args.verbose), end="")
+    if args.exit_zero:
+        return 0
+    return 1 if report.failed else 0
+
+
+def _render(report: Any, output_format: str, verbose: bool = False) -> str:
+    if output_format == "json":
+        from impact_check.report.json_report import render as render_json
+
+        return render_json(report, fast=_fast())
+    from impact_check.report.text import render as render_text
+
+    return render_text(report, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+                       verbose=verbose)
+
+
+def _fast() -> bool:
+    try:
+        from sqlglot.tokens import SQLGLOTC_INSTALLED
+    except ImportError:
+        return False
+    return bool(SQLGLOTC_INSTALLED)
+
+
+def _rules() -> int:
+    from impact_check.rules import RULES
+
+    for rule in RULES.values():
+        default = f"{rule.severity.value}, error when a consumer breaks" if rule.breaking else (
+            rule.severity.value)
+        print(f"{rule.code} {rule.name} ({default})\n    {rule.summary}\n    {rule.help}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Configuration: `.impact-check.yml` or `[tool.impact-check]` in pyproject.toml.
+
+Validated by pydantic; unknown keys are errors naming the key's path. Command-line flags
+and ``IMPACT_CHECK_*`` environment variables override the file (cli.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from impact_check.errors import ConfigError
+
+CONFIG_FILES = (".impact-check.yml", ".impact-check.yaml")
+SeverityName = Literal["error", "warning", "info", "off"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ignore(_Strict):
+    """A reviewed suppression: rule code, object glob, a reason, optionally an expiry."""
+
+    rule: str
+    object: str = "*"
+    reason: str = Field(min_length=1)
+    expires: dt.date | None = None
+
+
+class Limits(_Strict):
+    """Size limits on what is read."""
+
+    max_file_bytes: int = Field(default=2_000_000, gt=0)
+
+
+class Config(_Strict):
+    """The whole configuration."""
+
+    dialect: str = "duckdb"
+    dialects: dict[str, str] = Field(default_factory=dict)  # glob -> dialect
+    default_database: str | None = None
+    default_schema: str | None = None
+    models: dict[str, str | None] = Field(default_factory=dict)  # folder -> schema (or None)
+    placeholders: dict[str, str] = Field(default_factory=dict)
+    preset: Literal["contract", "consumer", "strict"] = "consumer"
+    strict: bool = False
+    fail_on: Literal["error", "warning", "never"] = "error"
+    rules: dict[str, SeverityName] = Field(default_factory=dict)
+    ignores: list[Ignore] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    timeout: float | None = None
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models_list(cls, value: Any) -> Any:
+        if isinstance(value, list):  # `models: [models/]` = folder names give the schema
+            return {str(v): None for v in value}
+        return value
+
+
+def load_config(repo_root: Path, path: Path | None = None) -> Config:
+    """Find and validate the configuration; defaults when there is none."""
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return _from_file(path)
+    for name in CONFIG_FILES:
+        candidate = repo_root / name
+        if candidate.is_file():
+            return _from_file(candidate)
+    pyproject = repo_root / "pyproject.toml"
+    if pyproject.is_file():
+        section = _pyproject_section(pyproject)
+        if section is not None:
+            return parse_config(section, str(pyproject) + " [tool.impact-check]")
+    return Config()
+
+
+def _from_file(path: Path) -> Config:
+    if path.suffix == ".toml":
+        section = _pyproject_section(path)
+        return parse_config(section or {}, str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {_first_line(err)}") from err
+    return parse_config(data if data is not None else {}, str(path))
+
+
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from err
+    section = data.get("tool", {}).get("impact-check")
+    return section if isinstance(section, dict) else None
+
+
+def parse_config(data: object, source: str) -> Config:
+    """Validate a mapping; the error names the first bad key by its dotted path."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the configuration must be a mapping")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(root)"
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"{source}: unknown key '{key}'") from err
+        raise ConfigError(f"{source}: invalid value for '{key}': {first['msg']}") from err
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -1,0 +1,180 @@
+"""Catalog at base x catalog at head -> the list of changes.
+
+Tables from DDL are compared column by column. Derived datasets are compared only where
+their own definition changed (or they appeared, disappeared or were renamed): a view whose
+columns moved only because something upstream changed is impact, not a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from impact_check.model import Catalog, Change, Column, Dataset, Location, column_id
+
+
+def diff_catalogs(base: Catalog, head: Catalog) -> list[Change]:
+    """Every change between two revisions, in a stable order, with ids ``C1``, ``C2``…"""
+    changes = list(_relation_changes(base, head))
+    for index, change in enumerate(changes, 1):
+        change.id = f"C{index}"
+    return changes
+
+
+def _relation_changes(base: Catalog, head: Catalog) -> Iterator[Change]:
+    renamed = _renamed_tables(base, head)
+    for old, new in sorted(renamed.items()):
+        yield _change("table_renamed", base.datasets[old], None, old, new,
+                      _where(head, old, new, base))
+    for name in sorted(set(base.datasets) - set(head.datasets) - set(renamed)):
+        yield _change("table_dropped", base.datasets[name], None, name, None,
+                      _where(head, name, name, base))
+    for name in sorted(set(head.datasets) - set(base.datasets) - set(renamed.values())):
+        dataset = head.datasets[name]
+        yield _change("table_added", dataset, None, None, name, dataset.location)
+    for name in sorted(set(base.datasets) & set(head.datasets)):
+        yield from _dataset_changes(base.datasets[name], head.datasets[name], base, head)
+    for old, new in sorted(renamed.items()):
+        yield from _dataset_changes(base.datasets[old], head.datasets[new], base, head,
+                                    rename=True)
+
+
+def _renamed_tables(base: Catalog, head: Catalog) -> dict[str, str]:
+    """Renames: ALTER … RENAME new at head, or a drop + add with the same definition."""
+    renamed: dict[str, str] = {}
+    for old, new in head.renamed_tables.items():
+        final = _follow(head.renamed_tables, old)
+        if base.renamed_tables.get(old) == new or old not in base.datasets:
+            continue
+        if final in head.datasets and final not in base.datasets:
+            renamed[old] = final
+    gone = set(base.datasets) - set(head.datasets) - set(renamed)
+    added = set(head.datasets) - set(base.datasets) - set(renamed.values())
+    for old in sorted(gone):
+        twins = [new for new in sorted(added) if _same_shape(base.datasets[old], head.datasets[new])]
+        if len(twins) == 1:
+            renamed[old] = twins[0]
+            added.discard(twins[0])
+    return renamed
+
+
+def _follow(renames: dict[str, str], name: str) -> str:
+    seen = {name}
+    while name in renames and renames[name] not in seen:
+        name = renames[name]
+        seen.add(name)
+    return name
+
+
+def _same_shape(a: Dataset, b: Dataset) -> bool:
+    if a.derived or b.derived:
+        return a.definition is not None and a.definition == b.definition
+    return bool(a.columns) and [(c.name, c.type) for c in a.columns.values()] == [
+        (c.name, c.type) for c in b.columns.values()
+    ]
+
+
+def _dataset_changes(old: Dataset, new: Dataset, base: Catalog, head: Catalog,
+                     rename: bool = False) -> Iterator[Change]:
+    if old.derived and new.derived and old.definition == new.definition and not rename:
+        return
+    if old.derived or new.derived:
+        if old.definition != new.definition:
+            yield _change("expression_changed", new, None, old.definition, new.definition,
+                          new.location)
+    renames = _column_renames(old, new, head)
+    for col, to in renames.items():
+        yield _change("column_renamed", new, col, col, to, _where(head, *_ids(new, col, to), base))
+    for col in old.columns:
+        if col not in new.columns and col not in renames:
+            yield _change("column_dropped", new, col, old.columns[col].type, None,
+                          _where(head, column_id(new.name, col), column_id(old.name, col), base))
+    for col in new.columns:
+        if col not in old.columns and col not in renames.values():
+            yield _change("column_added", new, col, None, _describe(new.columns[col]),
+                          _where(head, column_id(new.name, col), column_id(new.name, col), base))
+    for col in old.columns:
+        target = renames.get(col, col)
+        if target in new.columns:
+            yield from _column_changes(new, old.columns[col], new.columns[target], base, head)
+
+
+def _ids(dataset: Dataset, old: str, new: str) -> tuple[str, str]:
+    return column_id(dataset.name, old), column_id(dataset.name, new)
+
+
+def _column_renames(old: Dataset, new: Dataset, head: Catalog) -> dict[str, str]:
+    """Old column -> new name: RENAME COLUMN at head, or a derived output whose lineage stayed."""
+    renames: dict[str, str] = {}
+    for (table, col), to in head.renamed_columns.items():
+        if table in (old.name, new.name) and col in old.columns and col not in new.columns:
+            final = to
+            while (table, final) in head.renamed_columns and final not in new.columns:
+                final = head.renamed_columns[(table, final)]
+            if final in new.columns and final not in old.columns:
+                renames[col] = final
+    if old.lineage is not None and new.lineage is not None:
+        gone = [c for c in old.columns if c not in new.columns and c not in renames]
+        added = [c for c in new.columns if c not in old.columns]
+        for col in gone:
+            sources = old.lineage.columns.get(col)
+            twins = [a for a in added if sources and new.lineage.columns.get(a) == sources
+                     and a not in renames.values()]
+            if len(twins) == 1:
+                renames[col] = twins[0]
+    return renames
+
+
+def _column_changes(dataset: Dataset, old: Column, new: Column, base: Catalog,
+                    head: Catalog) -> Iterator[Change]:
+    where = _where(head, column_id(dataset.name, new.name), column_id(dataset.name, old.name),
+                   base)
+    if old.type and new.type and (old.type != new.type or _respelled(old, new)):
+        before = old.written_type or old.type
+        after = new.written_type or new.type
+        yield _change("type_changed", dataset, new.name, before, after, where,
+                      types=(old.type, new.type))
+    if old.not_null != new.not_null and not dataset.derived:
+        yield _change("nullability_changed", dataset, new.name,
+                      "NOT NULL" if old.not_null else "NULL",
+                      "NOT NULL" if new.not_null else "NULL", where)
+    if old.default != new.default and not dataset.derived:
+        yield _change("default_changed", dataset, new.name, old.default, new.default, where)
+    for key in ("primary_key", "unique"):
+        if getattr(old, key) != getattr(new, key) and not dataset.derived:
+            label = key.replace("_", " ").upper()
+            yield _change("constraint_changed", dataset, new.name,
+                          label if getattr(old, key) else None,
+                          label if getattr(new, key) else None, where)
+
+
+def _respelled(old: Column, new: Column) -> bool:
+    return bool(old.written_type and new.written_type and
+                old.written_type.lower() != new.written_type.lower())
+
+
+def _describe(col: Column) -> str:
+    parts = [col.written_type or col.type or "?"]
+    if col.not_null:
+        parts.append("NOT NULL")
+    if col.default is not None:
+        parts.append(f"DEFAULT {col.default}")
+    return " ".join(parts)
+
+
+def _where(head: Catalog, node: str, fallback: str, base: Catalog) -> Location | None:
+    """Where a change happened: the head statement that last touched the node."""
+    dataset = node.split("#", 1)[0]
+    for catalog, key in ((head, node), (head, fallback), (head, dataset), (base, fallback)):
+        if key in catalog.events:
+            return catalog.events[key]
+    found = head.datasets.get(dataset) or base.datasets.get(fallback.split("#", 1)[0])
+    return found.location if found else None
+
+
+def _change(kind: str, dataset: Dataset, column: str | None, before: object, after: object,
+            location: Location | None, types: tuple[str, str] | None = None) -> Change:
+    change = Change(id="", kind=kind, dataset=dataset.name, column=column, before=before,
+                    after=after, location=location, dataset_kind=dataset.kind)
+    if types is not None:
+        change.types = types
+    return change

@@ -1,0 +1,210 @@
+"""Revisions, changed files and file contents, read from git without checking anything out.
+
+The git CLI is used through subprocess: it is fast to start and its view of the index is
+reliable under pre-commit (GitPython's has been reported empty there).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from impact_check.errors import GitError
+from impact_check.model import FileContent, Snapshot
+
+WORKTREE = "WORKTREE"
+INDEX = "INDEX"
+_READ_SUFFIXES = (".sql",)
+_READ_NAMES = ("dbt_project.yml",)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A changed path: status is added, modified, deleted or renamed."""
+
+    path: str
+    status: str
+    old_path: str | None = None
+
+
+def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
+    """Run git in ``root``; a failure raises GitError with git's own first line."""
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args], cwd=root, input=input_bytes,
+            capture_output=True, check=False,
+        )
+    except FileNotFoundError as err:
+        raise GitError("git is not installed or not on PATH") from err
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {message[0] if message else proc.returncode}")
+    return proc.stdout
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the work tree containing ``path``."""
+    try:
+        out = run_git(path, "rev-parse", "--show-toplevel")
+    except GitError as err:
+        raise GitError(f"not a git repository: {path}") from err
+    return Path(out.decode().strip())
+
+
+def resolve(root: Path, rev: str) -> str:
+    """The commit SHA a revision names."""
+    try:
+        return run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except GitError as err:
+        raise GitError(
+            f"unknown revision: {rev}",
+            hint="in CI, fetch the full history (actions/checkout with fetch-depth: 0)",
+        ) from err
+
+
+def default_branch(root: Path) -> str:
+    """origin/HEAD's target, else main, else master."""
+    try:
+        ref = run_git(root, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").decode().strip()
+        return ref.removeprefix("refs/remotes/")
+    except GitError:
+        pass
+    for name in ("main", "master", "origin/main", "origin/master"):
+        try:
+            resolve(root, name)
+            return name
+        except GitError:
+            continue
+    raise GitError("no default branch found (origin/HEAD, main or master): pass --base REV")
+
+
+def merge_base(root: Path, a: str, b: str) -> str:
+    """The merge-base of two revisions; a missing one points at a shallow clone."""
+    try:
+        return run_git(root, "merge-base", a, b).decode().strip()
+    except GitError as err:
+        raise GitError(
+            f"no merge-base between {a} and {b}",
+            hint="the history is probably shallow: fetch with fetch-depth: 0",
+        ) from err
+
+
+def changed_files(root: Path, base: str, head: str) -> list[FileChange]:
+    """Files that differ between ``base`` and ``head`` (a SHA, INDEX or WORKTREE)."""
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv"]
+    if head == INDEX:
+        out = run_git(root, *args, "--cached", base)
+    elif head == WORKTREE:
+        out = run_git(root, *args, base)
+    else:
+        out = run_git(root, *args, base, head)
+    changes = _parse_name_status(out)
+    if head == WORKTREE:
+        untracked = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
+        changes += [FileChange(p, "added") for p in _split_z(untracked)]
+    return changes
+
+
+def _split_z(out: bytes) -> list[str]:
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _parse_name_status(out: bytes) -> list[FileChange]:
+    fields = _split_z(out)
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields):
+        code = fields[i]
+        if code[0] in "RC":
+            changes.append(FileChange(fields[i + 2], "renamed" if code[0] == "R" else "added",
+                                      fields[i + 1]))
+            i += 3
+            continue
+        status = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}.get(
+            code[0], "modified")
+        changes.append(FileChange(fields[i + 1], status))
+        i += 2
+    return changes
+
+
+def wanted(path: str) -> bool:
+    """Whether the loaders read this file."""
+    return path.endswith(_READ_SUFFIXES) or path.rsplit("/", 1)[-1] in _READ_NAMES
+
+
+def snapshot(root: Path, rev: str) -> Snapshot:
+    """The files the loaders read, at a commit, the index or the work tree."""
+    if rev == WORKTREE:
+        return _worktree_snapshot(root)
+    if rev == INDEX:
+        entries = _index_entries(root)
+    else:
+        entries = _tree_entries(root, rev)
+    return _read_blobs(root, entries)
+
+
+def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
+    out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", rev)
+    entries = []
+    for line in _split_z(out):
+        meta, _, path = line.partition("\t")
+        mode, kind, sha = meta.split()
+        if kind == "blob" and wanted(path):
+            entries.append((mode, sha, path))
+    return entries
+
+
+def _index_entries(root: Path) -> list[tuple[str, str, str]]:
+    out = run_git(root, "ls-files", "-s", "-z")
+    entries = []
+    for line in _split_z(out):
+        meta, _, path = line.partition("\t")
+        mode, sha, _stage = meta.split()
+        if mode != "160000" and wanted(path):
+            entries.append((mode, sha, path))
+    return entries
+
+
+def _read_blobs(root: Path, entries: list[tuple[str, str, str]]) -> Snapshot:
+    snap = Snapshot()
+    readable = [(sha, path) for mode, sha, path in entries if mode != "120000"]
+    for mode, _sha, path in entries:
+        if mode == "120000":
+            snap.files[path] = FileContent(path, None, "symbolic link: not followed")
+    if not readable:
+        return snap
+    out = run_git(root, "cat-file", "--batch",
+                  input_bytes="".join(f"{sha}\n" for sha, _ in readable).encode())
+    pos = 0
+    for _sha, path in readable:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        start = header_end + 1
+        snap.files[path] = FileContent(path, out[start : start + size])
+        pos = start + size + 1
+    return snap
+
+
+def _worktree_snapshot(root: Path) -> Snapshot:
+    out = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    snap = Snapshot()
+    for path in sorted(set(_split_z(out))):
+        if not wanted(path):
+            continue
+        full = root / path
+        if full.is_symlink():
+            snap.files[path] = FileContent(path, None, "symbolic link: not followed")
+        elif full.is_file():
+            try:
+                snap.files[path] = FileContent(path, full.read_bytes())
+            except OSError as err:
+                snap.files[path] = FileContent(path, None, f"cannot read: {err.strerror}")
+    return snap
+
+
+def hook_range() -> tuple[str, str] | None:
+    """pre-commit's pre-push range, when set."""
+    source, target = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    return (source, target) if source and target else None

@@ -1,0 +1,100 @@
+"""Changes x lineage graph -> the consumers each change reaches, and whether they break.
+
+A consumer breaks when it does not bind at head (bind.py) for a reason this change causes:
+one of its break causes is the changed node or lies downstream of it. Consumers already
+broken at base are marked ``preexisting``. Everything else reached is only affected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from impact_check.bind import Break
+from impact_check.graph import LineageGraph
+from impact_check.model import Change, Impact, column_id, split_node_id
+
+
+@dataclass
+class Bindings:
+    """Break reasons at both revisions (node id -> reasons)."""
+
+    base: dict[str, list[Break]]
+    head: dict[str, list[Break]]
+
+
+def start_nodes(change: Change, graph: LineageGraph) -> list[str]:
+    """Where a change enters the graph: its column, or its table."""
+    if change.column is not None:
+        return [column_id(change.dataset, change.column)]
+    return [change.dataset]
+
+
+def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[Impact]:
+    """Every downstream consumer of ``change`` (never the changed dataset itself).
+
+    The walk follows column lineage; from a consumer that breaks it continues to everything
+    that reads that consumer, since a relation that does not build breaks all its readers.
+    """
+    starts = [node for node in start_nodes(change, graph) if node in graph]
+    own = {change.dataset, *([str(change.after)] if change.kind == "table_renamed" else [])}
+    reached: dict[str, list[str]] = {}
+    seeds = [(start, [start]) for start in starts]
+    consumers: dict[str, Impact] = {}
+    while seeds:
+        seed, prefix = seeds.pop(0)
+        for node, path in graph.walk(seed).items():
+            reached.setdefault(node, [*prefix[:-1], *path])
+        reach = set(reached)
+        for node, path in list(reached.items()):
+            dataset = split_node_id(node)[0]
+            if dataset in own or dataset in consumers:
+                continue
+            impact = _impact(dataset, path, graph, bindings, reach)
+            consumers[dataset] = impact
+            if impact.breaks and dataset in graph:
+                seeds.append((dataset, path))
+    return sorted(consumers.values(), key=lambda i: (len(i.path), i.node))
+
+
+def _impact(consumer: str, path: list[str], graph: LineageGraph, bindings: Bindings,
+            reach: set[str]) -> Impact:
+    attrs = graph.attrs(consumer)
+    breaks = [b for b in bindings.head.get(consumer, []) if b.causes & reach]
+    certainty = "certain"
+    if any(_edge_kind(graph, a, b) == "star" for a, b in zip(path, path[1:])):
+        certainty = "possible"
+    if breaks:
+        if all(b.certainty != "certain" for b in breaks):
+            certainty = "likely"
+        reason = "; ".join(sorted({b.message for b in breaks}))
+    else:
+        reason = _affected_reason(path, graph)
+    return Impact(
+        node=consumer, kind=attrs.get("kind", "unknown"), breaks=bool(breaks), path=path,
+        certainty=certainty, reason=reason,
+        preexisting=bool(breaks) and consumer in bindings.base,
+        file=attrs.get("file"), column=split_node_id(path[-1])[1],
+    )
+
+
+def _edge_kind(graph: LineageGraph, src: str, dst: str) -> str | None:
+    if graph.g.has_edge(src, dst):
+        return str(graph.g.edges[src, dst]["kind"])
+    return None
+
+
+def _affected_reason(path: list[str], graph: LineageGraph) -> str:
+    last = _edge_kind(graph, path[-2], path[-1]) if len(path) > 1 else None
+    if last == "clause":
+        return f"filters, joins or groups on {path[-2]}: its rows may change"
+    if last == "projection":
+        return f"passes {path[-2]} through as {path[-1]}"
+    return "reads the changed relation"
+
+
+def unexplained_breaks(bindings: Bindings, explained: set[str]) -> dict[str, list[Break]]:
+    """Datasets broken at head (not at base) that no change's walk accounts for."""
+    return {
+        name: reasons for name, reasons in bindings.head.items()
+        if name not in explained and name not in bindings.base
+    }

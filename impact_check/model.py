@@ -1,0 +1,248 @@
+"""Core types shared by the loaders, the diff, the graph and the reports.
+
+Plain dataclasses: validation happens at the edges (config, payloads, the JSON report).
+Node ids follow DESIGN.md, Identity: a relation is its canonical name, a column is
+``relation#column``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+Src = tuple[str, str]  # (canonical relation name, column name)
+
+
+def column_id(dataset: str, column: str) -> str:
+    """The node id of a column: ``relation#column``."""
+    return f"{dataset}#{column}"
+
+
+def split_node_id(node_id: str) -> tuple[str, str | None]:
+    """Split ``relation#column`` into its parts; a relation id has no column."""
+    dataset, sep, column = node_id.partition("#")
+    return dataset, (column if sep else None)
+
+
+class Severity(str, Enum):
+    """Finding severities, ordered error > warning > info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the repository: file relative to the repo root, 1-based line."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass
+class Column:
+    """A column of a relation as declared (DDL) or derived (a view's output)."""
+
+    name: str
+    type: str | None = None  # rendered canonical sqlglot type, None when unknown
+    written_type: str | None = None  # the type as spelled in the file
+    not_null: bool = False
+    default: str | None = None
+    primary_key: bool = False
+    unique: bool = False
+
+
+@dataclass
+class TypeUse:
+    """A source column used in an operation that needs a type family (arithmetic, sum, …)."""
+
+    source: Src
+    operation: str  # e.g. "arithmetic", "sum", "compare", "string_function"
+    needs: str  # the family the operation needs: numeric, text, temporal, comparable_number…
+    sql: str  # the expression, for the message
+
+
+@dataclass
+class Lineage:
+    """Everything one derived statement reads, from one parse + qualify + walk."""
+
+    columns: dict[str, set[Src]] = field(default_factory=dict)  # output column -> sources
+    clauses: dict[str, set[Src]] = field(default_factory=dict)  # where/joins/group/… -> sources
+    referenced: set[Src] = field(default_factory=set)  # every base column read anywhere
+    tables: set[str] = field(default_factory=set)  # every relation read
+    star_tables: set[str] = field(default_factory=set)  # relations read through `*`
+    unresolved: set[str] = field(default_factory=set)  # column refs that could not be traced
+    missing: set[Src] = field(default_factory=set)  # refs to columns a known relation lacks
+    type_uses: list[TypeUse] = field(default_factory=list)
+    star_unknown: set[str] = field(default_factory=set)  # `*` over relations of unknown schema
+    errors: list[str] = field(default_factory=list)  # binding errors: ambiguity, arity, …
+    pure: dict[str, Src] = field(default_factory=dict)  # output column that is a bare column
+    output_types: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    """A relation at one revision: a table from DDL, or a derived dataset with lineage."""
+
+    name: str
+    kind: str  # table, view, materialized_view
+    columns: dict[str, Column] = field(default_factory=dict)
+    location: Location | None = None
+    definition: str | None = None  # normalised SQL of the defining query (derived only)
+    lineage: Lineage | None = None
+    columns_known: bool = True  # False when a `*` over an unknown relation hid the columns
+    dialect: str = "duckdb"
+
+    @property
+    def derived(self) -> bool:
+        return self.definition is not None
+
+
+@dataclass
+class Load:
+    """An ``INSERT INTO target … SELECT`` statement: a writer of an existing table."""
+
+    target: str
+    columns: list[str]  # target columns in insert order
+    location: Location
+    definition: str
+    lineage: Lineage | None = None
+    dialect: str = "duckdb"
+
+    @property
+    def node_id(self) -> str:
+        return f"sql:insert/{self.location.file}:{self.location.line}"
+
+
+@dataclass
+class Issue:
+    """A problem met while reading a revision: becomes an AN finding and/or unanalyzed entry."""
+
+    rule: str  # AN901, AN903, …
+    message: str
+    location: Location
+    target: str | None = None  # relation it concerns, when known
+    unanalyzed: bool = True  # also list the file under `unanalyzed`
+
+
+@dataclass
+class Catalog:
+    """What a repository defines at one revision."""
+
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    loads: list[Load] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    renamed_tables: dict[str, str] = field(default_factory=dict)  # old -> new (RENAME TABLE)
+    renamed_columns: dict[Src, str] = field(default_factory=dict)  # (table, old) -> new
+    dropped: dict[str, Location] = field(default_factory=dict)  # explicitly dropped relations
+    events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
+
+
+@dataclass
+class Change:
+    """One schema or definition change between base and head."""
+
+    id: str
+    kind: str  # column_dropped, type_changed, … (report.schema.json change.kind)
+    dataset: str
+    column: str | None = None
+    before: object = None
+    after: object = None
+    location: Location | None = None
+    dataset_kind: str = "table"
+    types: tuple[str, str] | None = None  # canonical (before, after) for type_changed
+
+    @property
+    def target(self) -> str:
+        return f"{self.dataset}#{self.column}" if self.column else self.dataset
+
+
+@dataclass
+class Impact:
+    """A downstream consumer reached from a change."""
+
+    node: str  # dataset (or load) id
+    kind: str
+    breaks: bool
+    path: list[str]
+    certainty: str = "certain"  # certain | likely | possible
+    reason: str = ""
+    preexisting: bool = False
+    file: str | None = None
+    column: str | None = None
+
+
+@dataclass
+class Finding:
+    """A rule hit: what changed, how bad, who is impacted."""
+
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    change: Change | None = None
+    location: Location | None = None
+    impacted: list[Impact] = field(default_factory=list)
+    suppressed: str | None = None
+    help: str = ""
+
+    @property
+    def breaking(self) -> bool:
+        return any(i.breaks and not i.preexisting for i in self.impacted)
+
+
+@dataclass
+class FileContent:
+    """A file at one revision: its bytes, or why it cannot be read."""
+
+    path: str
+    data: bytes | None
+    reason: str | None = None  # symlink, unreadable, …
+
+
+@dataclass
+class Snapshot:
+    """The files of one revision that the loaders may read."""
+
+    files: dict[str, FileContent] = field(default_factory=dict)
+
+
+@dataclass
+class Unanalyzed:
+    """A changed file (or part of one) that could not be analysed, and why."""
+
+    file: str
+    reason: str
+    line: int | None = None
+
+
+@dataclass
+class SourceStatus:
+    """A lineage source consulted for the report."""
+
+    name: str
+    kind: str
+    status: str
+    detail: str = ""
+    nodes: int = 0
+    edges: int = 0
+
+
+@dataclass
+class Report:
+    """The outcome of one check: what changed, findings, and what was not analysed."""
+
+    base: str
+    head: str
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    unanalyzed: list[Unanalyzed] = field(default_factory=list)
+    sources: list[SourceStatus] = field(default_factory=list)
+    failed: bool = False
+    elapsed_ms: float = 0.0
+    fail_on: str = "error"

@@ -1,0 +1,254 @@
+"""What a repository defines at one revision: files in, Catalog out.
+
+DDL files apply in natural path order (``V2__`` before ``V10__``). Derived datasets get their
+columns from one lineage pass each, in dependency order, against one growing schema, so
+``SELECT *`` chains carry columns downstream. dbt project directories are left to the dbt
+loader (not yet supported: their changed files are reported as not analysed).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
+
+from sqlglot import exp
+
+from impact_check.config import Config
+from impact_check.model import (
+    Catalog,
+    Column,
+    Dataset,
+    FileContent,
+    Issue,
+    Load,
+    Location,
+    Snapshot,
+)
+from impact_check.sql.ddl import Definition, DdlState, InsertSelect
+from impact_check.sql.lineage import query_lineage, rewrite_tables
+from impact_check.sql.names import NameResolver, normalize
+from impact_check.sql.parse import parse_file
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_NATURAL = re.compile(r"(\d+)")
+
+
+def natural_key(path: str) -> list[object]:
+    """Sort key that orders digit runs numerically: V2__ before V10__."""
+    return [int(part) if part.isdigit() else part.lower() for part in _NATURAL.split(path)]
+
+
+def dbt_roots(paths: Iterable[str]) -> list[str]:
+    """Directories holding a dbt_project.yml (``""`` for the repository root)."""
+    roots = []
+    for path in paths:
+        p = PurePosixPath(path)
+        if p.name == "dbt_project.yml":
+            roots.append("" if str(p.parent) == "." else str(p.parent) + "/")
+    return roots
+
+
+def in_dbt_project(path: str, roots: list[str]) -> bool:
+    """Whether ``path`` lies inside one of the dbt project directories."""
+    return any(path.startswith(root) for root in roots)
+
+
+def dialect_for(path: str, config: Config) -> str:
+    """The dialect of a file: the first matching glob in ``dialects``, else ``dialect``."""
+    for pattern, dialect in config.dialects.items():
+        if fnmatch.fnmatch(path, pattern):
+            return dialect
+    return config.dialect
+
+
+def model_schema(path: str, config: Config) -> str | None:
+    """The schema of a bare-SELECT model file, or None when it is not in a models folder."""
+    for folder, schema in config.models.items():
+        prefix = folder.rstrip("/") + "/"
+        if path.startswith(prefix):
+            parent = PurePosixPath(path).parent
+            return schema or (parent.name if str(parent) != "." else None) or "main"
+    return None
+
+
+def load_catalog(snapshot: Snapshot, config: Config) -> Catalog:
+    """Build the catalog of one revision."""
+    catalog = Catalog()
+    resolver = NameResolver(set(), config.default_schema, config.default_database)
+    state = DdlState(catalog, resolver, config.dialect)
+    roots = dbt_roots(snapshot.files)
+    for path in sorted(snapshot.files, key=natural_key):
+        if not path.endswith(".sql") or in_dbt_project(path, roots):
+            continue
+        text = _read(snapshot.files[path], catalog, config)
+        if text is not None:
+            _load_file(path, text, state, config)
+    _derive(state, catalog, resolver)
+    return catalog
+
+
+def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
+    location = Location(content.path)
+    if content.data is None:
+        catalog.issues.append(Issue("AN901", content.reason or "unreadable", location))
+        return None
+    if len(content.data) > config.limits.max_file_bytes:
+        reason = (f"file is {len(content.data):,} bytes, over limits.max_file_bytes "
+                  f"({config.limits.max_file_bytes:,})")
+        catalog.issues.append(Issue("AN901", reason, location))
+        return None
+    if b"\x00" in content.data:
+        catalog.issues.append(Issue("AN901", "binary file (NUL bytes)", location))
+        return None
+    try:
+        text = content.data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = content.data[: err.start].count(b"\n") + 1
+        catalog.issues.append(Issue("AN901", "not UTF-8 text", Location(content.path, line)))
+        return None
+    return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
+
+
+def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
+    dialect = dialect_for(path, config)
+    state.dialect = dialect
+    schema = model_schema(path, config)
+    for stmt in parse_file(text, dialect):
+        location = Location(path, stmt.line)
+        if stmt.expression is None:
+            state.catalog.issues.append(Issue(
+                "AN901", f"cannot parse SQL ({dialect}): {stmt.error}",
+                Location(path, stmt.error_line or stmt.line),
+            ))
+            continue
+        expression = normalize(stmt.expression, dialect)
+        if schema is not None and isinstance(expression, exp.Query):
+            name = resolver_name(schema, PurePosixPath(path).stem, config)
+            state.definitions[name] = Definition(name, "view", expression, location, dialect=dialect)
+            continue
+        state.apply(expression, location)
+
+
+def resolver_name(schema: str, stem: str, config: Config) -> str:
+    """The dataset name of a model file: ``[database.]schema.stem``, folded."""
+    parts = [schema.lower(), stem.lower()]
+    if config.default_database:
+        parts.insert(0, config.default_database.lower())
+    return ".".join(parts)
+
+
+def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
+    """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
+    resolver.known = set(catalog.datasets) | set(state.definitions)
+    schema: dict[str, dict[str, str | None]] = {
+        name: {c.name: c.type for c in ds.columns.values()} for name, ds in catalog.datasets.items()
+    }
+    for definition in _dependency_order(state.definitions, resolver):
+        catalog.datasets[definition.name] = _derived_dataset(definition, schema, resolver,
+                                                              catalog)
+    for insert in state.inserts:
+        catalog.loads.append(_load(insert, schema, resolver))
+
+
+def _dependency_order(definitions: Mapping[str, Definition],
+                      resolver: NameResolver) -> list[Definition]:
+    """Definitions sorted so each comes after what it reads (path order breaks ties/cycles)."""
+    reads: dict[str, set[str]] = {}
+    for name, definition in definitions.items():
+        ctes = {c.alias_or_name for c in definition.query.find_all(exp.CTE)}
+        names = set()
+        for table in definition.query.find_all(exp.Table):
+            written = ".".join(p.name for p in table.parts)
+            if written and written not in ctes:
+                names.add(resolver.resolve(written))
+        reads[name] = (names & set(definitions)) - {name}
+    ordered: list[Definition] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done or name in visiting:
+            return
+        visiting.add(name)
+        for dep in sorted(reads[name]):
+            visit(dep)
+        visiting.discard(name)
+        done.add(name)
+        ordered.append(definitions[name])
+
+    for name in definitions:
+        visit(name)
+    return ordered
+
+
+def _derived_dataset(definition: Definition, schema: dict[str, dict[str, str | None]],
+                     resolver: NameResolver, catalog: Catalog) -> Dataset:
+    dialect = definition.dialect
+    query = definition.query.copy()
+    definition_sql = query.sql(dialect=dialect)
+    rewrite_tables(query, resolver.resolve)
+    lineage = query_lineage(query, schema, dialect)
+    names = [n for n in lineage.columns if n != "*"]
+    if definition.declared_columns:
+        mapping = dict(zip(names, definition.declared_columns))
+        lineage.columns = {mapping.get(k, k): v for k, v in lineage.columns.items()}
+        lineage.pure = {mapping.get(k, k): v for k, v in lineage.pure.items()}
+        lineage.output_types = {mapping.get(k, k): v for k, v in lineage.output_types.items()}
+        names = [mapping.get(n, n) for n in names]
+    columns = {
+        name: Column(name=name, type=_derived_type(name, lineage.output_types, lineage.pure,
+                                                   schema))
+        for name in names
+    }
+    dataset = Dataset(
+        name=definition.name, kind=definition.kind, columns=columns,
+        location=definition.location, definition=definition_sql, lineage=lineage,
+        columns_known="*" not in lineage.columns, dialect=dialect,
+    )
+    schema[definition.name] = (
+        {c.name: c.type for c in columns.values()} if dataset.columns_known else {}
+    )
+    for relation in sorted(lineage.star_unknown):
+        catalog.issues.append(Issue(
+            "AN902", f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
+            "columns cannot be listed", definition.location, target=definition.name,
+            unanalyzed=False,
+        ))
+    return dataset
+
+
+def _derived_type(name: str, types: Mapping[str, str | None], pure: Mapping[str, tuple[str, str]],
+                  schema: Mapping[str, Mapping[str, str | None]]) -> str | None:
+    if types.get(name):
+        return types[name]
+    source = pure.get(name)
+    if source is not None:
+        return schema.get(source[0], {}).get(source[1])
+    return None
+
+
+def _load(insert: InsertSelect, schema: dict[str, dict[str, str | None]],
+          resolver: NameResolver) -> Load:
+    dialect = insert.dialect
+    query = insert.query.copy()
+    definition_sql = query.sql(dialect=dialect)
+    rewrite_tables(query, resolver.resolve)
+    lineage = query_lineage(query, schema, dialect)
+    target_columns = schema.get(insert.target) or {}
+    wanted = insert.columns or list(target_columns)
+    produced = [n for n in lineage.columns if n != "*"]
+    if target_columns:
+        for col in insert.columns:
+            if col not in target_columns:
+                lineage.missing.add((insert.target, col))
+        if "*" not in lineage.columns and wanted and len(produced) != len(wanted):
+            lineage.errors.append(
+                f"INSERT into {insert.target} lists {len(wanted)} columns "
+                f"but the query returns {len(produced)}"
+            )
+    lineage.columns = {
+        target: lineage.columns[source] for target, source in zip(wanted, produced)
+    } if wanted else lineage.columns
+    return Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)

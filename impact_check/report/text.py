@@ -1,0 +1,93 @@
+"""Text for people: grouped by change, ``file:line``, rule, consumers with their paths."""
+
+from __future__ import annotations
+
+from impact_check.model import Finding, Impact, Report, Severity
+
+_COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m", "ok": "\x1b[32m",
+            "dim": "\x1b[2m", "bold": "\x1b[1m"}
+_RESET = "\x1b[0m"
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class _Style:
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"{_COLOURS[style]}{text}{_RESET}" if self.colour else text
+
+
+def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
+    """The report as text; infos are listed only with ``verbose``."""
+    style = _Style(colour)
+    lines = [_header(report)]
+    shown = [f for f in report.findings if verbose or f.severity != Severity.INFO]
+    for finding in sorted(shown, key=_sort_key):
+        lines.append("")
+        lines.extend(_finding(finding, style))
+    hidden = len(report.findings) - len(shown)
+    if hidden:
+        lines.append("")
+        lines.append(style(f"({hidden} info finding{'s' if hidden != 1 else ''} not shown: "
+                           "use --verbose)", "dim"))
+    if report.unanalyzed:
+        lines.append("")
+        lines.append("Not analysed:")
+        lines += [f"  {u.file}{f':{u.line}' if u.line else ''}: {u.reason}"
+                  for u in report.unanalyzed]
+    lines.append("")
+    lines.append(_verdict(report, style))
+    return "\n".join(lines) + "\n"
+
+
+def _sort_key(finding: Finding) -> tuple[int, str, int]:
+    loc = finding.location
+    return (_ORDER[finding.severity], loc.file if loc else "", (loc.line or 0) if loc else 0)
+
+
+def _header(report: Report) -> str:
+    head = report.head if report.head in ("WORKTREE", "INDEX") else report.head[:12]
+    return (f"impact-check {report.base[:12]}..{head}: {len(report.changes)} change"
+            f"{'s' if len(report.changes) != 1 else ''} in the diff")
+
+
+def _finding(finding: Finding, style: _Style) -> list[str]:
+    loc = finding.location
+    where = f"{loc.file}:{loc.line}" if loc and loc.line else (loc.file if loc else "-")
+    sev = style(finding.severity.value, finding.severity.value)
+    suppressed = style(f" [suppressed: {finding.suppressed}]", "dim") if finding.suppressed else ""
+    lines = [f"{where}: {sev} {finding.rule} {finding.name}: {finding.message}{suppressed}"]
+    for impact in finding.impacted:
+        lines.extend(_impact(impact, style))
+    if finding.help and finding.severity != Severity.INFO:
+        lines.append(style(f"  help: {finding.help}", "dim"))
+    return lines
+
+
+def _impact(impact: Impact, style: _Style) -> list[str]:
+    if impact.breaks and impact.preexisting:
+        mark = style("already broken", "dim")
+    elif impact.breaks:
+        mark = style("BREAKS", "error")
+    else:
+        mark = "affected"
+    where = f" ({impact.file})" if impact.file else ""
+    lines = [f"  {mark} {style(impact.node, 'bold')} [{impact.kind}, {impact.certainty}]{where}"]
+    lines.append(f"      path: {' -> '.join(impact.path)}")
+    if impact.reason:
+        lines.append(f"      why: {impact.reason}")
+    return lines
+
+
+def _verdict(report: Report, style: _Style) -> str:
+    active = [f for f in report.findings if not f.suppressed]
+    errors = sum(1 for f in active if f.severity == Severity.ERROR)
+    warnings = sum(1 for f in active if f.severity == Severity.WARNING)
+    broken = {i.node for f in active for i in f.impacted if i.breaks and not i.preexisting}
+    counts = (f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+              f"{'s' if warnings != 1 else ''}, {len(broken)} consumer"
+              f"{'s' if len(broken) != 1 else ''} broken")
+    if report.failed:
+        return style(f"FAILED: {counts} (fail-on: {report.fail_on})", "error")
+    return style(f"PASSED: {counts} (fail-on: {report.fail_on})", "ok")

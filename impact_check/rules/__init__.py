@@ -1,0 +1,46 @@
+"""The rule catalogue: stable codes and slugs, one module per family."""
+
+from __future__ import annotations
+
+from impact_check.model import Change
+from impact_check.rules import an, cn, co, tb, ty, vl
+from impact_check.rules.base import Rule
+
+RULES: dict[str, Rule] = {rule.code: rule for module in (tb, co, ty, cn, vl, an)
+                          for rule in module.RULES}
+
+_BY_KIND = {
+    "table_dropped": "TB101",
+    "table_renamed": "TB102",
+    "column_dropped": "CO201",
+    "column_renamed": "CO202",
+    "column_added": "CO203",
+    "default_changed": "CN405",
+    "expression_changed": "VL601",
+}
+_TYPE_RULES = {"incompatible": "TY301", "narrowed": "TY302", "widened": "TY303",
+               "alias": "TY304"}
+
+
+def rule_for(change: Change) -> Rule | None:
+    """The rule a change triggers, or None (e.g. a table added)."""
+    if change.kind == "type_changed" and change.types is not None:
+        from impact_check.sql.types import compare
+
+        return RULES[_TYPE_RULES[compare(*change.types)]]
+    if change.kind == "nullability_changed":
+        return RULES["CN401" if change.after == "NULL" else "CN402"]
+    if change.kind == "constraint_changed":
+        return RULES["CN403" if change.after is None else "CN404"]
+    if change.kind == "column_added" and _required(change):
+        return RULES["CO206"]
+    code = _BY_KIND.get(change.kind)
+    return RULES[code] if code else None
+
+
+def _required(change: Change) -> bool:
+    described = str(change.after or "")
+    return change.dataset_kind == "table" and "NOT NULL" in described and "DEFAULT" not in described
+
+
+__all__ = ["RULES", "Rule", "rule_for"]

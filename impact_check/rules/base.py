@@ -1,0 +1,23 @@
+"""The shape of a rule: a stable code, a slug, a default severity and help text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from impact_check.model import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the rule catalogue.
+
+    ``breaking`` rules take their severity from consumers: error when one breaks (or the
+    object promises a schema), otherwise ``severity`` (a warning).
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    help: str
+    breaking: bool = False

@@ -1,0 +1,1 @@
+"""Everything that touches sqlglot: parsing, DDL, lineage, types. Imported lazily."""

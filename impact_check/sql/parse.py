@@ -1,0 +1,97 @@
+"""Split a SQL file into statements and parse each one on its own.
+
+A bad statement costs only itself: the others in the file are still parsed. Each parsed
+statement keeps the 1-based line where it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DEFAULT_DIALECT = "duckdb"  # permissive: reads most Postgres/ANSI DDL and view SQL
+
+
+@dataclass
+class Statement:
+    """One statement of a file: its parsed tree (None on error) and where it starts."""
+
+    line: int
+    sql: str
+    expression: exp.Expr | None = None
+    error: str | None = None
+    error_line: int | None = None
+
+
+def check_dialect(dialect: str) -> str:
+    """Return ``dialect`` if sqlglot knows it, else raise ValueError naming the known ones."""
+    try:
+        Dialect.get_or_raise(dialect)
+    except ValueError as err:
+        raise ValueError(f"unknown SQL dialect {dialect!r}") from err
+    return dialect
+
+
+def split_statements(text: str, dialect: str) -> list[tuple[int, str]]:
+    """Split on top-level semicolons found by sqlglot's tokenizer: (start line, text) pairs.
+
+    A statement starts at its first token, so leading comments do not shift its line.
+    """
+    tokens = Dialect.get_or_raise(dialect).tokenize(text)
+    out: list[tuple[int, str]] = []
+    first = None
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if first is not None:
+                out.append((first.line, text[first.start : token.start].strip()))
+            first = None
+        elif first is None:
+            first = token
+    if first is not None:
+        out.append((first.line, text[first.start :].strip()))
+    return out
+
+
+def parse_file(text: str, dialect: str) -> list[Statement]:
+    """Parse every statement of ``text``; errors are kept per statement, never raised."""
+    try:
+        chunks = split_statements(text, dialect)
+    except TokenError as err:
+        return [Statement(line=1, sql=text, error=clean_message(str(err)), error_line=1)]
+    return [_parse_statement(line, sql, dialect) for line, sql in chunks]
+
+
+def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
+    try:
+        expression = sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError) as err:
+        return Statement(line, sql, error=_describe(err), error_line=line + _error_line(err) - 1)
+    return Statement(line, sql, expression=expression)
+
+
+def _error_line(err: Exception) -> int:
+    errors = getattr(err, "errors", None)
+    if errors and isinstance(errors[0], dict) and errors[0].get("line"):
+        return int(errors[0]["line"])
+    return 1
+
+
+def _describe(err: Exception) -> str:
+    errors = getattr(err, "errors", None)
+    if errors and isinstance(errors[0], dict) and errors[0].get("description"):
+        first = errors[0]
+        where = f" near {first['highlight']!r}" if first.get("highlight") else ""
+        return clean_message(str(first["description"])).split(". Line")[0] + where
+    return clean_message(str(err))
+
+
+def clean_message(message: str) -> str:
+    """Drop terminal escapes and keep the first line of a sqlglot message."""
+    return _ANSI.sub("", message).strip().splitlines()[0] if message.strip() else message
