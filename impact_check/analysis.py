@@ -34,8 +34,13 @@ class ChangedFile:
         self.old_path = old_path
 
 
-def analyze(base: Snapshot, head: Snapshot, changed: Iterable[ChangedFile], config: Config,
-            paths: list[str] | None = None) -> tuple[Report, LineageGraph]:
+def analyze(
+    base: Snapshot,
+    head: Snapshot,
+    changed: Iterable[ChangedFile],
+    config: Config,
+    paths: list[str] | None = None,
+) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them)."""
     changed = [c for c in changed if _selected(c.path, paths)]
     base_catalog, head_catalog = load_catalog(base, config), load_catalog(head, config)
@@ -46,8 +51,11 @@ def analyze(base: Snapshot, head: Snapshot, changed: Iterable[ChangedFile], conf
         head=broken_datasets(head_catalog, set(base_catalog.datasets)),
     )
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
-    changes = [c for c in diff_catalogs(base_catalog, head_catalog)
-               if _change_selected(c, changed_paths, paths)]
+    changes = [
+        c
+        for c in diff_catalogs(base_catalog, head_catalog)
+        if _change_selected(c, changed_paths, paths)
+    ]
     report = Report(base="", head="", changes=changes)
     explained: set[str] = set()
     for change in changes:
@@ -81,8 +89,13 @@ def _change_finding(change: Change, graph: LineageGraph, bindings: Bindings) -> 
         return None
     impacted = impacts_of(change, graph, bindings)
     return Finding(
-        rule=rule.code, name=rule.name, severity=rule.severity, change=change,
-        location=change.location, impacted=impacted, help=rule.help,
+        rule=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        change=change,
+        location=change.location,
+        impacted=impacted,
+        help=rule.help,
         message=f"{describe_change(change)}; {_consumer_summary(impacted)}",
     )
 
@@ -120,8 +133,13 @@ def _consumer_summary(impacted: list[Impact]) -> str:
     return ", ".join(parts)
 
 
-def _definition_findings(bindings: Bindings, explained: set[str], changes: list[Change],
-                         head: Catalog, graph: LineageGraph) -> list[Finding]:
+def _definition_findings(
+    bindings: Bindings,
+    explained: set[str],
+    changes: list[Change],
+    head: Catalog,
+    graph: LineageGraph,
+) -> list[Finding]:
     """Datasets that do not bind at head and that no change's walk explains."""
     own = {c.dataset: c for c in changes if c.kind in ("expression_changed", "table_added")}
     out = []
@@ -132,11 +150,22 @@ def _definition_findings(bindings: Bindings, explained: set[str], changes: list[
         rule = RULES["TB108"] if change is not None else RULES["AN903"]
         location = _location_of(name, head, graph)
         why = "; ".join(sorted({r.message for r in reasons}))
-        message = (f"{name} no longer binds at head: {why}" if change is not None else
-                   f"{name} does not bind at head and no change in the diff explains it: {why}")
-        out.append(Finding(rule=rule.code, name=rule.name, severity=rule.severity,
-                           message=message, change=change, location=location,
-                           help=rule.help))
+        message = (
+            f"{name} no longer binds at head: {why}"
+            if change is not None
+            else f"{name} does not bind at head and no change in the diff explains it: {why}"
+        )
+        out.append(
+            Finding(
+                rule=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                message=message,
+                change=change,
+                location=location,
+                help=rule.help,
+            )
+        )
     return out
 
 
@@ -151,34 +180,50 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
     return Location(file) if file else None
 
 
-def _analysis_limits(report: Report, head: Catalog, changed: list[ChangedFile],
-                     head_snapshot: Snapshot) -> None:
+def _analysis_limits(
+    report: Report, head: Catalog, changed: list[ChangedFile], head_snapshot: Snapshot
+) -> None:
     """AN findings and `unanalyzed` entries for changed files the checker could not read."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
     for issue in head.issues:
         if issue.location.file in changed_paths:
             report.findings.append(_issue_finding(issue))
             if issue.unanalyzed:
-                report.unanalyzed.append(Unanalyzed(issue.location.file, issue.message,
-                                                    issue.location.line))
+                report.unanalyzed.append(
+                    Unanalyzed(issue.location.file, issue.message, issue.location.line)
+                )
     roots = dbt_roots(head_snapshot.files)
     for change in changed:
-        if change.status != "deleted" and in_dbt_project(change.path, roots) and (
-            change.path.endswith((".sql", ".yml", ".yaml"))
+        if (
+            change.status != "deleted"
+            and in_dbt_project(change.path, roots)
+            and (change.path.endswith((".sql", ".yml", ".yaml")))
         ):
             reason = "dbt projects are not analysed yet"
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             rule = RULES["AN904"]
-            report.findings.append(Finding(rule=rule.code, name=rule.name,
-                                           severity=rule.severity, help=rule.help,
-                                           message=f"{change.path}: {reason}",
-                                           location=Location(change.path)))
+            report.findings.append(
+                Finding(
+                    rule=rule.code,
+                    name=rule.name,
+                    severity=rule.severity,
+                    help=rule.help,
+                    message=f"{change.path}: {reason}",
+                    location=Location(change.path),
+                )
+            )
 
 
 def _issue_finding(issue: Issue) -> Finding:
     rule = RULES[issue.rule]
-    return Finding(rule=rule.code, name=rule.name, severity=rule.severity,
-                   message=issue.message, location=issue.location, help=rule.help)
+    return Finding(
+        rule=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=issue.message,
+        location=issue.location,
+        help=rule.help,
+    )
 
 
 __all__ = ["Break", "ChangedFile", "analyze", "describe_change"]

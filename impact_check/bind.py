@@ -17,8 +17,17 @@ from impact_check.sql.types import family
 # Families that fail each need, checked by execution in DuckDB and PostgreSQL.
 _FAILS = {
     "numeric": {"text", "date", "timestamp", "time", "json", "array", "struct", "map", "binary"},
-    "numeric_or_date": {"text", "timestamp", "time", "boolean", "json", "array", "struct",
-                        "map", "binary"},
+    "numeric_or_date": {
+        "text",
+        "timestamp",
+        "time",
+        "boolean",
+        "json",
+        "array",
+        "struct",
+        "map",
+        "binary",
+    },
     "text": {"numeric", "date", "timestamp", "time", "boolean", "array", "struct", "map"},
     "temporal": {"numeric", "text", "boolean", "array", "struct", "map"},
     "number_equality": {"date", "timestamp", "time", "array", "struct", "map"},
@@ -59,23 +68,30 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
         reasons = _reasons(load.lineage, catalog, dropped, load.dialect, load.node_id)
         reasons += _upstream_breaks(load.lineage, broken)
         if load.target not in schema and load.target in dropped:
-            reasons.append(Break(f"inserts into {load.target}, which does not exist",
-                                 {load.target}))
+            reasons.append(
+                Break(f"inserts into {load.target}, which does not exist", {load.target})
+            )
         if reasons:
             broken[load.node_id] = reasons
     return broken
 
 
-def _reasons(lineage: Lineage, catalog: Catalog, dropped: set[str], dialect: str,
-             own: str) -> list[Break]:
+def _reasons(
+    lineage: Lineage, catalog: Catalog, dropped: set[str], dialect: str, own: str
+) -> list[Break]:
     reasons = [
         Break(f"reads {table}, which does not exist", {table})
-        for table in sorted(lineage.tables) if table in dropped
+        for table in sorted(lineage.tables)
+        if table in dropped
     ]
     for relation, column in sorted(lineage.missing):
         if relation:
-            reasons.append(Break(f"reads {relation}.{column}, which does not exist",
-                                 {column_id(relation, column)}))
+            reasons.append(
+                Break(
+                    f"reads {relation}.{column}, which does not exist",
+                    {column_id(relation, column)},
+                )
+            )
         else:
             reasons.append(Break(f"reads {column}, which no source provides", {own}))
     reasons += [Break(message, {own}) for message in lineage.errors]
@@ -90,8 +106,11 @@ def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[B
     out = []
     for table in sorted(lineage.tables):
         if table in broken:
-            causes = set().union(*(b.causes for b in broken[table])) | {table}
-            out.append(Break(f"reads {table}, which does not build", causes))
+            upstream = broken[table]
+            causes = set().union(*(b.causes for b in upstream)) | {table}
+            certain = any(b.certainty == "certain" for b in upstream)
+            out.append(Break(f"reads {table}, which does not build", causes,
+                             "certain" if certain else "likely"))
     return out
 
 
@@ -106,8 +125,10 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
         failing = failing | {"text", "boolean"}
     if fam not in failing:
         return None
-    return (f"uses {_name(use.source)} ({column.type}) in {use.sql!r}, "
-            f"which needs a {use.needs.replace('_', ' ')} value")
+    return (
+        f"uses {_name(use.source)} ({column.type}) in {use.sql!r}, "
+        f"which needs a {use.needs.replace('_', ' ')} value"
+    )
 
 
 def _name(src: Src) -> str:

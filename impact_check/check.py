@@ -20,8 +20,13 @@ class Revisions:
     head: str
 
 
-def resolve_revisions(root: Path, base: str | None = None, head: str | None = None,
-                      staged: bool = False, hook: bool = False) -> Revisions:
+def resolve_revisions(
+    root: Path,
+    base: str | None = None,
+    head: str | None = None,
+    staged: bool = False,
+    hook: bool = False,
+) -> Revisions:
     """Apply the defaults of DESIGN.md: base = merge-base with the default branch."""
     if hook:
         pushed = git.hook_range()
@@ -33,21 +38,25 @@ def resolve_revisions(root: Path, base: str | None = None, head: str | None = No
     head_rev = git.resolve(root, head) if head else git.WORKTREE
     if base is None:
         branch = git.default_branch(root)
-        base_rev = git.merge_base(root, git.resolve(root, branch),
-                                  head_rev if head else git.resolve(root, "HEAD"))
+        base_rev = git.merge_base(
+            root, git.resolve(root, branch), head_rev if head else git.resolve(root, "HEAD")
+        )
     else:
         base_rev = git.resolve(root, base)
     return Revisions(base_rev, head_rev)
 
 
-def check(root: Path, revisions: Revisions, config: Config,
-          paths: list[str] | None = None) -> tuple[Report, LineageGraph]:
+def check(
+    root: Path, revisions: Revisions, config: Config, paths: list[str] | None = None
+) -> tuple[Report, LineageGraph]:
     """Run the check between two revisions of the repository at ``root``."""
     from impact_check.analysis import ChangedFile, analyze
 
     started = time.perf_counter()
-    changed = [ChangedFile(c.path, c.status, c.old_path)
-               for c in git.changed_files(root, revisions.base, revisions.head)]
+    changed = [
+        ChangedFile(c.path, c.status, c.old_path)
+        for c in git.changed_files(root, revisions.base, revisions.head)
+    ]
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths)

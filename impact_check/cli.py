@@ -42,26 +42,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check the schema changes of a diff")
     check.add_argument("paths", nargs="*", metavar="PATH", help="restrict the analysed files")
-    check.add_argument("--base", default=_env("BASE"), help="base revision (default: merge-base "
-                       "of HEAD with the default branch)")
+    check.add_argument(
+        "--base",
+        default=_env("BASE"),
+        help="base revision (default: merge-base of HEAD with the default branch)",
+    )
     head = check.add_mutually_exclusive_group()
     head.add_argument("--head", default=_env("HEAD"), help="head revision (default: work tree)")
-    head.add_argument("--staged", action="store_true", default=_env_flag("STAGED"),
-                      help="compare the index with HEAD")
-    head.add_argument("--hook", action="store_true", default=_env_flag("HOOK"),
-                      help="pre-commit mode: the pushed range, else --staged")
+    head.add_argument(
+        "--staged",
+        action="store_true",
+        default=_env_flag("STAGED"),
+        help="compare the index with HEAD",
+    )
+    head.add_argument(
+        "--hook",
+        action="store_true",
+        default=_env_flag("HOOK"),
+        help="pre-commit mode: the pushed range, else --staged",
+    )
     _common(check)
     check.add_argument("--format", default=_env("FORMAT", "text"), choices=FORMATS)
-    check.add_argument("--fail-on", default=_env("FAIL_ON"),
-                       choices=("error", "warning", "never"))
-    check.add_argument("--strict", action="store_true", default=_env_flag("STRICT"),
-                       help="analysis limits (AN rules) are errors")
-    check.add_argument("--exit-zero", action="store_true", default=_env_flag("EXIT_ZERO"),
-                       help="exit 0 even when the check fails")
+    check.add_argument("--fail-on", default=_env("FAIL_ON"), choices=("error", "warning", "never"))
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        default=_env_flag("STRICT"),
+        help="analysis limits (AN rules) are errors",
+    )
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        default=_env_flag("EXIT_ZERO"),
+        help="exit 0 even when the check fails",
+    )
     check.add_argument("--verbose", "-v", action="store_true", help="also list info findings")
 
-    for name, helptext in (("downstream", "trace forward from a node"),
-                           ("upstream", "trace back from a node")):
+    for name, helptext in (
+        ("downstream", "trace forward from a node"),
+        ("upstream", "trace back from a node"),
+    ):
         trace = sub.add_parser(name, help=helptext)
         trace.add_argument("node", help="relation, relation.column or relation#column")
         trace.add_argument("--depth", type=int, default=None, help="dataset hops to follow")
@@ -84,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dialect", default=_env("DIALECT"), help="SQL dialect (default duckdb)")
     parser.add_argument("--config", default=_env("CONFIG"), help="config file")
-    parser.add_argument("--debug", action="store_true", default=_env_flag("DEBUG"),
-                        help="show tracebacks")
+    parser.add_argument(
+        "--debug", action="store_true", default=_env_flag("DEBUG"), help="show tracebacks"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,8 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: one line, the traceback only on request
         if getattr(args, "debug", False):
             traceback.print_exc()
-        print(f"impact-check: internal error: {type(err).__name__}: {err} "
-              "(run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"impact-check: internal error: {type(err).__name__}: {err} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -135,8 +159,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from impact_check.trace import trace
 
         root, config = _setup(args)
-        print(trace(root, config, args.node, args.command == "downstream", args.depth,
-                    args.rev, args.format), end="")
+        print(
+            trace(
+                root,
+                config,
+                args.node,
+                args.command == "downstream",
+                args.depth,
+                args.rev,
+                args.format,
+            ),
+            end="",
+        )
         return 0
     if args.command == "graph":
         from impact_check.trace import render_graph
@@ -193,8 +227,9 @@ def _render(report: Any, output_format: str, verbose: bool = False) -> str:
         return render_json(report, fast=_fast())
     from impact_check.report.text import render as render_text
 
-    return render_text(report, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
-                       verbose=verbose)
+    return render_text(
+        report, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ, verbose=verbose
+    )
 
 
 def _fast() -> bool:
@@ -209,8 +244,11 @@ def _rules() -> int:
     from impact_check.rules import RULES
 
     for rule in RULES.values():
-        default = f"{rule.severity.value}, error when a consumer breaks" if rule.breaking else (
-            rule.severity.value)
+        default = (
+            f"{rule.severity.value}, error when a consumer breaks"
+            if rule.breaking
+            else (rule.severity.value)
+        )
         print(f"{rule.code} {rule.name} ({default})\n    {rule.summary}\n    {rule.help}")
     return 0
 

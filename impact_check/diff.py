@@ -23,19 +23,20 @@ def diff_catalogs(base: Catalog, head: Catalog) -> list[Change]:
 def _relation_changes(base: Catalog, head: Catalog) -> Iterator[Change]:
     renamed = _renamed_tables(base, head)
     for old, new in sorted(renamed.items()):
-        yield _change("table_renamed", base.datasets[old], None, old, new,
-                      _where(head, old, new, base))
+        yield _change(
+            "table_renamed", base.datasets[old], None, old, new, _where(head, old, new, base)
+        )
     for name in sorted(set(base.datasets) - set(head.datasets) - set(renamed)):
-        yield _change("table_dropped", base.datasets[name], None, name, None,
-                      _where(head, name, name, base))
+        yield _change(
+            "table_dropped", base.datasets[name], None, name, None, _where(head, name, name, base)
+        )
     for name in sorted(set(head.datasets) - set(base.datasets) - set(renamed.values())):
         dataset = head.datasets[name]
         yield _change("table_added", dataset, None, None, name, dataset.location)
     for name in sorted(set(base.datasets) & set(head.datasets)):
         yield from _dataset_changes(base.datasets[name], head.datasets[name], base, head)
     for old, new in sorted(renamed.items()):
-        yield from _dataset_changes(base.datasets[old], head.datasets[new], base, head,
-                                    rename=True)
+        yield from _dataset_changes(base.datasets[old], head.datasets[new], base, head, rename=True)
 
 
 def _renamed_tables(base: Catalog, head: Catalog) -> dict[str, str]:
@@ -50,7 +51,9 @@ def _renamed_tables(base: Catalog, head: Catalog) -> dict[str, str]:
     gone = set(base.datasets) - set(head.datasets) - set(renamed)
     added = set(head.datasets) - set(base.datasets) - set(renamed.values())
     for old in sorted(gone):
-        twins = [new for new in sorted(added) if _same_shape(base.datasets[old], head.datasets[new])]
+        twins = [
+            new for new in sorted(added) if _same_shape(base.datasets[old], head.datasets[new])
+        ]
         if len(twins) == 1:
             renamed[old] = twins[0]
             added.discard(twins[0])
@@ -73,25 +76,36 @@ def _same_shape(a: Dataset, b: Dataset) -> bool:
     ]
 
 
-def _dataset_changes(old: Dataset, new: Dataset, base: Catalog, head: Catalog,
-                     rename: bool = False) -> Iterator[Change]:
+def _dataset_changes(
+    old: Dataset, new: Dataset, base: Catalog, head: Catalog, rename: bool = False
+) -> Iterator[Change]:
     if old.derived and new.derived and old.definition == new.definition and not rename:
         return
-    if old.derived or new.derived:
-        if old.definition != new.definition:
-            yield _change("expression_changed", new, None, old.definition, new.definition,
-                          new.location)
+    if (old.derived or new.derived) and old.definition != new.definition:
+        yield _change("expression_changed", new, None, old.definition, new.definition, new.location)
     renames = _column_renames(old, new, head)
     for col, to in renames.items():
         yield _change("column_renamed", new, col, col, to, _where(head, *_ids(new, col, to), base))
     for col in old.columns:
         if col not in new.columns and col not in renames:
-            yield _change("column_dropped", new, col, old.columns[col].type, None,
-                          _where(head, column_id(new.name, col), column_id(old.name, col), base))
+            yield _change(
+                "column_dropped",
+                new,
+                col,
+                old.columns[col].type,
+                None,
+                _where(head, column_id(new.name, col), column_id(old.name, col), base),
+            )
     for col in new.columns:
         if col not in old.columns and col not in renames.values():
-            yield _change("column_added", new, col, None, _describe(new.columns[col]),
-                          _where(head, column_id(new.name, col), column_id(new.name, col), base))
+            yield _change(
+                "column_added",
+                new,
+                col,
+                None,
+                _describe(new.columns[col]),
+                _where(head, column_id(new.name, col), column_id(new.name, col), base),
+            )
     for col in old.columns:
         target = renames.get(col, col)
         if target in new.columns:
@@ -117,39 +131,56 @@ def _column_renames(old: Dataset, new: Dataset, head: Catalog) -> dict[str, str]
         added = [c for c in new.columns if c not in old.columns]
         for col in gone:
             sources = old.lineage.columns.get(col)
-            twins = [a for a in added if sources and new.lineage.columns.get(a) == sources
-                     and a not in renames.values()]
+            twins = [
+                a
+                for a in added
+                if sources and new.lineage.columns.get(a) == sources and a not in renames.values()
+            ]
             if len(twins) == 1:
                 renames[col] = twins[0]
     return renames
 
 
-def _column_changes(dataset: Dataset, old: Column, new: Column, base: Catalog,
-                    head: Catalog) -> Iterator[Change]:
-    where = _where(head, column_id(dataset.name, new.name), column_id(dataset.name, old.name),
-                   base)
+def _column_changes(
+    dataset: Dataset, old: Column, new: Column, base: Catalog, head: Catalog
+) -> Iterator[Change]:
+    where = _where(head, column_id(dataset.name, new.name), column_id(dataset.name, old.name), base)
     if old.type and new.type and (old.type != new.type or _respelled(old, new)):
         before = old.written_type or old.type
         after = new.written_type or new.type
-        yield _change("type_changed", dataset, new.name, before, after, where,
-                      types=(old.type, new.type))
+        yield _change(
+            "type_changed", dataset, new.name, before, after, where, types=(old.type, new.type)
+        )
     if old.not_null != new.not_null and not dataset.derived:
-        yield _change("nullability_changed", dataset, new.name,
-                      "NOT NULL" if old.not_null else "NULL",
-                      "NOT NULL" if new.not_null else "NULL", where)
+        yield _change(
+            "nullability_changed",
+            dataset,
+            new.name,
+            "NOT NULL" if old.not_null else "NULL",
+            "NOT NULL" if new.not_null else "NULL",
+            where,
+        )
     if old.default != new.default and not dataset.derived:
         yield _change("default_changed", dataset, new.name, old.default, new.default, where)
     for key in ("primary_key", "unique"):
         if getattr(old, key) != getattr(new, key) and not dataset.derived:
             label = key.replace("_", " ").upper()
-            yield _change("constraint_changed", dataset, new.name,
-                          label if getattr(old, key) else None,
-                          label if getattr(new, key) else None, where)
+            yield _change(
+                "constraint_changed",
+                dataset,
+                new.name,
+                label if getattr(old, key) else None,
+                label if getattr(new, key) else None,
+                where,
+            )
 
 
 def _respelled(old: Column, new: Column) -> bool:
-    return bool(old.written_type and new.written_type and
-                old.written_type.lower() != new.written_type.lower())
+    return bool(
+        old.written_type
+        and new.written_type
+        and old.written_type.lower() != new.written_type.lower()
+    )
 
 
 def _describe(col: Column) -> str:
@@ -171,10 +202,25 @@ def _where(head: Catalog, node: str, fallback: str, base: Catalog) -> Location |
     return found.location if found else None
 
 
-def _change(kind: str, dataset: Dataset, column: str | None, before: object, after: object,
-            location: Location | None, types: tuple[str, str] | None = None) -> Change:
-    change = Change(id="", kind=kind, dataset=dataset.name, column=column, before=before,
-                    after=after, location=location, dataset_kind=dataset.kind)
+def _change(
+    kind: str,
+    dataset: Dataset,
+    column: str | None,
+    before: object,
+    after: object,
+    location: Location | None,
+    types: tuple[str, str] | None = None,
+) -> Change:
+    change = Change(
+        id="",
+        kind=kind,
+        dataset=dataset.name,
+        column=column,
+        before=before,
+        after=after,
+        location=location,
+        dataset_kind=dataset.kind,
+    )
     if types is not None:
         change.types = types
     return change

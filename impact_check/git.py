@@ -33,8 +33,11 @@ def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     """Run git in ``root``; a failure raises GitError with git's own first line."""
     try:
         proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args], cwd=root, input=input_bytes,
-            capture_output=True, check=False,
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=root,
+            input=input_bytes,
+            capture_output=True,
+            check=False,
         )
     except FileNotFoundError as err:
         raise GitError("git is not installed or not on PATH") from err
@@ -56,7 +59,9 @@ def repo_root(path: Path) -> Path:
 def resolve(root: Path, rev: str) -> str:
     """The commit SHA a revision names."""
     try:
-        return run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+        return (
+            run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+        )
     except GitError as err:
         raise GitError(
             f"unknown revision: {rev}",
@@ -118,12 +123,14 @@ def _parse_name_status(out: bytes) -> list[FileChange]:
     while i < len(fields):
         code = fields[i]
         if code[0] in "RC":
-            changes.append(FileChange(fields[i + 2], "renamed" if code[0] == "R" else "added",
-                                      fields[i + 1]))
+            changes.append(
+                FileChange(fields[i + 2], "renamed" if code[0] == "R" else "added", fields[i + 1])
+            )
             i += 3
             continue
         status = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}.get(
-            code[0], "modified")
+            code[0], "modified"
+        )
         changes.append(FileChange(fields[i + 1], status))
         i += 2
     return changes
@@ -138,10 +145,7 @@ def snapshot(root: Path, rev: str) -> Snapshot:
     """The files the loaders read, at a commit, the index or the work tree."""
     if rev == WORKTREE:
         return _worktree_snapshot(root)
-    if rev == INDEX:
-        entries = _index_entries(root)
-    else:
-        entries = _tree_entries(root, rev)
+    entries = _index_entries(root) if rev == INDEX else _tree_entries(root, rev)
     return _read_blobs(root, entries)
 
 
@@ -175,8 +179,9 @@ def _read_blobs(root: Path, entries: list[tuple[str, str, str]]) -> Snapshot:
             snap.files[path] = FileContent(path, None, "symbolic link: not followed")
     if not readable:
         return snap
-    out = run_git(root, "cat-file", "--batch",
-                  input_bytes="".join(f"{sha}\n" for sha, _ in readable).encode())
+    out = run_git(
+        root, "cat-file", "--batch", input_bytes="".join(f"{sha}\n" for sha, _ in readable).encode()
+    )
     pos = 0
     for _sha, path in readable:
         header_end = out.index(b"\n", pos)

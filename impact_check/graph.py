@@ -12,6 +12,7 @@ Graphs of several revisions and sources merge by node id (DESIGN.md, Identity).
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,8 +68,9 @@ class LineageGraph:
     def datasets(self) -> list[str]:
         return [n for n in self.g.nodes if "#" not in n]
 
-    def walk(self, start: str, forward: bool = True,
-             depth: int | None = None) -> dict[str, list[str]]:
+    def walk(
+        self, start: str, forward: bool = True, depth: int | None = None
+    ) -> dict[str, list[str]]:
         """Breadth-first from ``start``: every reached node with the path to it.
 
         Column nodes continue only along column edges; a dataset reached through a clause
@@ -93,7 +95,7 @@ class LineageGraph:
 def _hops(path: list[str]) -> int:
     """Number of dataset-to-dataset steps in a path (column hops inside one dataset are free)."""
     datasets = [split_node_id(node)[0] for node in path]
-    return sum(1 for a, b in zip(datasets, datasets[1:]) if a != b)
+    return sum(1 for a, b in itertools.pairwise(datasets) if a != b)
 
 
 def graph_from_catalog(catalog: Catalog) -> LineageGraph:
@@ -103,8 +105,9 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
         file = dataset.location.file if dataset.location else None
         graph.add_node(name, kind=dataset.kind, file=file, origin="sql")
         for col in dataset.columns:
-            graph.add_node(column_id(name, col), kind="column", dataset=name, file=file,
-                           origin="sql")
+            graph.add_node(
+                column_id(name, col), kind="column", dataset=name, file=file, origin="sql"
+            )
             graph.add_edge(name, column_id(name, col), "has")
         if dataset.lineage is not None:
             _add_lineage(graph, name, dataset.lineage)
@@ -117,8 +120,9 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     return graph
 
 
-def _add_lineage(graph: LineageGraph, name: str, lineage: Lineage,
-                 target: str | None = None) -> None:
+def _add_lineage(
+    graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
+) -> None:
     out = target or name
     for table in lineage.tables:
         graph.add_node(table)

@@ -7,6 +7,7 @@ broken at base are marked ``preexisting``. Everything else reached is only affec
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from impact_check.bind import Break
@@ -56,12 +57,13 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
     return sorted(consumers.values(), key=lambda i: (len(i.path), i.node))
 
 
-def _impact(consumer: str, path: list[str], graph: LineageGraph, bindings: Bindings,
-            reach: set[str]) -> Impact:
+def _impact(
+    consumer: str, path: list[str], graph: LineageGraph, bindings: Bindings, reach: set[str]
+) -> Impact:
     attrs = graph.attrs(consumer)
     breaks = [b for b in bindings.head.get(consumer, []) if b.causes & reach]
     certainty = "certain"
-    if any(_edge_kind(graph, a, b) == "star" for a, b in zip(path, path[1:])):
+    if any(_edge_kind(graph, a, b) == "star" for a, b in itertools.pairwise(path)):
         certainty = "possible"
     if breaks:
         if all(b.certainty != "certain" for b in breaks):
@@ -70,10 +72,15 @@ def _impact(consumer: str, path: list[str], graph: LineageGraph, bindings: Bindi
     else:
         reason = _affected_reason(path, graph)
     return Impact(
-        node=consumer, kind=attrs.get("kind", "unknown"), breaks=bool(breaks), path=path,
-        certainty=certainty, reason=reason,
+        node=consumer,
+        kind=attrs.get("kind", "unknown"),
+        breaks=bool(breaks),
+        path=path,
+        certainty=certainty,
+        reason=reason,
         preexisting=bool(breaks) and consumer in bindings.base,
-        file=attrs.get("file"), column=split_node_id(path[-1])[1],
+        file=attrs.get("file"),
+        column=split_node_id(path[-1])[1],
     )
 
 
@@ -95,6 +102,7 @@ def _affected_reason(path: list[str], graph: LineageGraph) -> str:
 def unexplained_breaks(bindings: Bindings, explained: set[str]) -> dict[str, list[Break]]:
     """Datasets broken at head (not at base) that no change's walk accounts for."""
     return {
-        name: reasons for name, reasons in bindings.head.items()
+        name: reasons
+        for name, reasons in bindings.head.items()
         if name not in explained and name not in bindings.base
     }

@@ -32,8 +32,9 @@ def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | Non
     return severity
 
 
-def apply_policy(findings: list[Finding], config: Config,
-                 today: dt.date | None = None) -> list[Finding]:
+def apply_policy(
+    findings: list[Finding], config: Config, today: dt.date | None = None
+) -> list[Finding]:
     """Set severities, drop rules turned off, mark suppressed findings, report bad ignores."""
     today = today or dt.date.today()
     kept: list[Finding] = []
@@ -78,11 +79,16 @@ def _ignore_findings(config: Config, used: set[int], today: dt.date) -> list[Fin
             why = "matches no finding"
         else:
             continue
-        out.append(Finding(
-            rule=rule.code, name=rule.name, severity=rule.severity, help=rule.help,
-            message=f"ignore #{index + 1} ({ignore.rule} on {ignore.object!r}) {why}",
-            location=Location("impact-check config"),
-        ))
+        out.append(
+            Finding(
+                rule=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                help=rule.help,
+                message=f"ignore #{index + 1} ({ignore.rule} on {ignore.object!r}) {why}",
+                location=Location("impact-check config"),
+            )
+        )
     return out
 
 

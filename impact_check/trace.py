@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -31,20 +32,40 @@ def resolve_node(graph: LineageGraph, text: str) -> str:
     raise UsageError(f"unknown node {text!r}: not a relation or column of the lineage graph")
 
 
-def trace(root: Path, config: Config, node: str, forward: bool, depth: int | None,
-          rev: str | None, output_format: str) -> str:
+def trace(
+    root: Path,
+    config: Config,
+    node: str,
+    forward: bool,
+    depth: int | None,
+    rev: str | None,
+    output_format: str,
+) -> str:
     """The nodes reachable from ``node``, with the path to each, in the requested format."""
     graph = graph_at(root, git.resolve(root, rev) if rev else git.WORKTREE, config)
     start = resolve_node(graph, node)
     paths = graph.walk(start, forward=forward, depth=depth)
     reached = {n: p for n, p in paths.items() if n != start and not _own_column(start, n)}
     if output_format == "json":
-        return json.dumps({
-            "node": start, "direction": "downstream" if forward else "upstream",
-            "nodes": [{"id": n, "kind": graph.attrs(n).get("kind", "unknown"),
-                       "file": graph.attrs(n).get("file"), "path": p}
-                      for n, p in sorted(reached.items(), key=lambda i: (len(i[1]), i[0]))],
-        }, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "node": start,
+                    "direction": "downstream" if forward else "upstream",
+                    "nodes": [
+                        {
+                            "id": n,
+                            "kind": graph.attrs(n).get("kind", "unknown"),
+                            "file": graph.attrs(n).get("file"),
+                            "path": p,
+                        }
+                        for n, p in sorted(reached.items(), key=lambda i: (len(i[1]), i[0]))
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if output_format == "mermaid":
         return _mermaid(graph, start, reached, forward)
     return _text(graph, start, reached, forward)
@@ -66,8 +87,7 @@ def _text(graph: LineageGraph, start: str, reached: dict[str, list[str]], forwar
     return "\n".join(lines) + "\n"
 
 
-def _mermaid(graph: LineageGraph, start: str, reached: dict[str, list[str]],
-             forward: bool) -> str:
+def _mermaid(graph: LineageGraph, start: str, reached: dict[str, list[str]], forward: bool) -> str:
     ids: dict[str, str] = {}
 
     def ref(node: str) -> str:
@@ -77,7 +97,7 @@ def _mermaid(graph: LineageGraph, start: str, reached: dict[str, list[str]],
 
     edges = set()
     for path in reached.values():
-        for a, b in zip(path, path[1:]):
+        for a, b in itertools.pairwise(path):
             edges.add((a, b) if forward else (b, a))
     lines = ["graph LR"]
     lines += [f"  {ref(a)} --> {ref(b)}" for a, b in sorted(edges)]
@@ -90,11 +110,19 @@ def render_graph(root: Path, config: Config, rev: str | None, output_format: str
     graph = graph_at(root, git.resolve(root, rev) if rev else git.WORKTREE, config)
     edges = sorted((a, b, d["kind"]) for a, b, d in graph.g.edges(data=True))
     if output_format == "json":
-        return json.dumps({
-            "nodes": [{"id": n, **{k: v for k, v in d.items()}}
-                      for n, d in sorted(graph.g.nodes(data=True))],
-            "edges": [{"from": a, "to": b, "kind": k} for a, b, k in edges],
-        }, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "nodes": [
+                        {"id": n, **{k: v for k, v in d.items()}}
+                        for n, d in sorted(graph.g.nodes(data=True))
+                    ],
+                    "edges": [{"from": a, "to": b, "kind": k} for a, b, k in edges],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if output_format == "dot":
         body = "\n".join(f'  "{a}" -> "{b}" [label="{k}"];' for a, b, k in edges)
         return f"digraph lineage {{\n  rankdir=LR;\n{body}\n}}\n"

@@ -10,8 +10,10 @@ from importlib import resources
 from pathlib import Path
 
 _GIT_ENV = {
-    "GIT_AUTHOR_NAME": "impact-check demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
-    "GIT_COMMITTER_NAME": "impact-check demo", "GIT_COMMITTER_EMAIL": "demo@example.com",
+    "GIT_AUTHOR_NAME": "impact-check demo",
+    "GIT_AUTHOR_EMAIL": "demo@example.com",
+    "GIT_COMMITTER_NAME": "impact-check demo",
+    "GIT_COMMITTER_EMAIL": "demo@example.com",
 }
 
 
@@ -19,8 +21,13 @@ def _git(repo: Path, *args: str) -> None:
     import os
 
     env = {**os.environ, **_GIT_ENV}
-    subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
-                   cwd=repo, check=True, capture_output=True, env=env)
+    subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
 
 
 def build_demo_repo(repo: Path) -> None:
@@ -50,22 +57,27 @@ def run_demo(keep: str | None = None, output_format: str = "text") -> int:
     try:
         build_demo_repo(workdir)
         if output_format == "text":
-            print(f"Demo repository: {workdir}\n"
-                  "  main:    the warehouse (migrations + staging/marts/ml/reporting models)\n"
-                  "  feature: a migration that drops and renames columns\n"
-                  "$ impact-check check --base main --head feature\n", flush=True)
+            print(
+                f"Demo repository: {workdir}\n"
+                "  main:    the warehouse (migrations + staging/marts/ml/reporting models)\n"
+                "  feature: a migration that drops and renames columns\n"
+                "$ impact-check check --base main --head feature\n",
+                flush=True,
+            )
         import os
 
         cwd = Path.cwd()
         os.chdir(workdir)
         try:
-            code = main(["check", "--base", "main", "--head", "feature",
-                         "--format", output_format])
+            code = main(["check", "--base", "main", "--head", "feature", "--format", output_format])
         finally:
             os.chdir(cwd)
         if output_format == "text":
-            print(f"\nThe check exited {code}: in CI this build would be "
-                  f"{'red' if code == 1 else 'green'}.", file=sys.stderr)
+            print(
+                f"\nThe check exited {code}: in CI this build would be "
+                f"{'red' if code == 1 else 'green'}.",
+                file=sys.stderr,
+            )
         return 0 if code in (0, 1) else code
     finally:
         if not keep:

@@ -26,7 +26,7 @@ from impact_check.model import (
     Location,
     Snapshot,
 )
-from impact_check.sql.ddl import Definition, DdlState, InsertSelect
+from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
@@ -95,8 +95,10 @@ def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
         catalog.issues.append(Issue("AN901", content.reason or "unreadable", location))
         return None
     if len(content.data) > config.limits.max_file_bytes:
-        reason = (f"file is {len(content.data):,} bytes, over limits.max_file_bytes "
-                  f"({config.limits.max_file_bytes:,})")
+        reason = (
+            f"file is {len(content.data):,} bytes, over limits.max_file_bytes "
+            f"({config.limits.max_file_bytes:,})"
+        )
         catalog.issues.append(Issue("AN901", reason, location))
         return None
     if b"\x00" in content.data:
@@ -118,15 +120,20 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
     for stmt in parse_file(text, dialect):
         location = Location(path, stmt.line)
         if stmt.expression is None:
-            state.catalog.issues.append(Issue(
-                "AN901", f"cannot parse SQL ({dialect}): {stmt.error}",
-                Location(path, stmt.error_line or stmt.line),
-            ))
+            state.catalog.issues.append(
+                Issue(
+                    "AN901",
+                    f"cannot parse SQL ({dialect}): {stmt.error}",
+                    Location(path, stmt.error_line or stmt.line),
+                )
+            )
             continue
         expression = normalize(stmt.expression, dialect)
         if schema is not None and isinstance(expression, exp.Query):
             name = resolver_name(schema, PurePosixPath(path).stem, config)
-            state.definitions[name] = Definition(name, "view", expression, location, dialect=dialect)
+            state.definitions[name] = Definition(
+                name, "view", expression, location, dialect=dialect
+            )
             continue
         state.apply(expression, location)
 
@@ -146,14 +153,14 @@ def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
         name: {c.name: c.type for c in ds.columns.values()} for name, ds in catalog.datasets.items()
     }
     for definition in _dependency_order(state.definitions, resolver):
-        catalog.datasets[definition.name] = _derived_dataset(definition, schema, resolver,
-                                                              catalog)
+        catalog.datasets[definition.name] = _derived_dataset(definition, schema, resolver, catalog)
     for insert in state.inserts:
         catalog.loads.append(_load(insert, schema, resolver))
 
 
-def _dependency_order(definitions: Mapping[str, Definition],
-                      resolver: NameResolver) -> list[Definition]:
+def _dependency_order(
+    definitions: Mapping[str, Definition], resolver: NameResolver
+) -> list[Definition]:
     """Definitions sorted so each comes after what it reads (path order breaks ties/cycles)."""
     reads: dict[str, set[str]] = {}
     for name, definition in definitions.items():
@@ -183,8 +190,12 @@ def _dependency_order(definitions: Mapping[str, Definition],
     return ordered
 
 
-def _derived_dataset(definition: Definition, schema: dict[str, dict[str, str | None]],
-                     resolver: NameResolver, catalog: Catalog) -> Dataset:
+def _derived_dataset(
+    definition: Definition,
+    schema: dict[str, dict[str, str | None]],
+    resolver: NameResolver,
+    catalog: Catalog,
+) -> Dataset:
     dialect = definition.dialect
     query = definition.query.copy()
     definition_sql = query.sql(dialect=dialect)
@@ -198,29 +209,44 @@ def _derived_dataset(definition: Definition, schema: dict[str, dict[str, str | N
         lineage.output_types = {mapping.get(k, k): v for k, v in lineage.output_types.items()}
         names = [mapping.get(n, n) for n in names]
     columns = {
-        name: Column(name=name, type=_derived_type(name, lineage.output_types, lineage.pure,
-                                                   schema))
+        name: Column(
+            name=name, type=_derived_type(name, lineage.output_types, lineage.pure, schema)
+        )
         for name in names
     }
     dataset = Dataset(
-        name=definition.name, kind=definition.kind, columns=columns,
-        location=definition.location, definition=definition_sql, lineage=lineage,
-        columns_known="*" not in lineage.columns, dialect=dialect,
+        name=definition.name,
+        kind=definition.kind,
+        columns=columns,
+        location=definition.location,
+        definition=definition_sql,
+        lineage=lineage,
+        columns_known="*" not in lineage.columns,
+        dialect=dialect,
     )
     schema[definition.name] = (
         {c.name: c.type for c in columns.values()} if dataset.columns_known else {}
     )
     for relation in sorted(lineage.star_unknown):
-        catalog.issues.append(Issue(
-            "AN902", f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
-            "columns cannot be listed", definition.location, target=definition.name,
-            unanalyzed=False,
-        ))
+        catalog.issues.append(
+            Issue(
+                "AN902",
+                f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
+                "columns cannot be listed",
+                definition.location,
+                target=definition.name,
+                unanalyzed=False,
+            )
+        )
     return dataset
 
 
-def _derived_type(name: str, types: Mapping[str, str | None], pure: Mapping[str, tuple[str, str]],
-                  schema: Mapping[str, Mapping[str, str | None]]) -> str | None:
+def _derived_type(
+    name: str,
+    types: Mapping[str, str | None],
+    pure: Mapping[str, tuple[str, str]],
+    schema: Mapping[str, Mapping[str, str | None]],
+) -> str | None:
     if types.get(name):
         return types[name]
     source = pure.get(name)
@@ -229,8 +255,9 @@ def _derived_type(name: str, types: Mapping[str, str | None], pure: Mapping[str,
     return None
 
 
-def _load(insert: InsertSelect, schema: dict[str, dict[str, str | None]],
-          resolver: NameResolver) -> Load:
+def _load(
+    insert: InsertSelect, schema: dict[str, dict[str, str | None]], resolver: NameResolver
+) -> Load:
     dialect = insert.dialect
     query = insert.query.copy()
     definition_sql = query.sql(dialect=dialect)
@@ -248,7 +275,9 @@ def _load(insert: InsertSelect, schema: dict[str, dict[str, str | None]],
                 f"INSERT into {insert.target} lists {len(wanted)} columns "
                 f"but the query returns {len(produced)}"
             )
-    lineage.columns = {
-        target: lineage.columns[source] for target, source in zip(wanted, produced)
-    } if wanted else lineage.columns
+    lineage.columns = (
+        {target: lineage.columns[source] for target, source in zip(wanted, produced)}
+        if wanted
+        else lineage.columns
+    )
     return Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)

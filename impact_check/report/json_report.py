@@ -15,8 +15,10 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
     """The report as plain JSON data."""
     findings = [_finding(f) for f in report.findings]
     impacted = {i.node for f in report.findings for i in f.impacted}
-    counts = {s: sum(1 for f in report.findings if f.severity.value == s and not f.suppressed)
-              for s in ("error", "warning", "info")}
+    counts = {
+        s: sum(1 for f in report.findings if f.severity.value == s and not f.suppressed)
+        for s in ("error", "warning", "info")
+    }
     tool: dict[str, Any] = {"name": "impact-check", "version": __version__}
     if fast is not None:
         tool["fast"] = fast
@@ -42,8 +44,14 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
             for u in report.unanalyzed
         ],
         "sources": [
-            {"name": s.name, "kind": s.kind, "status": s.status, "detail": s.detail,
-             "nodes": s.nodes, "edges": s.edges}
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "status": s.status,
+                "detail": s.detail,
+                "nodes": s.nodes,
+                "edges": s.edges,
+            }
             for s in report.sources
         ],
     }
@@ -65,16 +73,24 @@ def _location(location: Location | None) -> dict[str, Any] | None:
 
 def _node(node_id: str, kind: str, file: str | None) -> dict[str, Any]:
     dataset, column = split_node_id(node_id)
-    return {"id": node_id, "name": dataset, "kind": kind, "column": column, "origin": "sql",
-            "file": file, "owners": []}
+    return {
+        "id": node_id,
+        "name": dataset,
+        "kind": kind,
+        "column": column,
+        "origin": "sql",
+        "file": file,
+        "owners": [],
+    }
 
 
 def _change(change: Change) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": change.id,
         "kind": change.kind,
-        "target": _node(change.target, change.dataset_kind,
-                        change.location.file if change.location else None),
+        "target": _node(
+            change.target, change.dataset_kind, change.location.file if change.location else None
+        ),
         "before": change.before,
         "after": change.after,
     }
@@ -86,8 +102,14 @@ def _change(change: Change) -> dict[str, Any]:
 
 def _impact(impact: Impact) -> dict[str, Any]:
     node = _node(impact.node, impact.kind, impact.file)
-    return {"node": node, "breaks": impact.breaks, "certainty": impact.certainty,
-            "path": impact.path, "reason": impact.reason, "preexisting": impact.preexisting}
+    return {
+        "node": node,
+        "breaks": impact.breaks,
+        "certainty": impact.certainty,
+        "path": impact.path,
+        "reason": impact.reason,
+        "preexisting": impact.preexisting,
+    }
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from impact_check.model import Finding, Impact, Report, Severity
 
-_COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m", "ok": "\x1b[32m",
-            "dim": "\x1b[2m", "bold": "\x1b[1m"}
+_COLOURS = {
+    "error": "\x1b[31m",
+    "warning": "\x1b[33m",
+    "info": "\x1b[36m",
+    "ok": "\x1b[32m",
+    "dim": "\x1b[2m",
+    "bold": "\x1b[1m",
+}
 _RESET = "\x1b[0m"
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -29,13 +35,18 @@ def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
     hidden = len(report.findings) - len(shown)
     if hidden:
         lines.append("")
-        lines.append(style(f"({hidden} info finding{'s' if hidden != 1 else ''} not shown: "
-                           "use --verbose)", "dim"))
+        lines.append(
+            style(
+                f"({hidden} info finding{'s' if hidden != 1 else ''} not shown: use --verbose)",
+                "dim",
+            )
+        )
     if report.unanalyzed:
         lines.append("")
         lines.append("Not analysed:")
-        lines += [f"  {u.file}{f':{u.line}' if u.line else ''}: {u.reason}"
-                  for u in report.unanalyzed]
+        lines += [
+            f"  {u.file}{f':{u.line}' if u.line else ''}: {u.reason}" for u in report.unanalyzed
+        ]
     lines.append("")
     lines.append(_verdict(report, style))
     return "\n".join(lines) + "\n"
@@ -48,8 +59,10 @@ def _sort_key(finding: Finding) -> tuple[int, str, int]:
 
 def _header(report: Report) -> str:
     head = report.head if report.head in ("WORKTREE", "INDEX") else report.head[:12]
-    return (f"impact-check {report.base[:12]}..{head}: {len(report.changes)} change"
-            f"{'s' if len(report.changes) != 1 else ''} in the diff")
+    return (
+        f"impact-check {report.base[:12]}..{head}: {len(report.changes)} change"
+        f"{'s' if len(report.changes) != 1 else ''} in the diff"
+    )
 
 
 def _finding(finding: Finding, style: _Style) -> list[str]:
@@ -85,9 +98,11 @@ def _verdict(report: Report, style: _Style) -> str:
     errors = sum(1 for f in active if f.severity == Severity.ERROR)
     warnings = sum(1 for f in active if f.severity == Severity.WARNING)
     broken = {i.node for f in active for i in f.impacted if i.breaks and not i.preexisting}
-    counts = (f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-              f"{'s' if warnings != 1 else ''}, {len(broken)} consumer"
-              f"{'s' if len(broken) != 1 else ''} broken")
+    counts = (
+        f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+        f"{'s' if warnings != 1 else ''}, {len(broken)} consumer"
+        f"{'s' if len(broken) != 1 else ''} broken"
+    )
     if report.failed:
         return style(f"FAILED: {counts} (fail-on: {report.fail_on})", "error")
     return style(f"PASSED: {counts} (fail-on: {report.fail_on})", "ok")

@@ -6,8 +6,9 @@ from impact_check.model import Change
 from impact_check.rules import an, cn, co, tb, ty, vl
 from impact_check.rules.base import Rule
 
-RULES: dict[str, Rule] = {rule.code: rule for module in (tb, co, ty, cn, vl, an)
-                          for rule in module.RULES}
+RULES: dict[str, Rule] = {
+    rule.code: rule for module in (tb, co, ty, cn, vl, an) for rule in module.RULES
+}
 
 _BY_KIND = {
     "table_dropped": "TB101",
@@ -18,8 +19,7 @@ _BY_KIND = {
     "default_changed": "CN405",
     "expression_changed": "VL601",
 }
-_TYPE_RULES = {"incompatible": "TY301", "narrowed": "TY302", "widened": "TY303",
-               "alias": "TY304"}
+_TYPE_RULES = {"incompatible": "TY301", "narrowed": "TY302", "widened": "TY303", "alias": "TY304"}
 
 
 def rule_for(change: Change) -> Rule | None:

@@ -6,19 +6,41 @@ from impact_check.model import Severity as S
 from impact_check.rules.base import Rule
 
 RULES = [
-    Rule("AN901", "sql-unparseable", S.WARNING, "A file or statement could not be analysed.",
-         "Fix the SQL, set the right `dialect` (or `dialects` per path) in .impact-check.yml, "
-         "or exclude the file. Error under --strict."),
-    Rule("AN902", "select-star-unresolved", S.WARNING,
-         "`*` over a relation whose columns are unknown.",
-         "Declare the relation's columns (DDL in the repository) or list the columns."),
-    Rule("AN903", "lineage-unresolved", S.WARNING, "Lineage could not be traced.",
-         "Column references could not be attributed (unknown relation, ambiguous names) or "
-         "a statement is not modelled."),
-    Rule("AN904", "non-sql-model-changed", S.WARNING,
-         "A file the checker cannot analyse yet changed (dbt project, Jinja, Python).",
-         "This file is listed under `unanalyzed`; review its consumers by hand."),
-    Rule("AN906", "suppression-unused", S.WARNING,
-         "An ignore entry is expired or matches nothing.",
-         "Remove the entry or renew its expiry date."),
+    Rule(
+        "AN901",
+        "sql-unparseable",
+        S.WARNING,
+        "A file or statement could not be analysed.",
+        "Fix the SQL, set the right `dialect` (or `dialects` per path) in .impact-check.yml, "
+        "or exclude the file. Error under --strict.",
+    ),
+    Rule(
+        "AN902",
+        "select-star-unresolved",
+        S.WARNING,
+        "`*` over a relation whose columns are unknown.",
+        "Declare the relation's columns (DDL in the repository) or list the columns.",
+    ),
+    Rule(
+        "AN903",
+        "lineage-unresolved",
+        S.WARNING,
+        "Lineage could not be traced.",
+        "Column references could not be attributed (unknown relation, ambiguous names) or "
+        "a statement is not modelled.",
+    ),
+    Rule(
+        "AN904",
+        "non-sql-model-changed",
+        S.WARNING,
+        "A file the checker cannot analyse yet changed (dbt project, Jinja, Python).",
+        "This file is listed under `unanalyzed`; review its consumers by hand.",
+    ),
+    Rule(
+        "AN906",
+        "suppression-unused",
+        S.WARNING,
+        "An ignore entry is expired or matches nothing.",
+        "Remove the entry or renew its expiry date.",
+    ),
 ]

@@ -6,15 +6,30 @@ from impact_check.model import Severity as S
 from impact_check.rules.base import Rule
 
 RULES = [
-    Rule("TB101", "table-dropped", S.WARNING, "A table or view was dropped.",
-         "Readers of a dropped relation fail. Keep a compatibility view with the old name, or "
-         "migrate every consumer listed before dropping it.", breaking=True),
-    Rule("TB102", "table-renamed", S.WARNING, "A table or view was renamed.",
-         "Readers still use the old name. Create a view with the old name "
-         "(CREATE VIEW old AS SELECT * FROM new) until every consumer has moved.",
-         breaking=True),
-    Rule("TB108", "definition-broken", S.ERROR,
-         "A changed or added definition does not bind at head.",
-         "The view or table definition reads something that does not exist at head or "
-         "uses a column in an operation its type does not support. Fix the definition."),
+    Rule(
+        "TB101",
+        "table-dropped",
+        S.WARNING,
+        "A table or view was dropped.",
+        "Readers of a dropped relation fail. Keep a compatibility view with the old name, or "
+        "migrate every consumer listed before dropping it.",
+        breaking=True,
+    ),
+    Rule(
+        "TB102",
+        "table-renamed",
+        S.WARNING,
+        "A table or view was renamed.",
+        "Readers still use the old name. Create a view with the old name "
+        "(CREATE VIEW old AS SELECT * FROM new) until every consumer has moved.",
+        breaking=True,
+    ),
+    Rule(
+        "TB108",
+        "definition-broken",
+        S.ERROR,
+        "A changed or added definition does not bind at head.",
+        "The view or table definition reads something that does not exist at head or "
+        "uses a column in an operation its type does not support. Fix the definition.",
+    ),
 ]

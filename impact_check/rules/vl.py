@@ -6,6 +6,11 @@ from impact_check.model import Severity as S
 from impact_check.rules.base import Rule
 
 RULES = [
-    Rule("VL601", "expression-changed", S.INFO, "A derived dataset's definition changed.",
-         "The values or rows of its consumers may change; review the consumers listed."),
+    Rule(
+        "VL601",
+        "expression-changed",
+        S.INFO,
+        "A derived dataset's definition changed.",
+        "The values or rows of its consumers may change; review the consumers listed.",
+    ),
 ]

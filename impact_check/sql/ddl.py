@@ -112,10 +112,14 @@ class DdlState:
             )
             self._touch(name, location, columns)
         elif kind == "TABLE":
-            self.catalog.issues.append(Issue(
-                "AN903", f"CREATE TABLE {name} has no column list the checker can read",
-                location, target=name,
-            ))
+            self.catalog.issues.append(
+                Issue(
+                    "AN903",
+                    f"CREATE TABLE {name} has no column list the checker can read",
+                    location,
+                    target=name,
+                )
+            )
 
     def _alter(self, alter: exp.Alter, location: Location) -> None:
         if not isinstance(alter.this, exp.Table):
@@ -139,9 +143,14 @@ class DdlState:
         for col in columns:
             self.catalog.events[column_id(name, col)] = location
 
-    def _touch_changed(self, name: str, before: Mapping[str, Column],
-                       after: Mapping[str, Column], action: exp.Expr,
-                       location: Location) -> None:
+    def _touch_changed(
+        self,
+        name: str,
+        before: Mapping[str, Column],
+        after: Mapping[str, Column],
+        action: exp.Expr,
+        location: Location,
+    ) -> None:
         """Remember which statement last touched each column (for change locations)."""
         touched = set(before) ^ set(after)
         if isinstance(action, (exp.AlterColumn, exp.ColumnDef)):
@@ -154,8 +163,7 @@ class DdlState:
             message = f"ALTER on derived dataset {name} is not modelled ({action.key})"
         else:
             message = f"ALTER TABLE {name}: the table is not created by any analysed file"
-        self.catalog.issues.append(Issue("AN903", message, location, target=name,
-                                         unanalyzed=False))
+        self.catalog.issues.append(Issue("AN903", message, location, target=name, unanalyzed=False))
 
     def _alter_action(self, dataset: Dataset, action: exp.Expr, location: Location) -> None:
         cols = dataset.columns
@@ -168,21 +176,24 @@ class DdlState:
                     col = _column(coldef, self.dialect)
                     cols[col.name] = col
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() in (
-            "COLUMN", "COLUMNS",
+            "COLUMN",
+            "COLUMNS",
         ):
             for dropped in _drop_column_names(action):
                 cols.pop(dropped, None)
         elif isinstance(action, exp.RenameColumn):
-            self._rename_column(dataset, identifier_name(action.this), identifier_name(
-                action.args.get("to")))
+            self._rename_column(
+                dataset, identifier_name(action.this), identifier_name(action.args.get("to"))
+            )
         elif isinstance(action, exp.AlterColumn):
             self._alter_column(dataset, action)
         elif isinstance(action, exp.AddConstraint):
             for constraint in action.expressions:
                 if isinstance(constraint, exp.PrimaryKey):
                     for ident in constraint.expressions:
-                        key = identifier_name(ident.this if isinstance(ident, exp.Ordered)
-                                              else ident)
+                        key = identifier_name(
+                            ident.this if isinstance(ident, exp.Ordered) else ident
+                        )
                         if key in cols:
                             cols[key].primary_key = True
         elif isinstance(action, exp.ModifyColumn) if hasattr(exp, "ModifyColumn") else False:
@@ -288,7 +299,7 @@ class DdlState:
         )
 
     def _command(self, command: exp.Command, location: Location) -> None:
-        text = f"{command.this} {command.expression.name if command.expression else ''}"
+        text = command.sql()
         rename = _MYSQL_RENAME.match(text)
         if rename:
             for pair in rename.group(1).split(","):
@@ -299,11 +310,14 @@ class DdlState:
         match = _COMMAND_TARGET.search(text)
         target = match.group(1).strip('"`[]').lower() if match else None
         what = f" touching {target}" if target else ""
-        self.catalog.issues.append(Issue(
-            "AN901",
-            f"statement not understood by the SQL parser{what}: {text.strip()[:80]!r}",
-            location, target=target,
-        ))
+        self.catalog.issues.append(
+            Issue(
+                "AN901",
+                f"statement not understood by the SQL parser{what}: {text.strip()[:80]!r}",
+                location,
+                target=target,
+            )
+        )
 
 
 def _derived_kind(create: exp.Create) -> str:
@@ -320,8 +334,9 @@ def _derived_kind(create: exp.Create) -> str:
 def _declared_names(schema: exp.Schema | None) -> list[str]:
     if schema is None:
         return []
-    return [identifier_name(e.this if isinstance(e, exp.ColumnDef) else e)
-            for e in schema.expressions]
+    return [
+        identifier_name(e.this if isinstance(e, exp.ColumnDef) else e) for e in schema.expressions
+    ]
 
 
 def _columns(schema: exp.Schema, dialect: str) -> dict[str, Column]:
@@ -361,7 +376,7 @@ def _column(coldef: exp.ColumnDef, dialect: str) -> Column:
 
 
 def _drop_column_names(action: exp.Drop) -> list[str]:
-    names = []
+    names: list[str] = []
     for item in action.args.get("tables") or ([action.this] if action.this else []):
         if isinstance(item, exp.Schema):
             names.extend(identifier_name(i) for i in item.expressions)

@@ -28,13 +28,49 @@ STAR = "*"
 _CLAUSES = ("where", "joins", "group", "having", "qualify", "order", "distinct", "laterals")
 _ARITHMETIC = (exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _ADDITIVE = (exp.Add, exp.Sub)
-_NUMERIC_FUNCS = (exp.Sum, exp.Avg, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance,
-                  exp.VariancePop, exp.Round, exp.Abs, exp.Ceil, exp.Floor, exp.Sqrt, exp.Ln,
-                  exp.Log, exp.Exp, exp.Pow)
-_TEXT_FUNCS = (exp.Upper, exp.Lower, exp.Length, exp.Substring, exp.Trim, exp.Initcap,
-               exp.Left, exp.Right, exp.StrPosition, exp.RegexpLike, exp.Like, exp.ILike)
-_TEMPORAL_FUNCS = (exp.DateTrunc, exp.TimestampTrunc, exp.Extract, exp.DateAdd, exp.DateSub,
-                   exp.DateDiff, exp.Year, exp.Month, exp.Day)
+_NUMERIC_FUNCS = (
+    exp.Sum,
+    exp.Avg,
+    exp.Stddev,
+    exp.StddevPop,
+    exp.StddevSamp,
+    exp.Variance,
+    exp.VariancePop,
+    exp.Round,
+    exp.Abs,
+    exp.Ceil,
+    exp.Floor,
+    exp.Sqrt,
+    exp.Ln,
+    exp.Log,
+    exp.Exp,
+    exp.Pow,
+)
+_TEXT_FUNCS = (
+    exp.Upper,
+    exp.Lower,
+    exp.Length,
+    exp.Substring,
+    exp.Trim,
+    exp.Initcap,
+    exp.Left,
+    exp.Right,
+    exp.StrPosition,
+    exp.RegexpLike,
+    exp.Like,
+    exp.ILike,
+)
+_TEMPORAL_FUNCS = (
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Extract,
+    exp.DateAdd,
+    exp.DateSub,
+    exp.DateDiff,
+    exp.Year,
+    exp.Month,
+    exp.Day,
+)
 _ORDERED = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 _EQUALITY = (exp.EQ, exp.NEQ)
 
@@ -80,10 +116,10 @@ def rewrite_tables(query: exp.Expr, resolve: Callable[[str], str]) -> set[str]:
 
 def mapping_schema(schema: Schema, tables: set[str], dialect: str) -> MappingSchema:
     """A sqlglot schema holding the relations ``tables`` whose columns are known."""
-    mapping = {
+    mapping: dict[str, object] = {
         name: {col: (typ or "UNKNOWN") for col, typ in schema[name].items()}
         for name in tables
-        if name in schema and schema[name]
+        if schema.get(name)
     }
     return MappingSchema(mapping, dialect=dialect, normalize=False)
 
@@ -135,8 +171,7 @@ class _Walker:
         if out.stars:
             self.res.columns[STAR] = {(t, STAR) for t in self.res.star_unknown}
         self.res.output_types = {
-            name: output_type(sel, self.res, out)
-            for name, sel in _named_selects(scope.expression)
+            name: output_type(sel, self.res, out) for name, sel in _named_selects(scope.expression)
         }
 
     def _scope_outputs(self, scope: Scope) -> _Outputs:
@@ -262,8 +297,10 @@ class _Walker:
                 if picked is not None:
                     return picked, name
                 sources = [src for _, src in current.selected_sources.values()]
-                if first_lacking is None and sources and all(
-                    self.has_column(src, name) is False for src in sources
+                if (
+                    first_lacking is None
+                    and sources
+                    and all(self.has_column(src, name) is False for src in sources)
                 ):
                     first_lacking = sources[0]
                 elif not all(self.has_column(src, name) is False for src in sources):
@@ -350,7 +387,8 @@ class _Walker:
         need = type_need(col)
         if need is not None:
             operation, family = need
-            self.res.type_uses.append(TypeUse(src, operation, family, col.parent.sql()))
+            context = col.parent if col.parent is not None else col
+            self.res.type_uses.append(TypeUse(src, operation, family, context.sql()))
 
 
 def _is_star(sel: exp.Expr) -> bool:
@@ -382,7 +420,7 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     parent = col.parent
     while isinstance(parent, exp.Paren):
         parent = parent.parent
-    if isinstance(parent, exp.Neg) or isinstance(parent, _ARITHMETIC):
+    if isinstance(parent, (exp.Neg, _ARITHMETIC)):
         return "arithmetic", "numeric"
     if isinstance(parent, _ADDITIVE):
         return "arithmetic", "numeric_or_date"

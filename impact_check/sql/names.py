@@ -55,8 +55,12 @@ class NameResolver:
     names stay as written, optionally qualified with the configured defaults.
     """
 
-    def __init__(self, known: set[str], default_schema: str | None = None,
-                 default_database: str | None = None) -> None:
+    def __init__(
+        self,
+        known: set[str],
+        default_schema: str | None = None,
+        default_database: str | None = None,
+    ) -> None:
         self.known = known
         self.default_schema = default_schema
         self.default_database = default_database

@@ -6,6 +6,7 @@ statement keeps the 1-based line where it starts.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -13,7 +14,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
+
+# sqlglot logs fallbacks to Command as warnings; they become AN findings instead.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DEFAULT_DIALECT = "duckdb"  # permissive: reads most Postgres/ANSI DDL and view SQL
