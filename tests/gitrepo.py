@@ -89,7 +89,7 @@ def broken_nodes(report: dict[str, Any]) -> set[str]:
     nodes |= {  # a changed definition that no longer binds is the finding's own subject
         f["message"].split(" ", 1)[0]
         for f in report["findings"]
-        if f["rule"] == "TB108" or (f["rule"] == "AN903" and "does not bind" in f["message"])
+        if f["rule"] == "TB108"
     }
     return nodes
 
