@@ -109,8 +109,13 @@ def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[B
             upstream = broken[table]
             causes = set().union(*(b.causes for b in upstream)) | {table}
             certain = any(b.certainty == "certain" for b in upstream)
-            out.append(Break(f"reads {table}, which does not build", causes,
-                             "certain" if certain else "likely"))
+            out.append(
+                Break(
+                    f"reads {table}, which does not build",
+                    causes,
+                    "certain" if certain else "likely",
+                )
+            )
     return out
 
 

@@ -184,7 +184,7 @@ def _respelled(old: Column, new: Column) -> bool:
 
 
 def _describe(col: Column) -> str:
-    parts = [col.written_type or col.type or "?"]
+    parts = [col.written_type or col.type or "type unknown"]
     if col.not_null:
         parts.append("NOT NULL")
     if col.default is not None:

@@ -38,30 +38,53 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
     """
     starts = [node for node in start_nodes(change, graph) if node in graph]
     own = {change.dataset, *([str(change.after)] if change.kind == "table_renamed" else [])}
+    blame = _lineage_reach(graph, starts)  # nodes whose absence or type this change causes
     reached: dict[str, list[str]] = {}
     seeds = [(start, [start]) for start in starts]
     consumers: dict[str, Impact] = {}
+    for start in starts:  # writers of a dropped or renamed table fail as well
+        for writer, kind in graph.predecessors(start):
+            if kind == "insert":
+                consumers[writer] = _impact(
+                    writer, [start, writer], graph, bindings, blame | {writer}
+                )
     while seeds:
         seed, prefix = seeds.pop(0)
         for node, path in graph.walk(seed).items():
             reached.setdefault(node, [*prefix[:-1], *path])
-        reach = set(reached)
         for node, path in list(reached.items()):
             dataset = split_node_id(node)[0]
             if dataset in own or dataset in consumers:
                 continue
-            impact = _impact(dataset, path, graph, bindings, reach)
+            impact = _impact(dataset, path, graph, bindings, blame | {dataset})
             consumers[dataset] = impact
             if impact.breaks and dataset in graph:
+                blame.add(dataset)
                 seeds.append((dataset, path))
     return sorted(consumers.values(), key=lambda i: (len(i.path), i.node))
 
 
+def _lineage_reach(graph: LineageGraph, starts: list[str]) -> set[str]:
+    """The changed nodes and the output columns that pass them through (projection only)."""
+    out = set(starts)
+    queue = list(starts)
+    for start in starts:
+        if "#" not in start:  # a table change reaches all of its columns
+            queue += [n for n, kind in graph.successors(start) if kind == "has"]
+    while queue:
+        node = queue.pop()
+        out.add(node)
+        for nxt, kind in graph.successors(node):
+            if kind == "projection" and nxt not in out:
+                queue.append(nxt)
+    return out
+
+
 def _impact(
-    consumer: str, path: list[str], graph: LineageGraph, bindings: Bindings, reach: set[str]
+    consumer: str, path: list[str], graph: LineageGraph, bindings: Bindings, blame: set[str]
 ) -> Impact:
     attrs = graph.attrs(consumer)
-    breaks = [b for b in bindings.head.get(consumer, []) if b.causes & reach]
+    breaks = [b for b in bindings.head.get(consumer, []) if b.causes & blame]
     certainty = "certain"
     if any(_edge_kind(graph, a, b) == "star" for a, b in itertools.pairwise(path)):
         certainty = "possible"

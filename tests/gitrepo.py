@@ -14,9 +14,12 @@ from typing import Any
 from impact_check.cli import main
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
 }
 
 
@@ -30,8 +33,14 @@ class GitRepo:
 
     def git(self, *args: str) -> str:
         env = {**os.environ, **GIT_ENV}
-        proc = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=self.root,
-                              env=env, capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            ["git", "-c", "commit.gpgsign=false", *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return proc.stdout
 
     def write(self, files: dict[str, str | bytes | None]) -> None:
@@ -48,8 +57,9 @@ class GitRepo:
             else:
                 path.write_text(content)
 
-    def commit(self, files: dict[str, str | bytes | None] | None = None,
-               message: str = "change") -> str:
+    def commit(
+        self, files: dict[str, str | bytes | None] | None = None, message: str = "change"
+    ) -> str:
         if files:
             self.write(files)
         self.git("add", "-A")
@@ -83,13 +93,13 @@ def _cwd(path: Path) -> Iterator[None]:
 def broken_nodes(report: dict[str, Any]) -> set[str]:
     """Consumers the report says break because of the diff (not already broken at base)."""
     nodes = {
-        i["node"]["id"] for f in report["findings"] for i in f["impacted"]
+        i["node"]["id"]
+        for f in report["findings"]
+        for i in f["impacted"]
         if i["breaks"] and not i.get("preexisting")
     }
     nodes |= {  # a changed definition that no longer binds is the finding's own subject
-        f["message"].split(" ", 1)[0]
-        for f in report["findings"]
-        if f["rule"] == "TB108"
+        f["message"].split(" ", 1)[0] for f in report["findings"] if f["rule"] == "TB108"
     }
     return nodes
 

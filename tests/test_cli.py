@@ -102,8 +102,9 @@ def test_drop_nobody_reads_is_a_warning(repo: GitRepo) -> None:
 
 
 def test_incompatible_type_change_breaks_arithmetic_consumers_only(repo: GitRepo) -> None:
-    repo.commit({"migrations/V2__retype.sql":
-                 "ALTER TABLE raw.orders ALTER COLUMN amount TYPE VARCHAR;\n"})
+    repo.commit(
+        {"migrations/V2__retype.sql": "ALTER TABLE raw.orders ALTER COLUMN amount TYPE VARCHAR;\n"}
+    )
     code, report = repo.report("--base", "main", "--dialect", "postgres")
     retype = finding(report, "TY301")
     assert code == 1 and retype["severity"] == "error"
@@ -112,8 +113,11 @@ def test_incompatible_type_change_breaks_arithmetic_consumers_only(repo: GitRepo
 
 
 def test_widening_is_info_and_passes(repo: GitRepo) -> None:
-    repo.commit({"migrations/V2__widen.sql":
-                 "ALTER TABLE raw.orders ALTER COLUMN amount TYPE DECIMAL(18, 2);\n"})
+    repo.commit(
+        {
+            "migrations/V2__widen.sql": "ALTER TABLE raw.orders ALTER COLUMN amount TYPE DECIMAL(18, 2);\n"
+        }
+    )
     code, report = repo.report("--base", "main")
     assert code == 0
     widen = finding(report, "TY303")
@@ -122,10 +126,12 @@ def test_widening_is_info_and_passes(repo: GitRepo) -> None:
 
 
 def test_unparseable_file_is_an901_and_others_still_analysed(repo: GitRepo) -> None:
-    repo.commit({
-        "views/bad.sql": "-- oops\nCREATE VIEW analytics.bad AS SELECT FROM WHERE (;\n",
-        "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
-    })
+    repo.commit(
+        {
+            "views/bad.sql": "-- oops\nCREATE VIEW analytics.bad AS SELECT FROM WHERE (;\n",
+            "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
+        }
+    )
     code, report = repo.report("--base", "main")
     validate(report)
     bad = finding(report, "AN901")
@@ -144,8 +150,12 @@ def test_strict_makes_analysis_limits_errors(repo: GitRepo) -> None:
 
 
 def test_binary_and_non_utf8_files_are_unanalyzed(repo: GitRepo) -> None:
-    repo.commit({"views/bin.sql": b"\x00\x01binary", "views/latin.sql": "select 'caf\xe9'".encode(
-        "latin-1")})
+    repo.commit(
+        {
+            "views/bin.sql": b"\x00\x01binary",
+            "views/latin.sql": "select 'caf\xe9'".encode("latin-1"),
+        }
+    )
     code, report = repo.report("--base", "main")
     reasons = {u["file"]: u["reason"] for u in report["unanalyzed"]}
     assert "NUL" in reasons["views/bin.sql"] and "UTF-8" in reasons["views/latin.sql"]
@@ -153,8 +163,12 @@ def test_binary_and_non_utf8_files_are_unanalyzed(repo: GitRepo) -> None:
 
 
 def test_file_over_size_limit_is_unanalyzed(repo: GitRepo) -> None:
-    repo.commit({".impact-check.yml": "limits:\n  max_file_bytes: 100\n",
-                 "views/big.sql": "-- " + "x" * 200 + "\nselect 1;\n"})
+    repo.commit(
+        {
+            ".impact-check.yml": "limits:\n  max_file_bytes: 100\n",
+            "views/big.sql": "-- " + "x" * 200 + "\nselect 1;\n",
+        }
+    )
     _code, report = repo.report("--base", "main")
     assert "max_file_bytes" in report["unanalyzed"][0]["reason"]
 
@@ -209,11 +223,13 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
 
 
 def test_ignore_with_reason_suppresses_and_passes(repo: GitRepo) -> None:
-    repo.commit({
-        "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
-        ".impact-check.yml": "ignores:\n  - rule: CO201\n    object: raw.orders*\n"
-                             "    reason: revenue views are rebuilt in this release\n",
-    })
+    repo.commit(
+        {
+            "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
+            ".impact-check.yml": "ignores:\n  - rule: CO201\n    object: raw.orders*\n"
+            "    reason: revenue views are rebuilt in this release\n",
+        }
+    )
     code, report = repo.report("--base", "main")
     drop = finding(report, "CO201")
     assert drop["suppressed"] and "rebuilt" in drop["suppressed"]
@@ -221,19 +237,25 @@ def test_ignore_with_reason_suppresses_and_passes(repo: GitRepo) -> None:
 
 
 def test_expired_ignore_does_not_apply(repo: GitRepo) -> None:
-    repo.commit({
-        "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
-        ".impact-check.yml": "ignores:\n  - rule: CO201\n    reason: later\n"
-                             "    expires: 2020-01-01\n",
-    })
+    repo.commit(
+        {
+            "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
+            ".impact-check.yml": "ignores:\n  - rule: CO201\n    reason: later\n"
+            "    expires: 2020-01-01\n",
+        }
+    )
     code, report = repo.report("--base", "main")
     assert code == 1
     assert finding(report, "AN906")["severity"] == "warning"
 
 
 def test_pyproject_config_section(repo: GitRepo) -> None:
-    repo.commit({"migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
-                 "pyproject.toml": '[tool.impact-check]\nfail_on = "never"\n'})
+    repo.commit(
+        {
+            "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
+            "pyproject.toml": '[tool.impact-check]\nfail_on = "never"\n',
+        }
+    )
     assert repo.report("--base", "main")[0] == 0
 
 
@@ -247,8 +269,12 @@ def test_staged_mode(repo: GitRepo) -> None:
 
 
 def test_paths_restrict_the_analysed_files(repo: GitRepo) -> None:
-    repo.commit({"migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
-                 "other/V1__x.sql": "CREATE TABLE other.x (a INT);\n"})
+    repo.commit(
+        {
+            "migrations/V2__drop.sql": "ALTER TABLE raw.orders DROP COLUMN amount;\n",
+            "other/V1__x.sql": "CREATE TABLE other.x (a INT);\n",
+        }
+    )
     code, report = repo.report("--base", "main", "other/")
     assert code == 0
     assert [c["kind"] for c in report["changes"]] == ["table_added"]
@@ -270,6 +296,19 @@ def test_downstream_and_upstream_trace(repo: GitRepo) -> None:
 def test_rules_lists_the_catalogue(repo: GitRepo) -> None:
     code, out, _ = repo.run("rules")
     assert code == 0
-    for code_ in ("TB101", "TB102", "CO201", "CO202", "CO203", "TY301", "TY302", "TY303",
-                  "TY304", "CN401", "AN901", "AN902", "AN903"):
+    for code_ in (
+        "TB101",
+        "TB102",
+        "CO201",
+        "CO202",
+        "CO203",
+        "TY301",
+        "TY302",
+        "TY303",
+        "TY304",
+        "CN401",
+        "AN901",
+        "AN902",
+        "AN903",
+    ):
         assert code_ in out

@@ -80,9 +80,7 @@ def test_migrations_apply_in_natural_order(dialect: str) -> None:
     assert "shop.tmp" not in catalog.datasets
     assert "shop.orders" not in catalog.datasets
     table = catalog.datasets["shop.orders_v2"]
-    assert list(table.columns) == [
-        "id", "code", "amount", "note", "new_name", "flag", "added_at"
-    ]
+    assert list(table.columns) == ["id", "code", "amount", "note", "new_name", "flag", "added_at"]
     cols = table.columns
     assert cols["amount"].type == "DECIMAL(12, 2)"
     assert cols["id"].primary_key and cols["id"].not_null
@@ -107,18 +105,24 @@ def test_mysql_rename_table_command_is_understood() -> None:
 
 
 def test_opaque_command_becomes_an_issue_naming_the_table() -> None:
-    catalog = build("postgres", {
-        "a.sql": CREATE,
-        "b.sql": "ALTER TABLE shop.orders RENAME CONSTRAINT a TO b;",
-    })
+    catalog = build(
+        "postgres",
+        {
+            "a.sql": CREATE,
+            "b.sql": "ALTER TABLE shop.orders RENAME CONSTRAINT a TO b;",
+        },
+    )
     assert [(i.rule, i.target) for i in catalog.issues] == [("AN901", "shop.orders")]
     assert catalog.issues[0].location.line == 1
 
 
 def test_unparseable_statement_costs_only_itself() -> None:
-    catalog = build("postgres", {
-        "a.sql": CREATE + "\nCREATE TABLE broken (;\nCREATE TABLE shop.ok (y INT);\n",
-    })
+    catalog = build(
+        "postgres",
+        {
+            "a.sql": CREATE + "\nCREATE TABLE broken (;\nCREATE TABLE shop.ok (y INT);\n",
+        },
+    )
     assert "shop.ok" in catalog.datasets
     issue = catalog.issues[0]
     assert issue.rule == "AN901" and issue.location.line == 13
@@ -131,8 +135,10 @@ def test_placeholders_are_substituted() -> None:
 
 
 def test_per_path_dialects() -> None:
-    files = {"sf/a.sql": "CREATE TABLE s.t (x NUMBER(38, 0));",
-             "pg/b.sql": "CREATE TABLE p.t (y int4);"}
+    files = {
+        "sf/a.sql": "CREATE TABLE s.t (x NUMBER(38, 0));",
+        "pg/b.sql": "CREATE TABLE p.t (y int4);",
+    }
     snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
     catalog = load_catalog(snap, Config(dialects={"sf/*": "snowflake", "pg/*": "postgres"}))
     assert catalog.datasets["s.t"].columns["x"].type == "DECIMAL(38, 0)"

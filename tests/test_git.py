@@ -16,8 +16,15 @@ from impact_check.errors import GitError
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     r = GitRepo(tmp_path / "repo")
-    r.commit({"a.sql": "create table a (x int);\n", "b.sql": "create table b (y int);\n",
-              "c.sql": "create table c (z int);\n", "notes.txt": "hi\n"}, "base")
+    r.commit(
+        {
+            "a.sql": "create table a (x int);\n",
+            "b.sql": "create table b (y int);\n",
+            "c.sql": "create table c (z int);\n",
+            "notes.txt": "hi\n",
+        },
+        "base",
+    )
     return r
 
 
@@ -28,11 +35,18 @@ def _statuses(repo: GitRepo, base: str, head: str) -> dict[str, tuple[str, str |
 def test_added_modified_deleted_renamed_between_commits(repo: GitRepo) -> None:
     base = repo.git("rev-parse", "HEAD").strip()
     repo.git("mv", "c.sql", "moved.sql")
-    head = repo.commit({"a.sql": "create table a (x bigint);\n", "b.sql": None,
-                        "new.sql": "create table n (q int);\n"})
+    head = repo.commit(
+        {
+            "a.sql": "create table a (x bigint);\n",
+            "b.sql": None,
+            "new.sql": "create table n (q int);\n",
+        }
+    )
     assert _statuses(repo, base, head) == {
-        "a.sql": ("modified", None), "b.sql": ("deleted", None),
-        "new.sql": ("added", None), "moved.sql": ("renamed", "c.sql"),
+        "a.sql": ("modified", None),
+        "b.sql": ("deleted", None),
+        "new.sql": ("added", None),
+        "moved.sql": ("renamed", "c.sql"),
     }
 
 
@@ -93,8 +107,9 @@ def test_shallow_clone_without_base_exits_2_with_hint(repo: GitRepo, tmp_path: P
     base = repo.git("rev-parse", "HEAD").strip()
     repo.commit({"a.sql": "create table a (x bigint);\n"})
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)],
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True
+    )
     code, _out, err = _at(clone).run("check", "--base", base)
     assert code == 2
     assert "unknown revision" in err and "fetch-depth: 0" in err

@@ -44,8 +44,7 @@ def test_cte_chain_with_star_through_ctes() -> None:
 def test_union_merges_sources_by_position() -> None:
     got = lineage("""create view analytics.v as
         select id, status as label from raw.orders union all select id, name from raw.customers""")
-    assert got["columns"] == {"id": [(C, "id"), (O, "id")],
-                              "label": [(C, "name"), (O, "status")]}
+    assert got["columns"] == {"id": [(C, "id"), (O, "id")], "label": [(C, "name"), (O, "status")]}
 
 
 def test_correlated_subquery_reads_outer_and_inner() -> None:
@@ -76,12 +75,12 @@ def test_join_using_and_clause_columns() -> None:
 def test_quoted_case_sensitive_identifier_postgres() -> None:
     got = lineage('create view analytics.v as select "Region" as r, segment from raw.customers')
     assert got["columns"]["r"] == [(C, "Region")]
-    missing = lineage('create view analytics.v as select region from raw.customers')
+    missing = lineage("create view analytics.v as select region from raw.customers")
     assert missing["missing"] == [(C, "region")]  # unquoted folds to lower case: no such column
 
 
 def test_quoted_identifier_is_case_insensitive_in_duckdb() -> None:
-    got = lineage('create view analytics.v as select region from raw.customers', "duckdb")
+    got = lineage("create view analytics.v as select region from raw.customers", "duckdb")
     assert got["columns"]["region"] == [(C, "region")]
     assert got["missing"] == []
 
@@ -111,7 +110,10 @@ def test_unqualified_name_resolves_when_unambiguous() -> None:
         ("select amount + 1 as s from raw.orders", ("arithmetic", "numeric_or_date")),
         ("select id from raw.orders where amount > 10", ("comparison", "numeric")),
         ("select upper(status) as s from raw.orders", ("upper", "text")),
-        ("select date_trunc('month', ordered_at) as m from raw.orders", ("timestamptrunc", "temporal")),
+        (
+            "select date_trunc('month', ordered_at) as m from raw.orders",
+            ("timestamptrunc", "temporal"),
+        ),
     ],
 )
 def test_type_uses_are_recorded(sql: str, expected: tuple[str, str]) -> None:

@@ -308,6 +308,7 @@ class _Walker:
             current = current.parent
         if first_lacking is not None:
             self._missing(first_lacking, name)
+            return first_lacking, name  # keep the lineage a missing column would have had
         else:
             self.res.unresolved.add(f"{qualifier}.{name}" if qualifier else name)
         return None
