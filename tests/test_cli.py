@@ -191,7 +191,7 @@ def test_deleted_view_file_is_a_table_drop(repo: GitRepo) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_line(repo: GitRepo, argv: list[str], message: str) -> None:
-    code, out, err = repo.run(*argv)
+    code, _out, err = repo.run(*argv)
     assert code == 2
     assert message in err
     assert "Traceback" not in err

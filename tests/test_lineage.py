@@ -31,28 +31,29 @@ def lineage(view_sql: str, dialect: str = "postgres") -> dict[str, object]:
     }
 
 
-O, C = "raw.orders", "raw.customers"
+ORD, C = "raw.orders", "raw.customers"
 
 
 def test_cte_chain_with_star_through_ctes() -> None:
     got = lineage("""create view analytics.v as
         with a as (select * from raw.orders), b as (select id, amount * 2 as dbl from a)
         select b.* from b""")
-    assert got["columns"] == {"id": [(O, "id")], "dbl": [(O, "amount")]}
+    assert got["columns"] == {"id": [(ORD, "id")], "dbl": [(ORD, "amount")]}
 
 
 def test_union_merges_sources_by_position() -> None:
     got = lineage("""create view analytics.v as
         select id, status as label from raw.orders union all select id, name from raw.customers""")
-    assert got["columns"] == {"id": [(C, "id"), (O, "id")], "label": [(C, "name"), (O, "status")]}
+    assert got["columns"] == {"id": [(C, "id"), (ORD, "id")], "label": [(C, "name"), (ORD, "status")]}
 
 
 def test_correlated_subquery_reads_outer_and_inner() -> None:
     got = lineage("""create view analytics.v as
         select o.id, (select max(c.name) from raw.customers c where c.id = o.customer_id) as nm
-        from raw.orders o where exists (select 1 from raw.customers c2 where c2.id = o.customer_id)""")
+        from raw.orders o
+        where exists (select 1 from raw.customers c2 where c2.id = o.customer_id)""")
     assert got["columns"]["nm"] == [(C, "name")]
-    assert (O, "customer_id") in got["clauses"]["where"]
+    assert (ORD, "customer_id") in got["clauses"]["where"]
     assert (C, "id") in got["clauses"]["where"]
 
 
@@ -60,15 +61,15 @@ def test_window_partition_and_order_are_lineage_of_the_output() -> None:
     got = lineage("""create view analytics.v as
         select id, row_number() over (partition by customer_id order by ordered_at) as rn
         from raw.orders""")
-    assert got["columns"]["rn"] == [(O, "customer_id"), (O, "ordered_at")]
+    assert got["columns"]["rn"] == [(ORD, "customer_id"), (ORD, "ordered_at")]
 
 
 def test_join_using_and_clause_columns() -> None:
     got = lineage("""create view analytics.v as
         select o.id, c.name from raw.orders o join raw.customers c using (id)
         where o.status = 'paid' group by o.id, c.name having count(*) > 1 order by c.name""")
-    assert got["clauses"]["joins"] == [(C, "id"), (O, "id")]
-    assert got["clauses"]["where"] == [(O, "status")]
+    assert got["clauses"]["joins"] == [(C, "id"), (ORD, "id")]
+    assert got["clauses"]["where"] == [(ORD, "status")]
     assert (C, "name") in got["clauses"]["group"]
 
 
@@ -92,7 +93,7 @@ def test_star_expands_in_column_order() -> None:
 
 def test_missing_and_ambiguous_references_are_binding_errors() -> None:
     got = lineage("create view analytics.v as select o.nope from raw.orders o")
-    assert got["missing"] == [(O, "nope")]
+    assert got["missing"] == [(ORD, "nope")]
     amb = lineage("""create view analytics.v as
         select id from raw.orders o join raw.customers c on o.customer_id = c.id""")
     assert any("ambiguous" in e for e in amb["errors"])
@@ -100,7 +101,7 @@ def test_missing_and_ambiguous_references_are_binding_errors() -> None:
 
 def test_unqualified_name_resolves_when_unambiguous() -> None:
     got = lineage("create view analytics.v as select amount from orders")
-    assert got["columns"]["amount"] == [(O, "amount")]
+    assert got["columns"]["amount"] == [(ORD, "amount")]
 
 
 @pytest.mark.parametrize(
