@@ -115,7 +115,9 @@ def test_incompatible_type_change_breaks_arithmetic_consumers_only(repo: GitRepo
 def test_widening_is_info_and_passes(repo: GitRepo) -> None:
     repo.commit(
         {
-            "migrations/V2__widen.sql": "ALTER TABLE raw.orders ALTER COLUMN amount TYPE DECIMAL(18, 2);\n"
+            "migrations/V2__widen.sql": (
+                "ALTER TABLE raw.orders ALTER COLUMN amount TYPE DECIMAL(18, 2);\n"
+            )
         }
     )
     code, report = repo.report("--base", "main")

@@ -44,7 +44,10 @@ def test_cte_chain_with_star_through_ctes() -> None:
 def test_union_merges_sources_by_position() -> None:
     got = lineage("""create view analytics.v as
         select id, status as label from raw.orders union all select id, name from raw.customers""")
-    assert got["columns"] == {"id": [(C, "id"), (ORD, "id")], "label": [(C, "name"), (ORD, "status")]}
+    assert got["columns"] == {
+        "id": [(C, "id"), (ORD, "id")],
+        "label": [(C, "name"), (ORD, "status")],
+    }
 
 
 def test_correlated_subquery_reads_outer_and_inner() -> None:
