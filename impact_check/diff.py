@@ -83,6 +83,8 @@ def _dataset_changes(
         return
     if (old.derived or new.derived) and old.definition != new.definition:
         yield _change("expression_changed", new, None, old.definition, new.definition, new.location)
+    if not (old.columns_known and new.columns_known):
+        return  # `*` over an unknown relation: column changes cannot be listed (AN902)
     renames = _column_renames(old, new, head)
     for col, to in renames.items():
         yield _change("column_renamed", new, col, col, to, _where(head, *_ids(new, col, to), base))
