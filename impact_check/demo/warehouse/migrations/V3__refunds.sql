@@ -1,0 +1,2 @@
+-- Refunds are recorded on the payment that they reverse.
+ALTER TABLE raw.payments ADD COLUMN refunded BOOLEAN DEFAULT false;
