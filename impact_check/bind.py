@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impact_check.model import Catalog, Lineage, Src, TypeUse, column_id
+from impact_check.model import Catalog, Comparison, Lineage, Src, TypeUse, column_id
 from impact_check.sql.types import family
 
 # Families that fail each need, checked by execution in DuckDB and PostgreSQL.
@@ -94,12 +94,40 @@ def _reasons(
             )
         else:
             reasons.append(Break(f"reads {column}, which no source provides", {own}))
-    reasons += [Break(message, {own}) for message in lineage.errors]
+    reasons += [Break(message, {own}) for message in dict.fromkeys(lineage.errors)]
     for use in lineage.type_uses:
         problem = _type_problem(use, catalog, dialect)
         if problem:
             reasons.append(Break(problem, {column_id(*use.source)}, "likely"))
+    for comparison in lineage.comparisons:
+        problem = _comparison_problem(comparison, catalog, dialect)
+        if problem:
+            causes = {column_id(*comparison.left), column_id(*comparison.right)}
+            reasons.append(Break(problem, causes, "likely"))
     return reasons
+
+
+def _column_type(catalog: Catalog, src: Src) -> str | None:
+    dataset = catalog.datasets.get(src[0])
+    column = dataset.columns.get(src[1]) if dataset else None
+    return column.type if column is not None else None
+
+
+_COMPARABLE = [{"numeric"}, {"text"}, {"date", "timestamp"}, {"time"}, {"boolean"}]
+
+
+def _comparison_problem(comparison: Comparison, catalog: Catalog, dialect: str) -> str | None:
+    """Columns of different families compared: DuckDB refuses ordering, PostgreSQL both."""
+    left = family(_column_type(catalog, comparison.left))
+    right = family(_column_type(catalog, comparison.right))
+    if "unknown" in (left, right) or any({left, right} <= group for group in _COMPARABLE):
+        return None
+    if not comparison.ordered and dialect not in _STRICT_EQUALITY:
+        return None
+    return (
+        f"compares {_name(comparison.left)} ({left}) with {_name(comparison.right)} "
+        f"({right}) in {comparison.sql!r}"
+    )
 
 
 def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[Break]:

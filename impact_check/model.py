@@ -68,6 +68,16 @@ class TypeUse:
 
 
 @dataclass
+class Comparison:
+    """Two relation columns compared with each other (``a.x = b.y``, ``a.x < b.y``)."""
+
+    left: Src
+    right: Src
+    ordered: bool  # <, >, <=, >=, BETWEEN: stricter than equality in DuckDB
+    sql: str
+
+
+@dataclass
 class Lineage:
     """Everything one derived statement reads, from one parse + qualify + walk."""
 
@@ -83,6 +93,7 @@ class Lineage:
     errors: list[str] = field(default_factory=list)  # binding errors: ambiguity, arity, …
     pure: dict[str, Src] = field(default_factory=dict)  # output column that is a bare column
     output_types: dict[str, str | None] = field(default_factory=dict)
+    comparisons: list[Comparison] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, find_all_in_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
-from impact_check.model import Lineage, Src, TypeUse
+from impact_check.model import Comparison, Lineage, Src, TypeUse
 from impact_check.sql.names import table_name
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
@@ -72,6 +72,7 @@ _TEMPORAL_FUNCS = (
     exp.Day,
 )
 _ORDERED = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+_TYPE_KEEPING = (exp.Paren, exp.Min, exp.Max, exp.AnyValue, exp.First, exp.Last)
 _EQUALITY = (exp.EQ, exp.NEQ)
 
 
@@ -277,7 +278,7 @@ class _Walker:
         if found is None:
             return set()
         source, name = found
-        self._record_type_use(col, source, name)
+        self._record_type_use(col, source, name, scope)
         return self.lookup(source, name)
 
     def _find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
@@ -377,7 +378,9 @@ class _Walker:
 
     # -- type uses ----------------------------------------------------------------------
 
-    def _record_type_use(self, col: exp.Column, source: exp.Table | Scope, name: str) -> None:
+    def _record_type_use(
+        self, col: exp.Column, source: exp.Table | Scope, name: str, scope: Scope
+    ) -> None:
         if isinstance(source, exp.Table):
             src: Src | None = (source.name, name)
         else:
@@ -385,11 +388,49 @@ class _Walker:
             src = out.pure.get(name) if out is not None else None
         if src is None:
             return
+        self._record_comparison(col, src, scope)
         need = type_need(col)
         if need is not None:
             operation, family = need
             context = col.parent if col.parent is not None else col
             self.res.type_uses.append(TypeUse(src, operation, family, context.sql()))
+
+    def _record_comparison(self, col: exp.Column, src: Src, scope: Scope) -> None:
+        """Remember ``col <op> other_column``; recorded once, from the left operand."""
+        node, parent = _operation_parent(col)
+        if not isinstance(parent, (*_ORDERED, *_EQUALITY)) or parent.this is not node:
+            return
+        other = parent.expression
+        while isinstance(other, _TYPE_KEEPING):
+            other = other.this
+        if not isinstance(other, exp.Column):
+            return
+        found = self._find_source(other, scope)
+        if found is None:
+            return
+        source, name = found
+        if isinstance(source, exp.Table):
+            right: Src | None = (source.name, name)
+        else:
+            out = self.outs.get(id(source))
+            right = out.pure.get(name) if out is not None else None
+        if right is not None:
+            self.res.comparisons.append(
+                Comparison(src, right, isinstance(parent, _ORDERED), parent.sql())
+            )
+
+
+def _operation_parent(col: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
+    """The operation a column feeds (and its operand holding the column), looking through
+    parentheses and functions that keep the type (MIN, MAX, COALESCE's first argument)."""
+    node: exp.Expr = col
+    parent = col.parent
+    while parent is not None and (
+        isinstance(parent, _TYPE_KEEPING)
+        or (isinstance(parent, exp.Coalesce) and parent.this is node)
+    ):
+        node, parent = parent, parent.parent
+    return node, parent
 
 
 def _is_star(sel: exp.Expr) -> bool:
@@ -418,26 +459,24 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     (DuckDB, PostgreSQL) are listed; equality with a number literal fails in PostgreSQL but
     not in DuckDB, so it is reported as its own need (``number_equality``).
     """
-    parent = col.parent
-    while isinstance(parent, exp.Paren):
-        parent = parent.parent
+    node, parent = _operation_parent(col)
     if isinstance(parent, (exp.Neg, _ARITHMETIC)):
         return "arithmetic", "numeric"
     if isinstance(parent, _ADDITIVE):
         return "arithmetic", "numeric_or_date"
     if isinstance(parent, _NUMERIC_FUNCS):
         return parent.key, "numeric"
-    if isinstance(parent, _TEXT_FUNCS) and parent.this is col:
+    if isinstance(parent, _TEXT_FUNCS) and parent.this is node:
         return parent.key, "text"
     if isinstance(parent, _TEMPORAL_FUNCS):
         return parent.key, "temporal"
     if isinstance(parent, (*_ORDERED, *_EQUALITY, exp.Between)):
-        return _comparison_need(parent, col)
+        return _comparison_need(parent, node)
     return None
 
 
-def _comparison_need(parent: exp.Expr, col: exp.Column) -> tuple[str, str] | None:
-    others = [v for k, v in parent.args.items() if isinstance(v, exp.Expr) and v is not col]
+def _comparison_need(parent: exp.Expr, node: exp.Expr) -> tuple[str, str] | None:
+    others = [v for k, v in parent.args.items() if isinstance(v, exp.Expr) and v is not node]
     for other in others:
         if isinstance(other, exp.Literal) and not other.is_string:
             strict = isinstance(parent, _EQUALITY)
