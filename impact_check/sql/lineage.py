@@ -306,7 +306,9 @@ class _Walker:
                     first_lacking = sources[0]
                 elif not all(self.has_column(src, name) is False for src in sources):
                     break  # ambiguous or unknown: stop here, reported by _pick_unqualified
-            current = current.parent
+            # only a subquery in an expression may read its outer query (correlation);
+            # a CTE or a derived table may not
+            current = current.parent if current.is_subquery else None
         if first_lacking is not None:
             self._missing(first_lacking, name)
             return first_lacking, name  # keep the lineage a missing column would have had

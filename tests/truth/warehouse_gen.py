@@ -1,0 +1,350 @@
+"""Seeded random warehouses with random changes, for the execution-truth tests.
+
+A scenario is a repository at base (``migrations/V1__init.sql``, ``views/NN_*.sql``,
+``transforms/01_load.sql``) and the same repository at head after one or two changes. Every view
+file holds one statement; file names sort in build order. The SQL is valid in DuckDB and
+PostgreSQL alike (materialized views only for PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+TYPES = {
+    "int": "INTEGER",
+    "big": "BIGINT",
+    "text": "VARCHAR",
+    "short": "VARCHAR(20)",
+    "num": "NUMERIC(10, 2)",
+    "date": "DATE",
+    "ts": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+NUMERIC = {"int", "big", "num"}
+WORDS = ["amount", "qty", "price", "score", "label", "code", "status", "created", "updated",
+         "flag", "region", "note", "weight", "total", "rank", "kind", "city", "level"]
+COMPATIBLE = {"int": "big", "short": "text", "num": "num_wide", "date": "ts"}
+INCOMPATIBLE = {"int": "text", "big": "text", "num": "text", "date": "text", "ts": "text",
+                "bool": "text"}
+TYPES["num_wide"] = "NUMERIC(14, 2)"
+
+
+@dataclass
+class Relation:
+    name: str
+    columns: dict[str, str]  # column -> type key (the type of a derived column is a guess)
+
+
+@dataclass
+class Scenario:
+    """A base and a head repository (path -> text; a path missing at head is deleted)."""
+
+    base: dict[str, str]
+    head: dict[str, str]
+    description: str
+    kinds: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, rng: random.Random, dialect: str) -> None:
+        self.rng = rng
+        self.dialect = dialect
+        self.tables: list[Relation] = []
+        self.views: list[Relation] = []
+        self.files: dict[str, str] = {}
+
+    # -- tables ------------------------------------------------------------------------
+
+    def make_tables(self) -> None:
+        for i in range(self.rng.randint(3, 5)):
+            cols = {"id": "int", "ref_id": "int"}
+            for word in self.rng.sample(WORDS, self.rng.randint(2, 5)):
+                cols[word] = self.rng.choice(list(INCOMPATIBLE) + ["short", "num", "num"])
+            self.tables.append(Relation(f"raw.t{i}", cols))
+
+    def table_sql(self, rel: Relation, types: dict[str, str] | None = None) -> str:
+        types = types or rel.columns
+        lines = [f"  {c} {TYPES[types[c]]}{' PRIMARY KEY' if c == 'id' else ''}"
+                 for c in rel.columns]
+        return f"CREATE TABLE {rel.name} (\n" + ",\n".join(lines) + "\n);\n"
+
+    def init_sql(self, tables: list[Relation]) -> str:
+        parts = ["CREATE SCHEMA raw;\n", "CREATE SCHEMA analytics;\n"]
+        parts += [self.table_sql(t) for t in tables]
+        return "".join(parts)
+
+    # -- views -------------------------------------------------------------------------
+
+    def sources(self) -> list[Relation]:
+        return self.tables + self.views
+
+    def cols_of(self, rel: Relation, kinds: set[str] | None = None) -> list[str]:
+        return [c for c, t in rel.columns.items() if kinds is None or t in kinds]
+
+    def pick(self, rel: Relation, n: int = 1, kinds: set[str] | None = None) -> list[str]:
+        cols = [c for c in self.cols_of(rel, kinds) if c != "id"]
+        return self.rng.sample(cols, min(n, len(cols))) if cols else []
+
+    def make_views(self) -> None:
+        for i in range(self.rng.randint(5, 9)):
+            name = f"analytics.v{i}"
+            sql, cols = self.view(name)
+            self.views.append(Relation(name, cols))
+            self.files[f"views/{i:02d}_v{i}.sql"] = sql
+        if self.rng.random() < 0.5:
+            self.files["transforms/01_load.sql"] = self.load()
+
+    def view(self, name: str, template: str | None = None) -> tuple[str, dict[str, str]]:
+        templates = ["project", "join_on", "join_using", "aggregate", "cte", "union", "exists",
+                     "scalar", "window", "star", "named", "ctas", "arith", "quoted"]
+        if self.dialect == "postgres":
+            templates.append("matview")
+        template = template or self.rng.choice(templates)
+        body, cols = getattr(self, f"_{template}")()
+        if template == "ctas":
+            return f"CREATE TABLE {name} AS\n{body};\n", cols
+        if template == "matview":
+            return f"CREATE MATERIALIZED VIEW {name} AS\n{body};\n", cols
+        return f"CREATE VIEW {name} AS\n{body};\n", cols
+
+    def _rel(self, needs: tuple[str, ...] = ("id",)) -> Relation:
+        """A table or earlier view that has the columns a template needs."""
+        fitting = [r for r in self.sources() if all(c in r.columns for c in needs)]
+        return self.rng.choice(fitting or self.tables)
+
+    def _table(self) -> Relation:
+        return self.rng.choice(self.tables)
+
+    def _project(self) -> tuple[str, dict[str, str]]:
+        r = self._rel()
+        cols = ["id", *self.pick(r, 2)]
+        num = self.pick(r, 1, NUMERIC)
+        where = f"\nWHERE {num[0]} > 5" if num else ""
+        return (f"SELECT {', '.join(cols)}\nFROM {r.name}{where}",
+                {c: r.columns[c] for c in cols})
+
+    def _join_on(self) -> tuple[str, dict[str, str]]:
+        a, b = self._rel(("id", "ref_id")), self._table()
+        ca, cb = self.pick(a, 1), self.pick(b, 1)
+        cols = {"id": "int"}
+        sel = ["a.id"]
+        for alias, rel, picked in (("a", a, ca), ("b", b, cb)):
+            for c in picked:
+                out = f"{alias}_{c}"
+                sel.append(f"{alias}.{c} AS {out}")
+                cols[out] = rel.columns[c]
+        join = self.rng.choice(["JOIN", "LEFT JOIN"])
+        return (f"SELECT {', '.join(sel)}\nFROM {a.name} AS a\n{join} {b.name} AS b "
+                f"ON a.ref_id = b.id", cols)
+
+    def _join_using(self) -> tuple[str, dict[str, str]]:
+        a, b = self._table(), self._rel()
+        ca, cb = self.pick(a, 1), [c for c in self.pick(b, 1) if c not in a.columns]
+        sel = ["id"] + [f"a.{c}" for c in ca] + [f"b.{c}" for c in cb]
+        cols = {"id": "int", **{c: a.columns[c] for c in ca}, **{c: b.columns[c] for c in cb}}
+        return f"SELECT {', '.join(sel)}\nFROM {a.name} AS a\nJOIN {b.name} AS b USING (id)", cols
+
+    def _aggregate(self) -> tuple[str, dict[str, str]]:
+        r = self._rel(("ref_id",))
+        num = self.pick(r, 1, NUMERIC)
+        agg = f"SUM({num[0]}) AS total_{num[0]}, " if num else ""
+        cols = {"ref_id": "int", "n": "big"}
+        if num:
+            cols[f"total_{num[0]}"] = "num"
+        group = "ref_id" if "ref_id" in r.columns else "id"
+        if group == "id":
+            cols = {"id": "int", **{k: v for k, v in cols.items() if k != "ref_id"}}
+        return (f"SELECT {group}, {agg}COUNT(*) AS n\nFROM {r.name}\nGROUP BY {group}\n"
+                f"HAVING COUNT(*) > 0", cols)
+
+    def _cte(self) -> tuple[str, dict[str, str]]:
+        r = self._rel()
+        picked = self.pick(r, 2)
+        first = ", ".join(["id", *picked])
+        cols = {"id": "int", **{c: r.columns[c] for c in picked}}
+        return (f"WITH base AS (\n  SELECT {first} FROM {r.name}\n),\n"
+                f"kept AS (\n  SELECT * FROM base WHERE id IS NOT NULL\n)\nSELECT * FROM kept",
+                cols)
+
+    def _union(self) -> tuple[str, dict[str, str]]:
+        a, b = self._rel(), self._rel()
+        ta = self.pick(a, 1, {"text", "short"})
+        tb = self.pick(b, 1, {"text", "short"})
+        if not ta or not tb:
+            return self._project()
+        return (f"SELECT id, {ta[0]} AS label FROM {a.name}\nUNION ALL\n"
+                f"SELECT id, {tb[0]} FROM {b.name}", {"id": "int", "label": "text"})
+
+    def _exists(self) -> tuple[str, dict[str, str]]:
+        a, b = self._rel(), self._table()
+        ca = self.pick(a, 2)
+        sel = ", ".join(["a.id", *[f"a.{c}" for c in ca]])
+        return (f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
+                f" WHERE b.id = a.ref_id\n)" if "ref_id" in a.columns else
+                f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
+                f" WHERE b.id = a.id\n)", {"id": "int", **{c: a.columns[c] for c in ca}})
+
+    def _scalar(self) -> tuple[str, dict[str, str]]:
+        a, b = self._table(), self._table()
+        cb = self.pick(b, 1)
+        if not cb:
+            return self._project()
+        return (f"SELECT a.id,\n  (SELECT MAX(b.{cb[0]}) FROM {b.name} AS b WHERE b.id = a.ref_id)"
+                f" AS max_{cb[0]}\nFROM {a.name} AS a", {"id": "int", f"max_{cb[0]}": b.columns[cb[0]]})
+
+    def _window(self) -> tuple[str, dict[str, str]]:
+        r = self._table()
+        c = self.pick(r, 1)
+        order = self.pick(r, 1) or ["id"]
+        return (f"SELECT id, {', '.join(c) + ', ' if c else ''}ROW_NUMBER() OVER ("
+                f"PARTITION BY ref_id ORDER BY {order[0]}) AS rn\nFROM {r.name}",
+                {"id": "int", **{x: r.columns[x] for x in c}, "rn": "big"})
+
+    def _star(self) -> tuple[str, dict[str, str]]:
+        r = self._rel()
+        return f"SELECT *\nFROM {r.name}", dict(r.columns)
+
+    def _named(self) -> tuple[str, dict[str, str]]:
+        if not self.views:
+            return self._star()
+        r = self.rng.choice(self.views)
+        cols = list(dict.fromkeys(["id", *self.pick(r, 2)])) if "id" in r.columns else (
+            self.pick(r, 2) or list(r.columns)[:1])
+        return f"SELECT {', '.join(cols)}\nFROM {r.name}", {c: r.columns[c] for c in cols}
+
+    def _ctas(self) -> tuple[str, dict[str, str]]:
+        return self.rng.choice([self._project, self._join_on, self._aggregate])()
+
+    def _matview(self) -> tuple[str, dict[str, str]]:
+        return self.rng.choice([self._project, self._aggregate])()
+
+    def _arith(self) -> tuple[str, dict[str, str]]:
+        r = self._rel()
+        num = self.pick(r, 1, NUMERIC)
+        if not num:
+            return self._project()
+        return (f"SELECT id, {num[0]} * 2 AS doubled, {num[0]} + 1 AS plus_one\nFROM {r.name}",
+                {"id": "int", "doubled": "num", "plus_one": "num"})
+
+    def _quoted(self) -> tuple[str, dict[str, str]]:
+        r = self._rel()
+        c = self.pick(r, 1)
+        if not c:
+            return self._project()
+        return (f'SELECT id, {c[0]} AS "Mixed_{c[0]}"\nFROM {r.name}',
+                {"id": "int", f"mixed_{c[0]}": r.columns[c[0]]})
+
+    def load(self) -> str:
+        target, source = self.rng.sample(self.tables, 2)
+        pairs = [(tc, sc) for tc, tt in target.columns.items() if tc not in ("id", "ref_id")
+                 for sc, st in source.columns.items() if st == tt and sc != "id"]
+        cols = [("id", "id")] + ([self.rng.choice(pairs)] if pairs else [])
+        return (f"INSERT INTO {target.name} ({', '.join(t for t, _ in cols)})\n"
+                f"SELECT {', '.join(s for _, s in cols)} FROM {source.name};\n")
+
+
+def generate(seed: int, dialect: str) -> Scenario:
+    """One deterministic scenario for (seed, dialect)."""
+    rng = random.Random(f"{dialect}:{seed}")
+    b = _Builder(rng, dialect)
+    b.make_tables()
+    b.make_views()
+    base = {"migrations/V1__init.sql": b.init_sql(b.tables), **b.files}
+    head = dict(base)
+    harmless = rng.random() < 0.25
+    count = 1 if harmless or rng.random() < 0.6 else 2
+    kinds: list[str] = []
+    notes: list[str] = []
+    migration: list[str] = []
+    for _ in range(count):
+        kind = rng.choice(["add_column", "add_view"] if harmless else
+                          ["drop_column", "rename_column", "retype_column", "retype_column",
+                           "drop_table", "rename_table", "edit_view", "drop_view",
+                           "add_column", "drop_column"])
+        note = _apply(kind, b, rng, head, migration)
+        if note:
+            kinds.append(kind)
+            notes.append(note)
+    if migration:
+        head["migrations/V2__change.sql"] = "".join(migration)
+    return Scenario(base, head, "; ".join(notes) or "no change", kinds)
+
+
+def _apply(kind: str, b: _Builder, rng: random.Random, head: dict[str, str],
+           migration: list[str]) -> str:
+    table = rng.choice(b.tables)
+    cols = [c for c in table.columns if c not in ("id",)]
+    via_alter = rng.random() < 0.6
+    if kind == "drop_column" and cols:
+        col = rng.choice(cols)
+        if via_alter:
+            migration.append(f"ALTER TABLE {table.name} DROP COLUMN {col};\n")
+        elif not _edit_create(b, head, table, drop=col):
+            return ""
+        return f"drop {table.name}.{col}{' (ALTER)' if via_alter else ' (edit CREATE)'}"
+    if kind == "rename_column" and cols:
+        col = rng.choice(cols)
+        migration.append(f"ALTER TABLE {table.name} RENAME COLUMN {col} TO {col}_new;\n")
+        return f"rename {table.name}.{col}"
+    if kind == "retype_column":
+        typed = [c for c in cols if table.columns[c] in INCOMPATIBLE]
+        if not typed:
+            return ""
+        col = rng.choice(typed)
+        old = table.columns[col]
+        new = COMPATIBLE.get(old) if rng.random() < 0.4 and old in COMPATIBLE else INCOMPATIBLE[old]
+        assert new is not None
+        if not _edit_create(b, head, table, retype=(col, new)):
+            return ""
+        return f"retype {table.name}.{col} {old}->{new}"
+    if kind == "drop_table":
+        if via_alter:
+            migration.append(f"DROP TABLE {table.name};\n")
+        elif not _edit_create(b, head, table, remove=True):
+            return ""
+        return f"drop table {table.name}"
+    if kind == "rename_table":
+        migration.append(f"ALTER TABLE {table.name} RENAME TO {table.name.split('.')[1]}_new;\n")
+        return f"rename table {table.name}"
+    if kind == "add_column":
+        migration.append(f"ALTER TABLE {table.name} ADD COLUMN extra_{rng.randint(0, 99)} INTEGER;\n")
+        return f"add column to {table.name}"
+    view_files = sorted(p for p in head if p.startswith("views/"))
+    if kind == "edit_view" and view_files:
+        path = rng.choice(view_files)
+        index = int(path.split("/")[1][:2])
+        name = f"analytics.v{index}"
+        saved = b.views
+        b.views = b.views[:index]  # a view may only read the views before it
+        sql, _cols = b.view(name)
+        b.views = saved
+        head[path] = sql
+        return f"edit {name}"
+    if kind == "drop_view" and view_files:
+        path = rng.choice(view_files)
+        del head[path]
+        return f"drop view file {path}"
+    if kind == "add_view":
+        n = len(b.views)
+        sql, _cols = b.view(f"analytics.v{n}")
+        head[f"views/{n:02d}_v{n}.sql"] = sql
+        return f"add analytics.v{n}"
+    return ""
+
+
+def _edit_create(b: _Builder, head: dict[str, str], table: Relation, drop: str | None = None,
+                 retype: tuple[str, str] | None = None, remove: bool = False) -> bool:
+    path = "migrations/V1__init.sql"
+    old = b.table_sql(table)
+    if remove:
+        new = ""
+    else:
+        cols = {c: t for c, t in table.columns.items() if c != drop}
+        if retype:
+            cols[retype[0]] = retype[1]
+        new = b.table_sql(Relation(table.name, cols))
+    if old not in head[path]:
+        return False  # the other change of this scenario already edited this table
+    head[path] = head[path].replace(old, new)
+    return True
