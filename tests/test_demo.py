@@ -44,8 +44,9 @@ def test_demo_verdicts_match_duckdb(tmp_path: Path) -> None:
     assert duckdb_failures(root) == set()
     assert broken_nodes(report) == head_failures
     assert len(head_failures) >= 5
-    affected = {i["node"]["id"] for f in report["findings"] for i in f["impacted"]
-                if not i["breaks"]}
+    affected = {
+        i["node"]["id"] for f in report["findings"] for i in f["impacted"] if not i["breaks"]
+    }
     assert "staging.stg_customers" in affected  # the SELECT * pass-through
 
 

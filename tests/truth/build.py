@@ -17,7 +17,8 @@ from tests.truth.warehouse_gen import Scenario
 
 _DEFINES = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?(?:TABLE|VIEW)\s+([\w.]+)\s*"
-    r"(?:AS\b|\n\s*AS\b)", re.IGNORECASE,
+    r"(?:AS\b|\n\s*AS\b)",
+    re.IGNORECASE,
 )
 
 

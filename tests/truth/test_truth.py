@@ -24,7 +24,7 @@ from tests.truth.build import DuckDBBackend, PostgresBackend, truth
 from tests.truth.warehouse_gen import Scenario, generate
 
 DUCKDB_SCENARIOS = int(os.environ.get("IMPACT_CHECK_TRUTH_SCENARIOS", "300"))
-PG_SCENARIOS = int(os.environ.get("IMPACT_CHECK_TRUTH_PG_SCENARIOS", "60"))
+PG_SCENARIOS = int(os.environ.get("IMPACT_CHECK_TRUTH_PG_SCENARIOS", "150"))
 
 
 @dataclass
@@ -36,11 +36,20 @@ class Tally:
     fn: int = 0
     scenarios: int = 0
     with_breaks: int = 0
+    base_broken: int = 0
     misses: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
 
-    def add(self, scenario: Scenario, seed: int, claimed: set[str], actual: set[str]) -> None:
+    def add(
+        self,
+        scenario: Scenario,
+        seed: int,
+        claimed: set[str],
+        actual: set[str],
+        base_broken: set[str],
+    ) -> None:
         self.scenarios += 1
+        self.base_broken += bool(base_broken)
         self.with_breaks += bool(actual)
         self.kinds.update(scenario.kinds)
         self.tp += len(claimed & actual)
@@ -61,9 +70,11 @@ class Tally:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     def summary(self, engine: str) -> str:
-        return (f"{engine}: {self.scenarios} scenarios ({self.with_breaks} with breaks), "
-                f"{self.tp} broken consumers found, precision {self.precision:.3f}, "
-                f"recall {self.recall:.3f}; kinds {dict(sorted(self.kinds.items()))}")
+        return (
+            f"{engine}: {self.scenarios} scenarios ({self.with_breaks} with breaks), "
+            f"{self.tp} broken consumers found, precision {self.precision:.3f}, "
+            f"recall {self.recall:.3f}; kinds {dict(sorted(self.kinds.items()))}"
+        )
 
 
 def checker_verdict(root: Path, scenario: Scenario, dialect: str) -> set[str]:
@@ -84,7 +95,7 @@ def _run(tmp_path: Path, backend: object, dialect: str, count: int, seed0: int) 
         base_broken, head_broken = truth(scenario, backend)
         actual = head_broken - base_broken
         claimed = checker_verdict(tmp_path / f"s{seed}", scenario, dialect)
-        tally.add(scenario, seed, claimed, actual)
+        tally.add(scenario, seed, claimed, actual, base_broken)
     return tally
 
 
@@ -94,6 +105,7 @@ def test_duckdb_truth(tmp_path: Path) -> None:
     print("\n" + tally.summary("duckdb"))
     assert not tally.misses, "\n".join(tally.misses[:20])
     assert tally.precision == 1.0 and tally.recall == 1.0
+    assert tally.base_broken == 0  # every generated base builds: the truth is meaningful
     assert tally.with_breaks >= tally.scenarios // 4  # the generator really breaks things
 
 
@@ -104,3 +116,4 @@ def test_postgres_truth(tmp_path: Path, postgres_dsn: str) -> None:
     print("\n" + tally.summary("postgres"))
     assert not tally.misses, "\n".join(tally.misses[:20])
     assert tally.precision == 1.0 and tally.recall == 1.0
+    assert tally.base_broken == 0

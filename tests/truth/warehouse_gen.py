@@ -22,11 +22,35 @@ TYPES = {
     "bool": "BOOLEAN",
 }
 NUMERIC = {"int", "big", "num"}
-WORDS = ["amount", "qty", "price", "score", "label", "code", "status", "created", "updated",
-         "flag", "region", "note", "weight", "total", "rank", "kind", "city", "level"]
+WORDS = [
+    "amount",
+    "qty",
+    "price",
+    "score",
+    "label",
+    "code",
+    "status",
+    "created",
+    "updated",
+    "flag",
+    "region",
+    "note",
+    "weight",
+    "total",
+    "rank",
+    "kind",
+    "city",
+    "level",
+]
 COMPATIBLE = {"int": "big", "short": "text", "num": "num_wide", "date": "ts"}
-INCOMPATIBLE = {"int": "text", "big": "text", "num": "text", "date": "text", "ts": "text",
-                "bool": "text"}
+INCOMPATIBLE = {
+    "int": "text",
+    "big": "text",
+    "num": "text",
+    "date": "text",
+    "ts": "text",
+    "bool": "text",
+}
 TYPES["num_wide"] = "NUMERIC(14, 2)"
 
 
@@ -65,8 +89,9 @@ class _Builder:
 
     def table_sql(self, rel: Relation, types: dict[str, str] | None = None) -> str:
         types = types or rel.columns
-        lines = [f"  {c} {TYPES[types[c]]}{' PRIMARY KEY' if c == 'id' else ''}"
-                 for c in rel.columns]
+        lines = [
+            f"  {c} {TYPES[types[c]]}{' PRIMARY KEY' if c == 'id' else ''}" for c in rel.columns
+        ]
         return f"CREATE TABLE {rel.name} (\n" + ",\n".join(lines) + "\n);\n"
 
     def init_sql(self, tables: list[Relation]) -> str:
@@ -96,8 +121,22 @@ class _Builder:
             self.files["transforms/01_load.sql"] = self.load()
 
     def view(self, name: str, template: str | None = None) -> tuple[str, dict[str, str]]:
-        templates = ["project", "join_on", "join_using", "aggregate", "cte", "union", "exists",
-                     "scalar", "window", "star", "named", "ctas", "arith", "quoted"]
+        templates = [
+            "project",
+            "join_on",
+            "join_using",
+            "aggregate",
+            "cte",
+            "union",
+            "exists",
+            "scalar",
+            "window",
+            "star",
+            "named",
+            "ctas",
+            "arith",
+            "quoted",
+        ]
         if self.dialect == "postgres":
             templates.append("matview")
         template = template or self.rng.choice(templates)
@@ -121,8 +160,7 @@ class _Builder:
         cols = ["id", *self.pick(r, 2)]
         num = self.pick(r, 1, NUMERIC)
         where = f"\nWHERE {num[0]} > 5" if num else ""
-        return (f"SELECT {', '.join(cols)}\nFROM {r.name}{where}",
-                {c: r.columns[c] for c in cols})
+        return (f"SELECT {', '.join(cols)}\nFROM {r.name}{where}", {c: r.columns[c] for c in cols})
 
     def _join_on(self) -> tuple[str, dict[str, str]]:
         a, b = self._rel(("id", "ref_id")), self._table()
@@ -135,8 +173,10 @@ class _Builder:
                 sel.append(f"{alias}.{c} AS {out}")
                 cols[out] = rel.columns[c]
         join = self.rng.choice(["JOIN", "LEFT JOIN"])
-        return (f"SELECT {', '.join(sel)}\nFROM {a.name} AS a\n{join} {b.name} AS b "
-                f"ON a.ref_id = b.id", cols)
+        return (
+            f"SELECT {', '.join(sel)}\nFROM {a.name} AS a\n{join} {b.name} AS b ON a.ref_id = b.id",
+            cols,
+        )
 
     def _join_using(self) -> tuple[str, dict[str, str]]:
         a, b = self._table(), self._rel()
@@ -155,17 +195,22 @@ class _Builder:
         group = "ref_id" if "ref_id" in r.columns else "id"
         if group == "id":
             cols = {"id": "int", **{k: v for k, v in cols.items() if k != "ref_id"}}
-        return (f"SELECT {group}, {agg}COUNT(*) AS n\nFROM {r.name}\nGROUP BY {group}\n"
-                f"HAVING COUNT(*) > 0", cols)
+        return (
+            f"SELECT {group}, {agg}COUNT(*) AS n\nFROM {r.name}\nGROUP BY {group}\n"
+            f"HAVING COUNT(*) > 0",
+            cols,
+        )
 
     def _cte(self) -> tuple[str, dict[str, str]]:
         r = self._rel()
         picked = self.pick(r, 2)
         first = ", ".join(["id", *picked])
         cols = {"id": "int", **{c: r.columns[c] for c in picked}}
-        return (f"WITH base AS (\n  SELECT {first} FROM {r.name}\n),\n"
-                f"kept AS (\n  SELECT * FROM base WHERE id IS NOT NULL\n)\nSELECT * FROM kept",
-                cols)
+        return (
+            f"WITH base AS (\n  SELECT {first} FROM {r.name}\n),\n"
+            f"kept AS (\n  SELECT * FROM base WHERE id IS NOT NULL\n)\nSELECT * FROM kept",
+            cols,
+        )
 
     def _union(self) -> tuple[str, dict[str, str]]:
         a, b = self._rel(), self._rel()
@@ -173,33 +218,45 @@ class _Builder:
         tb = self.pick(b, 1, {"text", "short"})
         if not ta or not tb:
             return self._project()
-        return (f"SELECT id, {ta[0]} AS label FROM {a.name}\nUNION ALL\n"
-                f"SELECT id, {tb[0]} FROM {b.name}", {"id": "int", "label": "text"})
+        return (
+            f"SELECT id, {ta[0]} AS label FROM {a.name}\nUNION ALL\n"
+            f"SELECT id, {tb[0]} FROM {b.name}",
+            {"id": "int", "label": "text"},
+        )
 
     def _exists(self) -> tuple[str, dict[str, str]]:
         a, b = self._rel(), self._table()
         ca = self.pick(a, 2)
         sel = ", ".join(["a.id", *[f"a.{c}" for c in ca]])
-        return (f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
-                f" WHERE b.id = a.ref_id\n)" if "ref_id" in a.columns else
-                f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
-                f" WHERE b.id = a.id\n)", {"id": "int", **{c: a.columns[c] for c in ca}})
+        return (
+            f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
+            f" WHERE b.id = a.ref_id\n)"
+            if "ref_id" in a.columns
+            else f"SELECT {sel}\nFROM {a.name} AS a\nWHERE EXISTS (\n  SELECT 1 FROM {b.name} AS b"
+            f" WHERE b.id = a.id\n)",
+            {"id": "int", **{c: a.columns[c] for c in ca}},
+        )
 
     def _scalar(self) -> tuple[str, dict[str, str]]:
         a, b = self._table(), self._table()
         cb = self.pick(b, 1)
         if not cb:
             return self._project()
-        return (f"SELECT a.id,\n  (SELECT MAX(b.{cb[0]}) FROM {b.name} AS b WHERE b.id = a.ref_id)"
-                f" AS max_{cb[0]}\nFROM {a.name} AS a", {"id": "int", f"max_{cb[0]}": b.columns[cb[0]]})
+        return (
+            f"SELECT a.id,\n  (SELECT MAX(b.{cb[0]}) FROM {b.name} AS b WHERE b.id = a.ref_id)"
+            f" AS max_{cb[0]}\nFROM {a.name} AS a",
+            {"id": "int", f"max_{cb[0]}": b.columns[cb[0]]},
+        )
 
     def _window(self) -> tuple[str, dict[str, str]]:
         r = self._table()
         c = self.pick(r, 1)
         order = self.pick(r, 1) or ["id"]
-        return (f"SELECT id, {', '.join(c) + ', ' if c else ''}ROW_NUMBER() OVER ("
-                f"PARTITION BY ref_id ORDER BY {order[0]}) AS rn\nFROM {r.name}",
-                {"id": "int", **{x: r.columns[x] for x in c}, "rn": "big"})
+        return (
+            f"SELECT id, {', '.join(c) + ', ' if c else ''}ROW_NUMBER() OVER ("
+            f"PARTITION BY ref_id ORDER BY {order[0]}) AS rn\nFROM {r.name}",
+            {"id": "int", **{x: r.columns[x] for x in c}, "rn": "big"},
+        )
 
     def _star(self) -> tuple[str, dict[str, str]]:
         r = self._rel()
@@ -209,8 +266,11 @@ class _Builder:
         if not self.views:
             return self._star()
         r = self.rng.choice(self.views)
-        cols = list(dict.fromkeys(["id", *self.pick(r, 2)])) if "id" in r.columns else (
-            self.pick(r, 2) or list(r.columns)[:1])
+        cols = (
+            list(dict.fromkeys(["id", *self.pick(r, 2)]))
+            if "id" in r.columns
+            else (self.pick(r, 2) or list(r.columns)[:1])
+        )
         return f"SELECT {', '.join(cols)}\nFROM {r.name}", {c: r.columns[c] for c in cols}
 
     def _ctas(self) -> tuple[str, dict[str, str]]:
@@ -224,24 +284,35 @@ class _Builder:
         num = self.pick(r, 1, NUMERIC)
         if not num:
             return self._project()
-        return (f"SELECT id, {num[0]} * 2 AS doubled, {num[0]} + 1 AS plus_one\nFROM {r.name}",
-                {"id": "int", "doubled": "num", "plus_one": "num"})
+        return (
+            f"SELECT id, {num[0]} * 2 AS doubled, {num[0]} + 1 AS plus_one\nFROM {r.name}",
+            {"id": "int", "doubled": "num", "plus_one": "num"},
+        )
 
     def _quoted(self) -> tuple[str, dict[str, str]]:
         r = self._rel()
         c = self.pick(r, 1)
         if not c:
             return self._project()
-        return (f'SELECT id, {c[0]} AS "Mixed_{c[0]}"\nFROM {r.name}',
-                {"id": "int", f"mixed_{c[0]}": r.columns[c[0]]})
+        return (
+            f'SELECT id, {c[0]} AS "Mixed_{c[0]}"\nFROM {r.name}',
+            {"id": "int", f"mixed_{c[0]}": r.columns[c[0]]},
+        )
 
     def load(self) -> str:
         target, source = self.rng.sample(self.tables, 2)
-        pairs = [(tc, sc) for tc, tt in target.columns.items() if tc not in ("id", "ref_id")
-                 for sc, st in source.columns.items() if st == tt and sc != "id"]
+        pairs = [
+            (tc, sc)
+            for tc, tt in target.columns.items()
+            if tc not in ("id", "ref_id")
+            for sc, st in source.columns.items()
+            if st == tt and sc != "id"
+        ]
         cols = [("id", "id")] + ([self.rng.choice(pairs)] if pairs else [])
-        return (f"INSERT INTO {target.name} ({', '.join(t for t, _ in cols)})\n"
-                f"SELECT {', '.join(s for _, s in cols)} FROM {source.name};\n")
+        return (
+            f"INSERT INTO {target.name} ({', '.join(t for t, _ in cols)})\n"
+            f"SELECT {', '.join(s for _, s in cols)} FROM {source.name};\n"
+        )
 
 
 def generate(seed: int, dialect: str) -> Scenario:
@@ -258,10 +329,22 @@ def generate(seed: int, dialect: str) -> Scenario:
     notes: list[str] = []
     migration: list[str] = []
     for _ in range(count):
-        kind = rng.choice(["add_column", "add_view"] if harmless else
-                          ["drop_column", "rename_column", "retype_column", "retype_column",
-                           "drop_table", "rename_table", "edit_view", "drop_view",
-                           "add_column", "drop_column"])
+        kind = rng.choice(
+            ["add_column", "add_view"]
+            if harmless
+            else [
+                "drop_column",
+                "rename_column",
+                "retype_column",
+                "retype_column",
+                "drop_table",
+                "rename_table",
+                "edit_view",
+                "drop_view",
+                "add_column",
+                "drop_column",
+            ]
+        )
         note = _apply(kind, b, rng, head, migration)
         if note:
             kinds.append(kind)
@@ -271,8 +354,9 @@ def generate(seed: int, dialect: str) -> Scenario:
     return Scenario(base, head, "; ".join(notes) or "no change", kinds)
 
 
-def _apply(kind: str, b: _Builder, rng: random.Random, head: dict[str, str],
-           migration: list[str]) -> str:
+def _apply(
+    kind: str, b: _Builder, rng: random.Random, head: dict[str, str], migration: list[str]
+) -> str:
     table = rng.choice(b.tables)
     cols = [c for c in table.columns if c not in ("id",)]
     via_alter = rng.random() < 0.6
@@ -308,7 +392,9 @@ def _apply(kind: str, b: _Builder, rng: random.Random, head: dict[str, str],
         migration.append(f"ALTER TABLE {table.name} RENAME TO {table.name.split('.')[1]}_new;\n")
         return f"rename table {table.name}"
     if kind == "add_column":
-        migration.append(f"ALTER TABLE {table.name} ADD COLUMN extra_{rng.randint(0, 99)} INTEGER;\n")
+        migration.append(
+            f"ALTER TABLE {table.name} ADD COLUMN extra_{rng.randint(0, 99)} INTEGER;\n"
+        )
         return f"add column to {table.name}"
     view_files = sorted(p for p in head if p.startswith("views/"))
     if kind == "edit_view" and view_files:
@@ -333,8 +419,14 @@ def _apply(kind: str, b: _Builder, rng: random.Random, head: dict[str, str],
     return ""
 
 
-def _edit_create(b: _Builder, head: dict[str, str], table: Relation, drop: str | None = None,
-                 retype: tuple[str, str] | None = None, remove: bool = False) -> bool:
+def _edit_create(
+    b: _Builder,
+    head: dict[str, str],
+    table: Relation,
+    drop: str | None = None,
+    retype: tuple[str, str] | None = None,
+    remove: bool = False,
+) -> bool:
     path = "migrations/V1__init.sql"
     old = b.table_sql(table)
     if remove:
