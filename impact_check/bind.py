@@ -31,6 +31,7 @@ _FAILS = {
     "text": {"numeric", "date", "timestamp", "time", "boolean", "array", "struct", "map"},
     "temporal": {"numeric", "text", "boolean", "array", "struct", "map"},
     "number_equality": {"date", "timestamp", "time", "array", "struct", "map"},
+    "orderable": {"array", "struct", "map", "json"},
 }
 # Engines that also refuse `text_column = 5` (DuckDB casts the literal instead).
 _STRICT_EQUALITY = {"postgres", "redshift", "materialize", "risingwave"}
@@ -156,6 +157,8 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
     failing = _FAILS.get(use.needs, set())
     if use.needs == "number_equality" and dialect in _STRICT_EQUALITY:
         failing = failing | {"text", "boolean"}
+    if use.needs == "orderable" and dialect in _STRICT_EQUALITY:
+        failing = failing | {"boolean"}  # PostgreSQL has no MIN/MAX(boolean)
     if fam not in failing:
         return None
     return (

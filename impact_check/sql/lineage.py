@@ -391,6 +391,9 @@ class _Walker:
         if src is None:
             return
         self._record_comparison(col, src, scope)
+        if isinstance(col.parent, (exp.Min, exp.Max)):
+            use = TypeUse(src, col.parent.key, "orderable", col.parent.sql())
+            self.res.type_uses.append(use)
         need = type_need(col)
         if need is not None:
             operation, family = need
