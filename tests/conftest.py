@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +29,33 @@ def postgres_dsn() -> Iterator[str]:
         pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
     with postgres_server(bindir) as dsn:
         yield dsn
+
+
+def _figures_dir(config: pytest.Config) -> Path:
+    return Path(config.rootpath) / ".pytest_cache" / "impact-check-figures"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or a plain run)
+        shutil.rmtree(_figures_dir(session.config), ignore_errors=True)
+
+
+@pytest.fixture
+def record_figure(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Keep a measured figure for the end-of-run summary (works under pytest-xdist)."""
+
+    def record(name: str, line: str) -> None:
+        folder = _figures_dir(request.config)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.txt").write_text(line + "\n")
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    folder = _figures_dir(config)
+    if hasattr(config, "workerinput") or not folder.is_dir():
+        return
+    terminalreporter.section("impact-check figures")
+    for path in sorted(folder.glob("*.txt")):
+        terminalreporter.write_line(path.read_text().strip())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,9 +101,9 @@ def _run(tmp_path: Path, backend: object, dialect: str, count: int, seed0: int) 
 
 
 @pytest.mark.truth
-def test_duckdb_truth(tmp_path: Path) -> None:
+def test_duckdb_truth(tmp_path: Path, record_figure: Callable[[str, str], None]) -> None:
     tally = _run(tmp_path, DuckDBBackend(), "duckdb", DUCKDB_SCENARIOS, 0)
-    print("\n" + tally.summary("duckdb"))
+    record_figure("truth-duckdb", tally.summary("truth duckdb"))
     assert not tally.misses, "\n".join(tally.misses[:20])
     assert tally.precision == 1.0 and tally.recall == 1.0
     assert tally.base_broken == 0  # every generated base builds: the truth is meaningful
@@ -111,9 +112,11 @@ def test_duckdb_truth(tmp_path: Path) -> None:
 
 @pytest.mark.truth
 @pytest.mark.postgres
-def test_postgres_truth(tmp_path: Path, postgres_dsn: str) -> None:
+def test_postgres_truth(
+    tmp_path: Path, postgres_dsn: str, record_figure: Callable[[str, str], None]
+) -> None:
     tally = _run(tmp_path, PostgresBackend(postgres_dsn), "postgres", PG_SCENARIOS, 100_000)
-    print("\n" + tally.summary("postgres"))
+    record_figure("truth-postgres", tally.summary("truth postgres"))
     assert not tally.misses, "\n".join(tally.misses[:20])
     assert tally.precision == 1.0 and tally.recall == 1.0
     assert tally.base_broken == 0
