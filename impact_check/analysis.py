@@ -63,7 +63,11 @@ def analyze(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
-    report.findings += _definition_findings(bindings, explained, changes, head_catalog, graph)
+    report.findings += [
+        f
+        for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
+        if f.location is None or _selected(f.location.file, paths)
+    ]
     _analysis_limits(report, head_catalog, changed, head)
     report.findings = apply_policy(report.findings, config)
     report.failed = failed(report.findings, config.fail_on)
@@ -88,16 +92,8 @@ def _change_finding(change: Change, graph: LineageGraph, bindings: Bindings) -> 
     if rule is None:
         return None
     impacted = impacts_of(change, graph, bindings)
-    return Finding(
-        rule=rule.code,
-        name=rule.name,
-        severity=rule.severity,
-        change=change,
-        location=change.location,
-        impacted=impacted,
-        help=rule.help,
-        message=f"{describe_change(change)}; {_consumer_summary(impacted)}",
-    )
+    message = f"{describe_change(change)}; {_consumer_summary(impacted)}"
+    return rule.finding(message, change.location, change, impacted)
 
 
 def describe_change(change: Change) -> str:
@@ -146,26 +142,10 @@ def _definition_findings(
     for name, reasons in bindings.head.items():
         if name in explained or name in bindings.base:
             continue
-        change = own.get(name)
-        rule = RULES["TB108"] if change is not None else RULES["AN903"]
-        location = _location_of(name, head, graph)
         why = "; ".join(sorted({r.message for r in reasons}))
-        message = (
-            f"{name} no longer binds at head: {why}"
-            if change is not None
-            else f"{name} does not bind at head and no change in the diff explains it: {why}"
-        )
-        out.append(
-            Finding(
-                rule=rule.code,
-                name=rule.name,
-                severity=rule.severity,
-                message=message,
-                change=change,
-                location=location,
-                help=rule.help,
-            )
-        )
+        location = _location_of(name, head, graph)
+        message = f"{name} no longer binds at head: {why}"
+        out.append(RULES["TB108"].finding(message, location, own.get(name)))
     return out
 
 
@@ -201,29 +181,12 @@ def _analysis_limits(
         ):
             reason = "dbt projects are not analysed yet"
             report.unanalyzed.append(Unanalyzed(change.path, reason))
-            rule = RULES["AN904"]
-            report.findings.append(
-                Finding(
-                    rule=rule.code,
-                    name=rule.name,
-                    severity=rule.severity,
-                    help=rule.help,
-                    message=f"{change.path}: {reason}",
-                    location=Location(change.path),
-                )
-            )
+            message = f"{change.path}: {reason}"
+            report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
 
 
 def _issue_finding(issue: Issue) -> Finding:
-    rule = RULES[issue.rule]
-    return Finding(
-        rule=rule.code,
-        name=rule.name,
-        severity=rule.severity,
-        message=issue.message,
-        location=issue.location,
-        help=rule.help,
-    )
+    return RULES[issue.rule].finding(issue.message, issue.location)
 
 
 __all__ = ["Break", "ChangedFile", "analyze", "describe_change"]

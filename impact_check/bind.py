@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impact_check.model import Catalog, Comparison, Lineage, Src, TypeUse, column_id
+from impact_check.model import Catalog, Comparison, Lineage, Load, Src, TypeUse, column_id
 from impact_check.sql.types import family
 
 # Families that fail each need, checked by execution in DuckDB and PostgreSQL.
@@ -68,6 +68,7 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
             continue
         reasons = _reasons(load.lineage, catalog, dropped, load.dialect, load.node_id)
         reasons += _upstream_breaks(load.lineage, broken)
+        reasons += _assignment_breaks(load, catalog)
         if load.target not in schema and load.target in dropped:
             reasons.append(
                 Break(f"inserts into {load.target}, which does not exist", {load.target})
@@ -169,3 +170,29 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
 
 def _name(src: Src) -> str:
     return f"{src[0]}.{src[1]}"
+
+
+# PostgreSQL assigns any type to text, numbers to numbers, dates to timestamps; nothing else
+# without an explicit cast. DuckDB casts implicitly on INSERT.
+_ASSIGNABLE = [{"numeric"}, {"date", "timestamp"}, {"time"}, {"boolean"}, {"text"}]
+
+
+def _assignment_breaks(load: Load, catalog: Catalog) -> list[Break]:
+    if load.dialect not in _STRICT_EQUALITY:
+        return []
+    out = []
+    for target_col, src in load.assignments:
+        source = family(_column_type(catalog, src))
+        target = family(_column_type(catalog, (load.target, target_col)))
+        if "unknown" in (source, target) or target == "text":
+            continue
+        if any({source, target} <= group for group in _ASSIGNABLE):
+            continue
+        out.append(
+            Break(
+                f"inserts {_name(src)} ({source}) into {load.target}.{target_col} ({target})",
+                {column_id(*src), column_id(load.target, target_col)},
+                "likely",
+            )
+        )
+    return out

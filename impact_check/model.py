@@ -124,6 +124,7 @@ class Load:
     definition: str
     lineage: Lineage | None = None
     dialect: str = "duckdb"
+    assignments: list[tuple[str, Src]] = field(default_factory=list)  # target col <- column
 
     @property
     def node_id(self) -> str:

@@ -79,16 +79,8 @@ def _ignore_findings(config: Config, used: set[int], today: dt.date) -> list[Fin
             why = "matches no finding"
         else:
             continue
-        out.append(
-            Finding(
-                rule=rule.code,
-                name=rule.name,
-                severity=rule.severity,
-                help=rule.help,
-                message=f"ignore #{index + 1} ({ignore.rule} on {ignore.object!r}) {why}",
-                location=Location("impact-check config"),
-            )
-        )
+        message = f"ignore #{index + 1} ({ignore.rule} on {ignore.object!r}) {why}"
+        out.append(rule.finding(message, Location("impact-check config")))
     return out
 
 

@@ -275,9 +275,16 @@ def _load(
                 f"INSERT into {insert.target} lists {len(wanted)} columns "
                 f"but the query returns {len(produced)}"
             )
+    assignments = [
+        (target, lineage.pure[source])
+        for target, source in zip(wanted, produced)
+        if source in lineage.pure
+    ]
     lineage.columns = (
         {target: lineage.columns[source] for target, source in zip(wanted, produced)}
         if wanted
         else lineage.columns
     )
-    return Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)
+    load = Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)
+    load.assignments = assignments
+    return load

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from impact_check.model import Severity
+from impact_check.model import Change, Finding, Impact, Location, Severity
 
 
 @dataclass(frozen=True)
@@ -21,3 +21,22 @@ class Rule:
     summary: str
     help: str
     breaking: bool = False
+
+    def finding(
+        self,
+        message: str,
+        location: Location | None = None,
+        change: Change | None = None,
+        impacted: list[Impact] | None = None,
+    ) -> Finding:
+        """A finding of this rule at its default severity (policy.py adjusts it)."""
+        return Finding(
+            rule=self.code,
+            name=self.name,
+            severity=self.severity,
+            message=message,
+            change=change,
+            location=location,
+            impacted=impacted or [],
+            help=self.help,
+        )
