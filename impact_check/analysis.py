@@ -111,7 +111,14 @@ def describe_change(change: Change) -> str:
         "nullability_changed": f"column {target} {change.before} -> {change.after}",
         "default_changed": f"column {target} default {change.before} -> {change.after}",
         "constraint_changed": f"column {target} constraint {change.before} -> {change.after}",
-        "expression_changed": f"definition of {what} {target} changed",
+        "expression_changed": f"expression of {target} changed",
+        "aggregation_changed": f"aggregation of {target} changed",
+        "filter_changed": f"filter (WHERE/HAVING/QUALIFY) of {what} {target} changed",
+        "grain_changed": f"grain (GROUP BY/DISTINCT) of {what} {target} changed",
+        "join_changed": f"joins of {what} {target} changed",
+        "cardinality_changed": f"row-multiplying projection of {what} {target} changed",
+        "source_changed": f"relations read by {what} {target} changed",
+        "limit_changed": f"LIMIT/OFFSET/sample of {what} {target} changed",
     }
     return texts.get(change.kind, f"{change.kind.replace('_', ' ')} on {target}")
 
@@ -137,7 +144,9 @@ def _definition_findings(
     graph: LineageGraph,
 ) -> list[Finding]:
     """Datasets that do not bind at head and that no change's walk explains."""
-    own = {c.dataset: c for c in changes if c.kind in ("expression_changed", "table_added")}
+    own: dict[str, Change] = {}
+    for change in changes:
+        own.setdefault(change.dataset, change)
     out = []
     for name, reasons in bindings.head.items():
         if name in explained or name in bindings.base:

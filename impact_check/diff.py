@@ -81,11 +81,14 @@ def _dataset_changes(
 ) -> Iterator[Change]:
     if old.derived and new.derived and old.definition == new.definition and not rename:
         return
-    if (old.derived or new.derived) and old.definition != new.definition:
-        yield _change("expression_changed", new, None, old.definition, new.definition, new.location)
+    semantic = (old.derived or new.derived) and old.definition != new.definition
+    if semantic:
+        yield from _row_changes(old, new)
     if not (old.columns_known and new.columns_known):
         return  # `*` over an unknown relation: column changes cannot be listed (AN902)
     renames = _column_renames(old, new, head)
+    if semantic:
+        yield from _value_changes(old, new, renames)
     for col, to in renames.items():
         yield _change("column_renamed", new, col, col, to, _where(head, *_ids(new, col, to), base))
     for col in old.columns:
@@ -114,6 +117,46 @@ def _dataset_changes(
             yield from _column_changes(new, old.columns[col], new.columns[target], base, head)
 
 
+_ROW_CHANGES = {
+    "filter": "filter_changed",
+    "grain": "grain_changed",
+    "join": "join_changed",
+    "source": "source_changed",
+    "limit": "limit_changed",
+    "cardinality": "cardinality_changed",
+}
+
+
+def _row_changes(old: Dataset, new: Dataset) -> Iterator[Change]:
+    """Row-level changes of a derived definition (every consumer is affected)."""
+    before = old.lineage.fingerprints if old.lineage else None
+    after = new.lineage.fingerprints if new.lineage else None
+    if before is None or after is None:
+        if old.derived and new.derived:  # lineage failed on one side: say what we know
+            yield _change("expression_changed", new, None, None, None, new.location)
+        return
+    for aspect, kind in _ROW_CHANGES.items():
+        if before.rows.get(aspect) != after.rows.get(aspect):
+            yield _change(kind, new, None, None, None, new.location)
+
+
+def _value_changes(old: Dataset, new: Dataset, renames: dict[str, str]) -> Iterator[Change]:
+    """Columns whose expression changed (only their consumers are affected)."""
+    before = old.lineage.fingerprints if old.lineage else None
+    after = new.lineage.fingerprints if new.lineage else None
+    if before is None or after is None:
+        return
+    for col in old.columns:
+        target = renames.get(col, col)
+        if target not in new.columns:
+            continue
+        if before.columns.get(col) == after.columns.get(target):
+            continue
+        aggregated = before.aggregated.get(col) != after.aggregated.get(target)
+        kind = "aggregation_changed" if aggregated else "expression_changed"
+        yield _change(kind, new, target, None, None, new.location)
+
+
 def _ids(dataset: Dataset, old: str, new: str) -> tuple[str, str]:
     return column_id(dataset.name, old), column_id(dataset.name, new)
 
@@ -132,6 +175,10 @@ def _column_renames(old: Dataset, new: Dataset, head: Catalog) -> dict[str, str]
         gone = [c for c in old.columns if c not in new.columns and c not in renames]
         added = [c for c in new.columns if c not in old.columns]
         for col in gone:
+            twin = _same_fingerprint(old, new, col, added, renames)
+            if twin is not None:
+                renames[col] = twin
+                continue
             sources = old.lineage.columns.get(col)
             twins = [
                 a
@@ -141,6 +188,22 @@ def _column_renames(old: Dataset, new: Dataset, head: Catalog) -> dict[str, str]
             if len(twins) == 1:
                 renames[col] = twins[0]
     return renames
+
+
+def _same_fingerprint(
+    old: Dataset, new: Dataset, col: str, added: list[str], renames: dict[str, str]
+) -> str | None:
+    """The one added column computing exactly what ``col`` computed, if any."""
+    before = old.lineage.fingerprints if old.lineage else None
+    after = new.lineage.fingerprints if new.lineage else None
+    if before is None or after is None or col not in before.columns:
+        return None
+    twins = [
+        a
+        for a in added
+        if after.columns.get(a) == before.columns[col] and a not in renames.values()
+    ]
+    return twins[0] if len(twins) == 1 else None
 
 
 def _column_changes(

@@ -68,6 +68,16 @@ class TypeUse:
 
 
 @dataclass
+class Fingerprints:
+    """What a derived dataset computes, hashed: per output column and per row-level aspect
+    (filter, grain, join, source, limit, cardinality)."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    aggregated: dict[str, bool] = field(default_factory=dict)
+    rows: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Comparison:
     """Two relation columns compared with each other (``a.x = b.y``, ``a.x < b.y``)."""
 
@@ -94,6 +104,7 @@ class Lineage:
     pure: dict[str, Src] = field(default_factory=dict)  # output column that is a bare column
     output_types: dict[str, str | None] = field(default_factory=dict)
     comparisons: list[Comparison] = field(default_factory=list)
+    fingerprints: Fingerprints | None = None
 
 
 @dataclass

@@ -15,12 +15,23 @@ from impact_check.model import Finding, Location, Severity
 from impact_check.rules import RULES, Rule
 
 
+# Presets are a ladder (buf's): contract ⊂ consumer (default) ⊂ strict.
+_STRICT_ERRORS = {"RS502", "RS503"}
+
+
 def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | None:
     """The severity of a finding after consumer escalation and config; None = rule is off."""
     severity = rule.severity
+    family = rule.code[:2]
+    if config.preset == "contract" and family in ("RS", "VL"):
+        return None  # the contract preset checks schemas only (dbt/datacontract parity)
+    if config.preset == "strict" and rule.code in _STRICT_ERRORS:
+        severity = Severity.ERROR
+    if family in ("RS", "VL") and not finding.impacted:
+        severity = Severity.INFO  # a row or value change nobody reads
     if rule.breaking and finding.breaking:
         severity = Severity.ERROR
-    if rule.code.startswith("AN") and config.strict:
+    if family == "AN" and (config.strict or config.preset == "strict"):
         severity = Severity.ERROR
     configured = config.rules.get(rule.code)
     if configured == "off":

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from impact_check.model import Change
-from impact_check.rules import an, cn, co, tb, ty, vl
+from impact_check.rules import an, cn, co, rs, tb, ty, vl
 from impact_check.rules.base import Rule
 
 RULES: dict[str, Rule] = {
-    rule.code: rule for module in (tb, co, ty, cn, vl, an) for rule in module.RULES
+    rule.code: rule for module in (tb, co, ty, cn, rs, vl, an) for rule in module.RULES
 }
 
 _BY_KIND = {
@@ -18,6 +18,13 @@ _BY_KIND = {
     "column_added": "CO203",
     "default_changed": "CN405",
     "expression_changed": "VL601",
+    "aggregation_changed": "VL602",
+    "filter_changed": "RS501",
+    "grain_changed": "RS502",
+    "join_changed": "RS503",
+    "cardinality_changed": "RS504",
+    "source_changed": "RS505",
+    "limit_changed": "RS506",
 }
 _TYPE_RULES = {"incompatible": "TY301", "narrowed": "TY302", "widened": "TY303", "alias": "TY304"}
 

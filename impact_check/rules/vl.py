@@ -1,4 +1,4 @@
-"""VL: values and expressions."""
+"""VL: values and expressions. Consumers are affected (values change), never broken."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ RULES = [
     Rule(
         "VL601",
         "expression-changed",
-        S.INFO,
-        "A derived dataset's definition changed.",
-        "The values or rows of its consumers may change; review the consumers listed.",
+        S.WARNING,
+        "An output column computes something else.",
+        "Only the consumers of that column are affected; check that they expect the new "
+        "values (formatting-only edits never trigger this rule).",
+    ),
+    Rule(
+        "VL602",
+        "aggregation-changed",
+        S.WARNING,
+        "An output column moved between aggregate and row-level.",
+        "The column's meaning changed: per-group values became per-row values or the "
+        "reverse. Review every consumer listed.",
     ),
 ]

@@ -21,6 +21,7 @@ from sqlglot.optimizer.scope import Scope, find_all_in_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from impact_check.model import Comparison, Lineage, Src, TypeUse
+from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
@@ -142,7 +143,9 @@ def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
     except (OptimizeError, SqlglotError) as err:
         res.errors.append(f"cannot qualify the query: {err}")
         return res
-    _Walker(res, schema, dialect).walk(scopes)
+    walker = _Walker(res, schema, dialect)
+    walker.walk(scopes)
+    res.fingerprints = fingerprint(scopes, walker.find_source)
     return res
 
 
@@ -274,14 +277,14 @@ class _Walker:
     def resolve_column(self, col: exp.Column, scope: Scope) -> set[Src]:
         if not col.name or isinstance(col.this, exp.Star):
             return set()
-        found = self._find_source(col, scope)
+        found = self.find_source(col, scope)
         if found is None:
             return set()
         source, name = found
         self._record_type_use(col, source, name, scope)
         return self.lookup(source, name)
 
-    def _find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
+    def find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
         """The relation or scope a column reference reads, walking out for correlation."""
         qualifier, name = col.table, col.name
         first_lacking: exp.Table | Scope | None = None
@@ -410,7 +413,7 @@ class _Walker:
             other = other.this
         if not isinstance(other, exp.Column):
             return
-        found = self._find_source(other, scope)
+        found = self.find_source(other, scope)
         if found is None:
             return
         source, name = found
