@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlglot.errors import SqlglotError
+
 from impact_check.bind import Break, broken_datasets
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
@@ -21,8 +23,10 @@ from impact_check.model import (
     Unanalyzed,
 )
 from impact_check.policy import apply_policy, failed
-from impact_check.project.loader import dbt_roots, in_dbt_project, load_catalog
+from impact_check.project.loader import dbt_roots, dialect_for, in_dbt_project, load_catalog
 from impact_check.rules import RULES, rule_for
+from impact_check.sql.parse import split_statements
+from impact_check.suppressions import parse_ignores
 
 
 class ChangedFile:
@@ -69,6 +73,7 @@ def analyze(
         if f.location is None or _selected(f.location.file, paths)
     ]
     _analysis_limits(report, head_catalog, changed, head)
+    _inline_suppressions(report, head, changed, config)
     report.findings = apply_policy(report.findings, config)
     report.failed = failed(report.findings, config.fail_on)
     report.fail_on = config.fail_on
@@ -192,6 +197,57 @@ def _analysis_limits(
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             message = f"{change.path}: {reason}"
             report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
+
+
+def _inline_suppressions(
+    report: Report, head: Snapshot, changed: list[ChangedFile], config: Config
+) -> None:
+    """Apply ``-- impact-check: ignore[…]`` comments of the changed files."""
+    names = {rule.name for rule in RULES.values()}
+    ignores = []
+    for change in changed:
+        content = head.files.get(change.path)
+        if change.status == "deleted" or content is None or content.data is None:
+            continue
+        text = content.data.decode("utf-8", "replace")
+        if "impact-check:" not in text:
+            continue
+        found, malformed = parse_ignores(
+            change.path,
+            text,
+            _spans(text, dialect_for(change.path, config)),
+            lambda rule: rule in RULES or rule in names,
+        )
+        ignores += found
+        for bad in malformed:
+            message = f"suppression comment ignored: {bad.problem}"
+            report.findings.append(RULES["AN907"].finding(message, Location(bad.file, bad.line)))
+    for finding in report.findings:
+        location = finding.location
+        if location is None or finding.suppressed:
+            continue
+        for ignore in ignores:
+            if ignore.file == location.file and ignore.covers(
+                finding.rule, finding.name, location.line
+            ):
+                finding.suppressed = (
+                    f"inline ignore at {ignore.file}:{ignore.line}: {ignore.reason}"
+                )
+                ignore.used = True
+                break
+    for ignore in ignores:
+        if not ignore.used:
+            message = f"ignore[{','.join(ignore.rules)}] matches no finding"
+            report.findings.append(
+                RULES["AN906"].finding(message, Location(ignore.file, ignore.line))
+            )
+
+
+def _spans(text: str, dialect: str) -> list[tuple[int, int]]:
+    try:
+        return [(line, line + sql.count("\n")) for line, sql in split_statements(text, dialect)]
+    except SqlglotError:
+        return []
 
 
 def _issue_finding(issue: Issue) -> Finding:

@@ -14,7 +14,6 @@ from impact_check.config import Config, Ignore
 from impact_check.model import Finding, Location, Severity
 from impact_check.rules import RULES, Rule
 
-
 # Presets are a ladder (buf's): contract ⊂ consumer (default) ⊂ strict.
 _STRICT_ERRORS = {"RS502", "RS503"}
 

@@ -43,4 +43,11 @@ RULES = [
         "An ignore entry is expired or matches nothing.",
         "Remove the entry or renew its expiry date.",
     ),
+    Rule(
+        "AN907",
+        "suppression-invalid",
+        S.WARNING,
+        "A suppression comment is malformed, names an unknown rule or gives no reason.",
+        "Write `-- impact-check: ignore[RULE] reason: why` on or just above the statement.",
+    ),
 ]
