@@ -19,6 +19,7 @@ from impact_check.model import (
     Issue,
     Location,
     Report,
+    Severity,
     Snapshot,
     Unanalyzed,
 )
@@ -62,8 +63,14 @@ def analyze(
     ]
     report = Report(base="", head="", changes=changes)
     explained: set[str] = set()
+    positional = _positional_readers(head_catalog)
     for change in changes:
         finding = _change_finding(change, graph, bindings)
+        if finding is not None and change.kind == "column_reordered":
+            readers = {i.node for i in finding.impacted} & positional.get(change.dataset, set())
+            if readers:
+                finding.floor = Severity.WARNING
+                finding.message += f"; read by position in {', '.join(sorted(readers))}"
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
@@ -78,6 +85,19 @@ def analyze(
     report.failed = failed(report.findings, config.fail_on)
     report.fail_on = config.fail_on
     return report, graph
+
+
+def _positional_readers(catalog: Catalog) -> dict[str, set[str]]:
+    """Relation -> the datasets and INSERTs that read it with `*` or by position."""
+    readers: dict[str, set[str]] = {}
+    for name, dataset in catalog.datasets.items():
+        for relation in dataset.lineage.star_tables if dataset.lineage else ():
+            readers.setdefault(relation, set()).add(name)
+    for load in catalog.loads:
+        if load.lineage is not None and load.positional:
+            for relation in load.lineage.star_tables:
+                readers.setdefault(relation, set()).add(load.node_id)
+    return readers
 
 
 def _selected(path: str, paths: list[str] | None) -> bool:
@@ -117,6 +137,7 @@ def describe_change(change: Change) -> str:
         "default_changed": f"column {target} default {change.before} -> {change.after}",
         "constraint_changed": f"column {target} constraint {change.before} -> {change.after}",
         "expression_changed": f"expression of {target} changed",
+        "column_reordered": f"column order of {what} {target} changed",
         "aggregation_changed": f"aggregation of {target} changed",
         "filter_changed": f"filter (WHERE/HAVING/QUALIFY) of {what} {target} changed",
         "grain_changed": f"grain (GROUP BY/DISTINCT) of {what} {target} changed",

@@ -115,6 +115,10 @@ def _dataset_changes(
         target = renames.get(col, col)
         if target in new.columns:
             yield from _column_changes(new, old.columns[col], new.columns[target], base, head)
+    kept = [renames.get(c, c) for c in old.columns if renames.get(c, c) in new.columns]
+    now = [c for c in new.columns if c in kept]
+    if kept != now:
+        yield _change("column_reordered", new, None, kept, now, new.location)
 
 
 _ROW_CHANGES = {

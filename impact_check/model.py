@@ -136,6 +136,7 @@ class Load:
     lineage: Lineage | None = None
     dialect: str = "duckdb"
     assignments: list[tuple[str, Src]] = field(default_factory=list)  # target col <- column
+    positional: bool = False  # no column list: the query's columns land by position
 
     @property
     def node_id(self) -> str:
@@ -213,6 +214,7 @@ class Finding:
     impacted: list[Impact] = field(default_factory=list)
     suppressed: str | None = None
     help: str = ""
+    floor: Severity | None = None  # a minimum set by the analysis (e.g. positional readers)
 
     @property
     def breaking(self) -> bool:

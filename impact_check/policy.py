@@ -28,6 +28,8 @@ def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | Non
         severity = Severity.ERROR
     if family in ("RS", "VL") and not finding.impacted:
         severity = Severity.INFO  # a row or value change nobody reads
+    if finding.floor is not None and finding.floor.rank > severity.rank:
+        severity = finding.floor
     if rule.breaking and finding.breaking:
         severity = Severity.ERROR
     if family == "AN" and (config.strict or config.preset == "strict"):

@@ -287,4 +287,5 @@ def _load(
     )
     load = Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)
     load.assignments = assignments
+    load.positional = not insert.columns
     return load

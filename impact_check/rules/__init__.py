@@ -18,6 +18,7 @@ _BY_KIND = {
     "column_added": "CO203",
     "default_changed": "CN405",
     "expression_changed": "VL601",
+    "column_reordered": "CO204",
     "aggregation_changed": "VL602",
     "filter_changed": "RS501",
     "grain_changed": "RS502",

@@ -32,6 +32,14 @@ RULES = [
         "Adding a column is compatible for consumers that name their columns.",
     ),
     Rule(
+        "CO204",
+        "column-order-changed",
+        S.INFO,
+        "The order of the columns changed.",
+        "Harmless for consumers that name columns; a warning when a consumer reads the "
+        "relation with `*` or by position (INSERT without a column list, UNION).",
+    ),
+    Rule(
         "CO206",
         "required-column-added",
         S.WARNING,

@@ -129,6 +129,7 @@ def mapping_schema(schema: Schema, tables: set[str], dialect: str) -> MappingSch
 def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
     """Lineage of a query whose tables were rewritten by :func:`rewrite_tables`."""
     res = Lineage()
+    res.star_tables = star_relations(query)
     try:
         qualified = qualify(
             query,
@@ -147,6 +148,26 @@ def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
     walker.walk(scopes)
     res.fingerprints = fingerprint(scopes, walker.find_source)
     return res
+
+
+def star_relations(query: exp.Expr) -> set[str]:
+    """Relations read through ``*`` or ``t.*`` (before expansion): they depend on positions."""
+    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    found: set[str] = set()
+    for select in query.find_all(exp.Select):
+        stars = [sel for sel in select.selects if _is_star(sel)]
+        if not stars:
+            continue
+        sources: dict[str, str] = {}
+        for part in [select.args.get("from_"), *(select.args.get("joins") or [])]:
+            table = part.this if part is not None else None
+            is_table = isinstance(table, exp.Table) and isinstance(table.this, exp.Identifier)
+            if is_table and table.name not in ctes:
+                sources[table.alias_or_name] = table.name
+        for star in stars:
+            qualifier = star.table if isinstance(star, exp.Column) else ""
+            found |= {sources[qualifier]} if qualifier in sources else set(sources.values())
+    return found
 
 
 def _read_tables(query: exp.Expr) -> set[str]:
@@ -236,7 +257,6 @@ class _Walker:
         out.stars.extend(sources)
         for src in sources:
             if isinstance(src, exp.Table):
-                self.res.star_tables.add(src.name)
                 self.res.star_unknown.add(src.name)  # qualify left it: columns unknown
                 self.res.tables.add(src.name)
         out.ordered.append(set())
