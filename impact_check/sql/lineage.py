@@ -161,8 +161,9 @@ def star_relations(query: exp.Expr) -> set[str]:
         sources: dict[str, str] = {}
         for part in [select.args.get("from_"), *(select.args.get("joins") or [])]:
             table = part.this if part is not None else None
-            is_table = isinstance(table, exp.Table) and isinstance(table.this, exp.Identifier)
-            if is_table and table.name not in ctes:
+            if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
+                continue
+            if table.name not in ctes:
                 sources[table.alias_or_name] = table.name
         for star in stars:
             qualifier = star.table if isinstance(star, exp.Column) else ""
