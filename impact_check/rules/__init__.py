@@ -27,7 +27,13 @@ _BY_KIND = {
     "source_changed": "RS505",
     "limit_changed": "RS506",
 }
-_TYPE_RULES = {"incompatible": "TY301", "narrowed": "TY302", "widened": "TY303", "alias": "TY304"}
+_TYPE_RULES = {
+    "nested_removed": "TY305",
+    "incompatible": "TY301",
+    "narrowed": "TY302",
+    "widened": "TY303",
+    "alias": "TY304",
+}
 
 
 def rule_for(change: Change) -> Rule | None:

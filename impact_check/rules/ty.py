@@ -38,4 +38,12 @@ RULES = [
         "A type is spelled differently but is the same.",
         "Nothing to do: this never fails the check.",
     ),
+    Rule(
+        "TY305",
+        "nested-field-removed",
+        S.WARNING,
+        "A struct field was removed or renamed.",
+        "Consumers reading the field (col.field) fail. Keep the field until they moved.",
+        breaking=True,
+    ),
 ]

@@ -7,7 +7,9 @@ The verdicts:
 - ``alias``: same type, different spelling (TY304, never failing);
 - ``widened``: same family, every old value still fits (TY303);
 - ``narrowed``: same family, some old values may not fit (TY302);
-- ``incompatible``: another family (TY301).
+- ``incompatible``: another family (TY301);
+- ``nested_removed``: a struct field (at any depth, also inside arrays) disappeared or was
+  renamed (TY305).
 """
 
 from __future__ import annotations
@@ -144,13 +146,43 @@ def compare(before: str, after: str) -> str:
         return "widened"
     if (fam_old, fam_new) == ("timestamp", "date"):
         return "narrowed"
-    if fam_old != fam_new or fam_old in ("other", "struct", "array", "map"):
+    if fam_old == fam_new and fam_old in ("struct", "array"):
+        return _nested(old, new)
+    if fam_old != fam_new or fam_old in ("other", "map"):
         return "incompatible"
     if fam_old == "numeric":
         return _numeric(old, new)
     if fam_old == "text":
         return _text(old, new)
     return "widened" if new.this in (T.TIMESTAMPTZ, T.TIMESTAMP) else "narrowed"
+
+
+_SEVERITY = ["alias", "widened", "narrowed", "nested_removed", "incompatible"]
+
+
+def _nested(old: exp.DataType, new: exp.DataType) -> str:
+    """Structs compare field by field; arrays by element type. The worst verdict wins."""
+    if old.this in (T.ARRAY, T.LIST):
+        if not old.expressions or not new.expressions:
+            return "alias" if old == new else "incompatible"
+        verdict = compare(canonical(old.expressions[0]), canonical(new.expressions[0]))
+        return verdict if verdict != "alias" else "alias"
+    before = _fields(old)
+    after = _fields(new)
+    if any(name not in after for name in before):
+        return "nested_removed"
+    verdicts = [compare(canonical(before[n]), canonical(after[n])) for n in before]
+    if len(after) > len(before):
+        verdicts.append("widened")
+    return max(verdicts, key=_SEVERITY.index, default="alias")
+
+
+def _fields(dtype: exp.DataType) -> dict[str, exp.DataType]:
+    out = {}
+    for field in dtype.expressions:
+        if isinstance(field, exp.ColumnDef) and isinstance(field.args.get("kind"), exp.DataType):
+            out[field.name] = field.args["kind"]
+    return out
 
 
 def _params(dtype: exp.DataType) -> list[int]:
