@@ -66,6 +66,9 @@ def analyze(
     positional = _positional_readers(head_catalog)
     for change in changes:
         finding = _change_finding(change, graph, bindings)
+        if finding is not None and _key_removed_under_joins(change, finding, graph):
+            finding.floor = Severity.ERROR
+            finding.message += "; consumers join or group on it (fan-out risk)"
         if finding is not None and change.kind == "column_reordered":
             readers = {i.node for i in finding.impacted} & positional.get(change.dataset, set())
             if readers:
@@ -85,6 +88,19 @@ def analyze(
     report.failed = failed(report.findings, config.fail_on)
     report.fail_on = config.fail_on
     return report, graph
+
+
+def _key_removed_under_joins(change: Change, finding: Finding, graph: LineageGraph) -> bool:
+    """CN403 is an error when a consumer joins or groups on the key that lost uniqueness."""
+    if change.kind != "constraint_changed" or change.after is not None:
+        return False
+    for impact in finding.impacted:
+        if len(impact.path) < 2:
+            continue
+        kind = (graph.g.get_edge_data(impact.path[-2], impact.path[-1]) or {}).get("kind", "")
+        if kind in ("clause:joins", "clause:group"):
+            return True
+    return False
 
 
 def _positional_readers(catalog: Catalog) -> dict[str, set[str]]:

@@ -2,7 +2,8 @@
 
 Edge kinds:
 - ``projection``: a source column flows into an output column (``a#x -> v#y``);
-- ``clause``: a source column is read by a dataset's WHERE/JOIN/GROUP BY/… (``a#x -> v``);
+- ``clause:<where|joins|group|…>``: a source column is read by one of a dataset's clauses
+  (``a#x -> v``); ``clause`` alone for INSERT jobs and missing columns;
 - ``reads``: a dataset reads a relation (``a -> v``);
 - ``star``: a dataset reads a relation through ``*`` with unknown columns;
 - ``insert``: an INSERT … SELECT job writes a table (``job -> t`` and ``a#x -> t#y``).
@@ -140,11 +141,11 @@ def _add_lineage(
             if target is not None:
                 graph.add_edge(column_id(*src), name, "clause")
             graph.add_edge(column_id(*src), column_id(out, col), "projection")
-    for sources in lineage.clauses.values():
-        for src in sources:
+    for clause in sorted(lineage.clauses):
+        for src in lineage.clauses[clause]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
-            graph.add_edge(column_id(*src), name, "clause")
+            graph.add_edge(column_id(*src), name, f"clause:{clause}")
     for src in lineage.missing:
         if src[0]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])

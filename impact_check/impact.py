@@ -115,7 +115,7 @@ def _edge_kind(graph: LineageGraph, src: str, dst: str) -> str | None:
 
 def _affected_reason(path: list[str], graph: LineageGraph) -> str:
     last = _edge_kind(graph, path[-2], path[-1]) if len(path) > 1 else None
-    if last == "clause":
+    if last is not None and last.startswith("clause"):
         return f"filters, joins or groups on {path[-2]}: its rows may change"
     if last == "projection":
         return f"passes {path[-2]} through as {path[-1]}"
