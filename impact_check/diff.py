@@ -46,6 +46,8 @@ def _renamed_tables(base: Catalog, head: Catalog) -> dict[str, str]:
         final = _follow(head.renamed_tables, old)
         if base.renamed_tables.get(old) == new or old not in base.datasets:
             continue
+        if old in head.datasets:
+            continue  # a compatibility view keeps the old name alive: not a breaking rename
         if final in head.datasets and final not in base.datasets:
             renamed[old] = final
     gone = set(base.datasets) - set(head.datasets) - set(renamed)
