@@ -154,6 +154,7 @@ def describe_change(change: Change) -> str:
         "constraint_changed": f"column {target} constraint {change.before} -> {change.after}",
         "expression_changed": f"expression of {target} changed",
         "column_reordered": f"column order of {what} {target} changed",
+        "materialization_changed": f"{target} changed from {change.before} to {change.after}",
         "aggregation_changed": f"aggregation of {target} changed",
         "filter_changed": f"filter (WHERE/HAVING/QUALIFY) of {what} {target} changed",
         "grain_changed": f"grain (GROUP BY/DISTINCT) of {what} {target} changed",

@@ -69,6 +69,12 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
         reasons = _reasons(load.lineage, catalog, dropped, load.dialect, load.node_id)
         reasons += _upstream_breaks(load.lineage, broken)
         reasons += _assignment_breaks(load, catalog)
+        target = catalog.datasets.get(load.target)
+        insertable = target is not None and target.updatable and load.dialect in _STRICT_EQUALITY
+        if target is not None and target.kind in ("view", "materialized_view") and not insertable:
+            reasons.append(
+                Break(f"inserts into {load.target}, which is a {target.kind}", {load.target})
+            )
         if load.target not in schema and load.target in dropped:
             reasons.append(
                 Break(f"inserts into {load.target}, which does not exist", {load.target})

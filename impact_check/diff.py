@@ -83,6 +83,8 @@ def _dataset_changes(
 ) -> Iterator[Change]:
     if old.derived and new.derived and old.definition == new.definition and not rename:
         return
+    if old.kind != new.kind:
+        yield _change("materialization_changed", new, None, old.kind, new.kind, new.location)
     semantic = (old.derived or new.derived) and old.definition != new.definition
     if semantic:
         yield from _row_changes(old, new)

@@ -119,6 +119,7 @@ class Dataset:
     lineage: Lineage | None = None
     columns_known: bool = True  # False when a `*` over an unknown relation hid the columns
     dialect: str = "duckdb"
+    updatable: bool = False  # a simple one-table view PostgreSQL can INSERT into
 
     @property
     def derived(self) -> bool:

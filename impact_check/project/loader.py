@@ -224,6 +224,7 @@ def _derived_dataset(
         columns_known="*" not in lineage.columns,
         dialect=dialect,
     )
+    dataset.updatable = simple_view(definition.query)
     schema[definition.name] = (
         {c.name: c.type for c in columns.values()} if dataset.columns_known else {}
     )
@@ -239,6 +240,17 @@ def _derived_dataset(
             )
         )
     return dataset
+
+
+def simple_view(query: exp.Expr) -> bool:
+    """One table, no joins, grouping, DISTINCT, LIMIT, CTEs or set operations: what
+    PostgreSQL makes automatically updatable (and so a valid INSERT target)."""
+    if not isinstance(query, exp.Select) or not isinstance(query.args.get("from_"), exp.From):
+        return False
+    blockers = ("joins", "group", "having", "distinct", "limit", "offset", "with_", "qualify")
+    if any(query.args.get(key) for key in blockers):
+        return False
+    return isinstance(query.args["from_"].this, exp.Table) and query.find(exp.AggFunc) is None
 
 
 def _derived_type(

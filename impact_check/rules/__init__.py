@@ -19,6 +19,7 @@ _BY_KIND = {
     "default_changed": "CN405",
     "expression_changed": "VL601",
     "column_reordered": "CO204",
+    "materialization_changed": "TB105",
     "aggregation_changed": "VL602",
     "filter_changed": "RS501",
     "grain_changed": "RS502",

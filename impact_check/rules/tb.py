@@ -32,4 +32,12 @@ RULES = [
         "The view or table definition reads something that does not exist at head or "
         "uses a column in an operation its type does not support. Fix the definition.",
     ),
+    Rule(
+        "TB105",
+        "materialization-changed",
+        S.INFO,
+        "A relation changed between table, view and materialized view.",
+        "Readers are unaffected; writers (INSERT) into a view fail, and refresh or storage "
+        "costs change.",
+    ),
 ]

@@ -332,7 +332,7 @@ def generate(seed: int, dialect: str) -> Scenario:
     migration: list[str] = []
     for _ in range(count):
         kind = rng.choice(
-            ["add_column", "add_view"]
+            ["add_column", "add_view", "reformat_view", "compat_view", "keep_alias"]
             if harmless
             else [
                 "drop_column",
@@ -409,6 +409,22 @@ def _apply(
         b.views = saved
         head[path] = sql
         return f"edit {name}"
+    if kind == "reformat_view" and view_files:
+        path = rng.choice(view_files)
+        head[path] = _reformat(head[path], b.dialect)
+        return f"reformat {path}"
+    if kind == "compat_view":
+        new_name = f"{table.name}_v2"
+        migration.append(f"ALTER TABLE {table.name} RENAME TO {new_name.split('.')[1]};\n")
+        migration.append(f"CREATE VIEW {table.name} AS SELECT * FROM {new_name};\n")
+        return f"rename {table.name} with a compatibility view"
+    if kind == "keep_alias" and view_files:
+        path = rng.choice(view_files)
+        edited = _keep_alias(head[path])
+        if edited is None:
+            return ""
+        head[path] = edited
+        return f"new alias beside the old one in {path}"
     if kind == "drop_view" and view_files:
         path = rng.choice(view_files)
         del head[path]
@@ -442,3 +458,25 @@ def _edit_create(
         return False  # the other change of this scenario already edited this table
     head[path] = head[path].replace(old, new)
     return True
+
+
+def _reformat(sql: str, dialect: str) -> str:
+    """The same statement, pretty-printed by sqlglot, lower-cased keywords, a comment, and its
+    CTE renamed: a formatting-only edit."""
+    import sqlglot
+
+    text = sqlglot.parse_one(sql, read=dialect).sql(dialect=dialect, pretty=True)
+    text = text.replace("base AS (", "source_rows AS (").replace("FROM base", "FROM source_rows")
+    return "-- reformatted, same meaning\n" + text + ";\n"
+
+
+def _keep_alias(sql: str) -> str | None:
+    """Add a renamed copy of the first aliased output column, keeping the old name."""
+    import re
+
+    projection = sql.split("\nFROM", 1)[0]  # only output columns, not table aliases
+    match = re.search(r"(\w+(?:\.\w+)?) AS (\w+)", projection.split("\n", 1)[-1])
+    if match is None or "WITH" in sql or "UNION" in sql or "(" in match.group(0):
+        return None
+    expr, alias = match.group(1), match.group(2)
+    return sql.replace(match.group(0), f"{match.group(0)}, {expr} AS {alias}_renamed", 1)
