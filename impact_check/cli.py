@@ -242,14 +242,17 @@ def _fast() -> bool:
 
 def _rules() -> int:
     from impact_check.rules import RULES
+    from impact_check.rules.examples import EXAMPLES
 
-    for rule in RULES.values():
-        default = (
-            f"{rule.severity.value}, error when a consumer breaks"
-            if rule.breaking
-            else (rule.severity.value)
-        )
+    for rule in sorted(RULES.values(), key=lambda r: r.code):
+        default = rule.severity.value
+        if rule.breaking:
+            default += ", error when a consumer breaks"
+        triggers, safe = EXAMPLES.get(rule.code, ("", ""))
+        indent = "\n" + " " * 15
         print(f"{rule.code} {rule.name} ({default})\n    {rule.summary}\n    {rule.help}")
+        print("    triggers:  " + triggers.replace("\n", indent))
+        print("    safe form: " + safe.replace("\n", indent) + "\n")
     return 0
 
 

@@ -1,0 +1,143 @@
+"""For each rule: a change that triggers it and the safe way to do the same thing.
+
+Shown by ``impact-check rules``; every rule must have both (tests/test_rules_catalogue.py).
+"""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "TB101": (
+        "DROP TABLE raw.orders;",
+        "-- first move every consumer listed, then drop in a later release",
+    ),
+    "TB102": (
+        "ALTER TABLE raw.orders RENAME TO orders_v2;",
+        "ALTER TABLE raw.orders RENAME TO orders_v2;\n"
+        "CREATE VIEW raw.orders AS SELECT * FROM raw.orders_v2;  -- compatibility view",
+    ),
+    "TB105": (
+        "CREATE VIEW raw.orders AS SELECT * FROM raw.orders_v2;  -- was a table",
+        "-- keep writers on the table; point readers at the view",
+    ),
+    "TB108": (
+        "CREATE VIEW mart.v AS SELECT amount_typo FROM raw.orders;",
+        "CREATE VIEW mart.v AS SELECT amount FROM raw.orders;",
+    ),
+    "CO201": (
+        "ALTER TABLE raw.orders DROP COLUMN amount;",
+        "-- deprecate: keep amount until its consumers moved, then drop it",
+    ),
+    "CO202": (
+        "ALTER TABLE raw.orders RENAME COLUMN amount TO gross_amount;",
+        "ALTER TABLE raw.orders ADD COLUMN gross_amount DECIMAL(12, 2);\n"
+        "-- or in a view: SELECT amount AS gross_amount, amount AS amount  (old name kept)",
+    ),
+    "CO203": (
+        "ALTER TABLE raw.orders ADD COLUMN currency CHAR(3);",
+        "(adding a nullable column is already the safe form)",
+    ),
+    "CO204": (
+        "CREATE VIEW mart.v AS SELECT b, a FROM raw.t;  -- was SELECT a, b",
+        "keep the order, or make positional readers name their columns",
+    ),
+    "CO206": (
+        "ALTER TABLE raw.orders ADD COLUMN region TEXT NOT NULL;",
+        "ALTER TABLE raw.orders ADD COLUMN region TEXT NOT NULL DEFAULT 'unknown';",
+    ),
+    "TY301": (
+        "ALTER TABLE raw.orders ALTER COLUMN amount TYPE VARCHAR;",
+        "ALTER TABLE raw.orders ADD COLUMN amount_text VARCHAR;",
+    ),
+    "TY302": (
+        "ALTER TABLE raw.orders ALTER COLUMN id TYPE INT;  -- was BIGINT",
+        "ALTER TABLE raw.orders ALTER COLUMN id TYPE BIGINT;  -- widen, never narrow",
+    ),
+    "TY303": (
+        "ALTER TABLE raw.orders ALTER COLUMN amount TYPE DECIMAL(18, 2);",
+        "(widening is compatible; update typed consumers such as ML signatures)",
+    ),
+    "TY304": (
+        "ALTER TABLE raw.t ALTER COLUMN code TYPE VARCHAR;  -- was TEXT",
+        "(same type, other spelling: nothing to do)",
+    ),
+    "TY305": (
+        "ALTER TABLE raw.e ALTER COLUMN payload TYPE STRUCT(a INT);  -- lost field b",
+        "ALTER TABLE raw.e ALTER COLUMN payload TYPE STRUCT(a INT, b VARCHAR, c INT);",
+    ),
+    "CN401": (
+        "ALTER TABLE raw.orders ALTER COLUMN customer_id DROP NOT NULL;",
+        "-- keep NOT NULL; store unknowns as an explicit sentinel row",
+    ),
+    "CN402": (
+        "ALTER TABLE raw.orders ALTER COLUMN note SET NOT NULL;",
+        "backfill NULLs first, then SET NOT NULL",
+    ),
+    "CN403": (
+        "CREATE TABLE raw.customers (id INT, name TEXT);  -- id was UNIQUE",
+        "keep the key; deduplicate upstream instead",
+    ),
+    "CN404": (
+        "ALTER TABLE raw.orders ADD PRIMARY KEY (id);",
+        "check for duplicates first:\nSELECT id FROM raw.orders GROUP BY id HAVING COUNT(*) > 1",
+    ),
+    "CN405": (
+        "ALTER TABLE raw.orders ALTER COLUMN status SET DEFAULT 'new';",
+        "change writers explicitly rather than the default",
+    ),
+    "RS501": (
+        "CREATE VIEW mart.v AS SELECT * FROM raw.orders WHERE status = 'paid';",
+        "add a new view for the filtered rows; keep mart.v unfiltered",
+    ),
+    "RS502": (
+        "... GROUP BY customer_id, day  -- was GROUP BY customer_id",
+        "publish the new grain as a new model; keep the old one",
+    ),
+    "RS503": (
+        "... LEFT JOIN raw.customers c ON ...  -- was JOIN",
+        "announce the change to the consumers listed, or add a new model",
+    ),
+    "RS504": (
+        "SELECT id, UNNEST(tags) AS tag FROM raw.posts",
+        "explode in a separate model whose grain is documented",
+    ),
+    "RS505": (
+        "CREATE VIEW mart.v AS SELECT id FROM raw.orders_v2;  -- was raw.orders",
+        "make sure the new source has the same grain and history",
+    ),
+    "RS506": (
+        "CREATE VIEW mart.v AS SELECT id FROM raw.orders LIMIT 100;",
+        "sample in the consumer that needs a sample",
+    ),
+    "VL601": (
+        "SELECT amount * 1.2 AS amount  -- was amount",
+        "SELECT amount, amount * 1.2 AS amount_with_tax  -- a new column",
+    ),
+    "VL602": (
+        "SELECT MAX(amount) AS amount  -- was SUM(amount)",
+        "SELECT SUM(amount) AS amount, MAX(amount) AS max_amount",
+    ),
+    "AN901": (
+        "CREATE VIEW mart.bad AS SELECT FROM WHERE (;",
+        "fix the SQL or set `dialect` / `dialects` in .impact-check.yml",
+    ),
+    "AN902": (
+        "CREATE VIEW mart.v AS SELECT * FROM external.events;",
+        "CREATE VIEW mart.v AS SELECT id, kind FROM external.events;",
+    ),
+    "AN903": (
+        "ALTER TABLE mart.ctas_table ADD COLUMN x INT;  -- on a CTAS table",
+        "change the CTAS definition instead",
+    ),
+    "AN904": (
+        "a changed file in a dbt project (not analysed yet)",
+        "review the consumers by hand until dbt support lands",
+    ),
+    "AN906": (
+        "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
+        "remove ignore entries once they match nothing",
+    ),
+    "AN907": (
+        "-- impact-check: ignore[CO201]   (no reason)",
+        "-- impact-check: ignore[CO201] reason: rebuilt in the same release",
+    ),
+}

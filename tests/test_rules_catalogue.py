@@ -1,0 +1,26 @@
+"""The catalogue: stable codes, slugs, and an example pair for every rule."""
+
+from __future__ import annotations
+
+import re
+
+from impact_check.cli import main
+from impact_check.rules import RULES
+from impact_check.rules.examples import EXAMPLES
+
+
+def test_every_rule_has_a_code_slug_and_examples() -> None:
+    for code, rule in RULES.items():
+        assert re.fullmatch(r"(TB|CO|TY|CN|RS|VL|ML|AN)\d{3}", code)
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+        assert rule.help and rule.summary
+        triggers, safe = EXAMPLES[code]
+        assert triggers and safe
+    assert set(EXAMPLES) == set(RULES)
+
+
+def test_rules_command_prints_examples(capsys: object) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "CO202 column-renamed" in out and "safe form:" in out
+    assert out.count("triggers:") == len(RULES)
