@@ -45,6 +45,7 @@ def analyze(
     changed: Iterable[ChangedFile],
     config: Config,
     paths: list[str] | None = None,
+    renames: dict[str, str] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them)."""
     changed = [c for c in changed if _selected(c.path, paths)]
@@ -58,7 +59,7 @@ def analyze(
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     changes = [
         c
-        for c in diff_catalogs(base_catalog, head_catalog)
+        for c in diff_catalogs(base_catalog, head_catalog, renames or {})
         if _change_selected(c, changed_paths, paths)
     ]
     report = Report(base="", head="", changes=changes)

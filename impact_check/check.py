@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,10 +60,25 @@ def check(
     ]
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
-    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths)
+    renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
+    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths, renames)
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+_TRAILER = re.compile(
+    r"^impact-check:\s*rename\s+(\S+)\s+(?:to\s+)?(\S+)\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def declared_renames(text: str) -> dict[str, str]:
+    """``impact-check: rename OLD NEW`` trailers (commit messages, PR bodies): OLD -> NEW.
+
+    Names are relations (``raw.orders``) or columns (``raw.orders.amount`` or
+    ``raw.orders#amount``; NEW may be the bare new column name).
+    """
+    return {old.lower(): new.lower() for old, new in _TRAILER.findall(text)}
 
 
 def graph_at(root: Path, rev: str, config: Config) -> LineageGraph:

@@ -12,8 +12,14 @@ from collections.abc import Iterator
 from impact_check.model import Catalog, Change, Column, Dataset, Location, column_id
 
 
-def diff_catalogs(base: Catalog, head: Catalog) -> list[Change]:
-    """Every change between two revisions, in a stable order, with ids ``C1``, ``C2``…"""
+def diff_catalogs(
+    base: Catalog, head: Catalog, declared: dict[str, str] | None = None
+) -> list[Change]:
+    """Every change between two revisions, in a stable order, with ids ``C1``, ``C2``…
+
+    ``declared`` holds renames the author declared (``impact-check: rename OLD NEW``).
+    """
+    _declare(base, head, declared or {})
     changes = list(_relation_changes(base, head))
     for index, change in enumerate(changes, 1):
         change.id = f"C{index}"
@@ -37,6 +43,20 @@ def _relation_changes(base: Catalog, head: Catalog) -> Iterator[Change]:
         yield from _dataset_changes(base.datasets[name], head.datasets[name], base, head)
     for old, new in sorted(renamed.items()):
         yield from _dataset_changes(base.datasets[old], head.datasets[new], base, head, rename=True)
+
+
+def _declare(base: Catalog, head: Catalog, declared: dict[str, str]) -> None:
+    """Record declared renames (``impact-check: rename OLD NEW``) as if head had run them."""
+    for old, new in declared.items():
+        old, new = old.replace("#", "."), new.replace("#", ".")
+        if old in base.datasets:
+            if "." not in new and "." in old:
+                new = old.rsplit(".", 1)[0] + "." + new
+            head.renamed_tables.setdefault(old, new)
+            continue
+        relation, _, column = old.rpartition(".")
+        if relation in base.datasets and column in base.datasets[relation].columns:
+            head.renamed_columns.setdefault((relation, column), new.rpartition(".")[2])
 
 
 def _renamed_tables(base: Catalog, head: Catalog) -> dict[str, str]:

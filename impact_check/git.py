@@ -209,6 +209,15 @@ def _worktree_snapshot(root: Path) -> Snapshot:
     return snap
 
 
+def commit_messages(root: Path, base: str, head: str) -> str:
+    """The messages of the commits in base..head (head HEAD for the index or work tree)."""
+    tip = "HEAD" if head in (WORKTREE, INDEX) else head
+    try:
+        return run_git(root, "log", "--format=%B", f"{base}..{tip}").decode("utf-8", "replace")
+    except GitError:
+        return ""
+
+
 def hook_range() -> tuple[str, str] | None:
     """pre-commit's pre-push range, when set."""
     source, target = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")

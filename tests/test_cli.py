@@ -314,3 +314,22 @@ def test_rules_lists_the_catalogue(repo: GitRepo) -> None:
         "AN903",
     ):
         assert code_ in out
+
+
+def test_declared_rename_trailer(repo: GitRepo) -> None:
+    repo.commit({"views/paid.sql": "CREATE VIEW analytics.paid_orders AS\n"
+                 "SELECT id, customer_id FROM raw.orders WHERE status IN ('paid', 'settled');\n"},
+                "Rename the paid view\n\nimpact-check: rename analytics.paid analytics.paid_orders\n")
+    _code, report = repo.report("--base", "main")
+    kinds = [c["kind"] for c in report["changes"]]
+    assert "table_renamed" in kinds and "table_dropped" not in kinds
+    rename = finding(report, "TB102")
+    assert "analytics.paid_orders" in rename["message"]
+
+
+def test_declared_column_rename_trailer(repo: GitRepo) -> None:
+    repo.commit({"migrations/V1__init.sql": BASE["migrations/V1__init.sql"].replace(
+        "status VARCHAR", "state VARCHAR")},
+        "Rename status\n\nimpact-check: rename raw.orders.status state\n")
+    _code, report = repo.report("--base", "main")
+    assert finding(report, "CO202")["impacted"][0]["node"]["id"] == "analytics.paid"
