@@ -317,9 +317,12 @@ def test_rules_lists_the_catalogue(repo: GitRepo) -> None:
 
 
 def test_declared_rename_trailer(repo: GitRepo) -> None:
-    repo.commit({"views/paid.sql": "CREATE VIEW analytics.paid_orders AS\n"
-                 "SELECT id, customer_id FROM raw.orders WHERE status IN ('paid', 'settled');\n"},
-                "Rename the paid view\n\nimpact-check: rename analytics.paid analytics.paid_orders\n")
+    view = (
+        "CREATE VIEW analytics.paid_orders AS\n"
+        "SELECT id, customer_id FROM raw.orders WHERE status IN ('paid', 'settled');\n"
+    )
+    message = "Rename the paid view\n\nimpact-check: rename analytics.paid analytics.paid_orders\n"
+    repo.commit({"views/paid.sql": view}, message)
     _code, report = repo.report("--base", "main")
     kinds = [c["kind"] for c in report["changes"]]
     assert "table_renamed" in kinds and "table_dropped" not in kinds
@@ -328,8 +331,13 @@ def test_declared_rename_trailer(repo: GitRepo) -> None:
 
 
 def test_declared_column_rename_trailer(repo: GitRepo) -> None:
-    repo.commit({"migrations/V1__init.sql": BASE["migrations/V1__init.sql"].replace(
-        "status VARCHAR", "state VARCHAR")},
-        "Rename status\n\nimpact-check: rename raw.orders.status state\n")
+    repo.commit(
+        {
+            "migrations/V1__init.sql": BASE["migrations/V1__init.sql"].replace(
+                "status VARCHAR", "state VARCHAR"
+            )
+        },
+        "Rename status\n\nimpact-check: rename raw.orders.status state\n",
+    )
     _code, report = repo.report("--base", "main")
     assert finding(report, "CO202")["impacted"][0]["node"]["id"] == "analytics.paid"
