@@ -27,6 +27,7 @@ from impact_check.policy import apply_policy, failed
 from impact_check.project.loader import dbt_roots, dialect_for, in_dbt_project, load_catalog
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
+from impact_check.sql.types import compare
 from impact_check.suppressions import parse_ignores
 
 
@@ -135,6 +136,8 @@ def _change_finding(change: Change, graph: LineageGraph, bindings: Bindings) -> 
         return None
     impacted = impacts_of(change, graph, bindings)
     message = f"{describe_change(change)}; {_consumer_summary(impacted)}"
+    if change.types is not None and compare(*change.types) == "unknown":
+        message += " (a type sqlglot does not model: compared as text)"
     return rule.finding(message, change.location, change, impacted)
 
 

@@ -34,6 +34,7 @@ _TYPE_RULES = {
     "narrowed": "TY302",
     "widened": "TY303",
     "alias": "TY304",
+    "unknown": "TY304",
 }
 
 

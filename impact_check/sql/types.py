@@ -8,6 +8,8 @@ The verdicts:
 - ``widened``: same family, every old value still fits (TY303);
 - ``narrowed``: same family, some old values may not fit (TY302);
 - ``incompatible``: another family (TY301);
+- ``unknown``: a type sqlglot does not model (user-defined, enum, …): compared as text,
+  reported at info with a note, never failing;
 - ``nested_removed``: a struct field (at any depth, also inside arrays) disappeared or was
   renamed (TY305).
 """
@@ -140,8 +142,10 @@ def compare(before: str, after: str) -> str:
         return "alias"
     old, new = parse_type(before), parse_type(after)
     if old is None or new is None:
-        return "incompatible"
+        return "unknown"
     fam_old, fam_new = _family(old), _family(new)
+    if "other" in (fam_old, fam_new):
+        return "unknown"  # user-defined or exotic types: compared as text only
     if (fam_old, fam_new) == ("date", "timestamp"):
         return "widened"
     if (fam_old, fam_new) == ("timestamp", "date"):
