@@ -155,7 +155,11 @@ def describe_change(change: Change) -> str:
         "type_changed": f"column {target} type {change.before} -> {change.after}",
         "nullability_changed": f"column {target} {change.before} -> {change.after}",
         "default_changed": f"column {target} default {change.before} -> {change.after}",
-        "constraint_changed": f"column {target} constraint {change.before} -> {change.after}",
+        "constraint_changed": (
+            f"column {target} constraint {change.before} -> {change.after}"
+            if change.column
+            else f"constraint removed from {target}: {change.before}"
+        ),
         "expression_changed": f"expression of {target} changed",
         "column_reordered": f"column order of {what} {target} changed",
         "materialization_changed": f"{target} changed from {change.before} to {change.after}",

@@ -139,6 +139,11 @@ def _dataset_changes(
         target = renames.get(col, col)
         if target in new.columns:
             yield from _column_changes(new, old.columns[col], new.columns[target], base, head)
+    for key, sql in old.constraints.items():
+        if key not in new.constraints and sql not in new.constraints.values():
+            yield _change(
+                "constraint_changed", new, None, sql, None, _where(head, new.name, old.name, base)
+            )
     kept = [renames.get(c, c) for c in old.columns if renames.get(c, c) in new.columns]
     now = [c for c in new.columns if c in kept]
     if kept != now:

@@ -120,6 +120,7 @@ class Dataset:
     columns_known: bool = True  # False when a `*` over an unknown relation hid the columns
     dialect: str = "duckdb"
     updatable: bool = False  # a simple one-table view PostgreSQL can INSERT into
+    constraints: dict[str, str] = field(default_factory=dict)  # FK/CHECK: name (or SQL) -> SQL
 
     @property
     def derived(self) -> bool:

@@ -46,6 +46,8 @@ def rule_for(change: Change) -> Rule | None:
         return RULES[_TYPE_RULES[compare(*change.types)]]
     if change.kind == "nullability_changed":
         return RULES["CN401" if change.after == "NULL" else "CN402"]
+    if change.kind == "constraint_changed" and change.column is None:
+        return RULES["CN406"] if change.after is None else None
     if change.kind == "constraint_changed":
         return RULES["CN403" if change.after is None else "CN404"]
     if change.kind == "column_added" and _required(change):

@@ -41,4 +41,11 @@ RULES = [
         "A column default changed.",
         "Writers that relied on the default now store another value or fail.",
     ),
+    Rule(
+        "CN406",
+        "foreign-key-or-check-removed",
+        S.INFO,
+        "A FOREIGN KEY or CHECK constraint was removed.",
+        "Consumers may now see orphan rows or values the check used to reject.",
+    ),
 ]

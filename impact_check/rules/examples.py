@@ -84,6 +84,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE raw.orders ALTER COLUMN status SET DEFAULT 'new';",
         "change writers explicitly rather than the default",
     ),
+    "CN406": (
+        "ALTER TABLE raw.orders DROP CONSTRAINT fk_customer;",
+        "keep the constraint; fix the rows that violate it",
+    ),
     "RS501": (
         "CREATE VIEW mart.v AS SELECT * FROM raw.orders WHERE status = 'paid';",
         "add a new view for the filtered rows; keep mart.v unfiltered",

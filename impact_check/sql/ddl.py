@@ -108,7 +108,12 @@ class DdlState:
             self.definitions.pop(name, None)
             columns = _columns(schema, self.dialect)
             self.catalog.datasets[name] = Dataset(
-                name=name, kind="table", columns=columns, location=location, dialect=self.dialect
+                name=name,
+                kind="table",
+                columns=columns,
+                location=location,
+                dialect=self.dialect,
+                constraints=_checks_and_keys(schema, self.dialect),
             )
             self._touch(name, location, columns)
         elif kind == "TABLE":
@@ -181,6 +186,10 @@ class DdlState:
         ):
             for dropped in _drop_column_names(action):
                 cols.pop(dropped, None)
+        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == (
+            "CONSTRAINT"
+        ):
+            self._drop_constraint(dataset, action)
         elif isinstance(action, exp.RenameColumn):
             self._rename_column(
                 dataset, identifier_name(action.this), identifier_name(action.args.get("to"))
@@ -188,6 +197,7 @@ class DdlState:
         elif isinstance(action, exp.AlterColumn):
             self._alter_column(dataset, action)
         elif isinstance(action, exp.AddConstraint):
+            dataset.constraints.update(_named_constraints(action.expressions, self.dialect))
             for constraint in action.expressions:
                 if isinstance(constraint, exp.PrimaryKey):
                     for ident in constraint.expressions:
@@ -198,6 +208,12 @@ class DdlState:
                             cols[key].primary_key = True
         elif isinstance(action, exp.ModifyColumn) if hasattr(exp, "ModifyColumn") else False:
             self._modify_column(dataset, action)
+
+    def _drop_constraint(self, dataset: Dataset, action: exp.Drop) -> None:
+        for item in action.args.get("tables") or []:
+            dataset.constraints.pop(
+                identifier_name(item.this if isinstance(item, exp.Table) else item), None
+            )
 
     def _rename_column(self, dataset: Dataset, old: str, new: str) -> None:
         if old not in dataset.columns:
@@ -337,6 +353,34 @@ def _declared_names(schema: exp.Schema | None) -> list[str]:
     return [
         identifier_name(e.this if isinstance(e, exp.ColumnDef) else e) for e in schema.expressions
     ]
+
+
+def _named_constraints(items: list[exp.Expr], dialect: str) -> dict[str, str]:
+    """FOREIGN KEY and CHECK constraints, keyed by name (or by their SQL when unnamed)."""
+    out = {}
+    for item in items:
+        inner = (
+            item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item
+        )
+        if not isinstance(inner, (exp.ForeignKey, exp.CheckColumnConstraint)):
+            continue
+        sql = inner.sql(dialect)
+        out[identifier_name(item.this) if isinstance(item, exp.Constraint) else sql] = sql
+    return out
+
+
+def _checks_and_keys(schema: exp.Schema, dialect: str) -> dict[str, str]:
+    """Table-level and column-level FOREIGN KEY / REFERENCES / CHECK constraints."""
+    found = _named_constraints(list(schema.expressions), dialect)
+    for coldef in schema.expressions:
+        if not isinstance(coldef, exp.ColumnDef):
+            continue
+        for constraint in coldef.args.get("constraints") or []:
+            kind = constraint.args.get("kind")
+            if isinstance(kind, (exp.CheckColumnConstraint, exp.Reference)):
+                sql = f"{identifier_name(coldef.this)} {kind.sql(dialect)}"
+                found[sql] = sql
+    return found
 
 
 def _columns(schema: exp.Schema, dialect: str) -> dict[str, Column]:
