@@ -249,7 +249,8 @@ def _column_changes(
         yield _change(
             "type_changed", dataset, new.name, before, after, where, types=(old.type, new.type)
         )
-    if old.not_null != new.not_null and not dataset.derived:
+    relaxed_view = dataset.derived and old.not_null and not new.not_null
+    if old.not_null != new.not_null and (not dataset.derived or relaxed_view):
         yield _change(
             "nullability_changed",
             dataset,

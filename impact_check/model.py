@@ -105,6 +105,8 @@ class Lineage:
     output_types: dict[str, str | None] = field(default_factory=dict)
     comparisons: list[Comparison] = field(default_factory=list)
     fingerprints: Fingerprints | None = None
+    outer_joined: set[str] = field(default_factory=set)  # outputs from an outer join's
+    # NULL-filled side: nullable whatever the source column says
 
 
 @dataclass

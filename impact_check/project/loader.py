@@ -22,6 +22,7 @@ from impact_check.model import (
     Dataset,
     FileContent,
     Issue,
+    Lineage,
     Load,
     Location,
     Snapshot,
@@ -210,7 +211,9 @@ def _derived_dataset(
         names = [mapping.get(n, n) for n in names]
     columns = {
         name: Column(
-            name=name, type=_derived_type(name, lineage.output_types, lineage.pure, schema)
+            name=name,
+            type=_derived_type(name, lineage.output_types, lineage.pure, schema),
+            not_null=_derived_not_null(name, lineage, catalog),
         )
         for name in names
     }
@@ -251,6 +254,16 @@ def simple_view(query: exp.Expr) -> bool:
     if any(query.args.get(key) for key in blockers):
         return False
     return isinstance(query.args["from_"].this, exp.Table) and query.find(exp.AggFunc) is None
+
+
+def _derived_not_null(name: str, lineage: Lineage, catalog: Catalog) -> bool:
+    """A pass-through of a NOT NULL column, not from an outer join's NULL-filled side."""
+    source = lineage.pure.get(name)
+    if source is None or name in lineage.outer_joined:
+        return False
+    dataset = catalog.datasets.get(source[0])
+    column = dataset.columns.get(source[1]) if dataset else None
+    return bool(column and column.not_null)
 
 
 def _derived_type(

@@ -235,6 +235,7 @@ class _Walker:
                 out.stars.extend(side.stars)
 
     def _select(self, scope: Scope, node: exp.Select, out: _Outputs) -> None:
+        outer = _outer_joined(node)
         for sel in node.selects:
             if _is_star(sel):
                 self._star(scope, sel, out)
@@ -246,6 +247,9 @@ class _Walker:
             pure = self._pure_source(sel, scope)
             if pure is not None:
                 out.pure.setdefault(name, pure)
+                inner = sel.this if isinstance(sel, exp.Alias) else sel
+                if scope.is_root and isinstance(inner, exp.Column) and inner.table in outer:
+                    self.res.outer_joined.add(name)
             self.res.referenced |= deps
         self._clauses(scope, node, out)
 
@@ -460,6 +464,24 @@ def _operation_parent(col: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
     ):
         node, parent = parent, parent.parent
     return node, parent
+
+
+def _outer_joined(node: exp.Select) -> set[str]:
+    """Aliases of the sources an outer join may fill with NULLs."""
+    seen = []
+    from_ = node.args.get("from_")
+    if isinstance(from_, exp.From):
+        seen.append(from_.this.alias_or_name)
+    nullable: set[str] = set()
+    for join in node.args.get("joins") or []:
+        alias = join.this.alias_or_name
+        side = (join.side or "").upper()
+        if side in ("LEFT", "FULL"):
+            nullable.add(alias)
+        if side in ("RIGHT", "FULL"):
+            nullable.update(seen)
+        seen.append(alias)
+    return nullable
 
 
 def _is_star(sel: exp.Expr) -> bool:
