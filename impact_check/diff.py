@@ -101,10 +101,10 @@ def _same_shape(a: Dataset, b: Dataset) -> bool:
 def _dataset_changes(
     old: Dataset, new: Dataset, base: Catalog, head: Catalog, rename: bool = False
 ) -> Iterator[Change]:
-    if old.derived and new.derived and old.definition == new.definition and not rename:
-        return
     if old.kind != new.kind:
         yield _change("materialization_changed", new, None, old.kind, new.kind, new.location)
+    if old.derived and new.derived and old.definition == new.definition and not rename:
+        return
     semantic = (old.derived or new.derived) and old.definition != new.definition
     if semantic:
         yield from _row_changes(old, new)
