@@ -58,3 +58,15 @@ def test_rule_case(tmp_path: Path, rule: str, shared: dict[str, str], case: dict
             assert bool(finding["suppressed"]) == want["suppressed"]
     if "exit" in case:
         assert code == case["exit"]
+
+
+def test_every_rule_has_positive_and_negative_fixtures() -> None:
+    from impact_check.rules import RULES
+
+    seen: dict[str, set[bool]] = {}
+    for path in FIXTURES:
+        data = yaml.safe_load(path.read_text())
+        for case in data["cases"]:
+            seen.setdefault(data["rule"], set()).add(bool(case["expect"]))
+    missing = [code for code in RULES if seen.get(code) != {True, False}]
+    assert not missing, f"rules without a positive and a negative fixture: {missing}"
