@@ -20,12 +20,17 @@ from impact_check.errors import ImpactCheckError, UsageError
 if TYPE_CHECKING:
     from impact_check.config import Config
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "markdown", "github", "sarif", "junit", "gitlab", "html")
 TRACE_FORMATS = ("text", "json", "mermaid")
 
 
 def _env(name: str, default: Any = None) -> Any:
     return os.environ.get(f"IMPACT_CHECK_{name}", default)
+
+
+def _env_list(name: str) -> list[str]:
+    raw = str(_env(name, ""))
+    return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
 
 
 def _env_flag(name: str) -> bool:
@@ -63,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(check)
     check.add_argument("--format", default=_env("FORMAT", "text"), choices=FORMATS)
+    check.add_argument(
+        "--report",
+        action="append",
+        metavar="FORMAT[:PATH]",
+        default=_env_list("REPORT"),
+        help="also write this format (to PATH, else stdout); repeatable",
+    )
     check.add_argument("--fail-on", default=_env("FAIL_ON"), choices=("error", "warning", "never"))
     check.add_argument(
         "--strict",
@@ -213,23 +225,42 @@ def _check(args: argparse.Namespace) -> int:
     if args.strict:
         config.strict = True
     revisions = resolve_revisions(root, args.base, args.head, args.staged, args.hook)
+    reports = [_report_spec(spec) for spec in args.report]  # validate before the work
     report, _graph = check(root, revisions, config, args.paths or None)
     print(_render(report, args.format, args.verbose), end="")
+    for output_format, path in reports:
+        text = _render(report, output_format, args.verbose)
+        if path is None:
+            print(text, end="")
+        else:
+            _write(Path(path), text)
     if args.exit_zero:
         return 0
     return 1 if report.failed else 0
 
 
 def _render(report: Any, output_format: str, verbose: bool = False) -> str:
-    if output_format == "json":
-        from impact_check.report.json_report import render as render_json
+    from impact_check.report import render
 
-        return render_json(report, fast=_fast())
-    from impact_check.report.text import render as render_text
+    colour = output_format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return render(report, output_format, colour=colour, verbose=verbose, fast=_fast())
 
-    return render_text(
-        report, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ, verbose=verbose
-    )
+
+def _report_spec(spec: str) -> tuple[str, str | None]:
+    output_format, _, path = spec.partition(":")
+    if output_format not in FORMATS:
+        raise UsageError(
+            f"--report {spec}: unknown format {output_format!r} (one of {', '.join(FORMATS)})"
+        )
+    return output_format, path or None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write report {path}: {err.strerror}") from err
 
 
 def _fast() -> bool:
