@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(graph)
 
     sub.add_parser("rules", help="list the rule catalogue")
+    ci = sub.add_parser("ci", help="run inside a CI system (used by action.yml)")
+    ci.add_argument("system", choices=("github",))
+    ci.add_argument("--debug", action="store_true", default=_env_flag("DEBUG"))
     demo = sub.add_parser("demo", help="run the check on a bundled example warehouse")
     demo.add_argument("--keep", metavar="DIR", help="build the demo repository in DIR")
     demo.add_argument("--format", default="text", choices=FORMATS)
@@ -167,6 +170,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(keep=args.keep, output_format=args.format)
     if args.command == "check":
         return _check(args)
+    if args.command == "ci":
+        from impact_check.github.ci import run
+
+        return run()
     if args.command in ("downstream", "upstream"):
         from impact_check.trace import trace
 
