@@ -24,3 +24,15 @@ def test_rules_command_prints_examples(capsys: object) -> None:
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "CO202 column-renamed" in out and "safe form:" in out
     assert out.count("triggers:") == len(RULES)
+
+
+def test_one_version() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from impact_check import __version__
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert pyproject["project"]["version"] == __version__
+    changelog = (Path(__file__).parent.parent / "CHANGELOG.md").read_text()
+    assert f"## {__version__}" in changelog
