@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from impact_check.cli import main
 from impact_check.rules import RULES
 from impact_check.rules.examples import EXAMPLES
@@ -27,8 +29,9 @@ def test_rules_command_prints_examples(capsys: object) -> None:
 
 
 def test_one_version() -> None:
-    import tomllib
     from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
     from impact_check import __version__
 
