@@ -18,7 +18,7 @@ from werkzeug import Request, Response
 
 from impact_check.github.ci import run
 
-FIXTURES = Path(__file__).parent.parent.parent / "shared" / "fixtures" / "github"
+FIXTURES = Path(__file__).parent / "data" / "github"  # copied from shared/fixtures/github
 TOKEN = "ghs_SECRETtoken123"
 REPO = "Codertocat/Hello-World"
 
