@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impact_check.model import Catalog, Comparison, Lineage, Load, Src, TypeUse, column_id
+from impact_check.model import (
+    Catalog,
+    Comparison,
+    Dataset,
+    Lineage,
+    Load,
+    Src,
+    TypeUse,
+    column_id,
+)
 from impact_check.sql.types import family
 
 # Families that fail each need, checked by execution in DuckDB and PostgreSQL.
@@ -61,6 +70,7 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
             continue
         reasons = _reasons(dataset.lineage, catalog, dropped, dataset.dialect, name)
         reasons += _upstream_breaks(dataset.lineage, broken)
+        reasons += _contract_breaks(name, dataset)
         if reasons:
             broken[name] = reasons
     for load in catalog.loads:
@@ -81,7 +91,33 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
             )
         if reasons:
             broken[load.node_id] = reasons
+    for consumer in catalog.consumers:
+        reasons = [
+            Break(f"depends on {name}, which does not exist", {name})
+            for name in consumer.reads
+            if name in dropped
+        ]
+        reasons += _upstream_breaks(Lineage(tables=set(consumer.reads)), broken)
+        if reasons:
+            broken[consumer.node_id] = reasons
     return broken
+
+
+def _contract_breaks(name: str, dataset: Dataset) -> list[Break]:
+    """dbt refuses to build a model whose columns differ from its enforced contract."""
+    if not dataset.contract or not dataset.declared or not dataset.columns_known:
+        return []
+    out = []
+    for column in sorted(set(dataset.declared) - set(dataset.columns)):
+        out.append(
+            Break(
+                f"contract declares {column}, which the model no longer returns",
+                {name, column_id(name, column)},
+            )
+        )
+    for column in sorted(set(dataset.columns) - set(dataset.declared)):
+        out.append(Break(f"returns {column}, which the enforced contract does not declare", {name}))
+    return out
 
 
 def _reasons(

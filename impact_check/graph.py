@@ -104,7 +104,7 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     graph = LineageGraph()
     for name, dataset in catalog.datasets.items():
         file = dataset.location.file if dataset.location else None
-        graph.add_node(name, kind=dataset.kind, file=file, origin="sql")
+        graph.add_node(name, kind=dataset.kind, file=file, origin="sql", owners=dataset.owners)
         for col in dataset.columns:
             graph.add_node(
                 column_id(name, col), kind="column", dataset=name, file=file, origin="sql"
@@ -112,6 +112,24 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
             graph.add_edge(name, column_id(name, col), "has")
         if dataset.lineage is not None:
             _add_lineage(graph, name, dataset.lineage)
+    for consumer in catalog.consumers:
+        file = consumer.location.file if consumer.location else None
+        graph.add_node(
+            consumer.node_id,
+            kind=consumer.kind,
+            file=file,
+            origin="dbt",
+            owners=consumer.owners,
+            name=consumer.name,
+        )
+        for relation in consumer.reads:
+            graph.add_node(relation)
+            graph.add_edge(relation, consumer.node_id, "reads")
+            # which columns an exposure uses is unknown: any column may matter to it
+            for column in (
+                catalog.datasets[relation].columns if relation in catalog.datasets else ()
+            ):
+                graph.add_edge(column_id(relation, column), consumer.node_id, "exposure")
     for load in catalog.loads:
         graph.add_node(load.node_id, kind="job", file=load.location.file, origin="sql")
         graph.add_node(load.target, kind=graph.attrs(load.target).get("kind", "table"))

@@ -86,7 +86,7 @@ def _impact(
     attrs = graph.attrs(consumer)
     breaks = [b for b in bindings.head.get(consumer, []) if b.causes & blame]
     certainty = "certain"
-    if any(_edge_kind(graph, a, b) == "star" for a, b in itertools.pairwise(path)):
+    if any(_edge_kind(graph, a, b) in ("star", "exposure") for a, b in itertools.pairwise(path)):
         certainty = "possible"
     if breaks:
         if all(b.certainty != "certain" for b in breaks):
@@ -104,6 +104,7 @@ def _impact(
         preexisting=bool(breaks) and consumer in bindings.base,
         file=attrs.get("file"),
         column=split_node_id(path[-1])[1],
+        owners=list(attrs.get("owners") or []),
     )
 
 

@@ -123,6 +123,10 @@ class Dataset:
     dialect: str = "duckdb"
     updatable: bool = False  # a simple one-table view PostgreSQL can INSERT into
     constraints: dict[str, str] = field(default_factory=dict)  # FK/CHECK: name (or SQL) -> SQL
+    contract: bool = False  # dbt enforced contract: promises its columns to unknown readers
+    access: str | None = None  # dbt access (public promises to other projects)
+    owners: list[str] = field(default_factory=list)
+    declared: dict[str, Column] = field(default_factory=dict)  # schema.yml columns
 
     @property
     def derived(self) -> bool:
@@ -159,6 +163,18 @@ class Issue:
 
 
 @dataclass
+class Consumer:
+    """A downstream asset that is not a relation (a dbt exposure: dashboard, ML model, …)."""
+
+    node_id: str
+    name: str
+    kind: str
+    owners: list[str]
+    reads: list[str]  # relations it depends on
+    location: Location | None = None
+
+
+@dataclass
 class Catalog:
     """What a repository defines at one revision."""
 
@@ -169,6 +185,8 @@ class Catalog:
     renamed_columns: dict[Src, str] = field(default_factory=dict)  # (table, old) -> new
     dropped: dict[str, Location] = field(default_factory=dict)  # explicitly dropped relations
     events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
+    consumers: list[Consumer] = field(default_factory=list)  # exposures and other assets
+    model_meta: dict[str, dict[str, object]] = field(default_factory=dict)  # dbt: contract, …
 
 
 @dataclass
@@ -203,6 +221,7 @@ class Impact:
     preexisting: bool = False
     file: str | None = None
     column: str | None = None
+    owners: list[str] = field(default_factory=list)
 
 
 @dataclass

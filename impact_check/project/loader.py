@@ -86,6 +86,10 @@ def load_catalog(snapshot: Snapshot, config: Config) -> Catalog:
         text = _read(snapshot.files[path], catalog, config)
         if text is not None:
             _load_file(path, text, state, config)
+    if roots:
+        from impact_check.project.dbt import load_projects
+
+        load_projects(snapshot, roots, state, catalog, config.dialect)
     _derive(state, catalog, resolver)
     return catalog
 
@@ -136,7 +140,16 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                 name, "view", expression, location, dialect=dialect
             )
             continue
-        state.apply(expression, location)
+        try:
+            state.apply(expression, location)
+        except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
+            state.catalog.issues.append(
+                Issue(
+                    "AN901",
+                    f"statement could not be applied ({type(err).__name__}: {err})",
+                    location,
+                )
+            )
 
 
 def resolver_name(schema: str, stem: str, config: Config) -> str:
@@ -154,9 +167,49 @@ def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
         name: {c.name: c.type for c in ds.columns.values()} for name, ds in catalog.datasets.items()
     }
     for definition in _dependency_order(state.definitions, resolver):
-        catalog.datasets[definition.name] = _derived_dataset(definition, schema, resolver, catalog)
+        try:
+            dataset = _derived_dataset(definition, schema, resolver, catalog)
+        except Exception as err:  # keep the dataset, with unknown columns, and say so
+            catalog.issues.append(
+                Issue(
+                    "AN903",
+                    f"lineage of {definition.name} failed ({type(err).__name__}: {err})",
+                    definition.location,
+                    target=definition.name,
+                )
+            )
+            dataset = Dataset(
+                definition.name,
+                definition.kind,
+                location=definition.location,
+                definition=definition.query.sql(),
+                columns_known=False,
+                dialect=definition.dialect,
+            )
+            schema[definition.name] = {}
+        _apply_meta(dataset, catalog)
+        catalog.datasets[definition.name] = dataset
     for insert in state.inserts:
         catalog.loads.append(_load(insert, schema, resolver))
+
+
+def _apply_meta(dataset: Dataset, catalog: Catalog) -> None:
+    """dbt's declared columns: their types fill in what lineage could not infer."""
+    meta = catalog.model_meta.get(dataset.name)
+    if not meta:
+        return
+    declared = meta.get("declared") or {}
+    assert isinstance(declared, dict)
+    dataset.declared = dict(declared)
+    dataset.contract = bool(meta.get("contract"))
+    dataset.access = str(meta["access"]) if meta.get("access") else None
+    dataset.owners = list(meta.get("owners") or [])  # type: ignore[call-overload]
+    for name, column in dataset.columns.items():
+        spec = declared.get(name)
+        if spec is not None:
+            column.type = column.type or spec.type
+            column.not_null = column.not_null or spec.not_null
+            column.unique = spec.unique
 
 
 def _dependency_order(

@@ -81,7 +81,8 @@ def _consumers(report: Report) -> str:
             for impact in impacts:
                 rows.append(
                     f"<tr><td>{html.escape(group)}</td><td>{html.escape(impact.node)}"
-                    f"</td><td>{html.escape(impact.kind)}</td><td>—</td><td>"
+                    f"</td><td>{html.escape(impact.kind)}</td><td>"
+                    f"{html.escape(', '.join(impact.owners) or '—')}</td><td>"
                     f"{'breaks' if impact.breaks else 'affected'}</td></tr>"
                 )
     if not rows:

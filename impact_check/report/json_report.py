@@ -102,6 +102,7 @@ def _change(change: Change) -> dict[str, Any]:
 
 def _impact(impact: Impact) -> dict[str, Any]:
     node = _node(impact.node, impact.kind, impact.file)
+    node["owners"] = impact.owners
     return {
         "node": node,
         "breaks": impact.breaks,

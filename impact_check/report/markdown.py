@@ -101,7 +101,10 @@ def _row(impact: Impact) -> str:
         "already broken" if impact.preexisting else ("🔴 breaks" if impact.breaks else "affected")
     )
     path = " → ".join(f"`{p}`" for p in impact.path)
-    return f"| {mark} | `{impact.node}` | {impact.kind} | — | {path} | {_cell(impact.reason)} |"
+    owners = _cell(", ".join(impact.owners) or "—")
+    return (
+        f"| {mark} | `{impact.node}` | {impact.kind} | {owners} | {path} | {_cell(impact.reason)} |"
+    )
 
 
 def _cell(text: str) -> str:

@@ -86,6 +86,8 @@ def _impact(impact: Impact, style: _Style) -> list[str]:
     else:
         mark = "affected"
     where = f" ({impact.file})" if impact.file else ""
+    if impact.owners:
+        where += f" owners: {', '.join(impact.owners)}"
     lines = [f"  {mark} {style(impact.node, 'bold')} [{impact.kind}, {impact.certainty}]{where}"]
     lines.append(f"      path: {' -> '.join(impact.path)}")
     if impact.reason:

@@ -1,0 +1,377 @@
+"""dbt projects read from the repository, without running dbt: dbt_project.yml, sources,
+seeds, models rendered with stubbed Jinja (sql/jinja.py), schema.yml (declared columns,
+contracts, access, owners) and exposures as downstream consumers.
+
+Relation names follow dbt's defaults: ``<target schema>[_<custom schema>].<alias>``, the
+target schema taken from a ``profiles.yml`` in the project directory when there is one
+(else ``main``, DuckDB's default). Sources are ``<schema or source name>.<identifier>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+from sqlglot import exp
+
+from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
+from impact_check.sql.ddl import DdlState, Definition
+from impact_check.sql.jinja import Target, render_model
+from impact_check.sql.names import normalize
+from impact_check.sql.parse import parse_file
+from impact_check.sql.types import canonical, parse_type
+
+EXPOSURE_KINDS = {
+    "ml": "ml_model",
+    "dashboard": "dashboard",
+    "application": "application",
+    "notebook": "notebook",
+    "analysis": "analysis",
+}
+
+
+@dataclass
+class ModelInfo:
+    """What schema.yml says about one model."""
+
+    columns: dict[str, Column] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    owners: list[str] = field(default_factory=list)
+    access: str | None = None
+    location: Location | None = None
+
+
+@dataclass
+class Project:
+    root: str  # "" or "path/to/project/"
+    name: str
+    model_paths: list[str]
+    seed_paths: list[str]
+    variables: dict[str, Any]
+    models_config: dict[str, Any]
+    target: Target
+    models: dict[str, str] = field(default_factory=dict)  # model name -> file path
+    infos: dict[str, ModelInfo] = field(default_factory=dict)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+def _yaml(snapshot: Snapshot, path: str, catalog: Catalog) -> Any:
+    content = snapshot.files.get(path)
+    if content is None or content.data is None:
+        return None
+    try:
+        return yaml.safe_load(content.data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        catalog.issues.append(
+            Issue("AN901", f"invalid YAML: {str(err).splitlines()[0]}", Location(path, line))
+        )
+        return None
+
+
+def load_projects(
+    snapshot: Snapshot, roots: list[str], state: DdlState, catalog: Catalog, dialect: str
+) -> None:
+    """Add every dbt project's sources, seeds, models and exposures to the catalog."""
+    for root in roots:
+        project = _project(snapshot, root, catalog)
+        if project is not None:
+            _load(snapshot, project, state, catalog, dialect)
+
+
+def _project(snapshot: Snapshot, root: str, catalog: Catalog) -> Project | None:
+    data = _yaml(snapshot, root + "dbt_project.yml", catalog)
+    if not isinstance(data, dict):
+        return None
+    target = Target(schema=_target_schema(snapshot, root, data, catalog))
+    return Project(
+        root=root,
+        name=str(data.get("name", "project")),
+        model_paths=[str(p) for p in data.get("model-paths") or ["models"]],
+        seed_paths=[str(p) for p in data.get("seed-paths") or ["seeds"]],
+        variables=dict(data.get("vars") or {}),
+        models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
+        target=target,
+    )
+
+
+def _target_schema(snapshot: Snapshot, root: str, data: dict[str, Any], catalog: Catalog) -> str:
+    profiles = _yaml(snapshot, root + "profiles.yml", catalog)
+    profile = profiles.get(data.get("profile")) if isinstance(profiles, dict) else None
+    if isinstance(profile, dict):
+        output = (profile.get("outputs") or {}).get(profile.get("target"))
+        if isinstance(output, dict):
+            default = "main" if output.get("type") == "duckdb" else "public"
+            return str(output.get("schema") or default).lower()
+    return "main"
+
+
+def _under(path: str, project: Project, folders: list[str]) -> str | None:
+    for folder in folders:
+        prefix = project.root + folder.rstrip("/") + "/"
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return None
+
+
+def _load(
+    snapshot: Snapshot, project: Project, state: DdlState, catalog: Catalog, dialect: str
+) -> None:
+    for path in sorted(snapshot.files):
+        relative = _under(path, project, project.model_paths)
+        if relative is not None and path.endswith((".yml", ".yaml")):
+            _schema_file(snapshot, path, project, catalog, dialect)
+        elif relative is not None and path.endswith(".sql"):
+            project.models[PurePosixPath(path).stem] = path
+        elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
+            _seed(snapshot, path, project, catalog)
+    for name, path in project.models.items():
+        _model(snapshot, name, path, project, state, catalog, dialect)
+    catalog.consumers += [_exposure(entry, path, project) for entry, path in project.exposures]
+
+
+def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
+    schema = project.target.schema
+    custom = config.get("schema")
+    if custom:
+        schema = f"{schema}_{str(custom).lower()}"
+    alias = str(config.get("alias") or model).lower()
+    database = config.get("database")
+    return f"{str(database).lower()}.{schema}.{alias}" if database else f"{schema}.{alias}"
+
+
+def _folder_config(project: Project, path: str) -> dict[str, Any]:
+    """``+key`` settings of dbt_project.yml down the model's folders (deepest wins)."""
+    relative = _under(path, project, project.model_paths) or ""
+    config: dict[str, Any] = {}
+    node: Any = project.models_config
+    for part in ["", *PurePosixPath(relative).parts[:-1]]:
+        if part:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            break
+        config.update({k.lstrip("+"): v for k, v in node.items() if not isinstance(v, dict)})
+    return config
+
+
+def _model(
+    snapshot: Snapshot,
+    name: str,
+    path: str,
+    project: Project,
+    state: DdlState,
+    catalog: Catalog,
+    dialect: str,
+) -> None:
+    content = snapshot.files[path]
+    if content.data is None:
+        return
+    info = project.infos.get(name, ModelInfo())
+    config = {**_folder_config(project, path), **info.config}
+    this = relation_of(project, name, config)
+    rendered = render_model(
+        content.data.decode("utf-8", "replace"),
+        ref=lambda *args, **kwargs: _ref(project, args, kwargs),
+        source=lambda src, table: project.sources.get((src, table), f"{src}.{table}".lower()),
+        this=this,
+        variables=project.variables,
+        target=project.target,
+    )
+    config.update(rendered.config)
+    if str(config.get("enabled", True)).lower() == "false":
+        return
+    relation = relation_of(project, name, config)
+    location = Location(path, 1)
+    if rendered.error:
+        catalog.issues.append(
+            Issue(
+                "AN901",
+                f"cannot render the model's Jinja: {rendered.error}",
+                location,
+                target=relation,
+            )
+        )
+        return
+    if rendered.unknown:
+        catalog.issues.append(
+            Issue(
+                "AN908",
+                f"{relation} uses {', '.join(rendered.unknown)}, which the checker "
+                "cannot expand: its lineage may be incomplete",
+                location,
+                target=relation,
+                unanalyzed=False,
+            )
+        )
+    statements = parse_file(rendered.sql, dialect)
+    query = statements[0].expression if len(statements) == 1 else None
+    if not isinstance(query, exp.Query):
+        error = statements[0].error if statements else "empty model"
+        catalog.issues.append(
+            Issue(
+                "AN901",
+                f"cannot parse the rendered model ({dialect}): {error}",
+                location,
+                target=relation,
+            )
+        )
+        return
+    materialized = str(config.get("materialized", "view"))
+    kind = "view" if materialized in ("view", "ephemeral") else "table"
+    state.definitions[relation] = Definition(
+        relation, kind, normalize(query, dialect), location, dialect=dialect
+    )
+    contract = config.get("contract") or {}
+    catalog.model_meta[relation] = {
+        "declared": info.columns,
+        "contract": bool(isinstance(contract, dict) and contract.get("enforced")),
+        "access": info.access or config.get("access"),
+        "owners": info.owners,
+        "materialized": materialized,
+        "on_schema_change": config.get("on_schema_change"),
+    }
+
+
+def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    name = str(args[-1]) if args else str(kwargs.get("name", ""))
+    info = project.infos.get(name, ModelInfo())
+    path = project.models.get(name, "")
+    config = {**_folder_config(project, path), **info.config} if path else info.config
+    return relation_of(project, name, config)
+
+
+def _schema_file(
+    snapshot: Snapshot, path: str, project: Project, catalog: Catalog, dialect: str
+) -> None:
+    data = _yaml(snapshot, path, catalog)
+    if not isinstance(data, dict):
+        return
+    for source in data.get("sources") or []:
+        _source(source, path, project, catalog, dialect)
+    for model in data.get("models") or []:
+        if isinstance(model, dict) and model.get("name"):
+            project.infos[str(model["name"])] = _model_info(model, path, dialect)
+    for exposure in data.get("exposures") or []:
+        if isinstance(exposure, dict) and exposure.get("name"):
+            project.exposures.append((exposure, path))  # resolved once every model is known
+
+
+def _columns(items: Any, dialect: str) -> dict[str, Column]:
+    out: dict[str, Column] = {}
+    for item in items or []:
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        name = str(item["name"]).lower()
+        dtype = parse_type(str(item["data_type"]), dialect) if item.get("data_type") else None
+        constraints = [c.get("type") for c in item.get("constraints") or [] if isinstance(c, dict)]
+        tests = [
+            t if isinstance(t, str) else next(iter(t), "")
+            for t in (item.get("tests") or []) + (item.get("data_tests") or [])
+        ]
+        out[name] = Column(
+            name=name,
+            type=canonical(dtype) if dtype is not None else None,
+            written_type=str(item.get("data_type")) if item.get("data_type") else None,
+            not_null="not_null" in constraints or "not_null" in tests,
+            unique="unique" in constraints or "unique" in tests,
+            primary_key="primary_key" in constraints,
+        )
+    return out
+
+
+def _owners(entry: dict[str, Any]) -> list[str]:
+    owners = []
+    owner = entry.get("owner")
+    if isinstance(owner, dict):
+        owners += [str(owner[k]) for k in ("name", "email") if owner.get(k)][:1]
+    meta = entry.get("meta") or {}
+    if isinstance(meta, dict) and meta.get("owner"):
+        owners.append(str(meta["owner"]))
+    if entry.get("group"):
+        owners.append(f"group:{entry['group']}")
+    return owners
+
+
+def _model_info(model: dict[str, Any], path: str, dialect: str) -> ModelInfo:
+    config = dict(model.get("config") or {})
+    if "contract" in model and "contract" not in config:
+        config["contract"] = model["contract"]
+    return ModelInfo(
+        columns=_columns(model.get("columns"), dialect),
+        config=config,
+        owners=_owners(
+            {**model, "meta": {**(model.get("meta") or {}), **(config.get("meta") or {})}}
+        ),
+        access=model.get("access") or config.get("access"),
+        location=Location(path),
+    )
+
+
+def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect: str) -> None:
+    if not isinstance(source, dict) or not source.get("name"):
+        return
+    schema = str(source.get("schema") or source["name"]).lower()
+    for table in source.get("tables") or []:
+        if not isinstance(table, dict) or not table.get("name"):
+            continue
+        identifier = str(table.get("identifier") or table["name"]).lower()
+        relation = f"{schema}.{identifier}"
+        project.sources[(str(source["name"]), str(table["name"]))] = relation
+        columns = _columns(table.get("columns"), dialect)
+        existing = catalog.datasets.get(relation)
+        if existing is not None and existing.columns and not columns:
+            continue  # a seed or DDL already knows the columns
+        catalog.datasets[relation] = Dataset(
+            relation,
+            "source",
+            columns=columns,
+            location=Location(path),
+            dialect=dialect,
+            columns_known=bool(columns),
+        )
+
+
+def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
+    content = snapshot.files[path]
+    if content.data is None:
+        return
+    try:
+        header = next(csv.reader(io.StringIO(content.data.decode("utf-8-sig"))), [])
+    except (UnicodeDecodeError, csv.Error) as err:
+        catalog.issues.append(Issue("AN901", f"cannot read the seed: {err}", Location(path)))
+        return
+    relation = f"{project.target.schema}.{PurePosixPath(path).stem.lower()}"
+    catalog.datasets[relation] = Dataset(
+        relation,
+        "seed",
+        columns={h.strip().lower(): Column(h.strip().lower()) for h in header if h.strip()},
+        location=Location(path, 1),
+    )
+
+
+def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer:
+    depends = []
+    for item in exposure.get("depends_on") or []:
+        text = str(item)
+        if text.startswith("ref("):
+            name = text[4:].rstrip(")").split(",")[-1].strip().strip("'\"")
+            depends.append(_ref(project, (name,), {}))
+        elif text.startswith("source("):
+            parts = [p.strip().strip("'\"") for p in text[7:].rstrip(")").split(",")]
+            if len(parts) == 2:
+                depends.append(project.sources.get((parts[0], parts[1]), ".".join(parts).lower()))
+    kind = EXPOSURE_KINDS.get(str(exposure.get("type", "")), "exposure")
+    return Consumer(
+        node_id=f"dbt:exposure.{project.name}.{exposure['name']}",
+        name=str(exposure.get("label") or exposure["name"]),
+        kind=kind,
+        owners=_owners(exposure),
+        reads=depends,
+        location=Location(path),
+    )
