@@ -237,9 +237,9 @@ def _analysis_limits(
         if (
             change.status != "deleted"
             and in_dbt_project(change.path, roots)
-            and (change.path.endswith((".sql", ".yml", ".yaml")))
+            and (change.path.endswith(".py"))
         ):
-            reason = "dbt projects are not analysed yet"
+            reason = "Python models are not analysed"
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             message = f"{change.path}: {reason}"
             report.findings.append(RULES["AN904"].finding(message, Location(change.path)))

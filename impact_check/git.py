@@ -16,7 +16,7 @@ from impact_check.model import FileContent, Snapshot
 
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
-_READ_SUFFIXES = (".sql",)
+_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
 _READ_NAMES = ("dbt_project.yml",)
 
 

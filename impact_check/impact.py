@@ -88,9 +88,9 @@ def _impact(
     certainty = "certain"
     if any(_edge_kind(graph, a, b) in ("star", "exposure") for a, b in itertools.pairwise(path)):
         certainty = "possible"
-    if breaks:
-        if all(b.certainty != "certain" for b in breaks):
-            certainty = "likely"
+    if breaks:  # a break is as certain as its reason, whatever path found it
+        certain = any(b.certainty == "certain" for b in breaks)
+        certainty = "certain" if certain else "likely"
         reason = "; ".join(sorted({b.message for b in breaks}))
     else:
         reason = _affected_reason(path, graph)

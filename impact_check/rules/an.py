@@ -50,4 +50,12 @@ RULES = [
         "A suppression comment is malformed, names an unknown rule or gives no reason.",
         "Write `-- impact-check: ignore[RULE] reason: why` on or just above the statement.",
     ),
+    Rule(
+        "AN908",
+        "macro-not-rendered",
+        S.WARNING,
+        "A dbt model calls a macro (or var, env_var) the checker cannot expand.",
+        "Its lineage may be incomplete. Give the checker a manifest with compiled code, or "
+        "set the var in dbt_project.yml / --vars.",
+    ),
 ]

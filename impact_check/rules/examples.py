@@ -136,6 +136,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "a changed file in a dbt project (not analysed yet)",
         "review the consumers by hand until dbt support lands",
     ),
+    "AN908": (
+        "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
+        "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",
