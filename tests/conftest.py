@@ -13,6 +13,8 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "truth: execution-truth scenarios (DuckDB/PostgreSQL)")
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (started by a fixture)")
+    config.addinivalue_line("markers", "dbt: runs real dbt (its own venv, installed by .ci/run)")
+    config.addinivalue_line("markers", "slow: runs for more than a few seconds")
 
 
 @pytest.fixture(scope="session")
