@@ -325,15 +325,20 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
         project.sources[(str(source["name"]), str(table["name"]))] = relation
         columns = _columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
-        if existing is not None and existing.columns and not columns:
-            continue  # a seed or DDL already knows the columns
+        if existing is not None and existing.columns_known:
+            for name, column in columns.items():  # a seed or DDL knows the columns: add types
+                if name in existing.columns and column.type:
+                    existing.columns[name].type = column.type
+            continue
+        # Declared source columns are documentation, rarely complete: they type columns but
+        # do not prove that an undeclared column is missing.
         catalog.datasets[relation] = Dataset(
             relation,
             "source",
             columns=columns,
             location=Location(path),
             dialect=dialect,
-            columns_known=bool(columns),
+            columns_known=False,
         )
 
 

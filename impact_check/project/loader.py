@@ -162,11 +162,21 @@ def resolver_name(schema: str, stem: str, config: Config) -> str:
 
 def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
-    resolver.known = set(catalog.datasets) | set(state.definitions)
-    schema: dict[str, dict[str, str | None]] = {
-        name: {c.name: c.type for c in ds.columns.values()} for name, ds in catalog.datasets.items()
+    schema = derive_definitions(state.definitions, catalog, resolver)
+    for insert in state.inserts:
+        catalog.loads.append(_load(insert, schema, resolver))
+
+
+def derive_definitions(
+    definitions: Mapping[str, Definition], catalog: Catalog, resolver: NameResolver
+) -> dict[str, dict[str, str | None]]:
+    """Add every definition's dataset to the catalog, in dependency order; the final schema."""
+    resolver.known = set(catalog.datasets) | set(definitions)
+    schema: dict[str, dict[str, str | None]] = {  # incompletely known relations bind loosely
+        name: {c.name: c.type for c in ds.columns.values()} if ds.columns_known else {}
+        for name, ds in catalog.datasets.items()
     }
-    for definition in _dependency_order(state.definitions, resolver):
+    for definition in _dependency_order(definitions, resolver):
         try:
             dataset = _derived_dataset(definition, schema, resolver, catalog)
         except Exception as err:  # keep the dataset, with unknown columns, and say so
@@ -189,8 +199,7 @@ def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
             schema[definition.name] = {}
         _apply_meta(dataset, catalog)
         catalog.datasets[definition.name] = dataset
-    for insert in state.inserts:
-        catalog.loads.append(_load(insert, schema, resolver))
+    return schema
 
 
 def _apply_meta(dataset: Dataset, catalog: Catalog) -> None:

@@ -130,24 +130,39 @@ def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
     """Lineage of a query whose tables were rewritten by :func:`rewrite_tables`."""
     res = Lineage()
     res.star_tables = star_relations(query)
+    mapping = mapping_schema(schema, _read_tables(query), dialect)
     try:
-        qualified = qualify(
-            query,
-            schema=mapping_schema(schema, _read_tables(query), dialect),
-            dialect=dialect,
-            validate_qualify_columns=False,  # unknown tables and ambiguity are ours to report
-            allow_partial_qualification=True,
-            quote_identifiers=False,
-            identify=False,
-        )
-        scopes = traverse_scope(qualified)
+        scopes = _qualified_scopes(query, mapping, dialect, qualify_columns=True)
     except (OptimizeError, SqlglotError) as err:
-        res.errors.append(f"cannot qualify the query: {err}")
-        return res
+        # sqlglot gives up on columns it cannot attribute (a source of unknown schema): keep
+        # the tables qualified and attribute the columns ourselves; an analysis limit, not a
+        # binding error.
+        res.unresolved.add(f"({str(err).splitlines()[0]})")
+        try:
+            scopes = _qualified_scopes(query, mapping, dialect, qualify_columns=False)
+        except (OptimizeError, SqlglotError) as again:
+            res.errors.append(f"cannot qualify the query: {again}")
+            return res
     walker = _Walker(res, schema, dialect)
     walker.walk(scopes)
     res.fingerprints = fingerprint(scopes, walker.find_source)
     return res
+
+
+def _qualified_scopes(
+    query: exp.Expr, mapping: MappingSchema, dialect: str, qualify_columns: bool
+) -> list[Scope]:
+    qualified = qualify(
+        query.copy(),
+        schema=mapping,
+        dialect=dialect,
+        qualify_columns=qualify_columns,
+        validate_qualify_columns=False,  # unknown tables and ambiguity are ours to report
+        allow_partial_qualification=True,
+        quote_identifiers=False,
+        identify=False,
+    )
+    return traverse_scope(qualified)
 
 
 def star_relations(query: exp.Expr) -> set[str]:
