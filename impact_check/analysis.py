@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlglot.errors import SqlglotError
 
@@ -47,10 +48,12 @@ def analyze(
     config: Config,
     paths: list[str] | None = None,
     renames: dict[str, str] | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them)."""
     changed = [c for c in changed if _selected(c.path, paths)]
-    base_catalog, head_catalog = load_catalog(base, config), load_catalog(head, config)
+    base_catalog = load_catalog(base, config, manifest)
+    head_catalog = load_catalog(head, config, manifest)
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(

@@ -6,11 +6,12 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from impact_check import git
 from impact_check.config import Config
 from impact_check.graph import LineageGraph
-from impact_check.model import Report, Snapshot
+from impact_check.model import Report, Snapshot, SourceStatus
 
 
 @dataclass
@@ -61,10 +62,28 @@ def check(
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
-    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths, renames)
+    manifest, statuses = _dbt_manifest(root, config)
+    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths, renames, manifest)
+    report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _dbt_manifest(root: Path, config: Config) -> tuple[dict[str, Any] | None, list[SourceStatus]]:
+    """The configured dbt manifest, if any; a failure is reported, never fatal."""
+    location = config.dbt.manifest
+    if not location:
+        return None, []
+    from impact_check.errors import SourceError
+    from impact_check.project.artifacts import fetch_json
+
+    try:
+        manifest = fetch_json(location, root, config.dbt.token_env)
+    except SourceError as err:
+        return None, [SourceStatus(location, "dbt-manifest", "failed", str(err))]
+    nodes = len(manifest.get("nodes", {})) + len(manifest.get("sources", {}))
+    return manifest, [SourceStatus(location, "dbt-manifest", "ok", "", nodes, 0)]
 
 
 _TRAILER = re.compile(

@@ -39,6 +39,15 @@ class Limits(_Strict):
     max_file_bytes: int = Field(default=2_000_000, gt=0)
 
 
+class DbtSettings(_Strict):
+    """Where a dbt manifest comes from (slim CI's production manifest), optionally."""
+
+    manifest: str | None = None  # a path in the repository or on disk, or an http(s) URL
+    catalog: str | None = None
+    token_env: str | None = None  # environment variable holding a bearer token for the URL
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
 class Config(_Strict):
     """The whole configuration."""
 
@@ -55,6 +64,7 @@ class Config(_Strict):
     ignores: list[Ignore] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     timeout: float | None = None
+    dbt: DbtSettings = Field(default_factory=DbtSettings)
 
     @field_validator("models", mode="before")
     @classmethod

@@ -58,6 +58,8 @@ class Project:
     infos: dict[str, ModelInfo] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
+    compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
 
 
 def _yaml(snapshot: Snapshot, path: str, catalog: Catalog) -> Any:
@@ -76,13 +78,48 @@ def _yaml(snapshot: Snapshot, path: str, catalog: Catalog) -> Any:
 
 
 def load_projects(
-    snapshot: Snapshot, roots: list[str], state: DdlState, catalog: Catalog, dialect: str
+    snapshot: Snapshot,
+    roots: list[str],
+    state: DdlState,
+    catalog: Catalog,
+    dialect: str,
+    manifest: dict[str, Any] | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> None:
-    """Add every dbt project's sources, seeds, models and exposures to the catalog."""
+    """Add every dbt project's sources, seeds, models and exposures to the catalog.
+
+    With a manifest, relation names come from it, and a model whose file still equals the
+    manifest's ``raw_code`` uses its ``compiled_code`` (slim CI); other models are rendered.
+    """
     for root in roots:
         project = _project(snapshot, root, catalog)
         if project is not None:
+            project.variables.update(variables or {})
+            if manifest is not None:
+                _use_manifest(project, manifest)
             _load(snapshot, project, state, catalog, dialect)
+
+
+def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
+    from impact_check.project.manifest import relation
+
+    for node in manifest.get("nodes", {}).values():
+        if node.get("package_name") != project.name:
+            continue
+        if node.get("resource_type") == "seed" and node.get("relation_name"):
+            project.names[f"seed:{str(node.get('name')).lower()}"] = relation(node["relation_name"])
+        if node.get("resource_type") != "model":
+            continue
+        name = str(node.get("name"))
+        if node.get("relation_name"):
+            project.names[name] = relation(node["relation_name"])
+        path = project.root + str(node.get("original_file_path", ""))
+        if node.get("compiled_code") and node.get("raw_code") is not None:
+            project.compiled[path] = (str(node["raw_code"]), str(node["compiled_code"]))
+    for node in manifest.get("sources", {}).values():
+        if node.get("relation_name"):
+            key = (str(node.get("source_name")), str(node.get("name")))
+            project.sources[key] = relation(node["relation_name"])
 
 
 def _project(snapshot: Snapshot, root: str, catalog: Catalog) -> Project | None:
@@ -137,6 +174,8 @@ def _load(
 
 
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
+    if model in project.names:
+        return project.names[model]
     schema = project.target.schema
     custom = config.get("schema")
     if custom:
@@ -175,8 +214,10 @@ def _model(
     info = project.infos.get(name, ModelInfo())
     config = {**_folder_config(project, path), **info.config}
     this = relation_of(project, name, config)
+    text = content.data.decode("utf-8", "replace")
+    raw, compiled = project.compiled.get(path, (None, None))
     rendered = render_model(
-        content.data.decode("utf-8", "replace"),
+        text,
         ref=lambda *args, **kwargs: _ref(project, args, kwargs),
         source=lambda src, table: project.sources.get((src, table), f"{src}.{table}".lower()),
         this=this,
@@ -198,6 +239,8 @@ def _model(
             )
         )
         return
+    if compiled is not None and raw is not None and raw.strip() == text.strip():
+        rendered.sql, rendered.unknown = compiled, []  # the manifest compiled this very code
     if rendered.unknown:
         catalog.issues.append(
             Issue(
@@ -321,8 +364,9 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
         if not isinstance(table, dict) or not table.get("name"):
             continue
         identifier = str(table.get("identifier") or table["name"]).lower()
-        relation = f"{schema}.{identifier}"
-        project.sources[(str(source["name"]), str(table["name"]))] = relation
+        key = (str(source["name"]), str(table["name"]))
+        relation = project.sources.get(key) or f"{schema}.{identifier}"  # manifest names win
+        project.sources[key] = relation
         columns = _columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
         if existing is not None and existing.columns_known:
@@ -351,7 +395,8 @@ def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> 
     except (UnicodeDecodeError, csv.Error) as err:
         catalog.issues.append(Issue("AN901", f"cannot read the seed: {err}", Location(path)))
         return
-    relation = f"{project.target.schema}.{PurePosixPath(path).stem.lower()}"
+    stem = PurePosixPath(path).stem.lower()
+    relation = project.names.get(f"seed:{stem}") or f"{project.target.schema}.{stem}"
     catalog.datasets[relation] = Dataset(
         relation,
         "seed",

@@ -12,6 +12,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
+from typing import Any
 
 from sqlglot import exp
 
@@ -74,7 +75,9 @@ def model_schema(path: str, config: Config) -> str | None:
     return None
 
 
-def load_catalog(snapshot: Snapshot, config: Config) -> Catalog:
+def load_catalog(
+    snapshot: Snapshot, config: Config, manifest: dict[str, Any] | None = None
+) -> Catalog:
     """Build the catalog of one revision."""
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
@@ -89,7 +92,7 @@ def load_catalog(snapshot: Snapshot, config: Config) -> Catalog:
     if roots:
         from impact_check.project.dbt import load_projects
 
-        load_projects(snapshot, roots, state, catalog, config.dialect)
+        load_projects(snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars)
     _derive(state, catalog, resolver)
     return catalog
 

@@ -160,3 +160,40 @@ def test_jaffle_mutations_match_dbt_run(
         f"agreed with dbt run, {found - tp} extra, misses: {len(misses)}",
     )
     assert not misses, misses
+
+
+def test_production_manifest_gives_names_and_compiled_code(tmp_path: Path) -> None:
+    """Slim CI: the base's manifest names the relations and compiles unchanged models."""
+    base = read(PROJECT)
+    manifest = Path(__file__).parent.parent / "data" / "dbt" / "manifest.json"
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({**base, ".impact-check.yml": f"dbt:\n  manifest: {manifest}\n"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    head = dict(base)
+    MUTATIONS["drop a staging column a mart and an ML exposure use"](head)
+    repo.commit(head, "drop")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 1
+    assert report["sources"][0]["kind"] == "dbt-manifest" and report["sources"][0]["status"] == "ok"
+    broken = broken_nodes(report)
+    assert {
+        "jaffle.main.customers",
+        "jaffle.main.customer_features",
+        "dbt:exposure.jaffle_shop.churn_model",
+    } <= broken
+    assert not any(f["rule"] == "AN908" for f in report["findings"])
+
+
+def test_unreachable_manifest_is_reported_not_fatal(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            **read(PROJECT),
+            ".impact-check.yml": "dbt:\n  manifest: http://127.0.0.1:9/manifest.json\n",
+        },
+        "base",
+    )
+    code, report = repo.report("--base", "main")
+    assert code == 0
+    assert report["sources"][0]["status"] == "failed"
+    assert "127.0.0.1:9" in report["sources"][0]["detail"]

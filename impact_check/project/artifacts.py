@@ -1,0 +1,59 @@
+"""Fetch dbt artifacts (manifest.json, catalog.json) from a path or an http(s) URL.
+
+An edge module: the only place the dbt support does I/O. A URL is fetched with httpx and an
+optional bearer token read from the environment variable the config names (never logged).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from impact_check.errors import SourceError
+
+
+def fetch_json(
+    location: str, root: Path, token_env: str | None = None, timeout: float = 30.0
+) -> dict[str, Any]:
+    """The JSON document at ``location`` (relative paths are taken from ``root``)."""
+    if location.startswith(("http://", "https://")):
+        return _fetch_url(location, token_env, timeout)
+    path = Path(location) if Path(location).is_absolute() else root / location
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise SourceError(f"cannot read {path}: {err.strerror}") from err
+    return _decode(raw, str(path))
+
+
+def _fetch_url(url: str, token_env: str | None, timeout: float) -> dict[str, Any]:
+    import httpx
+
+    headers = {"User-Agent": "impact-check"}
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise SourceError(f"{url}: the environment variable {token_env} is not set")
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = httpx.get(url, headers=headers, timeout=timeout, follow_redirects=True)
+    except httpx.HTTPError as err:
+        raise SourceError(f"cannot fetch {url}: {type(err).__name__}") from err
+    if response.status_code >= 400:
+        raise SourceError(f"cannot fetch {url}: HTTP {response.status_code}")
+    return _decode(response.content, url)
+
+
+def _decode(raw: bytes, name: str) -> dict[str, Any]:
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        data = json.loads(raw)
+    except (OSError, ValueError) as err:
+        raise SourceError(f"{name}: not valid JSON ({err})") from err
+    if not isinstance(data, dict):
+        raise SourceError(f"{name}: not a JSON object")
+    return data
