@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when the check fails",
     )
     check.add_argument("--verbose", "-v", action="store_true", help="also list info findings")
+    check.add_argument(
+        "--vars", default=_env("VARS"), metavar="YAML", help="dbt vars, as YAML (like dbt's --vars)"
+    )
 
     for name, helptext in (
         ("downstream", "trace forward from a node"),
@@ -229,6 +232,8 @@ def _check(args: argparse.Namespace) -> int:
     root, config = _setup(args)
     if args.fail_on:
         config.fail_on = args.fail_on
+    if args.vars:
+        config.dbt.vars.update(_vars(args.vars))
     if args.strict:
         config.strict = True
     revisions = resolve_revisions(root, args.base, args.head, args.staged, args.hook)
@@ -251,6 +256,18 @@ def _render(report: Any, output_format: str, verbose: bool = False) -> str:
 
     colour = output_format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return render(report, output_format, colour=colour, verbose=verbose, fast=_fast())
+
+
+def _vars(text: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise UsageError(f"--vars is not valid YAML: {str(err).splitlines()[0]}") from err
+    if not isinstance(data, dict):
+        raise UsageError("--vars must be a YAML mapping, e.g. --vars '{start_date: 2026-01-01}'")
+    return data
 
 
 def _report_spec(spec: str) -> tuple[str, str | None]:

@@ -41,7 +41,15 @@ def test_rule_case(tmp_path: Path, rule: str, shared: dict[str, str], case: dict
     if "config" in case:
         head[".impact-check.yml"] = yaml.safe_dump(case["config"])
     repo.commit(head, "head")
-    args = ["--base", "main", "--head", "feature", "--dialect", case.get("dialect", "duckdb")]
+    args = [
+        "--base",
+        "main",
+        "--head",
+        "feature",
+        "--dialect",
+        case.get("dialect", "duckdb"),
+        *case.get("args", []),
+    ]
     code, report = repo.report(*args)
     hits = [f for f in report["findings"] if f["rule"] == rule]
     expected = case["expect"]
