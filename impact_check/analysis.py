@@ -54,17 +54,36 @@ def analyze(
     changed = [c for c in changed if _selected(c.path, paths)]
     base_catalog = load_catalog(base, config, manifest)
     head_catalog = load_catalog(head, config, manifest)
+    changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
+    report, graph = compare_catalogs(
+        base_catalog, head_catalog, config, renames, (changed_paths, paths) if paths else None
+    )
+    _analysis_limits(report, head_catalog, changed, head)
+    _inline_suppressions(report, head, changed, config)
+    return finish(report, config), graph
+
+
+def compare_catalogs(
+    base_catalog: Catalog,
+    head_catalog: Catalog,
+    config: Config,
+    renames: dict[str, str] | None = None,
+    scope: tuple[set[str], list[str]] | None = None,
+) -> tuple[Report, LineageGraph]:
+    """Changes, impact and findings between two catalogs (no files involved).
+
+    ``scope`` = (changed paths, PATH arguments) restricts findings to those files.
+    """
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(
         base=broken_datasets(base_catalog, set()),
         head=broken_datasets(head_catalog, set(base_catalog.datasets)),
     )
-    changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     changes = [
         c
         for c in diff_catalogs(base_catalog, head_catalog, renames or {})
-        if _change_selected(c, changed_paths, paths)
+        if scope is None or _change_selected(c, scope[0], scope[1])
     ]
     report = Report(base="", head="", changes=changes)
     explained: set[str] = set()
@@ -85,14 +104,17 @@ def analyze(
     report.findings += [
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
-        if f.location is None or _selected(f.location.file, paths)
+        if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
-    _analysis_limits(report, head_catalog, changed, head)
-    _inline_suppressions(report, head, changed, config)
+    return report, graph
+
+
+def finish(report: Report, config: Config) -> Report:
+    """Apply the policy and decide the verdict."""
     report.findings = apply_policy(report.findings, config)
     report.failed = failed(report.findings, config.fail_on)
     report.fail_on = config.fail_on
-    return report, graph
+    return report
 
 
 def _key_removed_under_joins(change: Change, finding: Finding, graph: LineageGraph) -> bool:

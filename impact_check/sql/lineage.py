@@ -475,7 +475,7 @@ def _operation_parent(col: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
     parent = col.parent
     while parent is not None and (
         isinstance(parent, _TYPE_KEEPING)
-        or (isinstance(parent, exp.Coalesce) and parent.this is node)
+        or (isinstance(parent, (exp.Coalesce, exp.Nullif)) and parent.this is node)
     ):
         node, parent = parent, parent.parent
     return node, parent
@@ -525,6 +525,9 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     (DuckDB, PostgreSQL) are listed; equality with a number literal fails in PostgreSQL but
     not in DuckDB, so it is reported as its own need (``number_equality``).
     """
+    mixed = _mixed_with_literal(col)
+    if mixed is not None:
+        return mixed
     node, parent = _operation_parent(col)
     if isinstance(parent, (exp.Neg, _ARITHMETIC)):
         return "arithmetic", "numeric"
@@ -538,6 +541,20 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
         return parent.key, "temporal"
     if isinstance(parent, (*_ORDERED, *_EQUALITY, exp.Between)):
         return _comparison_need(parent, node)
+    return None
+
+
+def _mixed_with_literal(col: exp.Column) -> tuple[str, str] | None:
+    """COALESCE/GREATEST/LEAST of the column with a number literal: both engines want the
+    column numeric (``coalesce(text_col, 0)`` does not bind)."""
+    parent = col.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if not isinstance(parent, (exp.Coalesce, exp.Greatest, exp.Least)):
+        return None
+    args = [parent.this, *parent.expressions]
+    if any(isinstance(a, exp.Literal) and not a.is_string for a in args):
+        return parent.key, "numeric"
     return None
 
 
