@@ -17,7 +17,7 @@ from pathlib import Path
 
 from impact_check.bind import broken_datasets
 from impact_check.config import Config
-from impact_check.project.manifest import catalog_from_manifest, read_json
+from impact_check.project.manifest import catalog_from_manifest, lineage_coverage, read_json
 
 DIALECTS = {
     "jaffle-shop-expand": "duckdb",
@@ -41,21 +41,13 @@ def main(argv: list[str]) -> int:
         config = Config(dialect=DIALECTS.get(project, "duckdb"))
         catalog = catalog_from_manifest(manifest, config, catalog_json, path.name)
         elapsed = time.perf_counter() - started
-        models = [d for d in catalog.datasets.values() if d.lineage is not None]
-        resolved = [
-            d
-            for d in models
-            if d.lineage
-            and not d.lineage.unresolved
-            and not d.lineage.star_unknown
-            and not d.lineage.errors
-        ]
+        models, resolved = lineage_coverage(catalog)
         broken = broken_datasets(catalog, set())
         unparsed = sum(1 for i in catalog.issues if i.rule == "AN901")
-        share = len(resolved) / max(1, len(models))
+        share = resolved / max(1, models)
         print(
-            f"{project}: {len(models)} models analysed ({unparsed} not parsed), column "
-            f"lineage fully resolved for {len(resolved)} ({share:.1%}), "
+            f"{project}: {models} models analysed ({unparsed} not parsed), column "
+            f"lineage fully resolved for {resolved} ({share:.1%}), "
             f"{len(broken)} not binding at base, {elapsed:.1f} s ({config.dialect})"
         )
     return 0

@@ -8,8 +8,6 @@ project is rendered with stubbed Jinja (project/dbt.py).
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlglot import exp
 from impact_check.config import Config
 from impact_check.errors import SourceError
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location
+from impact_check.project.artifacts import fetch_json
 from impact_check.project.dbt import EXPOSURE_KINDS
 from impact_check.project.loader import derive_definitions
 from impact_check.sql.ddl import Definition
@@ -29,15 +28,19 @@ KNOWN_VERSIONS = tuple(f"v{n}" for n in range(7, 13))
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """A (possibly gzipped) JSON artifact; errors name the file."""
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        data = json.loads(raw)
-    except (OSError, ValueError) as err:
-        raise SourceError(f"cannot read {path}: {err}") from err
-    if not isinstance(data, dict):
-        raise SourceError(f"{path}: not a JSON object")
-    return data
+    """A (possibly gzipped) JSON artifact on disk; errors name the file."""
+    return fetch_json(str(path), path.parent)
+
+
+def lineage_coverage(catalog: Catalog) -> tuple[int, int]:
+    """(models analysed, models whose every column reference resolved)."""
+    models = [d for d in catalog.datasets.values() if d.lineage is not None]
+    resolved = [
+        d
+        for d in models
+        if d.lineage and not (d.lineage.unresolved or d.lineage.star_unknown or d.lineage.errors)
+    ]
+    return len(models), len(resolved)
 
 
 def relation(name: str | None) -> str:

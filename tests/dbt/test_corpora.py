@@ -10,7 +10,7 @@ import pytest
 from impact_check.bind import broken_datasets
 from impact_check.config import Config
 from impact_check.errors import SourceError
-from impact_check.project.manifest import catalog_from_manifest, read_json
+from impact_check.project.manifest import catalog_from_manifest, lineage_coverage, read_json
 
 CORPORA = Path(__file__).parent.parent.parent.parent / "shared" / "corpora"
 
@@ -22,22 +22,14 @@ def test_jaffle_shop_expand_loads_and_builds_green(
     manifest = read_json(CORPORA / "jaffle-shop-expand.manifest.json.gz")
     catalog_json = read_json(CORPORA / "jaffle-shop-expand.catalog.json.gz")
     catalog = catalog_from_manifest(manifest, Config(dialect="duckdb"), catalog_json)
-    models = [d for d in catalog.datasets.values() if d.lineage is not None]
-    resolved = [
-        d
-        for d in models
-        if d.lineage
-        and not d.lineage.unresolved
-        and not d.lineage.star_unknown
-        and not d.lineage.errors
-    ]
+    models, resolved = lineage_coverage(catalog)
     record_figure(
         "corpora-jaffle-expand",
-        f"jaffle-shop-expand: {len(models)} models, column "
-        f"lineage fully resolved for {len(resolved) / len(models):.1%}",
+        f"jaffle-shop-expand: {models} models, column lineage fully resolved for "
+        f"{resolved / models:.1%}",
     )
-    assert len(models) == 1058
-    assert len(resolved) / len(models) > 0.95
+    assert models == 1058
+    assert resolved / models > 0.95
     assert broken_datasets(catalog, set()) == {}  # the project builds green on DuckDB
     assert any(
         c.kind == "dashboard" or c.kind == "ml_model" or c.kind == "exposure"
