@@ -41,7 +41,7 @@ def build_demo_repo(repo: Path) -> None:
     _git(repo, "checkout", "-q", "-b", "feature")
     _copy(data / "change", repo)
     _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "Drop signup_channel, rename orders.amount")
+    _git(repo, "commit", "-q", "-m", "Drop customers.signup_channel, rename products.category")
 
 
 def _copy(source: object, target: Path) -> None:
