@@ -128,3 +128,11 @@ def test_type_uses_are_recorded(sql: str, expected: tuple[str, str]) -> None:
     assert dataset.lineage is not None
     uses = [(u.operation, u.needs) for u in dataset.lineage.type_uses]
     assert expected in uses
+
+
+def test_unused_cte_binds_only_where_the_engine_binds_it() -> None:
+    sql = """create view analytics.v as
+        with unused as (select gone from raw.orders), used as (select id from raw.orders)
+        select id from used"""
+    assert lineage(sql, "duckdb")["missing"] == []  # DuckDB never binds an unused CTE
+    assert lineage(sql, "postgres")["missing"] == [(ORD, "gone")]  # PostgreSQL does

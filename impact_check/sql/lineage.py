@@ -145,6 +145,7 @@ def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
             return res
     walker = _Walker(res, schema, dialect)
     walker.walk(scopes)
+    walker.res = Lineage()  # fingerprinting re-resolves columns: record nothing twice
     res.fingerprints = fingerprint(scopes, walker.find_source)
     return res
 
@@ -200,7 +201,15 @@ class _Walker:
         self.outs: dict[int, _Outputs] = {}
 
     def walk(self, scopes: list[Scope]) -> None:
+        lazy = self.dialect in _LAZY_CTE_DIALECTS and scopes
+        used = _used_scopes(scopes[-1]) if lazy else set()
         for scope in scopes:
+            if lazy and id(scope) not in used:
+                # the engine never binds a CTE nobody reads: neither do we
+                real, self.res = self.res, Lineage()
+                self.outs[id(scope)] = self._scope_outputs(scope)
+                self.res = real
+                continue
             out = self._scope_outputs(scope)
             self.outs[id(scope)] = out
             if scope.is_root:
@@ -497,6 +506,24 @@ def _outer_joined(node: exp.Select) -> set[str]:
             nullable.update(seen)
         seen.append(alias)
     return nullable
+
+
+_LAZY_CTE_DIALECTS = {"duckdb"}  # PostgreSQL analyses unused CTEs too (checked by execution)
+
+
+def _used_scopes(root: Scope) -> set[int]:
+    """Scopes the root query actually reads (unused CTEs left out)."""
+    used: set[int] = set()
+    stack = [root]
+    while stack:
+        scope = stack.pop()
+        if id(scope) in used:
+            continue
+        used.add(id(scope))
+        stack += [s for _, s in scope.selected_sources.values() if isinstance(s, Scope)]
+        stack += scope.subquery_scopes + scope.set_operation_scopes + scope.udtf_scopes
+        stack += scope.derived_table_scopes
+    return used
 
 
 def _is_star(sel: exp.Expr) -> bool:
