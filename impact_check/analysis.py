@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from sqlglot.errors import SqlglotError
 
 from impact_check.bind import Break, broken_datasets
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
-from impact_check.graph import LineageGraph, graph_from_catalog
+from impact_check.external import fetched_breaks
+from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
 from impact_check.impact import Bindings, impacts_of
 from impact_check.model import (
     Catalog,
@@ -22,6 +23,7 @@ from impact_check.model import (
     Report,
     Severity,
     Snapshot,
+    SourceStatus,
     Unanalyzed,
 )
 from impact_check.policy import apply_policy, failed
@@ -30,6 +32,13 @@ from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
 from impact_check.sql.types import compare
 from impact_check.suppressions import parse_ignores
+
+if TYPE_CHECKING:
+    from impact_check.sources.base import GraphFragment
+
+# Fetches lineage for (touched datasets, datasets the repository defines): injected by the
+# edge (check.py) so that the analysis itself does no I/O.
+LineageFetch = Callable[[set[str], set[str]], "list[GraphFragment]"]
 
 
 class ChangedFile:
@@ -49,6 +58,7 @@ def analyze(
     paths: list[str] | None = None,
     renames: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
+    lineage: LineageFetch | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them)."""
     changed = [c for c in changed if _selected(c.path, paths)]
@@ -56,7 +66,12 @@ def analyze(
     head_catalog = load_catalog(head, config, manifest)
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
-        base_catalog, head_catalog, config, renames, (changed_paths, paths) if paths else None
+        base_catalog,
+        head_catalog,
+        config,
+        renames,
+        (changed_paths, paths) if paths else None,
+        lineage,
     )
     _analysis_limits(report, head_catalog, changed, head)
     _inline_suppressions(report, head, changed, config)
@@ -69,10 +84,12 @@ def compare_catalogs(
     config: Config,
     renames: dict[str, str] | None = None,
     scope: tuple[set[str], list[str]] | None = None,
+    lineage: LineageFetch | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
-    ``scope`` = (changed paths, PATH arguments) restricts findings to those files.
+    ``scope`` = (changed paths, PATH arguments) restricts findings to those files;
+    ``lineage`` fetches the lineage sources, merged before impact is computed.
     """
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
@@ -86,6 +103,14 @@ def compare_catalogs(
         if scope is None or _change_selected(c, scope[0], scope[1])
     ]
     report = Report(base="", head="", changes=changes)
+    if lineage is not None:
+        touched = {c.dataset for c in changes} | {
+            str(c.after) for c in changes if c.kind == "table_renamed"
+        }
+        fragments = lineage(touched, set(base_catalog.datasets) | set(head_catalog.datasets))
+        _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
+        bindings.base.update(fetched_breaks(graph, base_catalog, base_catalog, bindings.base))
+        bindings.head.update(fetched_breaks(graph, base_catalog, head_catalog, bindings.head))
     explained: set[str] = set()
     positional = _positional_readers(head_catalog)
     for change in changes:
@@ -107,6 +132,39 @@ def compare_catalogs(
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _merge_sources(
+    report: Report,
+    graph: LineageGraph,
+    fragments: list[GraphFragment],
+    base: Catalog,
+    head: Catalog,
+    config: Config,
+) -> None:
+    """Merge fetched fragments; every source gets a `sources` entry, failures an AN905."""
+    derived = {n for cat in (base, head) for n, ds in cat.datasets.items() if ds.derived}
+    for fragment in fragments:
+        detail = fragment.detail
+        if fragment.status not in ("failed", "skipped"):
+            stats = merge_fragment(graph, fragment, derived)
+            counts = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
+            detail = "; ".join(p for p in (detail, counts, stats.summary()) if p)
+            nodes, edges = len(fragment.nodes), len(fragment.edges)
+        else:
+            nodes = edges = 0
+        report.sources.append(
+            SourceStatus(fragment.name, fragment.kind, fragment.status, detail, nodes, edges)
+        )
+        if fragment.status in ("failed", "partial"):
+            what = "could not be read" if fragment.status == "failed" else "was read in part"
+            finding = RULES["AN905"].finding(
+                f"lineage source {fragment.name} {what}: {fragment.detail or 'no detail'}; "
+                "consumers only it knows may be missing"
+            )
+            if config.on_source_error == "fail":
+                finding.floor = Severity.ERROR
+            report.findings.append(finding)
 
 
 def finish(report: Report, config: Config) -> Report:

@@ -63,11 +63,40 @@ def check(
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
     manifest, statuses = _dbt_manifest(root, config)
-    report, graph = analyze(base_snapshot, head_snapshot, changed, config, paths, renames, manifest)
+    report, graph = analyze(
+        base_snapshot,
+        head_snapshot,
+        changed,
+        config,
+        paths,
+        renames,
+        manifest,
+        lineage_fetcher(root, config) if config.lineage else None,
+    )
     report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def lineage_fetcher(root: Path, config: Config) -> Any:
+    """The edge that reads the configured lineage sources, for analysis to call."""
+    from impact_check.sources import fetch_all
+    from impact_check.sources.base import GraphFragment, SourceContext
+
+    def fetch(touched: set[str], known: set[str]) -> list[GraphFragment]:
+        ctx = SourceContext(
+            root=root,
+            touched=touched,
+            known=known,
+            aliases=dict(config.aliases),
+            offline=config.offline,
+            use_cache=config.cache,
+            cache_dir=root / ".impact-check" / "cache",
+        )
+        return fetch_all(config.lineage, ctx)
+
+    return fetch
 
 
 def _dbt_manifest(root: Path, config: Config) -> tuple[dict[str, Any] | None, list[SourceStatus]]:

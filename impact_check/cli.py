@@ -92,6 +92,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--vars", default=_env("VARS"), metavar="YAML", help="dbt vars, as YAML (like dbt's --vars)"
     )
+    check.add_argument(
+        "--lineage",
+        action="append",
+        metavar="KIND:LOCATION",
+        default=_env_list("LINEAGE"),
+        help="also read this lineage source (openlineage:DIR, marquez:URL, …); repeatable",
+    )
+    check.add_argument(
+        "--offline",
+        action="store_true",
+        default=_env_flag("OFFLINE"),
+        help="no network: lineage sources answer from the cache only",
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", default=_env_flag("NO_CACHE"), help="ignore the cache"
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=_env("TIMEOUT"),
+        metavar="SECONDS",
+        help="wall-clock budget of the whole check",
+    )
 
     for name, helptext in (
         ("downstream", "trace forward from a node"),
@@ -236,6 +259,7 @@ def _check(args: argparse.Namespace) -> int:
         config.dbt.vars.update(_vars(args.vars))
     if args.strict:
         config.strict = True
+    _apply_source_flags(args, config)
     revisions = resolve_revisions(root, args.base, args.head, args.staged, args.hook)
     reports = [_report_spec(spec) for spec in args.report]  # validate before the work
     report, _graph = check(root, revisions, config, args.paths or None)
@@ -249,6 +273,18 @@ def _check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return 0
     return 1 if report.failed else 0
+
+
+def _apply_source_flags(args: argparse.Namespace, config: Config) -> None:
+    from impact_check.config import parse_lineage_flag
+
+    config.lineage += [parse_lineage_flag(spec) for spec in args.lineage]
+    if args.offline:
+        config.offline = True
+    if args.no_cache:
+        config.cache = False
+    if args.timeout is not None:
+        config.timeout = float(args.timeout)
 
 
 def _render(report: Any, output_format: str, verbose: bool = False) -> str:

@@ -48,6 +48,38 @@ class DbtSettings(_Strict):
     vars: dict[str, Any] = Field(default_factory=dict)
 
 
+class LineageSource(_Strict):
+    """One fetched lineage source (``lineage:`` list, or ``--lineage KIND:LOCATION``).
+
+    Secrets are never written here: ``token_env`` / ``username_env`` / ``password_env`` name
+    environment variables that hold them.
+    """
+
+    kind: str
+    location: str  # a path (file or directory) or an http(s) URL
+    name: str | None = None
+    token_env: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    namespace: str | None = None
+    aliases: dict[str, str] = Field(default_factory=dict)  # namespace/platform -> catalog
+    depth: int = Field(default=5, ge=1, le=50)
+    timeout: float | None = Field(default=None, gt=0)
+    ca_bundle: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)  # source-specific settings
+
+
+def parse_lineage_flag(value: str) -> LineageSource:
+    """``KIND:LOCATION`` from the command line (the location may contain colons)."""
+    kind, sep, location = value.partition(":")
+    if not sep or not kind or not location:
+        raise ConfigError(
+            f"--lineage {value!r}: expected KIND:LOCATION, e.g. openlineage:events/ or "
+            "marquez:http://localhost:5000"
+        )
+    return LineageSource(kind=kind.strip(), location=location.strip())
+
+
 class Config(_Strict):
     """The whole configuration."""
 
@@ -65,6 +97,11 @@ class Config(_Strict):
     limits: Limits = Field(default_factory=Limits)
     timeout: float | None = None
     dbt: DbtSettings = Field(default_factory=DbtSettings)
+    lineage: list[LineageSource] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)  # namespace/platform -> catalog
+    on_source_error: Literal["warn", "fail"] = "warn"
+    offline: bool = False
+    cache: bool = True
 
     @field_validator("models", mode="before")
     @classmethod

@@ -168,3 +168,116 @@ def _add_lineage(
         if src[0]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(column_id(*src), name, "clause")
+
+
+@dataclass
+class MergeStats:
+    """What merging one fragment did, for the report's ``sources`` entry."""
+
+    nodes: int = 0
+    edges: int = 0
+    overridden: int = 0  # edges into datasets the repository defines (its SQL wins)
+    suffix_matches: dict[str, str] = field(default_factory=dict)
+    ambiguous: set[str] = field(default_factory=set)
+    external: int = 0  # relations the repository does not define
+
+    def summary(self) -> str:
+        parts = []
+        if self.suffix_matches:
+            shown = ", ".join(f"{a} -> {b}" for a, b in sorted(self.suffix_matches.items())[:3])
+            more = len(self.suffix_matches) - 3
+            parts.append(
+                f"{len(self.suffix_matches)} names matched by suffix ({shown}"
+                + (f", +{more} more" if more > 0 else "")
+                + ")"
+            )
+        if self.ambiguous:
+            parts.append(f"{len(self.ambiguous)} ambiguous names left unmatched")
+        if self.overridden:
+            parts.append(f"{self.overridden} edges into repository datasets ignored (SQL wins)")
+        if self.external:
+            parts.append(f"{self.external} relations outside the repository")
+        return "; ".join(parts)
+
+
+_REPO_ORIGINS = ("sql", "dbt")
+
+
+def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> MergeStats:
+    """Merge a source's GraphFragment into ``graph`` (sources.base.GraphFragment).
+
+    Relation names are matched onto the repository's (exactly, else by an unambiguous
+    suffix, reported). The repository's own lineage wins for the datasets it derives
+    (``derived``): the fetched graph describes production (base), the SQL describes head.
+    A table-level ``reads`` of a relation becomes an ``exposure`` edge from each of its
+    known columns, so column changes reach consumers whose column use is unknown.
+    """
+    from impact_check.identity import Matcher, is_asset
+
+    repo = {
+        n for n, a in graph.g.nodes(data=True) if "#" not in n and a.get("origin") in _REPO_ORIGINS
+    }
+    matcher = Matcher(repo)
+    stats = MergeStats()
+    external: set[str] = set()
+    for node in fragment.nodes:
+        node_id = matcher.node(node.id)
+        relation = node_id.split("#", 1)[0]
+        if not is_asset(node_id) and relation not in repo:
+            external.add(relation)
+        attrs = {
+            "kind": node.kind,
+            "origin": node.origin,
+            "name": node.name,
+            "owners": node.owners or None,
+            "url": node.url,
+            "expects": {matcher.node(k): v for k, v in node.expects.items()} or None,
+            **node.attrs,
+        }
+        if node_id in graph:
+            existing = graph.attrs(node_id)
+            attrs = {k: v for k, v in attrs.items() if existing.get(k) in (None, [], {})}
+            if existing.get("origin") in _REPO_ORIGINS:
+                attrs.pop("origin", None)
+                attrs.pop("kind", None)
+        else:
+            stats.nodes += 1
+        graph.add_node(node_id, **attrs)
+        if relation not in repo:
+            for column, col_type in node.columns.items():
+                col = column_id(node_id, column)
+                if col not in graph:
+                    stats.nodes += 1
+                graph.add_node(
+                    col, kind="column", dataset=node_id, origin=node.origin, type=col_type
+                )
+                graph.add_edge(node_id, col, "has")
+    columns: dict[str, list[str]] = {}
+    for node in graph.g.nodes:
+        if "#" in node:
+            columns.setdefault(node.split("#", 1)[0], []).append(node)
+    for edge in fragment.edges:
+        src, dst = matcher.node(edge.src), matcher.node(edge.dst)
+        if dst.split("#", 1)[0] in derived and edge.kind != "has":
+            stats.overridden += 1
+            continue
+        for node in (src, dst):
+            if node not in graph:
+                dataset = node.split("#", 1)[0]
+                graph.add_node(node, kind="column" if "#" in node else "table", dataset=dataset)
+                if "#" in node:
+                    graph.add_node(dataset)
+                    graph.add_edge(dataset, node, "has")
+                    columns.setdefault(dataset, []).append(node)
+                if not is_asset(dataset) and dataset not in repo:
+                    external.add(dataset)
+        if not graph.g.has_edge(src, dst):
+            stats.edges += 1
+        graph.add_edge(src, dst, edge.kind)
+        if edge.kind == "reads" and "#" not in src:
+            for col in columns.get(src, []):
+                graph.add_edge(col, dst, "exposure")
+    stats.suffix_matches = dict(matcher.suffix_matches)
+    stats.ambiguous = set(matcher.ambiguous)
+    stats.external = len(external)
+    return stats

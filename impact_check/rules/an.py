@@ -37,6 +37,14 @@ RULES = [
         "This file is listed under `unanalyzed`; review its consumers by hand.",
     ),
     Rule(
+        "AN905",
+        "lineage-source-failed",
+        S.WARNING,
+        "A lineage source could not be read (fully): the check is partial.",
+        "The report's `sources` entry says why. Consumers only that source knows may be "
+        "missing. `on_source_error: fail` makes this an error.",
+    ),
+    Rule(
         "AN906",
         "suppression-unused",
         S.WARNING,

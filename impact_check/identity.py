@@ -1,0 +1,113 @@
+"""Canonical names for relations named by other systems (DESIGN.md, Identity).
+
+Pure functions: a source's (namespace, name) or platform-qualified name becomes
+``[catalog.]schema.table`` with unquoted parts lower-cased; config ``aliases`` map a
+namespace or platform onto a catalog (or onto nothing: ``""`` drops the catalog part).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+def canonical(
+    name: str, namespace: str | None = None, aliases: dict[str, str] | None = None
+) -> str:
+    """``name`` in canonical form, with the catalog an alias gives the namespace.
+
+    ``canonical("Jaffle.Main.Orders", "duckdb://jaffle.duckdb", {"duckdb://jaffle.duckdb": ""})``
+    is ``main.orders``; without an alias the name is kept as the source gives it, folded.
+    """
+    parts = [_fold(part) for part in _split(name)]
+    if namespace is not None and aliases and namespace in aliases:
+        catalog = aliases[namespace]
+        if len(parts) >= 3:
+            parts = parts[-2:]
+        if catalog:
+            parts = [_fold(catalog), *parts]
+    return ".".join(parts)
+
+
+def _split(name: str) -> list[str]:
+    """Split on dots outside double quotes."""
+    parts, current, quoted = [], [], False
+    for char in name:
+        if char == '"':
+            quoted = not quoted
+            current.append(char)
+        elif char == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p for p in parts if p]
+
+
+def _fold(part: str) -> str:
+    if len(part) >= 2 and part.startswith('"') and part.endswith('"'):
+        return part[1:-1]
+    return part.lower()
+
+
+@dataclass
+class Matcher:
+    """Maps fetched relation names onto the repository's: exact, else an unambiguous suffix.
+
+    ``suffix_matches`` records every suffix match (they are reported), ``ambiguous`` the
+    names that matched more than one known relation (left as they are).
+    """
+
+    known: set[str]
+    suffix_matches: dict[str, str] = field(default_factory=dict)
+    ambiguous: set[str] = field(default_factory=set)
+    _by_suffix: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.known:
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                self._by_suffix.setdefault(".".join(parts[i:]), set()).add(name)
+
+    def relation(self, name: str) -> str:
+        """The known relation ``name`` denotes, or ``name`` itself."""
+        if name in self.known or not name:
+            return name
+        parts = name.split(".")
+        for i in range(len(parts)):  # longest suffix first: db.schema.t, schema.t (not t)
+            suffix = ".".join(parts[i:])
+            if i > 0 and suffix.count(".") < 1:
+                break
+            hits = self._by_suffix.get(suffix, set()) | ({suffix} & self.known)
+            if len(hits) == 1:
+                match = next(iter(hits))
+                if match != name:
+                    self.suffix_matches[name] = match
+                return match
+            if len(hits) > 1:
+                self.ambiguous.add(name)
+                return name
+        return name
+
+    def node(self, node_id: str) -> str:
+        """A node id with its relation part matched (``origin:name`` ids are kept)."""
+        if _is_asset(node_id):
+            return node_id
+        relation, sep, column = node_id.partition("#")
+        return self.relation(relation) + (sep + column if sep else "")
+
+
+def _is_asset(node_id: str) -> bool:
+    head = node_id.split("#", 1)[0]
+    return ":" in head
+
+
+def is_asset(node_id: str) -> bool:
+    """Whether a node id names a non-relation asset (``origin:name``)."""
+    return _is_asset(node_id)
+
+
+def relations(node_ids: Iterable[str]) -> set[str]:
+    """The relation parts of the relation and column ids among ``node_ids``."""
+    return {n.split("#", 1)[0] for n in node_ids if not _is_asset(n)}

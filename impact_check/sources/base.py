@@ -1,0 +1,107 @@
+"""What every lineage source returns: a graph fragment in canonical node ids.
+
+A source reads one place (an events directory, a Marquez URL, an MLflow server, a static
+file) and returns nodes and edges named as DESIGN.md, Identity says: relations by canonical
+name, columns as ``relation#column``, other assets as ``origin:name``. The merge
+(graph.merge_fragment) maps names onto the repository's datasets and counts what it could
+not match; impact analysis then walks the repository's lineage and the fragments as one graph.
+
+Edge kinds a fragment may use (the same as graph.py's):
+- ``has``: dataset -> its column;
+- ``projection``: column -> column (data flows from the source column into the target);
+- ``reads``: dataset -> consumer or job (table-level lineage only);
+- ``column``: column -> consumer or job that reads that column (column-level lineage);
+- ``writes``: job -> dataset it produces;
+- ``exposure``: column -> consumer whose use of the dataset's columns is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass
+class FragmentNode:
+    """A node as a source knows it.
+
+    ``expects`` holds the typed schema a consumer declares for what it reads (a Feast dtype,
+    an MLflow signature type): column node id -> declared type, as the source spells it.
+    """
+
+    id: str
+    kind: str
+    origin: str
+    name: str | None = None
+    owners: list[str] = field(default_factory=list)
+    url: str | None = None
+    columns: dict[str, str | None] = field(default_factory=dict)  # dataset: column -> type
+    expects: dict[str, str | None] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)  # version, alias, provider id, …
+
+
+@dataclass
+class FragmentEdge:
+    """A directed data-flow edge between two node ids, with the source that said so."""
+
+    src: str
+    dst: str
+    kind: str
+    provenance: str = ""
+
+
+@dataclass
+class GraphFragment:
+    """The lineage one source contributed, and how reading it went.
+
+    ``status`` follows report.schema.json (ok, cached, partial, failed, skipped);
+    ``counts`` carries what the report should show (dropped CTE inputs, unmatched names, …).
+    """
+
+    name: str
+    kind: str
+    nodes: list[FragmentNode] = field(default_factory=list)
+    edges: list[FragmentEdge] = field(default_factory=list)
+    status: str = "ok"
+    detail: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def node(self, node: FragmentNode) -> None:
+        """Add a node (the first one with an id wins; later ones fill unset fields)."""
+        self.nodes.append(node)
+
+    def edge(self, src: str, dst: str, kind: str, provenance: str = "") -> None:
+        self.edges.append(FragmentEdge(src, dst, kind, provenance or self.kind))
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+@dataclass
+class SourceContext:
+    """What a source may use besides its own settings.
+
+    ``touched`` are the canonical names of the datasets the diff changes: sources that query
+    a server (Marquez, DataHub) start their walks there instead of downloading everything.
+    ``known`` are the datasets the repository defines (for identity matching).
+    """
+
+    root: Path
+    touched: set[str] = field(default_factory=set)
+    known: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)
+    offline: bool = False
+    use_cache: bool = True
+    timeout: float = 30.0
+    cache_dir: Path | None = None
+
+
+class Fetcher(Protocol):
+    """A source module's entry point: ``fetch(spec, ctx) -> GraphFragment``.
+
+    It raises ``SourceError`` (with a message naming the file or URL) when it cannot read
+    anything; a partial read returns a fragment with ``status="partial"`` and a detail.
+    """
+
+    def __call__(self, spec: Any, ctx: SourceContext) -> GraphFragment: ...
