@@ -27,6 +27,7 @@ from impact_check.model import (
     Unanalyzed,
 )
 from impact_check.policy import apply_policy, failed
+from impact_check.project.incremental import load_pair
 from impact_check.project.loader import dbt_roots, dialect_for, in_dbt_project, load_catalog
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
@@ -34,6 +35,7 @@ from impact_check.sql.types import compare
 from impact_check.suppressions import parse_ignores
 
 if TYPE_CHECKING:
+    from impact_check.cache import AnalysisCache
     from impact_check.sources.base import GraphFragment
 
 # Fetches lineage for (touched datasets, datasets the repository defines): injected by the
@@ -59,11 +61,18 @@ def analyze(
     renames: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
     lineage: LineageFetch | None = None,
+    cache: AnalysisCache | None = None,
 ) -> tuple[Report, LineageGraph]:
-    """Compare two revisions; the report has no base/head ids (the caller sets them)."""
+    """Compare two revisions; the report has no base/head ids (the caller sets them).
+
+    ``cache`` holds what earlier runs derived (cache.py): unchanged files are not re-read.
+    """
     changed = [c for c in changed if _selected(c.path, paths)]
-    base_catalog = load_catalog(base, config, manifest)
-    head_catalog = load_catalog(head, config, manifest)
+    if cache is not None and lineage is None:  # only what the comparison can reach
+        base_catalog, head_catalog = load_pair(base, head, config, manifest, cache)
+    else:
+        base_catalog = load_catalog(base, config, manifest, cache)
+        head_catalog = load_catalog(head, config, manifest, cache)
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
         base_catalog,

@@ -52,13 +52,17 @@ def check(
     root: Path, revisions: Revisions, config: Config, paths: list[str] | None = None
 ) -> tuple[Report, LineageGraph]:
     """Run the check between two revisions of the repository at ``root``."""
-    from impact_check.analysis import ChangedFile, analyze
-
     started = time.perf_counter()
-    changed = [
-        ChangedFile(c.path, c.status, c.old_path)
-        for c in git.changed_files(root, revisions.base, revisions.head)
-    ]
+    changes = git.changed_files(root, revisions.base, revisions.head)
+    if not config.lineage and not any(
+        git.wanted(c.path) or (c.old_path and git.wanted(c.old_path)) for c in changes
+    ):
+        return _nothing_to_analyse(root, revisions, config, started)
+    from impact_check.analysis import ChangedFile, analyze
+    from impact_check.cache import AnalysisCache, cache_dir
+
+    changed = [ChangedFile(c.path, c.status, c.old_path) for c in changes]
+    cache = AnalysisCache(cache_dir(root)) if config.cache else None
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
@@ -72,11 +76,25 @@ def check(
         renames,
         manifest,
         lineage_fetcher(root, config) if config.lineage else None,
+        cache,
     )
+    if cache is not None:
+        cache.save()
     report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _nothing_to_analyse(
+    root: Path, revisions: Revisions, config: Config, started: float
+) -> tuple[Report, LineageGraph]:
+    """No SQL, schema or dbt file changed: nothing can break, and nothing is parsed (this
+    path never imports sqlglot)."""
+    report = Report(base=revisions.base, head=revisions.head, fail_on=config.fail_on)
+    report.sources = _dbt_manifest(root, config)[1]
+    report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    return report, LineageGraph()
 
 
 def lineage_fetcher(root: Path, config: Config) -> Any:

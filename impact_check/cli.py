@@ -1,7 +1,7 @@
 """Command line: ``main(argv) -> int``. Exit 0 ok, 1 blocking findings, 2 usage/internal error.
 
 Every flag of ``check`` can also come from an ``IMPACT_CHECK_<FLAG>`` environment variable.
-Heavy modules (sqlglot, networkx, pydantic) are imported only by the commands that need them.
+Heavy modules (sqlglot, pydantic) are imported only by the commands that need them.
 """
 
 from __future__ import annotations

@@ -15,32 +15,147 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from impact_check.model import Catalog, Lineage, column_id, split_node_id
+
+
+class _Nodes:
+    """``g.nodes``: iterate ids, ``g.nodes[id]`` for attributes, ``g.nodes(data=True)``."""
+
+    __slots__ = ("_attrs",)
+
+    def __init__(self, attrs: dict[str, dict[str, Any]]) -> None:
+        self._attrs = attrs
+
+    def __call__(self, data: bool = False) -> Any:
+        return self._attrs.items() if data else self._attrs.keys()
+
+    def __getitem__(self, node: str) -> dict[str, Any]:
+        return self._attrs[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._attrs)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._attrs
+
+    def __len__(self) -> int:
+        return len(self._attrs)
+
+
+class _Edges:
+    """``g.edges``: ``g.edges[src, dst]`` for attributes, ``g.edges(data=True)``."""
+
+    __slots__ = ("_succ",)
+
+    def __init__(self, succ: dict[str, dict[str, dict[str, Any]]]) -> None:
+        self._succ = succ
+
+    def __call__(self, data: bool = False) -> Iterator[Any]:
+        for src, targets in self._succ.items():
+            for dst, attrs in targets.items():
+                yield (src, dst, attrs) if data else (src, dst)
+
+    def __getitem__(self, pair: tuple[str, str]) -> dict[str, Any]:
+        return self._succ[pair[0]][pair[1]]
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._succ.values())
+
+
+class DiGraph:
+    """The part of networkx.DiGraph the checker uses, on plain dicts: importing networkx
+    alone costs more than a warm pre-commit check (benchmarks/run.py)."""
+
+    def __init__(self) -> None:
+        self._attrs: dict[str, dict[str, Any]] = {}
+        self._succ: dict[str, dict[str, dict[str, Any]]] = {}
+        self._pred: dict[str, dict[str, dict[str, Any]]] = {}
+        self.nodes = _Nodes(self._attrs)
+        self.edges = _Edges(self._succ)
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        if node in self._attrs:
+            self._attrs[node].update(attrs)
+        else:
+            self._attrs[node] = attrs
+            self._succ[node] = {}
+            self._pred[node] = {}
+
+    def add_edge(self, src: str, dst: str, **attrs: Any) -> None:
+        for node in (src, dst):
+            if node not in self._attrs:
+                self.add_node(node)
+        data = self._succ[src].get(dst)
+        if data is None:
+            self._succ[src][dst] = self._pred[dst][src] = dict(attrs)
+        else:
+            data.update(attrs)
+
+    def has_edge(self, src: str, dst: str) -> bool:
+        return dst in self._succ.get(src, ())
+
+    def get_edge_data(self, src: str, dst: str) -> dict[str, Any] | None:
+        return self._succ.get(src, {}).get(dst)
+
+    def successors(self, node: str) -> Iterator[str]:
+        return iter(self._succ[node])
+
+    def predecessors(self, node: str) -> Iterator[str]:
+        return iter(self._pred[node])
+
+    def out_edges(self, node: str) -> dict[str, dict[str, Any]]:
+        return self._succ[node]
+
+    def in_edges(self, node: str) -> dict[str, dict[str, Any]]:
+        return self._pred[node]
+
+    def number_of_nodes(self) -> int:
+        return len(self._attrs)
+
+    def number_of_edges(self) -> int:
+        return len(self.edges)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._attrs
+
+    def __len__(self) -> int:
+        return len(self._attrs)
 
 
 @dataclass
 class LineageGraph:
     """A directed graph of node ids with attributes ``kind``, ``file``, ``dataset``."""
 
-    g: Any = field(default_factory=nx.DiGraph)
+    g: DiGraph = field(default_factory=DiGraph)
+    # dataset -> its column nodes, kept as nodes are added (columns_of without a scan)
+    _columns: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
 
     def add_node(self, node: str, **attrs: Any) -> None:
         if node in self.g:
+            existing = self.g.nodes[node]
             for key, value in attrs.items():
                 if value is not None:
-                    self.g.nodes[node][key] = value
+                    existing[key] = value
         else:
             self.g.add_node(node, **attrs)
+            self._index(node)
 
     def add_edge(self, src: str, dst: str, kind: str) -> None:
         if not self.g.has_edge(src, dst):
+            for node in (src, dst):
+                if node not in self.g:
+                    self.g.add_node(node)
+                    self._index(node)
             self.g.add_edge(src, dst, kind=kind)
+
+    def _index(self, node: str) -> None:
+        dataset, sep, _column = node.partition("#")
+        if sep:
+            self._columns.setdefault(dataset, {})[node] = None
 
     def merge(self, other: LineageGraph) -> None:
         """Add every node and edge of ``other`` (attributes of ``other`` win where set)."""
@@ -56,15 +171,15 @@ class LineageGraph:
         return dict(self.g.nodes[node]) if node in self.g else {}
 
     def successors(self, node: str) -> Iterable[tuple[str, str]]:
-        for dst in self.g.successors(node):
-            yield dst, self.g.edges[node, dst]["kind"]
+        for dst, attrs in self.g.out_edges(node).items():
+            yield dst, attrs["kind"]
 
     def predecessors(self, node: str) -> Iterable[tuple[str, str]]:
-        for src in self.g.predecessors(node):
-            yield src, self.g.edges[src, node]["kind"]
+        for src, attrs in self.g.in_edges(node).items():
+            yield src, attrs["kind"]
 
     def columns_of(self, dataset: str) -> list[str]:
-        return [n for n in self.g.nodes if n.startswith(dataset + "#")]
+        return list(self._columns.get(dataset, ()))
 
     def datasets(self) -> list[str]:
         return [n for n in self.g.nodes if "#" not in n]
@@ -252,10 +367,6 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
                     col, kind="column", dataset=node_id, origin=node.origin, type=col_type
                 )
                 graph.add_edge(node_id, col, "has")
-    columns: dict[str, list[str]] = {}
-    for node in graph.g.nodes:
-        if "#" in node:
-            columns.setdefault(node.split("#", 1)[0], []).append(node)
     for edge in fragment.edges:
         src, dst = matcher.node(edge.src), matcher.node(edge.dst)
         if dst.split("#", 1)[0] in derived and edge.kind != "has":
@@ -268,14 +379,13 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
                 if "#" in node:
                     graph.add_node(dataset)
                     graph.add_edge(dataset, node, "has")
-                    columns.setdefault(dataset, []).append(node)
                 if not is_asset(dataset) and dataset not in repo:
                     external.add(dataset)
         if not graph.g.has_edge(src, dst):
             stats.edges += 1
         graph.add_edge(src, dst, edge.kind)
         if edge.kind == "reads" and "#" not in src:
-            for col in columns.get(src, []):
+            for col in graph.columns_of(src):
                 graph.add_edge(col, dst, "exposure")
     stats.suffix_matches = dict(matcher.suffix_matches)
     stats.ambiguous = set(matcher.ambiguous)

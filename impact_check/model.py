@@ -187,6 +187,11 @@ class Catalog:
     events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
     consumers: list[Consumer] = field(default_factory=list)  # exposures and other assets
     model_meta: dict[str, dict[str, object]] = field(default_factory=dict)  # dbt: contract, …
+    # incremental loading (project/incremental.py): derived dataset -> content key, the
+    # relations it reads, and lineage still in its cached (undecoded) form
+    keys: dict[str, str] = field(default_factory=dict)
+    reads: dict[str, set[str]] = field(default_factory=dict)
+    pending: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,6 +9,7 @@ loader (not yet supported: their changed files are reported as not analysed).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from impact_check.cache import AnalysisCache, blob_sha
 from impact_check.config import Config
 from impact_check.model import (
     Catalog,
@@ -28,6 +30,9 @@ from impact_check.model import (
     Location,
     Snapshot,
 )
+from impact_check.project import incremental, parallel
+from impact_check.project.codec import CodecError, decode_dataset, encode_dataset
+from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
@@ -76,25 +81,121 @@ def model_schema(path: str, config: Config) -> str | None:
 
 
 def load_catalog(
-    snapshot: Snapshot, config: Config, manifest: dict[str, Any] | None = None
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None = None,
+    cache: AnalysisCache | None = None,
+    lazy: bool = False,
 ) -> Catalog:
-    """Build the catalog of one revision."""
+    """Build the catalog of one revision (reusing ``cache`` entries when given).
+
+    ``lazy`` leaves cached lineage undecoded in ``catalog.pending`` (for
+    incremental.load_pair, which decodes only what the check needs).
+    """
+    while True:
+        catalog = _load_catalog(snapshot, config, manifest, cache)
+        if lazy or incremental.decode_pending(catalog, set(catalog.datasets), cache):
+            return catalog
+
+
+def _load_catalog(
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache | None,
+) -> Catalog:
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
     state = DdlState(catalog, resolver, config.dialect)
     roots = dbt_roots(snapshot.files)
-    for path in sorted(snapshot.files, key=natural_key):
-        if not path.endswith(".sql") or in_dbt_project(path, roots):
-            continue
-        text = _read(snapshot.files[path], catalog, config)
-        if text is not None:
-            _load_file(path, text, state, config)
-    if roots:
-        from impact_check.project.dbt import load_projects
+    paths = [
+        p
+        for p in sorted(snapshot.files, key=natural_key)
+        if p.endswith(".sql") and not in_dbt_project(p, roots)
+    ]
+    with paused_gc():
+        if cache is not None:
+            _load_files_cached(paths, snapshot, state, config, cache)
+        else:
+            for path in paths:
+                text = _read(snapshot.files[path], catalog, config)
+                if text is not None:
+                    _load_file(path, text, state, config)
+        if roots:
+            from impact_check.project.dbt import load_projects
 
-        load_projects(snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars)
-    _derive(state, catalog, resolver)
+            load_projects(
+                snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars
+            )
+        _derive(state, catalog, resolver, cache)
     return catalog
+
+
+def _load_files_cached(
+    paths: list[str], snapshot: Snapshot, state: DdlState, config: Config, cache: AnalysisCache
+) -> None:
+    """The loop of load_catalog, with one-SELECT model files and the DDL state from cache."""
+    items: list[tuple[str, Definition | None]] = []
+    sequence: list[tuple[str, ...]] = []
+    for path in paths:
+        content = snapshot.files[path]
+        schema = model_schema(path, config)
+        model = None
+        if schema is not None:
+            model = incremental.model_file(
+                path,
+                content,
+                incremental.model_name(path, config, schema),
+                config,
+                dialect_for(path, config),
+                cache,
+                lambda c: _read(c, Catalog(), config),
+            )
+        if model is not None:
+            items.append((path, incremental.LazyDefinition(model)))
+            sequence.append(("model", path, model.name))
+        else:
+            items.append((path, None))
+            sha = blob_sha(content.data) if content.data is not None else str(content.reason)
+            sequence.append(("sql", path, sha))
+    key = incremental.ddl_key(sequence, config)
+    if _restore_ddl(cache, key, state):
+        for _path, definition in items:
+            if definition is not None:
+                state.definitions[definition.name] = definition
+    else:
+        models: dict[str, Definition] = {}
+        for path, definition in items:
+            if definition is not None:
+                state.definitions[definition.name] = models[definition.name] = definition
+                continue
+            text = _read(snapshot.files[path], state.catalog, config)
+            if text is not None:
+                _load_file(path, text, state, config)
+        if not state.inserts and incremental.untouched(state.definitions, models):
+            cache.put(key, incremental.encode_ddl(state.catalog, state.dialect))
+    if paths:
+        state.dialect = dialect_for(paths[-1], config)
+
+
+def _restore_ddl(cache: AnalysisCache, key: str, state: DdlState) -> bool:
+    stored = cache.get(key)
+    if stored is None:
+        return False
+    restored = Catalog()
+    try:
+        incremental.decode_ddl(stored, restored)
+    except (CodecError, TypeError, ValueError):
+        cache.reject(key)
+        return False
+    catalog = state.catalog
+    catalog.datasets, catalog.issues = restored.datasets, restored.issues
+    catalog.renamed_tables, catalog.renamed_columns = (
+        restored.renamed_tables,
+        restored.renamed_columns,
+    )
+    catalog.dropped, catalog.events = restored.dropped, restored.events
+    return True
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
@@ -163,35 +264,67 @@ def resolver_name(schema: str, stem: str, config: Config) -> str:
     return ".".join(parts)
 
 
-def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
+def _derive(
+    state: DdlState, catalog: Catalog, resolver: NameResolver, cache: AnalysisCache | None
+) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
-    schema = derive_definitions(state.definitions, catalog, resolver)
+    schema = derive_definitions(state.definitions, catalog, resolver, cache)
     for insert in state.inserts:
         catalog.loads.append(_load(insert, schema, resolver))
 
 
 def derive_definitions(
-    definitions: Mapping[str, Definition], catalog: Catalog, resolver: NameResolver
+    definitions: Mapping[str, Definition],
+    catalog: Catalog,
+    resolver: NameResolver,
+    cache: AnalysisCache | None = None,
 ) -> dict[str, dict[str, str | None]]:
-    """Add every definition's dataset to the catalog, in dependency order; the final schema."""
+    """Add every definition's dataset to the catalog, in dependency order; the final schema.
+
+    With ``cache``, a dataset whose definition and upstream schemas are unchanged is
+    decoded instead of derived. Definitions of one dependency wave are independent, so a
+    wave of many misses is derived on forked workers (project/parallel.py).
+    """
     resolver.known = set(catalog.datasets) | set(definitions)
     schema: dict[str, dict[str, str | None]] = {  # incompletely known relations bind loosely
         name: {c.name: c.type for c in ds.columns.values()} if ds.columns_known else {}
         for name, ds in catalog.datasets.items()
     }
-    for definition in _dependency_order(definitions, resolver):
-        try:
-            dataset = _derived_dataset(definition, schema, resolver, catalog)
-        except Exception as err:  # keep the dataset, with unknown columns, and say so
-            catalog.issues.append(
+    existing = list(catalog.datasets)
+    ordered, waves, reads = _dependency_waves(definitions, resolver)
+    issues: dict[str, list[Issue]] = {}
+    star_unknown: dict[str, list[str]] = {}
+    for wave in waves:
+        keys = [
+            incremental.derive_key(d, schema, catalog, resolver.resolve) if cache else ""
+            for d in wave
+        ]
+        found: list[Dataset | None] = []
+        for definition, key in zip(wave, keys):
+            hit = incremental.cached_dataset(cache, key) if cache else None
+            if hit is not None:  # lineage decoded later, and only if the check needs it
+                catalog.pending[definition.name], star_unknown[definition.name] = hit[1:]
+            found.append(hit[0] if hit else None)
+        if cache is not None:
+            catalog.keys.update((d.name, k) for d, k in zip(wave, keys))
+        pending = [i for i, ds in enumerate(found) if ds is None]
+        task = functools.partial(_derive_one, [wave[i] for i in pending], schema, resolver, catalog)
+        for i, (status, value) in zip(pending, parallel.run(len(pending), task)):
+            definition = wave[i]
+            if status == "ok":
+                found[i] = decode_dataset(value)
+                if cache is not None:
+                    cache.put(keys[i], value)
+                continue
+            issues[definition.name] = [
                 Issue(
                     "AN903",
-                    f"lineage of {definition.name} failed ({type(err).__name__}: {err})",
+                    f"lineage of {definition.name} failed ({value})",
                     definition.location,
                     target=definition.name,
                 )
-            )
-            dataset = Dataset(
+            ]
+            found[i] = Dataset(
                 definition.name,
                 definition.kind,
                 location=definition.location,
@@ -199,10 +332,68 @@ def derive_definitions(
                 columns_known=False,
                 dialect=definition.dialect,
             )
-            schema[definition.name] = {}
-        _apply_meta(dataset, catalog)
-        catalog.datasets[definition.name] = dataset
+        for definition, dataset in zip(wave, found):
+            assert dataset is not None
+            stars = star_unknown.pop(definition.name, None)
+            if stars is None:
+                stars = sorted(dataset.lineage.star_unknown) if dataset.lineage else []
+            _add_derived(definition, dataset, stars, schema, catalog, issues)
+        parallel.collect_young()
+    catalog.reads.update(reads)
+    _keep_order(catalog, existing, ordered)
+    for definition in ordered:
+        catalog.issues += issues.get(definition.name, [])
     return schema
+
+
+def _derive_one(
+    definitions: list[Definition],
+    schema: dict[str, dict[str, str | None]],
+    resolver: NameResolver,
+    catalog: Catalog,
+    index: int,
+) -> tuple[str, Any]:
+    """("ok", encoded dataset) or ("error", why): plain values, so a worker can return it."""
+    definition = definitions[index]
+    try:
+        return "ok", encode_dataset(_derived_dataset(definition, schema, resolver, catalog))
+    except Exception as err:  # keep the dataset, with unknown columns, and say so
+        return "error", f"{type(err).__name__}: {err}"
+
+
+def _add_derived(
+    definition: Definition,
+    dataset: Dataset,
+    star_unknown: list[str],
+    schema: dict[str, dict[str, str | None]],
+    catalog: Catalog,
+    issues: dict[str, list[Issue]],
+) -> None:
+    schema[definition.name] = (
+        {c.name: c.type for c in dataset.columns.values()} if dataset.columns_known else {}
+    )
+    for relation in star_unknown:
+        issues.setdefault(definition.name, []).append(
+            Issue(
+                "AN902",
+                f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
+                "columns cannot be listed",
+                definition.location,
+                target=definition.name,
+                unanalyzed=False,
+            )
+        )
+    _apply_meta(dataset, catalog)
+    catalog.datasets[definition.name] = dataset
+
+
+def _keep_order(catalog: Catalog, existing: list[str], ordered: list[Definition]) -> None:
+    """Datasets in the order a one-by-one derivation gives: existing names first, in place."""
+    datasets = catalog.datasets
+    order = dict.fromkeys(n for n in existing if n in datasets)
+    order.update(dict.fromkeys(d.name for d in ordered))
+    order.update(dict.fromkeys(datasets))
+    catalog.datasets = {n: datasets[n] for n in order}
 
 
 def _apply_meta(dataset: Dataset, catalog: Catalog) -> None:
@@ -224,19 +415,38 @@ def _apply_meta(dataset: Dataset, catalog: Catalog) -> None:
             column.unique = spec.unique
 
 
-def _dependency_order(
+def _dependency_waves(
     definitions: Mapping[str, Definition], resolver: NameResolver
+) -> tuple[list[Definition], list[list[Definition]], dict[str, set[str]]]:
+    """Definitions in dependency order, and grouped in waves of mutually independent ones
+    (each only reads earlier waves). A cycle makes every definition its own wave, so each
+    sees exactly what a one-by-one derivation shows it."""
+    reads: dict[str, set[str]] = {}
+    every: dict[str, set[str]] = {}  # relations read, defined here or not
+    for name, definition in definitions.items():
+        written = getattr(definition, "written_reads", None)
+        if written is None:
+            written = incremental.written_names(definition.query)[0]
+        every[name] = {resolver.resolve(w) for w in written}
+        reads[name] = (every[name] & set(definitions)) - {name}
+    ordered = _dependency_order(definitions, reads)
+    position = {d.name: i for i, d in enumerate(ordered)}
+    level: dict[str, int] = {}
+    for definition in ordered:
+        deps = reads[definition.name]
+        if any(position[d] > position[definition.name] for d in deps):
+            return ordered, [[d] for d in ordered], every
+        level[definition.name] = 1 + max((level[d] for d in deps), default=-1)
+    waves: list[list[Definition]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for definition in ordered:
+        waves[level[definition.name]].append(definition)
+    return ordered, waves, every
+
+
+def _dependency_order(
+    definitions: Mapping[str, Definition], reads: Mapping[str, set[str]]
 ) -> list[Definition]:
     """Definitions sorted so each comes after what it reads (path order breaks ties/cycles)."""
-    reads: dict[str, set[str]] = {}
-    for name, definition in definitions.items():
-        ctes = {c.alias_or_name for c in definition.query.find_all(exp.CTE)}
-        names = set()
-        for table in definition.query.find_all(exp.Table):
-            written = ".".join(p.name for p in table.parts)
-            if written and written not in ctes:
-                names.add(resolver.resolve(written))
-        reads[name] = (names & set(definitions)) - {name}
     ordered: list[Definition] = []
     done: set[str] = set()
     visiting: set[str] = set()
@@ -293,20 +503,6 @@ def _derived_dataset(
         dialect=dialect,
     )
     dataset.updatable = simple_view(definition.query)
-    schema[definition.name] = (
-        {c.name: c.type for c in columns.values()} if dataset.columns_known else {}
-    )
-    for relation in sorted(lineage.star_unknown):
-        catalog.issues.append(
-            Issue(
-                "AN902",
-                f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
-                "columns cannot be listed",
-                definition.location,
-                target=definition.name,
-                unanalyzed=False,
-            )
-        )
     return dataset
 
 

@@ -1,0 +1,179 @@
+"""The on-disk analysis cache: ``.impact-check/cache/analysis/`` under the repository root.
+
+Content-addressed: an entry's key hashes everything its value depends on (the file's git
+blob SHA, the rendering context, the upstream schemas it was qualified against, the sqlglot
+version, the dialect and ALGORITHM_VERSION), so an entry is never stale, only unused.
+
+Layout, chosen so a warm run opens a handful of files rather than one per model:
+
+- ``pack.json``: ``{"format": FORMAT, "entries": {key: value}}``, rewritten (atomically)
+  when journals pile up;
+- ``journal-*.json``: the entries one run added, written once under a unique name.
+
+Safe to delete at any time. Safe under concurrent runs: every file is written to a temporary
+file and moved into place with ``os.replace``; a compaction deletes only the journals it
+read. The directory lives inside the repository under check, so its content is untrusted
+input: anything that does not decode as the expected plain JSON shape is ignored (and
+rebuilt), never executed; the codecs in ``project/codec.py`` validate every entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Bump when anything the loader derives changes shape or meaning: old entries become unused.
+ALGORITHM_VERSION = "1"
+FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}"
+_COMPACT_AFTER = 8  # journals
+_MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's
+
+
+def cache_dir(root: Path) -> Path:
+    """The cache directory of the repository at ``root`` (shared with lineage sources)."""
+    return root / ".impact-check" / "cache"
+
+
+def blob_sha(data: bytes) -> str:
+    """The git blob SHA-1 of ``data`` (what ``git ls-files -s`` shows), for any revision."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def digest(*parts: object) -> str:
+    """A stable key over plain values (str, int, bool, None, lists, dicts with str keys)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.cache
+def sqlglot_version() -> str:
+    """The sqlglot version (part of every key: its ASTs change between releases)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sqlglot")
+    except PackageNotFoundError:  # pragma: no cover - a vendored copy
+        return "unknown"
+
+
+class AnalysisCache:
+    """Entries by key, read once at start, new entries written once at the end (``save``).
+
+    A disabled cache (``--no-cache``, ``cache: false``) still memoises within the run, so
+    base and head share the work on the files they have in common, but reads and writes
+    nothing on disk.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory / "analysis" if directory is not None else None
+        self.entries: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        self.used: set[str] = set()
+        self.hits = 0
+        self.misses = 0
+        self.rejected = 0  # entries present but not valid (corrupt, other version)
+        self._journals: list[Path] = []
+        self._loaded = False
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        self._loaded = True
+        if self.directory is None or not self.directory.is_dir():
+            return
+        self._read_into(self.directory / "pack.json")
+        for journal in sorted(self.directory.glob("journal-*.json")):
+            if self._read_into(journal):
+                self._journals.append(journal)
+
+    def _read_into(self, path: Path) -> bool:
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            return False
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return False
+        entries = data.get("entries")
+        if not isinstance(entries, dict):
+            return False
+        self.entries.update(entries)
+        return True
+
+    def get(self, key: str) -> Any:
+        """The raw (unvalidated) value stored under ``key``, or None."""
+        if not self._loaded:
+            self._load()
+        value = self.new.get(key)
+        if value is None:
+            value = self.entries.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def reject(self, key: str) -> None:
+        """An entry failed validation: forget it so the fresh value replaces it."""
+        self.rejected += 1
+        self.entries.pop(key, None)
+        self.new.pop(key, None)
+        self.used.discard(key)
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a freshly computed value (plain JSON types only)."""
+        self.new[key] = value
+        self.used.add(key)
+
+    # -- writing ----------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write this run's new entries; compact into the pack when journals pile up.
+
+        A failure to write (read-only checkout, full disk) costs only speed next time.
+        """
+        if self.directory is None or not self.new:
+            return
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(self.directory.parent.parent)
+            if len(self._journals) + 1 >= _COMPACT_AFTER:
+                self._compact()
+            else:
+                _write_atomic(self.directory, "journal-", {"format": FORMAT, "entries": self.new})
+
+    def _compact(self) -> None:
+        assert self.directory is not None
+        keep = {k: self.entries[k] for k in self.used if k in self.entries}
+        for key, value in self.entries.items():
+            if len(keep) >= len(self.used) + _MAX_UNUSED:
+                break
+            keep.setdefault(key, value)
+        keep.update(self.new)
+        _write_atomic(self.directory, "pack-", {"format": FORMAT, "entries": keep}, "pack.json")
+        for journal in self._journals:  # only the ones folded in; others' stay
+            with contextlib.suppress(OSError):
+                journal.unlink()
+
+
+def _write_atomic(directory: Path, prefix: str, data: Any, final: str | None = None) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{prefix}", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
+        target = directory / (final or Path(tmp).stem.lstrip(".") + ".json")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _ignore_in_git(directory: Path) -> None:
+    """``.impact-check/`` ignores itself, so the cache never shows up in ``git status``."""
+    marker = directory / ".gitignore"
+    if not marker.exists():
+        marker.write_text("# written by impact-check: cache, safe to delete\n*\n")

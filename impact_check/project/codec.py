@@ -1,0 +1,260 @@
+"""Derived datasets and lineage as plain JSON values, and back, validating every field.
+
+The cache (and the worker processes of a parallel build) carry what the loader derives in
+this form. Decoding treats its input as untrusted: any value of the wrong shape raises
+``CodecError`` and the caller recomputes instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from impact_check.model import (
+    Column,
+    Comparison,
+    Dataset,
+    Fingerprints,
+    Lineage,
+    Location,
+    Src,
+    TypeUse,
+)
+
+
+class CodecError(ValueError):
+    """A stored value does not have the expected shape."""
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CodecError("expected a string")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise CodecError("expected a boolean")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise CodecError("expected a list")
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CodecError("expected an object")
+    return value
+
+
+def _src(value: Any) -> Src:
+    pair = _list(value)
+    if len(pair) != 2:
+        raise CodecError("expected a (relation, column) pair")
+    return _str(pair[0]), _str(pair[1])
+
+
+def _srcs(value: Any) -> set[Src]:
+    return {_src(v) for v in _list(value)}
+
+
+def _strs(value: Any) -> set[str]:
+    return {_str(v) for v in _list(value)}
+
+
+def _sorted_srcs(values: set[Src]) -> list[list[str]]:
+    return [list(v) for v in sorted(values)]
+
+
+# -- lineage ----------------------------------------------------------------------------
+
+
+def encode_lineage(res: Lineage) -> dict[str, Any]:
+    """A Lineage as plain JSON values (sets sorted, so equal lineages encode equally)."""
+    fp = res.fingerprints
+    return {
+        "columns": [[k, _sorted_srcs(v)] for k, v in res.columns.items()],
+        "clauses": [[k, _sorted_srcs(v)] for k, v in res.clauses.items()],
+        "referenced": _sorted_srcs(res.referenced),
+        "tables": sorted(res.tables),
+        "star_tables": sorted(res.star_tables),
+        "unresolved": sorted(res.unresolved),
+        "missing": _sorted_srcs(res.missing),
+        "type_uses": [[list(u.source), u.operation, u.needs, u.sql] for u in res.type_uses],
+        "star_unknown": sorted(res.star_unknown),
+        "errors": list(res.errors),
+        "pure": [[k, list(v)] for k, v in res.pure.items()],
+        "output_types": [[k, v] for k, v in res.output_types.items()],
+        "comparisons": [[list(c.left), list(c.right), c.ordered, c.sql] for c in res.comparisons],
+        "fingerprints": None
+        if fp is None
+        else [[[k, v] for k, v in part.items()] for part in (fp.columns, fp.aggregated, fp.rows)],
+        "outer_joined": sorted(res.outer_joined),
+    }
+
+
+def decode_lineage(value: Any) -> Lineage:
+    """The Lineage ``encode_lineage`` produced; CodecError on any other shape."""
+    data = _dict(value)
+    try:
+        res = Lineage(
+            columns={_str(k): _srcs(v) for k, v in _pairs(data["columns"])},
+            clauses={_str(k): _srcs(v) for k, v in _pairs(data["clauses"])},
+            referenced=_srcs(data["referenced"]),
+            tables=_strs(data["tables"]),
+            star_tables=_strs(data["star_tables"]),
+            unresolved=_strs(data["unresolved"]),
+            missing=_srcs(data["missing"]),
+            type_uses=[_type_use(u) for u in _list(data["type_uses"])],
+            star_unknown=_strs(data["star_unknown"]),
+            errors=[_str(e) for e in _list(data["errors"])],
+            pure={_str(k): _src(v) for k, v in _pairs(data["pure"])},
+            output_types={_str(k): _opt_str(v) for k, v in _pairs(data["output_types"])},
+            comparisons=[_comparison(c) for c in _list(data["comparisons"])],
+            fingerprints=_fingerprints(data["fingerprints"]),
+            outer_joined=_strs(data["outer_joined"]),
+        )
+    except KeyError as err:
+        raise CodecError(f"missing field {err}") from err
+    return res
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    out = []
+    for item in _list(value):
+        pair = _list(item)
+        if len(pair) != 2:
+            raise CodecError("expected a pair")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _type_use(value: Any) -> TypeUse:
+    parts = _list(value)
+    if len(parts) != 4:
+        raise CodecError("bad type use")
+    return TypeUse(_src(parts[0]), _str(parts[1]), _str(parts[2]), _str(parts[3]))
+
+
+def _comparison(value: Any) -> Comparison:
+    parts = _list(value)
+    if len(parts) != 4:
+        raise CodecError("bad comparison")
+    return Comparison(_src(parts[0]), _src(parts[1]), _bool(parts[2]), _str(parts[3]))
+
+
+def _fingerprints(value: Any) -> Fingerprints | None:
+    if value is None:
+        return None
+    parts = _list(value)
+    if len(parts) != 3:
+        raise CodecError("bad fingerprints")
+    return Fingerprints(
+        columns={_str(k): _str(v) for k, v in _pairs(parts[0])},
+        aggregated={_str(k): _bool(v) for k, v in _pairs(parts[1])},
+        rows={_str(k): _str(v) for k, v in _pairs(parts[2])},
+    )
+
+
+# -- datasets ---------------------------------------------------------------------------
+
+
+def encode_column(col: Column) -> list[Any]:
+    """A Column as a plain list."""
+    return [
+        col.name,
+        col.type,
+        col.written_type,
+        col.not_null,
+        col.default,
+        col.primary_key,
+        col.unique,
+    ]
+
+
+def decode_column(value: Any) -> Column:
+    """The Column ``encode_column`` produced."""
+    parts = _list(value)
+    if len(parts) != 7:
+        raise CodecError("bad column")
+    return Column(
+        _str(parts[0]),
+        _opt_str(parts[1]),
+        _opt_str(parts[2]),
+        _bool(parts[3]),
+        _opt_str(parts[4]),
+        _bool(parts[5]),
+        _bool(parts[6]),
+    )
+
+
+def encode_location(location: Location | None) -> list[Any] | None:
+    """A Location as ``[file, line]``."""
+    return None if location is None else [location.file, location.line]
+
+
+def decode_location(value: Any) -> Location | None:
+    """The Location ``encode_location`` produced."""
+    if value is None:
+        return None
+    parts = _list(value)
+    if len(parts) != 2 or not (parts[1] is None or type(parts[1]) is int):
+        raise CodecError("bad location")
+    return Location(_str(parts[0]), parts[1])
+
+
+def encode_dataset(ds: Dataset) -> dict[str, Any]:
+    """A Dataset (a table from DDL or a derived dataset with lineage) as plain values."""
+    return {
+        "name": ds.name,
+        "kind": ds.kind,
+        "columns": [encode_column(c) for c in ds.columns.values()],
+        "location": encode_location(ds.location),
+        "definition": ds.definition,
+        "lineage": None if ds.lineage is None else encode_lineage(ds.lineage),
+        "columns_known": ds.columns_known,
+        "dialect": ds.dialect,
+        "updatable": ds.updatable,
+        "constraints": [[k, v] for k, v in ds.constraints.items()],
+        "contract": ds.contract,
+        "access": ds.access,
+        "owners": list(ds.owners),
+        "declared": [encode_column(c) for c in ds.declared.values()],
+    }
+
+
+def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
+    """The Dataset ``encode_dataset`` produced; CodecError on any other shape.
+
+    ``lineage=False`` leaves the lineage out (None) for a later ``decode_lineage``.
+    """
+    data = _dict(value)
+    try:
+        columns = [decode_column(c) for c in _list(data["columns"])]
+        declared = [decode_column(c) for c in _list(data["declared"])]
+        return Dataset(
+            name=_str(data["name"]),
+            kind=_str(data["kind"]),
+            columns={c.name: c for c in columns},
+            location=decode_location(data["location"]),
+            definition=_opt_str(data["definition"]),
+            lineage=None
+            if data["lineage"] is None or not lineage
+            else decode_lineage(data["lineage"]),
+            columns_known=_bool(data["columns_known"]),
+            dialect=_str(data["dialect"]),
+            updatable=_bool(data["updatable"]),
+            constraints={_str(k): _str(v) for k, v in _pairs(data["constraints"])},
+            contract=_bool(data["contract"]),
+            access=_opt_str(data["access"]),
+            owners=[_str(o) for o in _list(data["owners"])],
+            declared={c.name: c for c in declared},
+        )
+    except KeyError as err:
+        raise CodecError(f"missing field {err}") from err

@@ -1,0 +1,459 @@
+"""Incremental loading: what the loader derives, reused from the analysis cache.
+
+Three kinds of entries, each keyed by everything its value depends on (cache.py):
+
+- a model file (a bare SELECT in a models folder), keyed by its git blob SHA and rendering
+  context (dialect, placeholders, schema): the relations it reads, so dependency order and
+  keys need no parse; the tree is parsed only when its lineage must be recomputed;
+- the DDL of a revision (tables, renames, drops, events and issues after every non-model
+  file applied in path order), keyed by those files' blob SHAs and the names (not the
+  contents) of the models among them: editing models never re-parses migrations;
+- a derived dataset, keyed by its definition and the fingerprint of the upstream schemas it
+  was qualified against (columns, types, NOT NULL of every relation it reads, and how each
+  written name resolved).
+
+So a change re-analyses its own files, then exactly the consumers whose upstream schema
+changed, transitively; everything else decodes from the cache. Results are identical with
+and without it (tests/test_cache.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from impact_check.cache import ALGORITHM_VERSION, AnalysisCache, blob_sha, digest, sqlglot_version
+from impact_check.model import Catalog, Dataset, FileContent, Issue, Location, Snapshot
+from impact_check.project.codec import (
+    CodecError,
+    decode_column,
+    decode_dataset,
+    decode_lineage,
+    decode_location,
+    encode_column,
+    encode_dataset,
+    encode_location,
+)
+from impact_check.sql.ddl import Definition
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from impact_check.config import Config
+
+Schema = dict[str, dict[str, "str | None"]]
+
+
+@dataclass
+class ModelFile:
+    """A model file whose one statement is a SELECT: what ordering and keys need."""
+
+    path: str
+    name: str
+    key: str
+    line: int
+    reads: list[str]  # written relation names, CTEs excluded (dependency order)
+    tables: list[str]  # written names lineage resolves (loader.rewrite_tables' view)
+    text: str
+    dialect: str
+    query: exp.Expr | None = None  # parsed on a miss; kept when the file was parsed anyway
+
+
+class LazyDefinition(Definition):
+    """A Definition whose tree is parsed from its file only when lineage needs it."""
+
+    def __init__(self, model: ModelFile) -> None:
+        self.model = model
+        self.name = model.name
+        self.kind = "view"
+        self.location = Location(model.path, model.line)
+        self.declared_columns = []
+        self.dialect = model.dialect
+        self.cache_key = model.key
+        self.written_reads = model.reads
+        self.written_tables = model.tables
+
+    @property  # type: ignore[override]
+    def query(self) -> exp.Expr:
+        if self.model.query is None:
+            self.model.query = parse_model(self.model.text, self.model.dialect)
+        return self.model.query
+
+    @query.setter
+    def query(self, value: exp.Expr) -> None:
+        self.model.query = value
+
+
+def parse_model(text: str, dialect: str) -> exp.Expr:
+    """The normalised tree of a one-SELECT model file (the loader's parse)."""
+    from impact_check.sql.names import normalize
+    from impact_check.sql.parse import parse_file
+
+    statements = parse_file(text, dialect)
+    expression = statements[0].expression
+    assert expression is not None  # a ModelFile is only made from a file that parsed
+    return normalize(expression, dialect)
+
+
+def written_names(query: exp.Expr) -> tuple[list[str], list[str]]:
+    """(names for dependency order, names rewrite_tables resolves) of a query."""
+    from sqlglot import exp
+
+    from impact_check.sql.names import table_name
+
+    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
+    reads: set[str] = set()
+    tables: set[str] = set()
+    for table in query.find_all(exp.Table):
+        written = ".".join(p.name for p in table.parts)
+        if written and written not in ctes:
+            reads.add(written)
+        if isinstance(table.this, exp.Identifier):
+            name = table_name(table)
+            if "." in name or name not in ctes:
+                tables.add(name)
+    return sorted(reads), sorted(tables)
+
+
+def model_file(
+    path: str,
+    content: FileContent,
+    name: str,
+    config: Config,
+    dialect: str,
+    cache: AnalysisCache,
+    read: Callable[[FileContent], str | None],
+) -> ModelFile | None:
+    """The ModelFile of ``path``, or None when it is not one readable SELECT (the loader
+    then reads it as it reads any SQL file, with its issues)."""
+    if content.data is None:
+        return None
+    key = digest(
+        "model-file",
+        ALGORITHM_VERSION,
+        sqlglot_version(),
+        blob_sha(content.data),
+        dialect,
+        name,
+        path,
+        config.placeholders,
+        config.limits.max_file_bytes,
+    )
+    stored = cache.get(key)
+    if stored is not None:
+        text = read(content)
+        model = _decode_model(stored, path, name, key, text, dialect)
+        if model is not None:
+            return model
+        cache.reject(key)
+    text = read(content)
+    if text is None:
+        return None
+    from sqlglot import exp
+
+    from impact_check.sql.names import normalize
+    from impact_check.sql.parse import parse_file
+
+    statements = parse_file(text, dialect)
+    if len(statements) != 1 or not isinstance(statements[0].expression, exp.Query):
+        return None
+    query = normalize(statements[0].expression, dialect)
+    reads, tables = written_names(query)
+    cache.put(key, {"line": statements[0].line, "reads": reads, "tables": tables})
+    return ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, query)
+
+
+def _decode_model(
+    stored: Any, path: str, name: str, key: str, text: str | None, dialect: str
+) -> ModelFile | None:
+    if text is None or not isinstance(stored, dict):
+        return None
+    line, reads, tables = stored.get("line"), stored.get("reads"), stored.get("tables")
+    if type(line) is not int or not isinstance(reads, list) or not isinstance(tables, list):
+        return None
+    if not all(isinstance(v, str) for v in [*reads, *tables]):
+        return None
+    return ModelFile(path, name, key, line, list(reads), list(tables), text, dialect)
+
+
+# -- the DDL of a revision ----------------------------------------------------------------
+
+
+def ddl_key(sequence: list[tuple[str, ...]], config: Config) -> str:
+    """Key of the DDL state: the non-model files in order, interleaved with model names."""
+    return digest(
+        "ddl",
+        ALGORITHM_VERSION,
+        sqlglot_version(),
+        sequence,
+        config.dialect,
+        config.dialects,
+        config.default_schema,
+        config.default_database,
+        config.models,
+        config.placeholders,
+        config.limits.max_file_bytes,
+    )
+
+
+def encode_ddl(catalog: Catalog, dialect: str) -> dict[str, Any]:
+    """The catalog after the DDL files (only when no model definition was touched)."""
+    return {
+        "datasets": [encode_dataset(ds) for ds in catalog.datasets.values()],
+        "issues": [
+            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed]
+            for i in catalog.issues
+        ],
+        "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
+        "renamed_columns": [[k[0], k[1], v] for k, v in catalog.renamed_columns.items()],
+        "dropped": [[k, encode_location(v)] for k, v in catalog.dropped.items()],
+        "events": [[k, encode_location(v)] for k, v in catalog.events.items()],
+        "dialect": dialect,
+    }
+
+
+def decode_ddl(value: Any, catalog: Catalog) -> str:
+    """Restore ``encode_ddl``'s state into an empty catalog; the final DDL dialect."""
+    if not isinstance(value, dict):
+        raise CodecError("expected an object")
+    try:
+        for item in _items(value["datasets"]):
+            dataset = decode_dataset(item)
+            catalog.datasets[dataset.name] = dataset
+        for rule, message, location, target, unanalyzed in _rows(value["issues"], 5):
+            where = decode_location(location)
+            if where is None or not isinstance(unanalyzed, bool):
+                raise CodecError("bad issue")
+            catalog.issues.append(Issue(_s(rule), _s(message), where, _opt(target), unanalyzed))
+        for old, new in _rows(value["renamed_tables"], 2):
+            catalog.renamed_tables[_s(old)] = _s(new)
+        for table, old, new in _rows(value["renamed_columns"], 3):
+            catalog.renamed_columns[(_s(table), _s(old))] = _s(new)
+        for target, name in (("dropped", catalog.dropped), ("events", catalog.events)):
+            for node, location in _rows(value[target], 2):
+                where = decode_location(location)
+                if where is None:
+                    raise CodecError("bad location")
+                name[_s(node)] = where
+        return _s(value["dialect"])
+    except KeyError as err:
+        raise CodecError(f"missing field {err}") from err
+
+
+def _items(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise CodecError("expected a list")
+    return value
+
+
+def _rows(value: Any, width: int) -> list[list[Any]]:
+    rows = _items(value)
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            raise CodecError("bad row")
+    return rows
+
+
+def _s(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CodecError("expected a string")
+    return value
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else _s(value)
+
+
+# -- derived datasets -------------------------------------------------------------------
+
+
+def derive_key(
+    definition: Definition,
+    schema: Schema,
+    catalog: Catalog,
+    resolve: Callable[[str], str],
+) -> str:
+    """Key of a derived dataset: its definition and the upstream schemas it reads."""
+    identity = getattr(definition, "cache_key", None)
+    tables = getattr(definition, "written_tables", None)
+    if identity is None or tables is None:
+        identity = digest(definition.query.sql(dialect=definition.dialect))
+        tables = written_names(definition.query)[1]
+    upstream = []
+    for written in tables:
+        name = resolve(written)
+        upstream.append([written, name, *_relation_state(name, schema, catalog)])
+    return digest(
+        "derived",
+        ALGORITHM_VERSION,
+        sqlglot_version(),
+        identity,
+        definition.name,
+        definition.kind,
+        definition.dialect,
+        definition.declared_columns,
+        str(definition.location.file),
+        definition.location.line,
+        upstream,
+    )
+
+
+def _relation_state(name: str, schema: Schema, catalog: Catalog) -> list[Any]:
+    columns = schema.get(name)
+    dataset = catalog.datasets.get(name)
+    not_null = sorted(c.name for c in dataset.columns.values() if c.not_null) if dataset else None
+    return [None if columns is None else list(columns.items()), not_null]
+
+
+def cached_dataset(cache: AnalysisCache, key: str) -> tuple[Dataset, Any, list[str]] | None:
+    """The derived dataset stored under ``key`` (validated, without its lineage), its raw
+    lineage, and the relations its `*` could not expand; None when absent or invalid."""
+    stored = cache.get(key)
+    if stored is None:
+        return None
+    try:
+        dataset = decode_dataset(stored, lineage=False)
+        raw = stored["lineage"]
+        stars = raw["star_unknown"] if isinstance(raw, dict) else None
+        if not isinstance(stars, list) or not all(isinstance(s, str) for s in stars):
+            raise CodecError("bad lineage")
+    except (CodecError, KeyError, TypeError, ValueError):
+        cache.reject(key)
+        return None
+    return dataset, raw, stars
+
+
+def store_dataset(cache: AnalysisCache, key: str, dataset: Dataset) -> None:
+    """Remember a freshly derived dataset (before dbt metadata is applied)."""
+    cache.put(key, encode_dataset(dataset))
+
+
+def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None) -> bool:
+    """Decode the cached lineage of the datasets in ``keep``, drop the other datasets.
+
+    False when an entry turned out invalid: it is rejected, and the caller loads again (the
+    entry is then recomputed).
+    """
+    valid = True
+    for name in list(catalog.datasets):
+        if name not in keep:
+            del catalog.datasets[name]
+            continue
+        raw = catalog.pending.get(name)
+        if raw is None:
+            continue
+        try:
+            catalog.datasets[name].lineage = decode_lineage(raw)
+        except (CodecError, TypeError, ValueError):
+            valid = False
+            if cache is not None:
+                cache.reject(catalog.keys.get(name, ""))
+    catalog.pending.clear()
+    return valid
+
+
+def load_pair(
+    base: Snapshot,
+    head: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+) -> tuple[Catalog, Catalog]:
+    """Both revisions' catalogs, holding only what the comparison can reach: the datasets
+    that differ, everything downstream of them, and everything upstream of those (what
+    binding them needs). The datasets left out are equal at both revisions and reach no
+    change, so every finding is the same as with the whole catalogs."""
+    from impact_check.project.loader import load_catalog
+
+    while True:
+        before = load_catalog(base, config, manifest, cache, lazy=True)
+        after = load_catalog(head, config, manifest, cache, lazy=True)
+        keep = relevant(before, after)
+        valid = [decode_pending(c, keep, cache) for c in (before, after)]
+        if all(valid):
+            return before, after
+
+
+def relevant(before: Catalog, after: Catalog) -> set[str]:
+    """Names of the datasets a comparison of the two catalogs needs (see load_pair)."""
+    changed = _changed(before, after)
+    readers: dict[str, set[str]] = {}
+    for catalog in (before, after):
+        for name, reads in catalog.reads.items():
+            for read in reads:
+                readers.setdefault(read, set()).add(name)
+    down = _closure(changed, readers)
+    seeds = set(down)
+    for catalog in (before, after):
+        for consumer in catalog.consumers:
+            seeds.update(consumer.reads)
+        for load in catalog.loads:
+            seeds.add(load.target)
+            seeds.update(load.lineage.tables if load.lineage else ())
+    reads_of: dict[str, set[str]] = {}
+    for catalog in (before, after):
+        for name, reads in catalog.reads.items():
+            reads_of.setdefault(name, set()).update(reads)
+    return _closure(seeds, reads_of)
+
+
+def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _changed(before: Catalog, after: Catalog) -> set[str]:
+    """Datasets that differ between the catalogs (content key, dbt metadata, DDL state)."""
+    changed: set[str] = set()
+    for name in before.datasets.keys() | after.datasets.keys():
+        a, b = before.datasets.get(name), after.datasets.get(name)
+        if a is None or b is None:
+            changed.add(name)
+            continue
+        ka, kb = before.keys.get(name), after.keys.get(name)
+        if ka is None or kb is None:
+            same = ka == kb and encode_dataset(a) == encode_dataset(b)
+        else:
+            same = ka == kb
+        if not same or before.model_meta.get(name) != after.model_meta.get(name):
+            changed.add(name)
+    for old, new in before.renamed_tables.items() ^ after.renamed_tables.items():
+        changed.update((old, new))
+    for marks in ((before.dropped, after.dropped), (before.events, after.events)):
+        for node in marks[0].keys() | marks[1].keys():
+            if marks[0].get(node) != marks[1].get(node):
+                changed.add(node.split("#", 1)[0])
+    for (table, _old), _new in before.renamed_columns.items() ^ after.renamed_columns.items():
+        changed.add(table)
+    return changed
+
+
+def model_name(path: str, config: Config, schema: str) -> str:
+    """The dataset a model file defines (loader.resolver_name)."""
+    from impact_check.project.loader import resolver_name
+
+    return resolver_name(schema, PurePosixPath(path).stem, config)
+
+
+def untouched(definitions: Mapping[str, Definition], models: Mapping[str, Definition]) -> bool:
+    """Whether the DDL left the model definitions alone (none dropped, renamed, replaced)
+    and created none of its own: only then is the DDL state independent of model content."""
+    return definitions.keys() == models.keys() and all(definitions[n] is models[n] for n in models)
+
+
+__all__ = [
+    "ModelFile",
+    "cached_dataset",
+    "decode_column",
+    "derive_key",
+    "encode_column",
+    "store_dataset",
+]
