@@ -54,9 +54,7 @@ def check(
     """Run the check between two revisions of the repository at ``root``."""
     started = time.perf_counter()
     changes = git.changed_files(root, revisions.base, revisions.head)
-    if not config.lineage and not any(
-        git.wanted(c.path) or (c.old_path and git.wanted(c.old_path)) for c in changes
-    ):
+    if not config.lineage and not any(_analysed(c.path, c.old_path) for c in changes):
         return _nothing_to_analyse(root, revisions, config, started)
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
@@ -84,6 +82,12 @@ def check(
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _analysed(path: str, old_path: str | None) -> bool:
+    """Whether a changed file can change what the loaders read (dbt Python models are
+    reported as not analysed, so they count)."""
+    return any(p and (git.wanted(p) or p.endswith(".py")) for p in (path, old_path))
 
 
 def _nothing_to_analyse(

@@ -378,24 +378,23 @@ def load_pair(
 
 def relevant(before: Catalog, after: Catalog) -> set[str]:
     """Names of the datasets a comparison of the two catalogs needs (see load_pair)."""
-    changed = _changed(before, after)
-    readers: dict[str, set[str]] = {}
-    for catalog in (before, after):
-        for name, reads in catalog.reads.items():
-            for read in reads:
-                readers.setdefault(read, set()).add(name)
-    down = _closure(changed, readers)
-    seeds = set(down)
-    for catalog in (before, after):
-        for consumer in catalog.consumers:
-            seeds.update(consumer.reads)
-        for load in catalog.loads:
-            seeds.add(load.target)
-            seeds.update(load.lineage.tables if load.lineage else ())
-    reads_of: dict[str, set[str]] = {}
+    reads_of: dict[str, set[str]] = {}  # data flow, INSERT … SELECT into a table included
     for catalog in (before, after):
         for name, reads in catalog.reads.items():
             reads_of.setdefault(name, set()).update(reads)
+        for load in catalog.loads:
+            reads_of.setdefault(load.target, set()).update(
+                load.lineage.tables if load.lineage else ()
+            )
+    readers: dict[str, set[str]] = {}
+    for name, reads in reads_of.items():
+        for read in reads:
+            readers.setdefault(read, set()).add(name)
+    seeds = _closure(_changed(before, after), readers)
+    for catalog in (before, after):
+        for consumer in catalog.consumers:
+            seeds.update(consumer.reads)
+        seeds.update(load.target for load in catalog.loads)
     return _closure(seeds, reads_of)
 
 

@@ -1,0 +1,204 @@
+"""The analysis cache: exact invalidation, corrupt entries rebuilt, concurrent runs, and the
+same report with and without it (execution-truth scenarios and a generated dbt-like corpus).
+
+The sample sizes are small in CI; ``IMPACT_CHECK_CACHE_SCENARIOS=300`` runs more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import GitRepo
+
+from impact_check.cache import AnalysisCache, cache_dir
+from impact_check.config import parse_config
+from impact_check.model import FileContent, Snapshot
+from impact_check.project.loader import load_catalog
+from tests.truth.warehouse_gen import generate
+
+ROOT = Path(__file__).parent.parent
+SCENARIOS = int(os.environ.get("IMPACT_CHECK_CACHE_SCENARIOS", "40"))
+CONFIG = parse_config({"models": ["models"]}, "test")
+
+T1 = "create table raw.t1 (id int, amount int, note text);\n"
+T2 = "create table raw.t2 (id int, label text);\n"
+MODELS = {
+    "models/staging/v1.sql": "select * from raw.t1",
+    "models/staging/v2.sql": "select id, label from raw.t2",
+    "models/marts/v3.sql": "select id, amount from staging.v1",
+    "models/marts/v4.sql": "select id from staging.v2",
+}
+
+
+def _snapshot(files: dict[str, str]) -> Snapshot:
+    return Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+
+
+def _recomputed(files: dict[str, str], directory: Path) -> set[str]:
+    """Derived datasets a load had to compute (the others came from the cache on disk)."""
+    cache = AnalysisCache(directory)
+    load_catalog(_snapshot(files), CONFIG, cache=cache)
+    cache.save()
+    return {v["name"] for v in cache.new.values() if isinstance(v, dict) and "columns" in v}
+
+
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    report["summary"].pop("elapsed_ms", None)
+    return report
+
+
+def test_upstream_schema_change_invalidates_exactly_its_dependents(tmp_path: Path) -> None:
+    files = {"ddl/tables.sql": T1 + T2, **MODELS}
+    assert _recomputed(files, tmp_path) == {"staging.v1", "staging.v2", "marts.v3", "marts.v4"}
+    assert _recomputed(files, tmp_path) == set()
+    # t1 gains a column: v1 (select *) changes shape, so v3 re-binds too; v2, v4 do not
+    wider = {**files, "ddl/tables.sql": T1.replace("note text", "note text, extra int") + T2}
+    assert _recomputed(wider, tmp_path) == {"staging.v1", "marts.v3"}
+    # t2 gains a column v2 does not select: v2 re-binds, its output is unchanged, v4 stays
+    t2 = T2.replace("label text", "label text, other int")
+    assert _recomputed({**files, "ddl/tables.sql": T1 + t2}, tmp_path) == {"staging.v2"}
+    # a model's own text changes: only it, and what reads a column whose shape changed
+    edited = {**files, "models/staging/v1.sql": "select id, amount from raw.t1"}
+    assert _recomputed(edited, tmp_path) == {"staging.v1", "marts.v3"}
+
+
+def _check(repo: GitRepo, *extra: str) -> dict[str, Any]:
+    return _comparable(repo.report("--base", "main", "--head", "feature", *extra)[1])
+
+
+def _repo(
+    root: Path,
+    base: dict[str, str],
+    head: dict[str, str | None],
+    config: str = "models: [models]\n",
+) -> GitRepo:
+    repo = GitRepo(root)
+    repo.commit({**base, ".impact-check.yml": config}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(dict(head), "head")
+    return repo
+
+
+def test_corrupt_cache_files_are_ignored_and_rebuilt(tmp_path: Path) -> None:
+    files = {"ddl/tables.sql": T1 + T2, **MODELS}
+    repo = _repo(tmp_path / "r", files, {"ddl/tables.sql": T1.replace(", note text", "") + T2})
+    truth = _check(repo, "--no-cache")
+    assert truth["findings"], "the change must have a finding for the comparison to mean much"
+    assert _check(repo) == truth
+    store = cache_dir(repo.root) / "analysis"
+    journals = sorted(store.glob("journal-*.json"))
+    assert journals
+    data = json.loads(journals[0].read_text())
+    # every entry gets a wrong shape: valid JSON, wrong content
+    poisoned = {k: {"columns": "x", "lineage": {"columns": 3}} for k in data["entries"]}
+    journals[0].write_text(json.dumps({"format": data["format"], "entries": poisoned}))
+    (store / "journal-zz-garbage.json").write_bytes(b"\x00{not json")
+    assert _check(repo) == truth
+    assert _check(repo) == truth  # and once more, from what that run rebuilt
+
+
+def test_stale_lineage_entry_is_rejected_when_decoded(tmp_path: Path) -> None:
+    """An entry whose lineage is corrupt is only decoded when needed: still rebuilt."""
+    files = {"ddl/tables.sql": T1 + T2, **MODELS}
+    repo = _repo(tmp_path / "r", files, {"models/staging/v1.sql": "select id from raw.t1"})
+    truth = _check(repo, "--no-cache")
+    assert _check(repo) == truth
+    store = cache_dir(repo.root) / "analysis"
+    for journal in store.glob("journal-*.json"):
+        data = json.loads(journal.read_text())
+        for value in data["entries"].values():
+            if isinstance(value, dict) and isinstance(value.get("lineage"), dict):
+                value["lineage"]["columns"] = [["id", "not pairs"]]
+        journal.write_text(json.dumps(data))
+    assert _check(repo) == truth
+
+
+def test_concurrent_checks_share_one_cache(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gen_corpus.py"), str(corpus), "60", "3"],
+        check=True,
+        capture_output=True,
+    )
+    base = {
+        str(p.relative_to(corpus)): p.read_text() for p in sorted(corpus.rglob("models/*/*.sql"))
+    }
+    base["ddl/raw.sql"] = _source_ddl(corpus)
+    victim = next(p for p in base if "/staging/" in p)
+    head: dict[str, str | None] = {victim: _drop_line(base[victim])}
+    repo = _repo(tmp_path / "r", base, head, "models: [models]\ndefault_database: analytics\n")
+    truth = _check(repo, "--no-cache")
+    for _round in range(3):
+        runs = [_spawn(repo.root) for _ in range(3)]
+        outputs = [p.communicate()[0] for p in runs]
+        assert all(p.returncode in (0, 1) for p in runs), outputs
+        for out in outputs:
+            assert _comparable(json.loads(out)) == truth
+        for path in (cache_dir(repo.root) / "analysis").glob("*.json"):
+            json.loads(path.read_text())  # every file is whole: written atomically
+        assert not list((cache_dir(repo.root) / "analysis").glob(".*.tmp"))
+    assert _check(repo) == truth
+
+
+def _spawn(root: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "IMPACT_CHECK_WORKERS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "impact_check", "check", "--base", "main", "--head", "feature"]
+        + ["--format", "json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _source_ddl(corpus: Path) -> str:
+    schema = json.loads((corpus / "schema.json").read_text())
+    return "".join(
+        f"create table analytics.raw.{table} ({', '.join(f'{c} {t}' for c, t in cols.items())});\n"
+        for table, cols in schema["analytics"]["raw"].items()
+    )
+
+
+def _drop_line(text: str) -> str:
+    lines = text.splitlines()
+    index = next(
+        i for i, line in enumerate(lines) if line.strip().endswith(",") and " as " not in line
+    )
+    return "\n".join(lines[:index] + lines[index + 1 :]) + "\n"
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_same_report_with_and_without_cache_on_truth_scenarios(
+    tmp_path: Path, dialect: str
+) -> None:
+    compared = 0
+    for seed in range(SCENARIOS // 2):
+        scenario = generate(seed, dialect)
+        repo = GitRepo(tmp_path / f"{dialect}{seed}")
+        repo.commit(dict(scenario.base), "base")
+        repo.git("checkout", "-q", "-b", "feature")
+        paths = set(scenario.base) | set(scenario.head)
+        repo.commit({p: scenario.head.get(p) for p in paths}, "head")
+        args = ("--dialect", dialect)
+        truth = _check(repo, "--no-cache", *args)
+        assert _check(repo, *args) == truth, f"seed {seed}: cold cache differs"
+        assert _check(repo, *args) == truth, f"seed {seed}: warm cache differs"
+        compared += bool(truth["findings"])
+    assert compared >= SCENARIOS // 8  # the scenarios really have findings to compare
+
+
+def test_config_cache_false_writes_nothing(tmp_path: Path) -> None:
+    files = {"ddl/tables.sql": T1 + T2, **MODELS}
+    head: dict[str, str | None] = {"models/staging/v2.sql": "select id from raw.t2"}
+    repo = _repo(tmp_path / "r", files, head, "models: [models]\ncache: false\n")
+    report = _check(repo)
+    assert report["findings"]
+    assert not cache_dir(repo.root).exists()
