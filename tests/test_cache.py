@@ -23,6 +23,7 @@ from impact_check.project.loader import load_catalog
 from tests.truth.warehouse_gen import generate
 
 ROOT = Path(__file__).parent.parent
+REVS = ("--base", "main", "--head", "feature")
 SCENARIOS = int(os.environ.get("IMPACT_CHECK_CACHE_SCENARIOS", "40"))
 CONFIG = parse_config({"models": ["models"]}, "test")
 
@@ -149,8 +150,7 @@ def test_concurrent_checks_share_one_cache(tmp_path: Path) -> None:
 def _spawn(root: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "IMPACT_CHECK_WORKERS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "impact_check", "check", "--base", "main", "--head", "feature"]
-        + ["--format", "json"],
+        [sys.executable, "-m", "impact_check", "check", "--format", "json", *REVS],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
