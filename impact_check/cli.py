@@ -240,13 +240,30 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Config]:
 
 def _check_dialects(config: Config) -> None:
     from impact_check.errors import ConfigError
-    from impact_check.sql.parse import check_dialect
 
     for dialect in [config.dialect, *config.dialects.values()]:
+        if _bundled_dialect(dialect):
+            continue  # known without importing sqlglot (a diff without SQL never needs it)
+        from impact_check.sql.parse import check_dialect
+
         try:
             check_dialect(dialect)
         except ValueError as err:
             raise ConfigError(f"{err} (see sqlglot's dialect list)") from err
+
+
+def _bundled_dialect(dialect: str) -> bool:
+    """Whether ``dialect`` names a module of sqlglot's ``dialects`` package (on disk)."""
+    import importlib.util
+
+    name = dialect.split(",", 1)[0].strip().lower()
+    if not name.isidentifier() or name.startswith("_") or name == "dialect":
+        return False
+    spec = importlib.util.find_spec("sqlglot")
+    return any(
+        (Path(folder) / "dialects" / f"{name}.py").is_file()
+        for folder in (spec.submodule_search_locations or [] if spec else [])
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -324,11 +341,22 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fast() -> bool:
-    try:
-        from sqlglot.tokens import SQLGLOTC_INSTALLED
-    except ImportError:
-        return False
-    return bool(SQLGLOTC_INSTALLED)
+    """Whether sqlglot's compiled build (the ``fast`` extra, sqlglot[c]) is what runs.
+
+    Answered without importing sqlglot when the check did not need it (a diff without SQL).
+    """
+    loaded = sys.modules.get("sqlglot.tokens")
+    if loaded is not None:
+        return bool(getattr(loaded, "SQLGLOTC_INSTALLED", False))
+    import importlib.util
+
+    spec = importlib.util.find_spec("sqlglot")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if any(Path(folder).glob("tokenizer_core*.so")) or any(
+            Path(folder).glob("tokenizer_core*.pyd")
+        ):
+            return True
+    return False
 
 
 def _rules() -> int:

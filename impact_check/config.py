@@ -21,7 +21,7 @@ SeverityName = Literal["error", "warning", "info", "off"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Ignore(_Strict):

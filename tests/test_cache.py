@@ -202,3 +202,39 @@ def test_config_cache_false_writes_nothing(tmp_path: Path) -> None:
     report = _check(repo)
     assert report["findings"]
     assert not cache_dir(repo.root).exists()
+
+
+_PROBE = """
+import contextlib, io, json, sys
+from impact_check.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exit_:
+        code = exit_.code
+heavy = [m for m in ("sqlglot", "networkx", "httpx", "git") if m in sys.modules]
+print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()}))
+"""
+
+
+def _modules_after(root: Path, *argv: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], cwd=root, capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def test_help_rules_and_a_diff_without_sql_never_import_sqlglot(tmp_path: Path) -> None:
+    files = {"ddl/tables.sql": T1 + T2, **MODELS}
+    repo = _repo(tmp_path / "r", files, {"README.md": "docs only\n"})
+    assert _modules_after(repo.root, "--help")["heavy"] == []
+    assert _modules_after(repo.root, "rules")["heavy"] == []
+    no_sql = _modules_after(repo.root, "check", "--format", "json", *REVS)
+    assert no_sql["heavy"] == [] and no_sql["code"] == 0
+    report = json.loads(no_sql["out"])
+    assert report["changes"] == [] and report["findings"] == []
+    assert isinstance(report["tool"]["fast"], bool)
+    # the same probe sees sqlglot when the diff has SQL (the probe can fail)
+    repo.commit({"models/staging/v2.sql": "select id from raw.t2"}, "sql")
+    assert "sqlglot" in _modules_after(repo.root, "check", "--format", "json", *REVS)["heavy"]
