@@ -33,9 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -105,9 +103,7 @@ def venv_python(path: Path, fast: bool) -> Path:
         print(f"creating {path} ({'with' if fast else 'without'} sqlglot[c]) …", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
         spec = f"{REPO}[fast]" if fast else str(REPO)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-e", spec], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", spec], check=True)
         (path / ".bench-ready").write_text("ok\n")
     return python
 
@@ -149,13 +145,15 @@ def generated_project(work: Path, models: int) -> Path:
     widely_used = root / meta[staging[0]]["path"]
     spread = [root / meta[n]["path"] for n in sorted(meta)[:: max(1, len(meta) // 5)][:5]]
     first_source = next(iter(schema["analytics"]["raw"].items()))
-    dropped = [c for c in first_source[1] if c not in ("id", "updated_at", "_deleted")][0]
+    dropped = next(c for c in first_source[1] if c not in ("id", "updated_at", "_deleted"))
     branches = {
         "drop_column": {widely_used: drop_column_line(widely_used.read_text())},
         "five_models": {p: drop_column_line(p.read_text()) for p in spread},
-        "filter": {widely_used: widely_used.read_text().replace(
-            "where not _deleted", "where not _deleted and id > 0"
-        )},
+        "filter": {
+            widely_used: widely_used.read_text().replace(
+                "where not _deleted", "where not _deleted and id > 0"
+            )
+        },
         "migration": {
             root / "db" / "V2__drop_column.sql": (
                 f"alter table analytics.raw.{first_source[0]} drop column {dropped};\n"
@@ -335,7 +333,10 @@ meta = json.loads((root / "models.json").read_text())
 raw = json.loads((root / "schema.json").read_text())
 names = sorted(meta)[:: max(1, len(meta) // 50)][:50]
 schema = MappingSchema(raw, dialect="duckdb")
-flat = {f"{d}.{s}.{t}": cols for d, ss in raw.items() for s, ts in ss.items() for t, cols in ts.items()}
+flat = {
+    f"{d}.{s}.{t}": cols
+    for d, ss in raw.items() for s, ts in ss.items() for t, cols in ts.items()
+}
 sqls = [(root / meta[n]["path"]).read_text() for n in names]
 t = time.perf_counter()
 for n, sql in zip(names, sqls):
@@ -427,16 +428,28 @@ def main() -> int:
         cold_wall, peak = cold(fast, root, "drop_column", args.runs)
         rows.append((f"{size}: reference single pass", f"{ref:.2f} s", ""))
         rows.append(
-            (f"{size}: cold check (drop_column)", f"{cold_wall:.2f} s", f"{cold_wall / ref:.2f}x ref")
+            (
+                f"{size}: cold check (drop_column)",
+                f"{cold_wall:.2f} s",
+                f"{cold_wall / ref:.2f}x ref",
+            )
         )
         rows.append((f"{size}: cold peak memory", f"{peak} MB", "target <= 400 MB"))
         nocache = median(
             [
-                timed(check_cmd(fast, "--base", "main", "--head", "drop_column", "--no-cache"), root)[0]
+                timed(
+                    check_cmd(fast, "--base", "main", "--head", "drop_column", "--no-cache"), root
+                )[0]
                 for _ in range(max(1, args.runs // 2))
             ]
         )
-        rows.append((f"{size}: --no-cache (both sides parsed)", f"{nocache:.2f} s", f"{nocache / ref:.2f}x ref"))
+        rows.append(
+            (
+                f"{size}: --no-cache (both sides parsed)",
+                f"{nocache:.2f} s",
+                f"{nocache / ref:.2f}x ref",
+            )
+        )
         if pure is not None:
             pure_wall, _ = cold(pure, root, "drop_column", args.runs)
             pure_ref = reference(pure, corpus, args.runs)
@@ -444,19 +457,44 @@ def main() -> int:
                 (
                     f"{size}: cold without fast extra",
                     f"{pure_wall:.2f} s",
-                    f"fast is {pure_wall / cold_wall:.2f}x faster (reference {pure_ref / ref:.2f}x)",
+                    f"fast is {pure_wall / cold_wall:.2f}x faster "
+                    f"(reference {pure_ref / ref:.2f}x)",
                 )
             )
         for branch in ("drop_column", "five_models", "filter", "migration"):
             wall = warm_branch(fast, root, branch, args.runs)
-            rows.append((f"{size}: warm CI check {branch}", f"{wall:.3f} s", f"{wall / base_import:.1f}x import"))
+            rows.append(
+                (
+                    f"{size}: warm CI check {branch}",
+                    f"{wall:.3f} s",
+                    f"{wall / base_import:.1f}x import",
+                )
+            )
         pre = precommit(fast, root, args.runs)
-        rows.append((f"{size}: warm pre-commit, 5 models", f"{pre:.3f} s", f"{pre / base_import:.1f}x import (target <= 4x)"))
+        rows.append(
+            (
+                f"{size}: warm pre-commit, 5 models",
+                f"{pre:.3f} s",
+                f"{pre / base_import:.1f}x import (target <= 4x)",
+            )
+        )
         quiet = no_sql(fast, root, args.runs)
-        rows.append((f"{size}: diff without SQL", f"{quiet:.3f} s", f"{quiet / base_import:.1f}x import (target <= 2x)"))
+        rows.append(
+            (
+                f"{size}: diff without SQL",
+                f"{quiet:.3f} s",
+                f"{quiet / base_import:.1f}x import (target <= 2x)",
+            )
+        )
         if size == sizes[0]:
             naive, ours = per_column_lineage(fast, corpus)
-            rows.append(("50 models: per-column lineage()", f"{naive:.2f} s", f"{naive / ours:.1f}x the checker ({ours:.2f} s)"))
+            rows.append(
+                (
+                    "50 models: per-column lineage()",
+                    f"{naive:.2f} s",
+                    f"{naive / ours:.1f}x the checker ({ours:.2f} s)",
+                )
+            )
         print_rows(rows)
     if not args.no_manifest:
         root = manifest_project(work)
@@ -464,9 +502,21 @@ def main() -> int:
             cold_wall, peak = cold(fast, root, "five_models", args.runs)
             warm = warm_branch(fast, root, "five_models", args.runs)
             rows.append(("jaffle-shop-expand: cold check", f"{cold_wall:.2f} s", f"{peak} MB"))
-            rows.append(("jaffle-shop-expand: warm, 5 models", f"{warm:.3f} s", f"{warm / base_import:.1f}x import"))
+            rows.append(
+                (
+                    "jaffle-shop-expand: warm, 5 models",
+                    f"{warm:.3f} s",
+                    f"{warm / base_import:.1f}x import",
+                )
+            )
     for edges, load, walk in graph_scale(fast):
-        rows.append((f"fetched graph {edges:,} column edges", f"impact {walk * 1000:.2f} ms", f"merge {load:.2f} s"))
+        rows.append(
+            (
+                f"fetched graph {edges:,} column edges",
+                f"impact {walk * 1000:.2f} ms",
+                f"merge {load:.2f} s",
+            )
+        )
     print_rows(rows, final=True)
     return 0
 
