@@ -273,6 +273,9 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
                     external.add(dataset)
         if not graph.g.has_edge(src, dst):
             stats.edges += 1
+        elif graph.g.edges[src, dst].get("kind") == "exposure" and edge.kind != "exposure":
+            # a table-level read made every column an exposure; column lineage says more
+            graph.g.edges[src, dst]["kind"] = edge.kind
         graph.add_edge(src, dst, edge.kind)
         if edge.kind == "reads" and "#" not in src:
             for col in columns.get(src, []):
