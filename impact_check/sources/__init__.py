@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
     "openlineage": "impact_check.sources.openlineage",
+    "static": "impact_check.sources.static",
 }
 
 
