@@ -104,10 +104,11 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     graph = LineageGraph()
     for name, dataset in catalog.datasets.items():
         file = dataset.location.file if dataset.location else None
-        graph.add_node(name, kind=dataset.kind, file=file, origin="sql", owners=dataset.owners)
+        origin = dataset.origin
+        graph.add_node(name, kind=dataset.kind, file=file, origin=origin, owners=dataset.owners)
         for col in dataset.columns:
             graph.add_node(
-                column_id(name, col), kind="column", dataset=name, file=file, origin="sql"
+                column_id(name, col), kind="column", dataset=name, file=file, origin=origin
             )
             graph.add_edge(name, column_id(name, col), "has")
         if dataset.lineage is not None:
