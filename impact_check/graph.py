@@ -178,6 +178,7 @@ class MergeStats:
     nodes: int = 0
     edges: int = 0
     overridden: int = 0  # edges into datasets the repository defines (its SQL wins)
+    own_jobs: int = 0  # fetched jobs that only build repository datasets (the SQL wins)
     suffix_matches: dict[str, str] = field(default_factory=dict)
     ambiguous: set[str] = field(default_factory=set)
     external: int = 0  # relations the repository does not define
@@ -194,6 +195,8 @@ class MergeStats:
             )
         if self.ambiguous:
             parts.append(f"{len(self.ambiguous)} ambiguous names left unmatched")
+        if self.own_jobs:
+            parts.append(f"{self.own_jobs} jobs building repository datasets ignored (SQL wins)")
         if self.overridden:
             parts.append(f"{self.overridden} edges into repository datasets ignored (SQL wins)")
         if self.external:
@@ -221,8 +224,12 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
     matcher = Matcher(repo)
     stats = MergeStats()
     external: set[str] = set()
+    own_jobs = _own_jobs(fragment, matcher, derived)
+    stats.own_jobs = len(own_jobs)
     for node in fragment.nodes:
         node_id = matcher.node(node.id)
+        if node_id in own_jobs:
+            continue
         relation = node_id.split("#", 1)[0]
         if not is_asset(node_id) and relation not in repo:
             external.add(relation)
@@ -259,6 +266,8 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
             columns.setdefault(node.split("#", 1)[0], []).append(node)
     for edge in fragment.edges:
         src, dst = matcher.node(edge.src), matcher.node(edge.dst)
+        if src in own_jobs or dst in own_jobs:
+            continue
         if dst.split("#", 1)[0] in derived and edge.kind != "has":
             stats.overridden += 1
             continue
@@ -285,3 +294,13 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
     stats.ambiguous = set(matcher.ambiguous)
     stats.external = len(external)
     return stats
+
+
+def _own_jobs(fragment: Any, matcher: Any, derived: set[str]) -> set[str]:
+    """Fetched jobs every output of which the repository derives: the repository's own
+    builds (a dbt-ol run of this project), described by its SQL, not consumers of it."""
+    writes: dict[str, set[str]] = {}
+    for edge in fragment.edges:
+        if edge.kind == "writes":
+            writes.setdefault(matcher.node(edge.src), set()).add(matcher.node(edge.dst))
+    return {job for job, outputs in writes.items() if outputs <= derived}

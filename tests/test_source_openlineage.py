@@ -18,7 +18,7 @@ from impact_check.project.manifest import catalog_from_manifest
 from impact_check.sources import fetch_one
 from impact_check.sources.base import GraphFragment, SourceContext
 from impact_check.sources.openlineage import CTE_DROPPED, UNKNOWN_DROPPED
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, broken_nodes
 
 DATA = Path(__file__).parent / "data" / "openlineage"
 EVENTS = DATA / "dbt-ol-jaffle-run.events.jsonl"
@@ -326,3 +326,48 @@ def test_cli_harmless_change_breaks_nothing_openlineage_knows(tmp_path: Path) ->
     assert code == 0
     assert not [i for f in report["findings"] for i in f["impacted"] if i["breaks"]]
     assert report["sources"][0]["status"] == "ok"
+
+
+def test_dbt_ol_events_of_the_repository_itself_add_no_duplicate_consumers(
+    tmp_path: Path,
+) -> None:
+    project = Path(__file__).parent / "data" / "jaffle_project"
+    repo = GitRepo(tmp_path / "repo")
+    shutil.copytree(project, repo.root / "jaffle_project")
+    shutil.copy(EVENTS, repo.root / "events.jsonl")
+    repo.commit()
+    repo.git("checkout", "-q", "-b", "drop")
+    stg = repo.root / "jaffle_project" / "models" / "staging" / "stg_orders.sql"
+    repo.commit({str(stg.relative_to(repo.root)): stg.read_text().replace("order_date, ", "")})
+    _code, plain = repo.report()
+    _code, fetched = repo.report("--lineage", "openlineage:events.jsonl")
+    assert broken_nodes(fetched) == broken_nodes(plain)
+    assert "dbt:exposure.jaffle_shop.churn_model" in broken_nodes(fetched)
+    impacted = {i["node"]["id"] for f in fetched["findings"] for i in f["impacted"]}
+    assert not [n for n in impacted if n.startswith("openlineage:")]
+    assert "5 jobs building repository datasets ignored" in fetched["sources"][0]["detail"]
+
+
+def test_job_events_and_dataset_events_static_lineage(tmp_path: Path) -> None:
+    schema = {"fields": [{"name": "id", "type": "int"}, {"name": "amount", "type": "numeric"}]}
+    dataset_event = {
+        "eventTime": "2026-01-01T00:00:00Z",
+        "producer": "https://example.com/test",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": _ds("s.orders", schema=schema),
+    }
+    job_event = _event("static_job", "2026-01-01T00:00:00Z", [_ds("s.orders")], [_ds("s.x")])
+    del job_event["run"], job_event["eventType"]
+    job_event["schemaURL"] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent"
+    deleted = _event("gone", "2026-01-01T00:00:00Z", [], [_ds("s.y", schema={**schema})])
+    deleted["outputs"][0]["facets"]["schema"]["_deleted"] = True
+    (tmp_path / "e.jsonl").write_text(
+        "\n".join(json.dumps(e) for e in (job_event, dataset_event, deleted))
+    )
+    fragment = _fetch(tmp_path / "e.jsonl")
+    nodes = {n.id: n for n in fragment.nodes}
+    assert nodes["s.orders"].columns == {"id": "int", "amount": "numeric"}
+    assert nodes["s.y"].columns == {}
+    assert ("s.orders", "openlineage:airflow/static_job", "reads") in {
+        (e.src, e.dst, e.kind) for e in fragment.edges
+    }
