@@ -87,7 +87,7 @@ def test_cache_serves_failures_and_offline_runs(tmp_path: Path) -> None:
     assert "raw.orders" in {n.id for n in fallback.nodes}
     offline = _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache, offline=True)
     assert offline.status == "cached" and offline.detail.startswith("offline")
-    no_cache = _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache, use_cache=False)
+    no_cache = _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache, use_cache=False)  # --no-cache
     assert no_cache.status == "failed" and "wh.duckdb: no such file" in no_cache.detail
     empty = _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=tmp_path / "none", offline=True)
     assert empty.status == "failed" and "no cached answer" in empty.detail
@@ -227,10 +227,15 @@ def test_cache_file_is_json_keyed_by_location(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache)
     _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache, options={"schemas": ["raw"]})
-    files = sorted((cache / "warehouse").glob("*.json"))
+    files = sorted((cache / "http").glob("*.json"))
     assert len(files) == 2
-    payload = json.loads(files[0].read_text())
+    payload = json.loads(files[0].read_text())["body"]
     assert payload["fetched_at"] and payload["relations"]
+    for file in files:  # the cache lives in the checked tree: a bad entry is no answer
+        file.write_text('{"version": 1, "body": {"relations": [[1]]}}')
+    (tmp_path / "wh.duckdb").unlink()
+    broken = _fetch("duckdb:wh.duckdb", tmp_path, cache_dir=cache)
+    assert broken.status == "failed" and "no such file" in broken.detail
 
 
 def _config(tmp_path: Path) -> str:

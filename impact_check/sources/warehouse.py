@@ -9,23 +9,22 @@ Locations: ``postgres`` (the libpq connection string comes from the environment 
 named by ``options.dsn_env`` or ``token_env``) and ``duckdb:path/to.db`` (opened read-only).
 Other engines plug in through ``ENGINES``. Options: ``schemas`` (only these),
 ``exclude_schemas``, ``include_catalog`` (keep the database name in relation names).
-Reads run in a read-only session. The last good answer is cached per location under the
-cache directory; ``--offline`` uses only the cache, and a failed read falls back to it.
+Reads run in a read-only session. The last good answer is kept in the sources' shared cache
+(sources/http.ResponseCache, keyed by location and options); ``--offline`` uses only the
+cache, and a failed read falls back to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from impact_check.errors import SourceError
 from impact_check.sources.base import FragmentNode, GraphFragment, SourceContext
+from impact_check.sources.http import ResponseCache
 from impact_check.sources.jsonfiles import resolve
 
 if TYPE_CHECKING:
@@ -57,23 +56,26 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
         known = ", ".join(sorted(ENGINES))
         raise SourceError(f"warehouse {spec.location!r}: unknown engine {engine!r} ({known})")
     fragment = GraphFragment(f"{spec.kind}:{spec.location}", spec.kind)
-    cache = _cache_file(spec, ctx)
+    cache = ResponseCache(ctx.cache_dir) if ctx.cache_dir is not None and ctx.use_cache else None
+    key = cache.key("information_schema", spec.location, spec.options, None) if cache else ""
     if ctx.offline:
-        if cache is None or not cache.is_file():
+        cached = _from_cache(cache, key)
+        if cached is None:
             raise SourceError(f"warehouse {spec.location}: offline and no cached answer")
-        relations, fetched_at = _read_cache(cache)
+        relations, fetched_at = cached
         fragment.status, fragment.detail = "cached", f"offline: cached {fetched_at}"
     else:
         try:
             relations = reader(spec, ctx)
         except SourceError as err:
-            if cache is None or not ctx.use_cache or not cache.is_file():
+            cached = _from_cache(cache, key)
+            if cached is None:
                 raise
-            relations, fetched_at = _read_cache(cache)
+            relations, fetched_at = cached
             fragment.status, fragment.detail = "cached", f"{err}; using the answer of {fetched_at}"
         else:
             if cache is not None:
-                _write_cache(cache, relations)
+                cache.put(key, spec.location, _payload(relations))
     _fill(fragment, relations, spec, ctx)
     return fragment
 
@@ -236,40 +238,28 @@ def _relations(rows: Any) -> list[Relation]:
 ENGINES: dict[str, Reader] = {"postgres": _postgres, "postgresql": _postgres, "duckdb": _duckdb}
 
 
-# --- cache ----------------------------------------------------------------------------
+# --- cache (the lineage sources' shared last-good-answer cache) ----------------------
 
 
-def _cache_file(spec: LineageSource, ctx: SourceContext) -> Path | None:
-    if ctx.cache_dir is None:
-        return None
-    key = json.dumps([spec.location, spec.options], sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return ctx.cache_dir / "warehouse" / f"{digest}.json"
-
-
-def _write_cache(path: Path, relations: list[Relation]) -> None:
-    payload = {
+def _payload(relations: list[Relation]) -> dict[str, Any]:
+    return {
         "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "relations": [
             [r.catalog, r.schema, r.name, r.kind, [list(c) for c in r.columns]] for r in relations
         ],
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload))
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache that cannot be written only costs the next offline run
 
 
-def _read_cache(path: Path) -> tuple[list[Relation], str]:
+def _from_cache(cache: ResponseCache | None, key: str) -> tuple[list[Relation], str] | None:
+    """The cached relations, or None (the cache lives in the checked tree: untrusted)."""
+    body = cache.get(key) if cache is not None else None
+    if not isinstance(body, dict):
+        return None
     try:
-        payload = json.loads(path.read_text())
         relations = [
-            Relation(c, s, n, k, [(str(col), typ) for col, typ in cols])
-            for c, s, n, k, cols in payload["relations"]
+            Relation(str(c), str(s), str(n), str(k), [(str(col), typ) for col, typ in cols])
+            for c, s, n, k, cols in body["relations"]
         ]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise SourceError(f"{path}: unreadable cache ({err})") from err
-    return relations, str(payload.get("fetched_at", "at an unknown time"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return relations, str(body.get("fetched_at", "at an unknown time"))
