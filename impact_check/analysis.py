@@ -161,15 +161,19 @@ def _merge_sources(
     derived = {n for cat in (base, head) for n, ds in cat.datasets.items() if ds.derived}
     for fragment in fragments:
         detail = fragment.detail
+        counts = dict(fragment.counts)
         if fragment.status not in ("failed", "skipped"):
             stats = merge_fragment(graph, fragment, derived)
-            counts = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
-            detail = "; ".join(p for p in (detail, counts, stats.summary()) if p)
+            said = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
+            detail = "; ".join(p for p in (detail, said, stats.summary()) if p)
             nodes, edges = len(fragment.nodes), len(fragment.edges)
+            counts.update(stats.counts())
         else:
             nodes = edges = 0
         report.sources.append(
-            SourceStatus(fragment.name, fragment.kind, fragment.status, detail, nodes, edges)
+            SourceStatus(
+                fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
+            )
         )
         if fragment.status in ("failed", "partial"):
             what = "could not be read" if fragment.status == "failed" else "was read in part"

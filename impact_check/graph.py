@@ -183,6 +183,17 @@ class MergeStats:
     ambiguous: set[str] = field(default_factory=set)
     external: int = 0  # relations the repository does not define
 
+    def counts(self) -> dict[str, int]:
+        """The merge's figures for the report's ``sources[].counts``."""
+        figures = {
+            "suffix matches": len(self.suffix_matches),
+            "ambiguous names": len(self.ambiguous),
+            "edges into repository datasets ignored": self.overridden,
+            "jobs building repository datasets ignored": self.own_jobs,
+            "relations outside the repository": self.external,
+        }
+        return {k: v for k, v in figures.items() if v}
+
     def summary(self) -> str:
         parts = []
         if self.suffix_matches:

@@ -280,6 +280,7 @@ class SourceStatus:
     detail: str = ""
     nodes: int = 0
     edges: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # what the source said it dropped, …
 
 
 @dataclass

@@ -298,6 +298,8 @@ def test_cli_reaches_a_job_known_only_to_openlineage_and_duckdb_agrees(tmp_path:
     (source,) = report["sources"]
     assert source["kind"] == "openlineage" and source["status"] == "ok"
     assert source["nodes"] == 5 and source["edges"] > 0 and "2 jobs" in source["detail"]
+    # the alias mapped the namespace onto the repository's names: no suffix matching needed
+    assert source["counts"]["jobs"] == 2 and "suffix matches" not in source["counts"]
     # truth: the job's SQL from its sql facet runs at base and fails at head
     for migrations, fails in (([create], False), ([create, drop], True)):
         con = duckdb.connect()
@@ -346,6 +348,9 @@ def test_dbt_ol_events_of_the_repository_itself_add_no_duplicate_consumers(
     impacted = {i["node"]["id"] for f in fetched["findings"] for i in f["impacted"]}
     assert not [n for n in impacted if n.startswith("openlineage:")]
     assert "5 jobs building repository datasets ignored" in fetched["sources"][0]["detail"]
+    counts = fetched["sources"][0]["counts"]
+    assert counts["jobs building repository datasets ignored"] == 5
+    assert counts[CTE_DROPPED] == 4 and counts["events"] == 12
 
 
 def test_job_events_and_dataset_events_static_lineage(tmp_path: Path) -> None:
