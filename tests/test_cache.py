@@ -238,3 +238,19 @@ def test_help_rules_and_a_diff_without_sql_never_import_sqlglot(tmp_path: Path) 
     # the same probe sees sqlglot when the diff has SQL (the probe can fail)
     repo.commit({"models/staging/v2.sql": "select id from raw.t2"}, "sql")
     assert "sqlglot" in _modules_after(repo.root, "check", "--format", "json", *REVS)["heavy"]
+
+
+def test_codec_carries_every_field() -> None:
+    """A field added to Dataset, Column or Lineage must be cached too (or this fails)."""
+    import dataclasses
+
+    from impact_check.model import Column, Dataset, Lineage
+    from impact_check.project.codec import decode_dataset, encode_dataset
+
+    catalog = load_catalog(_snapshot({"ddl/tables.sql": T1 + T2, **MODELS}), CONFIG)
+    for dataset in catalog.datasets.values():
+        assert decode_dataset(json.loads(json.dumps(encode_dataset(dataset)))) == dataset
+    encoded = encode_dataset(catalog.datasets["marts.v3"])
+    assert {f.name for f in dataclasses.fields(Dataset)} == set(encoded)
+    assert {f.name for f in dataclasses.fields(Lineage)} == set(encoded["lineage"])
+    assert len(dataclasses.fields(Column)) == len(encoded["columns"][0])

@@ -226,6 +226,7 @@ def encode_dataset(ds: Dataset) -> dict[str, Any]:
         "access": ds.access,
         "owners": list(ds.owners),
         "declared": [encode_column(c) for c in ds.declared.values()],
+        "origin": ds.origin,
     }
 
 
@@ -255,6 +256,7 @@ def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
             access=_opt_str(data["access"]),
             owners=[_str(o) for o in _list(data["owners"])],
             declared={c.name: c for c in declared},
+            origin=_str(data["origin"]),
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

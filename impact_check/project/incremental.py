@@ -368,8 +368,8 @@ def load_pair(
     from impact_check.project.loader import load_catalog
 
     while True:
-        before = load_catalog(base, config, manifest, cache, lazy=True)
-        after = load_catalog(head, config, manifest, cache, lazy=True)
+        before = load_catalog(base, config, manifest, cache=cache, lazy=True)
+        after = load_catalog(head, config, manifest, cache=cache, lazy=True)
         keep = relevant(before, after)
         valid = [decode_pending(c, keep, cache) for c in (before, after)]
         if all(valid):

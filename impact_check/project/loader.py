@@ -84,16 +84,19 @@ def load_catalog(
     snapshot: Snapshot,
     config: Config,
     manifest: dict[str, Any] | None = None,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
     cache: AnalysisCache | None = None,
     lazy: bool = False,
 ) -> Catalog:
     """Build the catalog of one revision (reusing ``cache`` entries when given).
 
+    ``external`` describes relations the repository does not define (read from a warehouse,
+    see :func:`usable_external`): they bind like tables, with the columns given.
     ``lazy`` leaves cached lineage undecoded in ``catalog.pending`` (for
     incremental.load_pair, which decodes only what the check needs).
     """
     while True:
-        catalog = _load_catalog(snapshot, config, manifest, cache)
+        catalog = _load_catalog(snapshot, config, manifest, external, cache)
         if lazy or incremental.decode_pending(catalog, set(catalog.datasets), cache):
             return catalog
 
@@ -102,6 +105,7 @@ def _load_catalog(
     snapshot: Snapshot,
     config: Config,
     manifest: dict[str, Any] | None,
+    external: Mapping[str, Mapping[str, str | None]] | None,
     cache: AnalysisCache | None,
 ) -> Catalog:
     catalog = Catalog()
@@ -127,6 +131,8 @@ def _load_catalog(
             load_projects(
                 snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars
             )
+        if external:
+            _add_external(catalog, external, config.dialect)
         _derive(state, catalog, resolver, cache)
     return catalog
 
@@ -196,6 +202,67 @@ def _restore_ddl(cache: AnalysisCache, key: str, state: DdlState) -> bool:
     )
     catalog.dropped, catalog.events = restored.dropped, restored.events
     return True
+
+
+def _add_external(
+    catalog: Catalog, external: Mapping[str, Mapping[str, str | None]], dialect: str
+) -> None:
+    """Relations this revision does not define (or declares without columns) from outside."""
+    from impact_check.sql.types import canonical, parse_type
+
+    for name, columns in external.items():
+        existing = catalog.datasets.get(name)
+        if name in catalog.dropped or (
+            existing is not None and (existing.derived or existing.columns_known)
+        ):
+            continue
+        typed = {}
+        for column, written in columns.items():
+            dtype = parse_type(written, dialect) if written else None
+            typed[column] = Column(column, canonical(dtype) if dtype else None, written)
+        catalog.datasets[name] = Dataset(
+            name,
+            existing.kind if existing else "table",
+            columns=typed,
+            location=existing.location if existing else None,
+            dialect=dialect,
+            origin="sql" if existing else "warehouse",
+        )
+
+
+def usable_external(
+    external: Mapping[str, Mapping[str, str | None]], catalogs: Iterable[Catalog]
+) -> dict[str, dict[str, str | None]]:
+    """The external relations the catalogs read but neither defines, keyed as they read them.
+
+    A relation one revision defines is never filled in from outside at the other (a dropped
+    table must stay dropped); dbt sources declared without their columns are filled in.
+    """
+    from impact_check.identity import Matcher
+
+    catalogs = list(catalogs)
+    own: set[str] = set()
+    read: set[str] = set()
+    for catalog in catalogs:
+        own |= set(catalog.dropped)
+        for name, dataset in catalog.datasets.items():
+            if dataset.derived or dataset.columns_known:
+                own.add(name)
+            else:
+                read.add(name)
+            if dataset.lineage is not None:
+                read |= dataset.lineage.tables | dataset.lineage.star_unknown
+        for load in catalog.loads:
+            read |= {load.target} | (load.lineage.tables if load.lineage else set())
+        for consumer in catalog.consumers:
+            read |= set(consumer.reads)
+    matcher = Matcher(set(external))
+    out: dict[str, dict[str, str | None]] = {}
+    for name in sorted(read - own):
+        match = matcher.relation(name)
+        if match in external:
+            out[name] = dict(external[match])
+    return out
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
