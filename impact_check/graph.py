@@ -30,7 +30,9 @@ class _Nodes:
     def __init__(self, attrs: dict[str, dict[str, Any]]) -> None:
         self._attrs = attrs
 
-    def __call__(self, data: bool = False) -> Any:
+    def __call__(self, data: bool | str = False) -> Any:
+        if isinstance(data, str):  # networkx: data="kind" yields (node, its kind)
+            return ((n, a.get(data)) for n, a in self._attrs.items())
         return self._attrs.items() if data else self._attrs.keys()
 
     def __getitem__(self, node: str) -> dict[str, Any]:
@@ -54,10 +56,13 @@ class _Edges:
     def __init__(self, succ: dict[str, dict[str, dict[str, Any]]]) -> None:
         self._succ = succ
 
-    def __call__(self, data: bool = False) -> Iterator[Any]:
+    def __call__(self, data: bool | str = False) -> Iterator[Any]:
         for src, targets in self._succ.items():
             for dst, attrs in targets.items():
-                yield (src, dst, attrs) if data else (src, dst)
+                if isinstance(data, str):  # networkx: data="kind" yields the attribute
+                    yield src, dst, attrs.get(data)
+                else:
+                    yield (src, dst, attrs) if data else (src, dst)
 
     def __getitem__(self, pair: tuple[str, str]) -> dict[str, Any]:
         return self._succ[pair[0]][pair[1]]
