@@ -95,7 +95,7 @@ def compare_catalogs(
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(
         base=broken_datasets(base_catalog, set()),
-        head=broken_datasets(head_catalog, set(base_catalog.datasets)),
+        head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
     )
     changes = [
         c

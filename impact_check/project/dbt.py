@@ -19,6 +19,7 @@ import yaml
 from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
+from impact_check.project.macros import Macro, parse_macros, prelude
 from impact_check.sql.ddl import DdlState, Definition
 from impact_check.sql.jinja import Target, render_model
 from impact_check.sql.names import normalize
@@ -51,6 +52,7 @@ class Project:
     name: str
     model_paths: list[str]
     seed_paths: list[str]
+    macro_paths: list[str]
     variables: dict[str, Any]
     models_config: dict[str, Any]
     target: Target
@@ -60,6 +62,9 @@ class Project:
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
+    macros: dict[str, Macro] = field(default_factory=dict)
+    # path -> the project macros its manifest compiled_code expanded, name -> macro_sql
+    compiled_macros: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _yaml(snapshot: Snapshot, path: str, catalog: Catalog) -> Any:
@@ -116,6 +121,7 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
         path = project.root + str(node.get("original_file_path", ""))
         if node.get("compiled_code") and node.get("raw_code") is not None:
             project.compiled[path] = (str(node["raw_code"]), str(node["compiled_code"]))
+            project.compiled_macros[path] = _macro_sources(node, manifest, project.name)
     for node in manifest.get("sources", {}).values():
         if node.get("relation_name"):
             key = (str(node.get("source_name")), str(node.get("name")))
@@ -132,6 +138,7 @@ def _project(snapshot: Snapshot, root: str, catalog: Catalog) -> Project | None:
         name=str(data.get("name", "project")),
         model_paths=[str(p) for p in data.get("model-paths") or ["models"]],
         seed_paths=[str(p) for p in data.get("seed-paths") or ["seeds"]],
+        macro_paths=[str(p) for p in data.get("macro-paths") or ["macros"]],
         variables=dict(data.get("vars") or {}),
         models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
         target=target,
@@ -168,6 +175,9 @@ def _load(
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _seed(snapshot, path, project, catalog)
+        elif _under(path, project, project.macro_paths) is not None and path.endswith(".sql"):
+            data = snapshot.files[path].data
+            project.macros.update(parse_macros(path, (data or b"").decode("utf-8", "replace")))
     for name, path in project.models.items():
         _model(snapshot, name, path, project, state, catalog, dialect)
     catalog.consumers += [_exposure(entry, path, project) for entry, path in project.exposures]
@@ -223,6 +233,7 @@ def _model(
         this=this,
         variables=project.variables,
         target=project.target,
+        prelude=prelude(text, project.macros),
     )
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
@@ -239,7 +250,7 @@ def _model(
             )
         )
         return
-    if compiled is not None and raw is not None and raw.strip() == text.strip():
+    if compiled is not None and raw is not None and _same_code(project, path, raw, text):
         rendered.sql, rendered.unknown = compiled, []  # the manifest compiled this very code
     if rendered.unknown:
         catalog.issues.append(
@@ -279,6 +290,27 @@ def _model(
         "materialized": materialized,
         "on_schema_change": config.get("on_schema_change"),
     }
+
+
+def _macro_sources(node: dict[str, Any], manifest: dict[str, Any], package: str) -> dict[str, str]:
+    macros = manifest.get("macros") or {}
+    out = {}
+    for uid in (node.get("depends_on") or {}).get("macros") or []:
+        macro = macros.get(uid) or {}
+        if macro.get("package_name") == package and macro.get("name"):
+            out[str(macro["name"])] = str(macro.get("macro_sql", ""))
+    return out
+
+
+def _same_code(project: Project, path: str, raw: str, text: str) -> bool:
+    """The model and the project macros it expands are what the manifest compiled."""
+    if raw.strip() != text.strip():
+        return False
+    for name, source in project.compiled_macros.get(path, {}).items():
+        macro = project.macros.get(name)
+        if macro is None or macro.source.strip() != source.strip():
+            return False  # a changed macro: render the model again with the new macro
+    return True
 
 
 def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
