@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -44,6 +45,7 @@ class ModelInfo:
     owners: list[str] = field(default_factory=list)
     access: str | None = None
     location: Location | None = None
+    version: tuple[str, str, str | None] | None = None  # (model name, v, deprecation_date)
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Project:
     names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
     macros: dict[str, Macro] = field(default_factory=dict)
+    versions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # name ->
+    # (latest version, version -> the model name of its file)
     # path -> the project macros its manifest compiled_code expanded, name -> macro_sql
     compiled_macros: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -289,6 +293,7 @@ def _model(
         "owners": info.owners,
         "materialized": materialized,
         "on_schema_change": config.get("on_schema_change"),
+        "version": info.version,
     }
 
 
@@ -315,6 +320,11 @@ def _same_code(project: Project, path: str, raw: str, text: str) -> bool:
 
 def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     name = str(args[-1]) if args else str(kwargs.get("name", ""))
+    if name in project.versions:  # ref('m', v=1) pins a version; ref('m') is the latest
+        latest, files = project.versions[name]
+        wanted = kwargs.get("v", kwargs.get("version"))
+        version = str(wanted) if wanted is not None else latest
+        name = files.get(version, f"{name}_v{version}")
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
     config = {**_folder_config(project, path), **info.config} if path else info.config
@@ -331,7 +341,11 @@ def _schema_file(
         _source(source, path, project, catalog, dialect)
     for model in data.get("models") or []:
         if isinstance(model, dict) and model.get("name"):
-            project.infos[str(model["name"])] = _model_info(model, path, dialect)
+            info = _model_info(model, path, dialect)
+            if isinstance(model.get("versions"), list) and model["versions"]:
+                _versions(model, info, path, project, dialect)
+            else:
+                project.infos[str(model["name"])] = info
     for exposure in data.get("exposures") or []:
         if isinstance(exposure, dict) and exposure.get("name"):
             project.exposures.append((exposure, path))  # resolved once every model is known
@@ -345,10 +359,8 @@ def _columns(items: Any, dialect: str) -> dict[str, Column]:
         name = str(item["name"]).lower()
         dtype = parse_type(str(item["data_type"]), dialect) if item.get("data_type") else None
         constraints = [c.get("type") for c in item.get("constraints") or [] if isinstance(c, dict)]
-        tests = [
-            t if isinstance(t, str) else next(iter(t), "")
-            for t in (item.get("tests") or []) + (item.get("data_tests") or [])
-        ]
+        specs = [t for t in (item.get("tests") or []) + (item.get("data_tests") or []) if t]
+        tests = [t if isinstance(t, str) else next(iter(t), "") for t in specs]
         out[name] = Column(
             name=name,
             type=canonical(dtype) if dtype is not None else None,
@@ -356,8 +368,32 @@ def _columns(items: Any, dialect: str) -> dict[str, Column]:
             not_null="not_null" in constraints or "not_null" in tests,
             unique="unique" in constraints or "unique" in tests,
             primary_key="primary_key" in constraints,
+            accepted_values=_accepted_values(specs),
+            references=_relationship(specs),
         )
     return out
+
+
+def _test_arguments(specs: list[Any], name: str) -> dict[str, Any] | None:
+    """A generic test's arguments (dbt >= 1.10 nests them under ``arguments``)."""
+    for spec in specs:
+        if isinstance(spec, dict) and isinstance(spec.get(name), dict):
+            args = spec[name]
+            return dict(args.get("arguments") or {}) | {k: v for k, v in args.items()}
+    return None
+
+
+def _accepted_values(specs: list[Any]) -> tuple[str, ...] | None:
+    args = _test_arguments(specs, "accepted_values")
+    values = args.get("values") if args else None
+    return tuple(sorted(str(v) for v in values)) if isinstance(values, list) else None
+
+
+def _relationship(specs: list[Any]) -> str | None:
+    args = _test_arguments(specs, "relationships")
+    if not args or not args.get("to"):
+        return None
+    return f"{args['to']}.{args.get('field', '')}"
 
 
 def _owners(entry: dict[str, Any]) -> list[str]:
@@ -371,6 +407,44 @@ def _owners(entry: dict[str, Any]) -> list[str]:
     if entry.get("group"):
         owners.append(f"group:{entry['group']}")
     return owners
+
+
+def _versions(
+    model: dict[str, Any], info: ModelInfo, path: str, project: Project, dialect: str
+) -> None:
+    """``versions:``: each version is its own model (``<name>_v<v>`` or ``defined_in``)
+    that inherits the top-level columns and config, minus ``exclude``, plus its own."""
+    name = str(model["name"])
+    files: dict[str, str] = {}
+    for entry in model["versions"]:
+        if not isinstance(entry, dict) or entry.get("v") is None:
+            continue
+        v = str(entry["v"])
+        stem = str(entry.get("defined_in") or f"{name}_v{v}")
+        files[v] = stem
+        columns = dict(info.columns)
+        for item in entry.get("columns") or []:
+            if isinstance(item, dict) and "include" in item:
+                for dropped in item.get("exclude") or []:
+                    columns.pop(str(dropped).lower(), None)
+        columns.update(_columns(entry.get("columns"), dialect))
+        config = {**info.config, **(entry.get("config") or {})}
+        deprecation = entry.get("deprecation_date") or model.get("deprecation_date")
+        project.infos[stem] = ModelInfo(
+            columns=columns,
+            config=config,
+            owners=info.owners,
+            access=info.access,
+            location=info.location,
+            version=(name, v, str(deprecation) if deprecation else None),
+        )
+    if files:
+        latest = str(model.get("latest_version") or max(files, key=_version_key))
+        project.versions[name] = (latest, files)
+
+
+def _version_key(v: str) -> tuple[int, str]:
+    return (int(v), "") if v.isdigit() else (0, v)
 
 
 def _model_info(model: dict[str, Any], path: str, dialect: str) -> ModelInfo:
@@ -442,8 +516,10 @@ def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer
     for item in exposure.get("depends_on") or []:
         text = str(item)
         if text.startswith("ref("):
-            name = text[4:].rstrip(")").split(",")[-1].strip().strip("'\"")
-            depends.append(_ref(project, (name,), {}))
+            names = re.findall(r"['\"]([^'\"]+)['\"]", text)
+            version = re.search(r"\bv(?:ersion)?\s*=\s*['\"]?(\w+)", text)
+            kwargs = {"v": version.group(1)} if version else {}
+            depends.append(_ref(project, (names[-1] if names else "",), kwargs))
         elif text.startswith("source("):
             parts = [p.strip().strip("'\"") for p in text[7:].rstrip(")").split(",")]
             if len(parts) == 2:

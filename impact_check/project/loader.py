@@ -94,6 +94,9 @@ def load_catalog(
 
         load_projects(snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars)
     _derive(state, catalog, resolver)
+    from impact_check.project.contracts import load_contracts
+
+    catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
     return catalog
 
 

@@ -55,7 +55,9 @@ def _seeds(d: str, index: int) -> Files:
         customers.append(f"{i},c{index}_{i},{regions[(i + index) % 4]},2023-0{i}-1{i % 9}")
     statuses = ["placed", "shipped", "cancelled", "returned"]
     for i in range(1, 13):
-        orders.append(f"{i},{(i % 6) + 1},{1000 + 37 * i},{statuses[i % 4]},2023-1{i % 3}-0{i % 9 + 1}")
+        orders.append(
+            f"{i},{(i % 6) + 1},{1000 + 37 * i},{statuses[i % 4]},2023-1{i % 3}-0{i % 9 + 1}"
+        )
     return {
         f"seeds/{d}_customers.csv": "\n".join(customers) + "\n",
         f"seeds/{d}_orders.csv": "\n".join(orders) + "\n",
@@ -204,14 +206,16 @@ left join orders o on c.customer_id = o.customer_id
     ordered_at
 from {{{{ ref('int_{d}_orders_enriched') }}}}
 """,
-        s + f"inc_{d}_orders.sql": f"""{{{{ config(materialized='incremental', unique_key='order_id',
+        s
+        + f"inc_{d}_orders.sql": f"""{{{{ config(materialized='incremental', unique_key='order_id',
     on_schema_change='fail') }}}}
 select * from {{{{ ref('stg_{d}_orders') }}}}
 {{% if is_incremental() %}}
 where ordered_at >= (select max(ordered_at) from {{{{ this }}}})
 {{% endif %}}
 """,
-        s + f"mart_{d}_region_revenue.sql": f"""select region, sum(revenue) as revenue, sum(buyers) as buyers
+        s + f"mart_{d}_region_revenue.sql": f"""select
+    region, sum(revenue) as revenue, sum(buyers) as buyers
 from {{{{ ref('int_{d}_region_daily') }}}}
 group by region
 """,
@@ -231,12 +235,15 @@ from dim
 left join facts on dim.customer_id = facts.customer_id
 group by dim.customer_id, dim.customer_name, dim.total_amount
 """,
-        s + f"rpt_{d}_summary.sql": f"""select c.region, count(*) as customers, sum(v.tax_paid) as tax_paid
+        s + f"rpt_{d}_summary.sql": f"""select
+    c.region, count(*) as customers, sum(v.tax_paid) as tax_paid
 from {{{{ ref('dim_{d}_customers') }}}} c
 join {{{{ ref('mart_{d}_customer_value') }}}} v on c.customer_id = v.customer_id
 group by c.region
 """,
-        s + f"mart_{d}_status.sql": f"""select * from {{{{ ref('int_{d}_status_counts') }}}} where n > 0
+        s + f"mart_{d}_status.sql": f"""select *
+from {{{{ ref('int_{d}_status_counts') }}}}
+where n > 0
 """,
         s + f"ml_{d}_features.sql": f"""select
     customer_id,
@@ -357,9 +364,7 @@ MUTATIONS: dict[str, Callable[[Files, str], None]] = {
     "drop a staging column": _edit(
         STG + "stg_{d}_customers.sql", "        cast(region as varchar) as region,\n", ""
     ),
-    "rename a staging column": _edit(
-        STG + "stg_{d}_orders.sql", "as status,", "as order_status,"
-    ),
+    "rename a staging column": _edit(STG + "stg_{d}_orders.sql", "as status,", "as order_status,"),
     "retype a staging column to text": _edit(
         STG + "stg_{d}_orders.sql",
         "{{ {d}_dollars('amount_cents') }} as amount",
@@ -389,23 +394,25 @@ MUTATIONS: dict[str, Callable[[Files, str], None]] = {
         "      - name: customer_name\n        data_type: integer",
     ),
     "add a column under an on_schema_change: fail model": _edit(
-        STG + "stg_{d}_orders.sql", "    cast(status as varchar) as status,\n",
+        STG + "stg_{d}_orders.sql",
+        "    cast(status as varchar) as status,\n",
         "    cast(status as varchar) as status,\n    1 as flag,\n",
     ),
     "rename a seed column": _edit("seeds/{d}_orders.csv", "amount_cents,", "amount_in_cents,"),
     "change a macro's type": _edit(
-        "macros/{d}_dollars.sql", "cast({{ column }} as double) / 100", "cast({{ column }} as varchar)"
+        "macros/{d}_dollars.sql",
+        "cast({{ column }} as double) / 100",
+        "cast({{ column }} as varchar)",
     ),
     "remove a declared column of an uncontracted model": _edit(
         MART + "schema.yml", "      - name: order_id\n        tests: [unique, not_null]\n", ""
     ),
     "narrow accepted_values": _edit(
-        MART + "schema.yml", "values: ['placed', 'shipped', 'cancelled', 'returned']",
+        MART + "schema.yml",
+        "values: ['placed', 'shipped', 'cancelled', 'returned']",
         "values: ['placed', 'shipped']",
     ),
-    "drop a mart column nobody reads": _edit(
-        MART + "mart_{d}_signups.sql", ", r.revenue", ""
-    ),
+    "drop a mart column nobody reads": _edit(MART + "mart_{d}_signups.sql", ", r.revenue", ""),
 }
 # Mutations that make dbt refuse the whole project (a ref to a missing or disabled model):
 # they get a dbt run of their own.

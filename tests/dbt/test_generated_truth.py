@@ -13,7 +13,8 @@ The checker runs on the git diff of a real repository twice: with the base run's
 ``manifest.json`` configured as ``dbt: {manifest: ...}`` and without one (Jinja rendering).
 CI runs every mutation kind once (two batches); the full loop is::
 
-    IMPACT_CHECK_DBT_GEN_MUTATIONS=64 python -m pytest tests/dbt/test_generated_truth.py -q -p no:xdist
+    IMPACT_CHECK_DBT_GEN_MUTATIONS=64 \\
+        python -m pytest tests/dbt/test_generated_truth.py -q -p no:xdist
 """
 
 from __future__ import annotations
