@@ -21,11 +21,17 @@ from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
 from impact_check.project.macros import Macro, parse_macros, prelude
+from impact_check.project.schema_yml import (
+    ModelInfo,
+    declared_columns,
+    model_info,
+    owners,
+    versions,
+)
 from impact_check.sql.ddl import DdlState, Definition
 from impact_check.sql.jinja import Target, render_model
 from impact_check.sql.names import normalize
 from impact_check.sql.parse import parse_file
-from impact_check.sql.types import canonical, parse_type
 
 EXPOSURE_KINDS = {
     "ml": "ml_model",
@@ -34,18 +40,6 @@ EXPOSURE_KINDS = {
     "notebook": "notebook",
     "analysis": "analysis",
 }
-
-
-@dataclass
-class ModelInfo:
-    """What schema.yml says about one model."""
-
-    columns: dict[str, Column] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-    owners: list[str] = field(default_factory=list)
-    access: str | None = None
-    location: Location | None = None
-    version: tuple[str, str, str | None] | None = None  # (model name, v, deprecation_date)
 
 
 @dataclass
@@ -341,125 +335,17 @@ def _schema_file(
         _source(source, path, project, catalog, dialect)
     for model in data.get("models") or []:
         if isinstance(model, dict) and model.get("name"):
-            info = _model_info(model, path, dialect)
+            info = model_info(model, path, dialect)
             if isinstance(model.get("versions"), list) and model["versions"]:
-                _versions(model, info, path, project, dialect)
+                latest, files, infos = versions(model, info, dialect)
+                project.infos.update(infos)
+                if files:
+                    project.versions[str(model["name"])] = (latest, files)
             else:
                 project.infos[str(model["name"])] = info
     for exposure in data.get("exposures") or []:
         if isinstance(exposure, dict) and exposure.get("name"):
             project.exposures.append((exposure, path))  # resolved once every model is known
-
-
-def _columns(items: Any, dialect: str) -> dict[str, Column]:
-    out: dict[str, Column] = {}
-    for item in items or []:
-        if not isinstance(item, dict) or not item.get("name"):
-            continue
-        name = str(item["name"]).lower()
-        dtype = parse_type(str(item["data_type"]), dialect) if item.get("data_type") else None
-        constraints = [c.get("type") for c in item.get("constraints") or [] if isinstance(c, dict)]
-        specs = [t for t in (item.get("tests") or []) + (item.get("data_tests") or []) if t]
-        tests = [t if isinstance(t, str) else next(iter(t), "") for t in specs]
-        out[name] = Column(
-            name=name,
-            type=canonical(dtype) if dtype is not None else None,
-            written_type=str(item.get("data_type")) if item.get("data_type") else None,
-            not_null="not_null" in constraints or "not_null" in tests,
-            unique="unique" in constraints or "unique" in tests,
-            primary_key="primary_key" in constraints,
-            accepted_values=_accepted_values(specs),
-            references=_relationship(specs),
-        )
-    return out
-
-
-def _test_arguments(specs: list[Any], name: str) -> dict[str, Any] | None:
-    """A generic test's arguments (dbt >= 1.10 nests them under ``arguments``)."""
-    for spec in specs:
-        if isinstance(spec, dict) and isinstance(spec.get(name), dict):
-            args = spec[name]
-            return dict(args.get("arguments") or {}) | {k: v for k, v in args.items()}
-    return None
-
-
-def _accepted_values(specs: list[Any]) -> tuple[str, ...] | None:
-    args = _test_arguments(specs, "accepted_values")
-    values = args.get("values") if args else None
-    return tuple(sorted(str(v) for v in values)) if isinstance(values, list) else None
-
-
-def _relationship(specs: list[Any]) -> str | None:
-    args = _test_arguments(specs, "relationships")
-    if not args or not args.get("to"):
-        return None
-    return f"{args['to']}.{args.get('field', '')}"
-
-
-def _owners(entry: dict[str, Any]) -> list[str]:
-    owners = []
-    owner = entry.get("owner")
-    if isinstance(owner, dict):
-        owners += [str(owner[k]) for k in ("name", "email") if owner.get(k)][:1]
-    meta = entry.get("meta") or {}
-    if isinstance(meta, dict) and meta.get("owner"):
-        owners.append(str(meta["owner"]))
-    if entry.get("group"):
-        owners.append(f"group:{entry['group']}")
-    return owners
-
-
-def _versions(
-    model: dict[str, Any], info: ModelInfo, path: str, project: Project, dialect: str
-) -> None:
-    """``versions:``: each version is its own model (``<name>_v<v>`` or ``defined_in``)
-    that inherits the top-level columns and config, minus ``exclude``, plus its own."""
-    name = str(model["name"])
-    files: dict[str, str] = {}
-    for entry in model["versions"]:
-        if not isinstance(entry, dict) or entry.get("v") is None:
-            continue
-        v = str(entry["v"])
-        stem = str(entry.get("defined_in") or f"{name}_v{v}")
-        files[v] = stem
-        columns = dict(info.columns)
-        for item in entry.get("columns") or []:
-            if isinstance(item, dict) and "include" in item:
-                for dropped in item.get("exclude") or []:
-                    columns.pop(str(dropped).lower(), None)
-        columns.update(_columns(entry.get("columns"), dialect))
-        config = {**info.config, **(entry.get("config") or {})}
-        deprecation = entry.get("deprecation_date") or model.get("deprecation_date")
-        project.infos[stem] = ModelInfo(
-            columns=columns,
-            config=config,
-            owners=info.owners,
-            access=info.access,
-            location=info.location,
-            version=(name, v, str(deprecation) if deprecation else None),
-        )
-    if files:
-        latest = str(model.get("latest_version") or max(files, key=_version_key))
-        project.versions[name] = (latest, files)
-
-
-def _version_key(v: str) -> tuple[int, str]:
-    return (int(v), "") if v.isdigit() else (0, v)
-
-
-def _model_info(model: dict[str, Any], path: str, dialect: str) -> ModelInfo:
-    config = dict(model.get("config") or {})
-    if "contract" in model and "contract" not in config:
-        config["contract"] = model["contract"]
-    return ModelInfo(
-        columns=_columns(model.get("columns"), dialect),
-        config=config,
-        owners=_owners(
-            {**model, "meta": {**(model.get("meta") or {}), **(config.get("meta") or {})}}
-        ),
-        access=model.get("access") or config.get("access"),
-        location=Location(path),
-    )
 
 
 def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect: str) -> None:
@@ -473,7 +359,7 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
         key = (str(source["name"]), str(table["name"]))
         relation = project.sources.get(key) or f"{schema}.{identifier}"  # manifest names win
         project.sources[key] = relation
-        columns = _columns(table.get("columns"), dialect)
+        columns = declared_columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
         if existing is not None and existing.columns_known:
             for name, column in columns.items():  # a seed or DDL knows the columns: add types
@@ -529,7 +415,7 @@ def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer
         node_id=f"dbt:exposure.{project.name}.{exposure['name']}",
         name=str(exposure.get("label") or exposure["name"]),
         kind=kind,
-        owners=_owners(exposure),
+        owners=owners(exposure),
         reads=depends,
         location=Location(path),
     )
