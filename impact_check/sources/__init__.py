@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
-FETCHERS: dict[str, str] = {}
+FETCHERS: dict[str, str] = {
+    "openlineage": "impact_check.sources.openlineage",
+    "static": "impact_check.sources.static",
+    "warehouse": "impact_check.sources.warehouse",
+}
+
+# Kinds read before the catalogs are built: their dataset nodes with columns describe
+# relations the repository does not define (sources/warehouse.external_relations).
+CATALOG_KINDS = frozenset({"warehouse"})
 
 
 def known_kinds() -> list[str]:
@@ -47,6 +55,7 @@ def fetch_all(specs: Iterable[LineageSource], ctx: SourceContext) -> list[GraphF
 
 
 __all__ = [
+    "CATALOG_KINDS",
     "FETCHERS",
     "FragmentEdge",
     "FragmentNode",
