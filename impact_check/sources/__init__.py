@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
-FETCHERS: dict[str, str] = {}
+FETCHERS: dict[str, str] = {
+    "datahub": "impact_check.sources.datahub",
+    "datahub-file": "impact_check.sources.datahub_file",
+    "marquez": "impact_check.sources.marquez",
+}
 
 
 def known_kinds() -> list[str]:
