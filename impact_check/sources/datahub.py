@@ -14,6 +14,7 @@ Parsing (payload -> fragment) is pure and separate from fetching.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -98,6 +99,9 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+
+
 def platform_name(value: str) -> str:
     return value.removeprefix("urn:li:dataPlatform:")
 
@@ -106,7 +110,7 @@ def field_path(path: str) -> str:
     """A v2 field path (``[version=2.0].[type=struct].a.[type=int].b``) as ``a.b``."""
     if not path.startswith("["):
         return path
-    return ".".join(p for p in path.split(".") if p and not p.startswith("["))
+    return ".".join(p for p in _BRACKETS.sub("", path).split(".") if p)
 
 
 def dataset_urn(platform: str, name: str, env: str = "PROD") -> str:
@@ -484,6 +488,7 @@ def graphql_url(location: str) -> str:
 @dataclass
 class _Walker:
     client: HttpClient
+    url: str
     spec: LineageSource
     names: Names
     faults: Faults
@@ -533,16 +538,16 @@ class _Walker:
             if not scroll_id:
                 return results
         self.faults.add(
-            f"{self.client.url('')}: {urn}: more than {self.max_pages} pages of "
+            f"{self.url}: {urn}: more than {self.max_pages} pages of "
             f"{self.count} results; the rest was not read ({PAGE_CAP})"
         )
         return results
 
     def _post(self, query: str, variables: dict[str, Any]) -> Any:
-        return self.client.post_json("", {"query": query, "variables": variables})
+        return self.client.post_json(self.url, {"query": query, "variables": variables})
 
     def _data(self, answer: Any, root: str) -> dict[str, Any] | None:
-        url = self.client.url("")
+        url = self.url
         try:
             data, error = graphql_data(answer, url, root)
         except SourceError as err:
@@ -566,9 +571,10 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     options = spec.options
     max_columns = int(options.get("max_columns", 100))
     walk_columns = bool(options.get("column_lineage", True))
-    with client_for(spec, ctx, base_url=graphql_url(spec.location)) as client:
+    with client_for(spec, ctx) as client:
         walker = _Walker(
             client,
+            graphql_url(spec.location),
             spec,
             names,
             faults,
