@@ -22,9 +22,9 @@ from impact_check.sources.base import GraphFragment, SourceContext
 from impact_check.sources.datahub import (
     BEYOND_DEPTH,
     UNKNOWN_PLATFORM,
+    Builder,
     Names,
     add_results,
-    Builder,
     degree_values,
     field_path,
     parse_urn,
@@ -77,11 +77,16 @@ def test_schema_field_walk_of_the_shared_fixture() -> None:
     builder = Builder(names, GraphFragment("d", "datahub"))
     answer = payload("SYNTHETIC-scrollAcrossLineage-schemaField-downstream.json")
     results = answer["data"]["scrollAcrossLineage"]["searchResults"]
-    start = "urn:li:schemaField:(urn:li:dataset:(urn:li:dataPlatform:duckdb,jaffle.main.stg_payments,PROD),amount)"
+    payments = "urn:li:dataset:(urn:li:dataPlatform:duckdb,jaffle.main.stg_payments,PROD)"
+    start = f"urn:li:schemaField:({payments},amount)"
     add_results(builder, start, results, depth=3)
     assert edges(builder.finish()) == {
         ("main.stg_payments#amount", "main.customers#customer_lifetime_value", "projection"),
-        ("main.customers#customer_lifetime_value", "main.customer_features#lifetime_value", "projection"),
+        (
+            "main.customers#customer_lifetime_value",
+            "main.customer_features#lifetime_value",
+            "projection",
+        ),
     }
 
 
@@ -173,8 +178,13 @@ def test_downstream_walk_pages_columns_consumers_and_owners(
     assert dash.kind == "dashboard" and dash.owners == ["finance"] and dash.name == "Finance KPIs"
     assert dash.url == "https://looker.example/dashboards/42"
     assert dash.attrs["urn"] == "urn:li:dashboard:(looker,dashboards.finance_kpis)"
-    assert node(fragment, EXEC).url.startswith("https://datahub.example/dashboard/urn%3Ali%3Adashboard")
-    assert node(fragment, MODEL).kind == "ml_model" and node(fragment, FEATURE_VIEW).kind == "feature_view"
+    assert node(fragment, EXEC).url.startswith(
+        "https://datahub.example/dashboard/urn%3Ali%3Adashboard"
+    )
+    assert (
+        node(fragment, MODEL).kind == "ml_model"
+        and node(fragment, FEATURE_VIEW).kind == "feature_view"
+    )
     assert node(fragment, "public.orders_enriched").owners == ["data-eng"]
     # requests: one search, two pages from the dataset, one walk per column of orders
     walks = [r["variables"]["input"] for r in gms.requests if "scrollAcrossLineage" in r["query"]]
@@ -184,7 +194,10 @@ def test_downstream_walk_pages_columns_consumers_and_owners(
     degree = walks[0]["orFilters"][0]["and"][0]
     assert degree == {"field": "degree", "condition": "EQUAL", "values": ["1", "2", "3+"]}
     column_walk = next(w for w in walks if w["urn"] == AMOUNT)
-    assert column_walk["searchFlags"]["groupingSpec"]["groupingCriteria"]["baseEntityType"] == "SCHEMA_FIELD"
+    assert (
+        column_walk["searchFlags"]["groupingSpec"]["groupingCriteria"]["baseEntityType"]
+        == "SCHEMA_FIELD"
+    )
 
 
 def test_depth_one_asks_for_degree_one_and_drops_the_rest(
@@ -210,15 +223,23 @@ def test_page_cap_is_partial(httpserver: HTTPServer, ctx: SourceContext) -> None
 def test_graphql_errors_name_the_url(httpserver: HTTPServer, ctx: SourceContext) -> None:
     gms = GraphQL(httpserver)
     gms.overrides["page1"] = json.dumps(
-        {"errors": [{"message": "Validation error of type FieldUndefined: fineGrainedLineages"}], "data": None}
+        {
+            "errors": [{"message": "Validation error of type FieldUndefined: fineGrainedLineages"}],
+            "data": None,
+        }
     )
     fragment = fetch_one(spec(httpserver), ctx)
     assert fragment.status == "partial"
-    assert httpserver.url_for("/api/graphql") in fragment.detail and "FieldUndefined" in fragment.detail
+    assert (
+        httpserver.url_for("/api/graphql") in fragment.detail
+        and "FieldUndefined" in fragment.detail
+    )
     assert ("public.orders#amount", DASH, "column") in edges(fragment)  # the column walks
 
 
-@pytest.mark.parametrize(("status", "text"), [(401, "unauthorized"), (403, "forbidden"), (404, "not found")])
+@pytest.mark.parametrize(
+    ("status", "text"), [(401, "unauthorized"), (403, "forbidden"), (404, "not found")]
+)
 def test_client_errors_fail_naming_the_url_not_the_token(
     httpserver: HTTPServer, ctx: SourceContext, status: int, text: str
 ) -> None:
@@ -230,7 +251,9 @@ def test_client_errors_fail_naming_the_url_not_the_token(
 
 
 def test_missing_token_variable_is_named(httpserver: HTTPServer, tmp_path: Path) -> None:
-    fragment = fetch_one(spec(httpserver, token_env="DH_NOT_SET"), SourceContext(tmp_path, {"public.orders"}))
+    fragment = fetch_one(
+        spec(httpserver, token_env="DH_NOT_SET"), SourceContext(tmp_path, {"public.orders"})
+    )
     assert fragment.status == "failed" and "DH_NOT_SET" in fragment.detail
 
 
@@ -245,7 +268,12 @@ def _slow(request: Request) -> Response:
         (b'{"data": {"scrollAcrossLineage": {"nextScr', "not JSON"),
         (b"<html>504 Gateway Time-out</html>", "not JSON"),
         (_slow, "timed out"),
-        (b'{"data": {"scrollAcrossLineage": {"searchResults": [' + b'{"degree": 1},' * 40_000 + b"{}]}}}", "larger than"),
+        (
+            b'{"data": {"scrollAcrossLineage": {"searchResults": ['
+            + b'{"degree": 1},' * 40_000
+            + b"{}]}}}",
+            "larger than",
+        ),
         ("500", "HTTP 500"),
     ],
 )
@@ -257,7 +285,9 @@ def test_bad_answers_to_a_column_walk_are_partial(
         gms.overrides["amount"] = lambda request: Response("boom", status=500)
     else:
         gms.overrides["amount"] = answer
-    source = spec(httpserver, timeout=0.5, options={"max_response_bytes": 300_000, "max_concurrency": 1})
+    source = spec(
+        httpserver, timeout=0.5, options={"max_response_bytes": 300_000, "max_concurrency": 1}
+    )
     fragment = fetch_one(source, ctx)
     if answer is _slow:
         time.sleep(1.0)  # the single-threaded server is still in the slow handler
@@ -275,7 +305,9 @@ def test_429_with_retry_after_then_answers(httpserver: HTTPServer, ctx: SourceCo
     assert fragment.status == "ok" and DASH in {n.id for n in fragment.nodes}
 
 
-def test_redirect_to_the_graphql_endpoint_is_followed(httpserver: HTTPServer, ctx: SourceContext) -> None:
+def test_redirect_to_the_graphql_endpoint_is_followed(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
     httpserver.expect_request("/gms/api/graphql", method="POST").respond_with_data(
         "", status=308, headers={"Location": httpserver.url_for("/api/graphql")}
     )
@@ -284,11 +316,15 @@ def test_redirect_to_the_graphql_endpoint_is_followed(httpserver: HTTPServer, ct
     assert fragment.status == "ok" and DASH in {n.id for n in fragment.nodes}
 
 
-def test_unknown_dataset_and_nothing_touched(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_dataset_and_nothing_touched(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATAHUB_TOKEN", TOKEN)
     GraphQL(httpserver)
     fragment = fetch_one(spec(httpserver), SourceContext(tmp_path, {"public.customers"}))
-    assert fragment.status == "ok" and fragment.counts["touched datasets DataHub does not know"] == 1
+    assert (
+        fragment.status == "ok" and fragment.counts["touched datasets DataHub does not know"] == 1
+    )
     skipped = fetch_one(spec(httpserver), SourceContext(tmp_path, set()))
     assert skipped.status == "skipped"
 
@@ -302,16 +338,29 @@ def file_source(name: str, **kw: Any) -> GraphFragment:
 
 
 def test_dbt_ingestion_file_column_lineage_siblings_and_exposures() -> None:
-    fragment = file_source("dbt-source-mcps.acryl-datahub-1.7.0.17.json", aliases={"dbt": "", "duckdb": ""})
+    fragment = file_source(
+        "dbt-source-mcps.acryl-datahub-1.7.0.17.json", aliases={"dbt": "", "duckdb": ""}
+    )
     assert fragment.status == "ok"
     got = edges(fragment)
     # computed by DataHub's parser through the select-* CTEs, with catalog schema
-    assert ("main.stg_payments#amount", "main.customers#customer_lifetime_value", "projection") in got
-    assert ("main.customer_features", "datahub:dashboard/dbt/exposure.jaffle_shop.churn_model", "reads") in got
+    assert (
+        "main.stg_payments#amount",
+        "main.customers#customer_lifetime_value",
+        "projection",
+    ) in got
+    assert (
+        "main.customer_features",
+        "datahub:dashboard/dbt/exposure.jaffle_shop.churn_model",
+        "reads",
+    ) in got
     # the dbt and duckdb siblings are one relation: no self edges from the PATCH copies
     assert not [e for e in fragment.edges if e.src == e.dst]
     churn = node(fragment, "datahub:dashboard/dbt/exposure.jaffle_shop.churn_model")
-    assert churn.owners == ["ml@example.com"] and churn.url == "http://mlflow.example/#/models/churn_model"
+    assert (
+        churn.owners == ["ml@example.com"]
+        and churn.url == "http://mlflow.example/#/models/churn_model"
+    )
     assert node(fragment, "main.customer_features").columns["lifetime_value"] == "DOUBLE"
 
 
@@ -336,25 +385,48 @@ def test_mlflow_and_feast_ingestion_files() -> None:
 def test_patch_removed_entities_and_bad_records() -> None:
     dash = "urn:li:dashboard:(looker,d1)"
     records = [
-        {"entityUrn": dash, "entityType": "dashboard", "changeType": "UPSERT", "aspectName": "inputFields",
-         "aspect": {"json": {"fields": [{"schemaFieldUrn": AMOUNT}]}}},
-        {"entityUrn": "urn:li:chart:(looker,gone)", "entityType": "chart", "changeType": "UPSERT",
-         "aspectName": "chartInfo", "aspect": {"json": {"inputs": [ORD]}}},
-        {"entityUrn": "urn:li:chart:(looker,gone)", "entityType": "chart", "changeType": "UPSERT",
-         "aspectName": "status", "aspect": {"json": {"removed": True}}},
+        {
+            "entityUrn": dash,
+            "entityType": "dashboard",
+            "changeType": "UPSERT",
+            "aspectName": "inputFields",
+            "aspect": {"json": {"fields": [{"schemaFieldUrn": AMOUNT}]}},
+        },
+        {
+            "entityUrn": "urn:li:chart:(looker,gone)",
+            "entityType": "chart",
+            "changeType": "UPSERT",
+            "aspectName": "chartInfo",
+            "aspect": {"json": {"inputs": [ORD]}},
+        },
+        {
+            "entityUrn": "urn:li:chart:(looker,gone)",
+            "entityType": "chart",
+            "changeType": "UPSERT",
+            "aspectName": "status",
+            "aspect": {"json": {"removed": True}},
+        },
         "not a record",
     ]
     fragment = build(records, Names({"postgres": ""}), GraphFragment("f", "datahub-file"))
     assert edges(fragment) == {("public.orders#amount", "datahub:dashboard/looker/d1", "column")}
     assert fragment.counts == {"removed entities skipped": 1, "unreadable records skipped": 1}
-    assert aspect_name("com.linkedin.pegasus2avro.ml.metadata.MLFeatureProperties") == "mlFeatureProperties"
+    assert (
+        aspect_name("com.linkedin.pegasus2avro.ml.metadata.MLFeatureProperties")
+        == "mlFeatureProperties"
+    )
     assert aspect_name("com.linkedin.pegasus2avro.dataset.UpstreamLineage") == "upstreamLineage"
 
 
 def test_missing_or_broken_file_is_reported(tmp_path: Path) -> None:
-    missing = fetch_one(LineageSource(kind="datahub-file", location=str(tmp_path / "nope.json")), SourceContext(tmp_path))
+    missing = fetch_one(
+        LineageSource(kind="datahub-file", location=str(tmp_path / "nope.json")),
+        SourceContext(tmp_path),
+    )
     assert missing.status == "failed" and "nope.json" in missing.detail
     broken = tmp_path / "mcps.json"
     broken.write_text('[{"entityUrn": "urn:li:dataset:(urn:li:dataPlatform:postgres,a.b,PROD)"')
-    fragment = fetch_one(LineageSource(kind="datahub-file", location=str(broken)), SourceContext(tmp_path))
+    fragment = fetch_one(
+        LineageSource(kind="datahub-file", location=str(broken)), SourceContext(tmp_path)
+    )
     assert fragment.status == "partial" and "mcps.json:1" in fragment.detail

@@ -51,16 +51,32 @@ def ids(fragment: GraphFragment) -> set[str]:
 @pytest.mark.parametrize(
     ("value", "ref"),
     [
-        ("dataset:food_delivery:public.delivery_7_days", NodeRef("dataset", "food_delivery", "public.delivery_7_days")),
-        (f"dataset:{NS}:analytics.public.orders", NodeRef("dataset", NS, "analytics.public.orders")),
+        (
+            "dataset:food_delivery:public.delivery_7_days",
+            NodeRef("dataset", "food_delivery", "public.delivery_7_days"),
+        ),
+        (
+            f"dataset:{NS}:analytics.public.orders",
+            NodeRef("dataset", NS, "analytics.public.orders"),
+        ),
         ("job:airflow:etl.orders_daily", NodeRef("job", "airflow", "etl.orders_daily")),
         (
             "datasetField:duckdb://jaffle.duckdb:jaffle.main.customers:customer_lifetime_value",
-            NodeRef("datasetField", "duckdb://jaffle.duckdb", "jaffle.main.customers", "customer_lifetime_value"),
+            NodeRef(
+                "datasetField",
+                "duckdb://jaffle.duckdb",
+                "jaffle.main.customers",
+                "customer_lifetime_value",
+            ),
         ),
         (
             "datasetField:snowflake://matillion.eu-central-1:FROSTY_BORG.ETLD.Do11yJiraIssues:Assignee",
-            NodeRef("datasetField", "snowflake://matillion.eu-central-1", "FROSTY_BORG.ETLD.Do11yJiraIssues", "Assignee"),
+            NodeRef(
+                "datasetField",
+                "snowflake://matillion.eu-central-1",
+                "FROSTY_BORG.ETLD.Do11yJiraIssues",
+                "Assignee",
+            ),
         ),
         (
             f"dataset:{NS}:analytics.public.orders#5b7c2a9e-1111-4c2b-9d0e-000000000001",
@@ -78,7 +94,9 @@ def test_column_direction_comes_from_input_fields_not_edges() -> None:
     # columnA is computed from columnB. Only the data is trusted.
     graph = MarquezGraph()
     graph.add_column_lineage({"graph": [payload_raw("api-test-column_lineage-node.json")]})
-    fragment = build_fragment(graph, {("namespace", "otherDataset")}, 5, {}, GraphFragment("m", "marquez"))
+    fragment = build_fragment(
+        graph, {("namespace", "otherDataset")}, 5, {}, GraphFragment("m", "marquez")
+    )
     assert edges(fragment) == {("otherdataset#columnB", "otherdataset#columnA", "projection")}
 
 
@@ -93,7 +111,11 @@ def test_upstream_answer_is_walked_downstream_only() -> None:
     start = {("duckdb://jaffle.duckdb", "jaffle.main.customers")}
     fragment = build_fragment(graph, start, 5, aliases, GraphFragment("m", "marquez"))
     assert edges(fragment) == {
-        ("main.customers#customer_lifetime_value", "main.customer_features#lifetime_value", "projection")
+        (
+            "main.customers#customer_lifetime_value",
+            "main.customer_features#lifetime_value",
+            "projection",
+        )
     }
     start = {("duckdb://jaffle.duckdb", "jaffle.main.stg_payments")}
     fragment = build_fragment(graph, start, 1, aliases, GraphFragment("m", "marquez"))
@@ -106,9 +128,15 @@ def test_upstream_answer_is_walked_downstream_only() -> None:
 def test_dataset_node_of_the_lineage_endpoint() -> None:
     graph = MarquezGraph()
     graph.add_lineage({"graph": [payload_raw("api-test-lineage-node.json")]})
-    fragment = build_fragment(graph, {("namespace", "commonDataset")}, 5, {}, GraphFragment("m", "marquez"))
+    fragment = build_fragment(
+        graph, {("namespace", "commonDataset")}, 5, {}, GraphFragment("m", "marquez")
+    )
     (node,) = fragment.nodes
-    assert node.id == "commondataset" and list(node.columns) == ["firstname", "lastname", "birthdate"]
+    assert node.id == "commondataset" and list(node.columns) == [
+        "firstname",
+        "lastname",
+        "birthdate",
+    ]
     assert node.attrs["marquez_id"] == "dataset:namespace:commonDataset"
 
 
@@ -146,7 +174,9 @@ def spec(server: HTTPServer, **kw: Any) -> LineageSource:
 
 
 def context(tmp_path: Path, touched: set[str] | None = None, **kw: Any) -> SourceContext:
-    return SourceContext(root=tmp_path, touched={"public.orders"} if touched is None else touched, **kw)
+    return SourceContext(
+        root=tmp_path, touched={"public.orders"} if touched is None else touched, **kw
+    )
 
 
 def test_downstream_jobs_datasets_and_columns(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -188,7 +218,9 @@ def test_depth_bounds_the_request_and_the_walk(httpserver: HTTPServer, tmp_path:
     assert fragment.status == "ok"
     assert "marquez:airflow/etl.orders_daily" in ids(fragment)
     assert "marquez:reporting/export_daily" not in ids(fragment)
-    assert ("public.orders_daily#total", "public.daily_export#total", "projection") not in edges(fragment)
+    assert ("public.orders_daily#total", "public.daily_export#total", "projection") not in edges(
+        fragment
+    )
     assert fragment.counts[BEYOND_DEPTH] >= 1
 
 
@@ -201,7 +233,9 @@ def test_bearer_token_from_the_environment(
     assert fragment.status == "ok" and len(fragment.nodes) == 5
 
 
-@pytest.mark.parametrize(("status", "text"), [(401, "unauthorized"), (403, "forbidden"), (404, "not found")])
+@pytest.mark.parametrize(
+    ("status", "text"), [(401, "unauthorized"), (403, "forbidden"), (404, "not found")]
+)
 def test_client_errors_fail_the_source_naming_the_url(
     httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int, text: str
 ) -> None:
@@ -214,14 +248,18 @@ def test_client_errors_fail_the_source_naming_the_url(
 
 
 def test_server_error_on_one_endpoint_is_partial(httpserver: HTTPServer, tmp_path: Path) -> None:
-    httpserver.expect_request("/api/v1/search").respond_with_json(payload("SYNTHETIC-search-orders.json"))
+    httpserver.expect_request("/api/v1/search").respond_with_json(
+        payload("SYNTHETIC-search-orders.json")
+    )
     httpserver.expect_request("/api/v1/lineage").respond_with_data("boom", status=500)
     httpserver.expect_request("/api/v1/column-lineage").respond_with_json(
         payload("SYNTHETIC-column-lineage-orders-downstream.json")
     )
     fragment = fetch_one(spec(httpserver), context(tmp_path))
     assert fragment.status == "partial"
-    assert httpserver.url_for("/api/v1/lineage") in fragment.detail and "HTTP 500" in fragment.detail
+    assert (
+        httpserver.url_for("/api/v1/lineage") in fragment.detail and "HTTP 500" in fragment.detail
+    )
     # what the other endpoint said is kept
     assert ("public.orders#amount", "public.orders_daily#total", "projection") in edges(fragment)
 
@@ -237,7 +275,9 @@ def test_429_is_retried_after_the_requested_wait(httpserver: HTTPServer, tmp_pat
 
 def _slow(request: Request) -> Response:
     time.sleep(1.2)
-    return Response(json.dumps(payload("SYNTHETIC-lineage-orders.json")), content_type="application/json")
+    return Response(
+        json.dumps(payload("SYNTHETIC-lineage-orders.json")), content_type="application/json"
+    )
 
 
 @pytest.mark.parametrize(
@@ -253,7 +293,9 @@ def _slow(request: Request) -> Response:
 def test_bad_lineage_answers_are_partial_with_the_url(
     httpserver: HTTPServer, tmp_path: Path, body: bytes | None, text: str
 ) -> None:
-    httpserver.expect_request("/api/v1/search").respond_with_json(payload("SYNTHETIC-search-orders.json"))
+    httpserver.expect_request("/api/v1/search").respond_with_json(
+        payload("SYNTHETIC-search-orders.json")
+    )
     if body is None:
         httpserver.expect_request("/api/v1/lineage").respond_with_handler(_slow)
     else:
@@ -291,7 +333,9 @@ def test_unknown_dataset_is_counted_not_an_error(httpserver: HTTPServer, tmp_pat
     assert fragment.status == "ok" and fragment.counts[UNKNOWN] == 1 and not fragment.nodes
 
 
-def test_nothing_touched_is_skipped_without_requests(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_nothing_touched_is_skipped_without_requests(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
     fragment = fetch_one(spec(httpserver), context(tmp_path, set()))
     assert fragment.status == "skipped" and not httpserver.log
 
@@ -300,7 +344,9 @@ def test_last_good_answer_serves_offline(httpserver: HTTPServer, tmp_path: Path)
     serve(httpserver)
     first = fetch_one(spec(httpserver), context(tmp_path, cache_dir=tmp_path / "cache"))
     httpserver.clear()
-    offline = fetch_one(spec(httpserver), context(tmp_path, cache_dir=tmp_path / "cache", offline=True))
+    offline = fetch_one(
+        spec(httpserver), context(tmp_path, cache_dir=tmp_path / "cache", offline=True)
+    )
     assert offline.status == "cached" and ids(offline) == ids(first)
     assert not httpserver.log
     never_cached = fetch_one(spec(httpserver), context(tmp_path, offline=True))

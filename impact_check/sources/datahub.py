@@ -14,6 +14,7 @@ Parsing (payload -> fragment) is pure and separate from fetching.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,13 @@ from urllib.parse import quote
 from impact_check.errors import SourceError
 from impact_check.identity import canonical
 from impact_check.model import column_id
-from impact_check.sources.base import FragmentNode, GraphFragment, SourceContext
+from impact_check.sources.base import (
+    FragmentNode,
+    GraphFragment,
+    SourceContext,
+    as_object,
+    column_edges_first,
+)
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
 
@@ -84,7 +91,9 @@ def parse_urn(value: str) -> Urn | None:
 
 def _split_top(text: str) -> list[str]:
     """Split on commas outside parentheses (URNs nest: schemaField holds a dataset URN)."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -183,7 +192,7 @@ def kind_of(urn: str) -> str | None:
 def owner_name(value: Any) -> str | None:
     """An owner from a URN string or a GraphQL owner object."""
     if isinstance(value, dict):
-        owner = value.get("owner") if isinstance(value.get("owner"), dict) else value
+        owner = as_object(value.get("owner")) or value
         for key in ("username", "name", "urn"):
             if isinstance(owner.get(key), str):
                 return owner_name(owner[key])
@@ -282,12 +291,15 @@ class Builder:
             if kind == "reads" and "#" not in src and (src, dst) in covered:
                 continue
             self.fragment.edge(src, dst, kind)
+        column_edges_first(self.fragment)
         return self.fragment
 
 
 # ---------------------------------------------------------------------------- GraphQL
 
-_OWNERS = "ownership { owners { owner { ... on CorpUser { username } ... on CorpGroup { name } } } }"
+_OWNERS = (
+    "ownership { owners { owner { ... on CorpUser { username } ... on CorpGroup { name } } } }"
+)
 _ENTITY = (
     "urn type "
     "... on Dataset { name platform { name } " + _OWNERS + " "
@@ -419,18 +431,20 @@ def add_results(builder: Builder, start_urn: str, results: list[Any], depth: int
         if isinstance(degree, int) and degree > depth:
             builder.fragment.count(BEYOND_DEPTH)
             continue
-        entity = result.get("entity") if isinstance(result.get("entity"), dict) else {}
+        entity = as_object(result.get("entity"))
         urn = entity.get("urn")
         if not isinstance(urn, str):
             continue
         add_entity(builder, entity)
-        paths = [p.get("path") for p in result.get("paths") or [] if isinstance(p, dict)]
-        paths = [p for p in paths if isinstance(p, list) and p]
+        found = [p.get("path") for p in result.get("paths") or [] if isinstance(p, dict)]
+        paths: list[list[Any]] = [p for p in found if isinstance(p, list) and p]
         for path in paths or [[{"urn": start_urn}, {"urn": urn}]]:
             hops = [h["urn"] for h in path if isinstance(h, dict) and isinstance(h.get("urn"), str)]
             # a QUERY (or other non-lineage entity) between two hops is bridged over
-            kept = [h for h in hops if (parse_urn(h) or Urn("", "", ())).entity.lower() not in _SKIP]
-            for src, dst in zip(kept, kept[1:]):
+            kept = [
+                h for h in hops if (parse_urn(h) or Urn("", "", ())).entity.lower() not in _SKIP
+            ]
+            for src, dst in itertools.pairwise(kept):
                 builder.link(src, dst)
 
 
@@ -438,7 +452,7 @@ def add_entity(builder: Builder, entity: dict[str, Any]) -> None:
     """Node attributes, fine-grained lineage and chart/dashboard input columns of one
     GraphQL entity."""
     urn = entity["urn"]
-    props = entity.get("properties") if isinstance(entity.get("properties"), dict) else {}
+    props = as_object(entity.get("properties"))
     owners = [
         o
         for o in (owner_name(x) for x in ((entity.get("ownership") or {}).get("owners") or []))
@@ -584,7 +598,7 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
         touched = sorted(ctx.touched)
         found = [walker.find(touched[0]), *client.map(walker.find, touched[1:])]
         walks: list[tuple[str, str, bool]] = []  # (start URN, walked URN, column walk)
-        for name, matches in zip(touched, found):
+        for matches in found:
             if matches is None:
                 continue
             if not matches:
@@ -597,7 +611,9 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
                 fields = sorted(columns)
                 if len(fields) > max_columns:
                     fragment.count(COLUMNS_NOT_WALKED, len(fields) - max_columns)
-                walks += [(urn, f"urn:li:schemaField:({urn},{f})", True) for f in fields[:max_columns]]
+                walks += [
+                    (urn, f"urn:li:schemaField:({urn},{f})", True) for f in fields[:max_columns]
+                ]
         pages = client.map(lambda w: walker.walk(w[1], w[2]), walks)
     for (_start, walked, _cols), results in zip(walks, pages):
         if results is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import GraphFragment, SourceContext, as_object
 from impact_check.sources.datahub import Builder, Names, owner_name, schema_columns
 from impact_check.sources.jsonfiles import read_records, resolve
 
@@ -90,12 +90,14 @@ def unpatch(name: str, operations: Any) -> dict[str, Any]:
     for op in operations if isinstance(operations, list) else []:
         if not isinstance(op, dict) or op.get("op") not in ("add", "replace"):
             continue
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op.get("path", "")).split("/")]
+        parts = [
+            p.replace("~1", "/").replace("~0", "~") for p in str(op.get("path", "")).split("/")
+        ]
         parts = [p for p in parts if p != ""]
         if not parts:
             continue
         if name == "upstreamLineage" and parts[0] == "upstreams" and len(parts) >= 2:
-            entry = op.get("value") if isinstance(op.get("value"), dict) else {}
+            entry = as_object(op.get("value"))
             value.setdefault("upstreams", []).append({"dataset": parts[1], **entry})
         elif name == "upstreamLineage" and parts[0] == "fineGrainedLineages" and len(parts) >= 5:
             value.setdefault("fineGrainedLineages", []).append(
@@ -120,7 +122,10 @@ def build(records: list[Any], names: Names, fragment: GraphFragment) -> GraphFra
     removed = {
         urn
         for urn, e in entities.items()
-        if any(isinstance(a.value, dict) and a.value.get("removed") for a in e.aspects.get("status", []))
+        if any(
+            isinstance(a.value, dict) and a.value.get("removed")
+            for a in e.aspects.get("status", [])
+        )
     }
     if removed:
         fragment.count(REMOVED, len(removed))
@@ -163,7 +168,13 @@ def _entity(builder: Builder, urn: str, entity: _Entity, removed: set[str]) -> N
         if o
     ]
     name = url = None
-    for key in ("datasetProperties", "dashboardInfo", "chartInfo", "mlModelProperties", "dataJobInfo"):
+    for key in (
+        "datasetProperties",
+        "dashboardInfo",
+        "chartInfo",
+        "mlModelProperties",
+        "dataJobInfo",
+    ):
         for value in _values(entity, key):
             name = name or value.get("name") or value.get("title")
             url = url or value.get("externalUrl")
@@ -193,7 +204,18 @@ def _entity(builder: Builder, urn: str, entity: _Entity, removed: set[str]) -> N
             link_in(_urns(value, "datasets", "datasetEdges", "inputs", "inputEdges"))
             link_in(_urns(value, "charts", "chartEdges", "dashboards"))
     for value in _values(entity, "inputFields"):
-        link_in(_urns({"f": [f.get("schemaFieldUrn") for f in value.get("fields") or [] if isinstance(f, dict)]}, "f"))
+        link_in(
+            _urns(
+                {
+                    "f": [
+                        f.get("schemaFieldUrn")
+                        for f in value.get("fields") or []
+                        if isinstance(f, dict)
+                    ]
+                },
+                "f",
+            )
+        )
     for value in _values(entity, "mlModelProperties"):
         link_in(_urns(value, "mlFeatures", "trainingJobs"))
     for key in ("mlFeatureProperties", "mlPrimaryKeyProperties"):

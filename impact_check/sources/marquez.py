@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 from impact_check.errors import SourceError
 from impact_check.identity import canonical
 from impact_check.model import column_id
-from impact_check.sources.base import FragmentNode, GraphFragment, SourceContext
+from impact_check.sources.base import (
+    FragmentNode,
+    GraphFragment,
+    SourceContext,
+    as_object,
+    column_edges_first,
+)
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
 
@@ -158,7 +164,7 @@ class MarquezGraph:
     def add_lineage(self, payload: Any) -> None:
         """Datasets and jobs of a ``GET /lineage`` answer (``{"graph": [Node, …]}``)."""
         for node in _graph_nodes(payload):
-            data = node.get("data") if isinstance(node.get("data"), dict) else {}
+            data = as_object(node.get("data"))
             kind = str(node.get("type") or data.get("type") or "").upper()
             ref = parse_node_id(str(node.get("id", "")))
             if kind == "JOB" or (ref is not None and ref.type == "job"):
@@ -167,7 +173,7 @@ class MarquezGraph:
                 self._add_dataset(data, ref)
 
     def _add_dataset(self, data: dict[str, Any], ref: NodeRef | None) -> None:
-        ident = data.get("id") if isinstance(data.get("id"), dict) else {}
+        ident = as_object(data.get("id"))
         ns = ident.get("namespace") or data.get("namespace") or (ref.namespace if ref else None)
         name = ident.get("name") or data.get("name") or (ref.name if ref else None)
         if not isinstance(ns, str) or not isinstance(name, str):
@@ -180,7 +186,7 @@ class MarquezGraph:
                 dataset.fields[column["name"]] = column.get("type") or None
 
     def _add_job(self, node: dict[str, Any], data: dict[str, Any], ref: NodeRef | None) -> None:
-        ident = data.get("id") if isinstance(data.get("id"), dict) else {}
+        ident = as_object(data.get("id"))
         ns = ident.get("namespace") or data.get("namespace") or (ref.namespace if ref else None)
         name = ident.get("name") or data.get("name") or (ref.name if ref else None)
         if not isinstance(ns, str) or not isinstance(name, str):
@@ -200,7 +206,7 @@ class MarquezGraph:
     def add_column_lineage(self, payload: Any) -> None:
         """Dataset fields of a ``GET /column-lineage`` answer, oriented by ``inputFields``."""
         for node in _graph_nodes(payload):
-            data = node.get("data") if isinstance(node.get("data"), dict) else {}
+            data = as_object(node.get("data"))
             ref = parse_node_id(str(node.get("id", "")))
             ns = data.get("namespace") or (ref.namespace if ref else None)
             dataset = data.get("dataset") or (ref.name if ref else None)
@@ -294,14 +300,14 @@ def build_fragment(
                     queue.append((out, hops + 1))
 
     projections = _downstream_fields(graph, starts, depth, fragment)
-    for ns, ds, _col in {f for edge in projections for f in edge}:
-        reached_datasets.add((ns, ds))
+    for endpoint in {f for edge in projections for f in edge}:
+        reached_datasets.add((endpoint[0], endpoint[1]))
 
     for key in sorted(reached_datasets):
         dataset = graph.datasets.get(key, _Dataset(*key))
         columns = dict(dataset.fields)
-        for (ns, ds, col), col_type in graph.field_types.items():
-            if (ns, ds) == key:
+        for (field_ns, field_ds, col), col_type in graph.field_types.items():
+            if (field_ns, field_ds) == key:
                 columns.setdefault(col, col_type)
         fragment.node(
             FragmentNode(
@@ -334,12 +340,16 @@ def build_fragment(
             if ds not in reached_datasets:
                 fragment.node(FragmentNode(relation(ds), "table", ORIGIN, name=ds[1]))
     for src, dst in sorted(projections):
-        src_col, dst_col = column_id(relation(src[:2]), src[2]), column_id(relation(dst[:2]), dst[2])
+        src_col, dst_col = (
+            column_id(relation(src[:2]), src[2]),
+            column_id(relation(dst[:2]), dst[2]),
+        )
         if src_col != dst_col:
             fragment.edge(src_col, dst_col, "projection")
         for job in writers.get(dst[:2], []):
             if (job.namespace, job.name) in reached_jobs and src[:2] in job.inputs:
                 fragment.edge(src_col, job_node_id(job.namespace, job.name), "column")
+    column_edges_first(fragment)
     return fragment
 
 
@@ -395,18 +405,18 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     with client_for(spec, ctx, base_url=api_base(spec.location)) as client:
         touched = sorted(ctx.touched)
         found = _serial_then_map(
-            client, lambda name: faults.attempt(lambda: _lookup(client, spec, name, aliases)), touched
+            client,
+            lambda name: faults.attempt(lambda: _lookup(client, spec, name, aliases)),
+            touched,
         )
         starts: set[tuple[str, str]] = set()
-        for name, matches in zip(touched, found):
+        for matches in found:
             if matches is None:
                 continue
             if not matches:
                 fragment.count(UNKNOWN)
             starts |= set(matches)
-        queries = [
-            (path, key) for key in sorted(starts) for path in ("lineage", "column-lineage")
-        ]
+        queries = [(path, key) for key in sorted(starts) for path in ("lineage", "column-lineage")]
         answers = client.map(
             lambda q: faults.attempt(lambda: _graph(client, q[0], q[1], spec.depth)), queries
         )
