@@ -119,3 +119,8 @@ def column_edges_first(fragment: GraphFragment) -> None:
 def as_object(value: Any) -> dict[str, Any]:
     """``value`` when a payload gave an object there, else an empty one."""
     return value if isinstance(value, dict) else {}
+
+
+def as_text(value: Any) -> str | None:
+    """``value`` when a payload gave a non-empty string there, else None."""
+    return value if isinstance(value, str) and value else None

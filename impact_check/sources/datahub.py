@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from impact_check.errors import SourceError
-from impact_check.identity import canonical
+from impact_check.identity import canonical, same_relation_suffix
 from impact_check.model import column_id
 from impact_check.sources.base import (
     FragmentNode,
     GraphFragment,
     SourceContext,
     as_object,
+    as_text,
     column_edges_first,
 )
 from impact_check.sources.faults import Faults
@@ -404,14 +405,9 @@ def dataset_matches(
         item = (urn, schema_columns(entity.get("schemaMetadata")))
         if relation == touched:
             exact.append(item)
-        elif _same_suffix(relation, touched):
+        elif same_relation_suffix(relation, touched):
             suffix.append(item)
     return exact or suffix
-
-
-def _same_suffix(a: str, b: str) -> bool:
-    short, long = sorted((a, b), key=lambda s: s.count("."))
-    return short.count(".") >= 1 and long.endswith("." + short)
 
 
 def schema_columns(schema: Any) -> dict[str, str | None]:
@@ -460,8 +456,8 @@ def add_entity(builder: Builder, entity: dict[str, Any]) -> None:
     ]
     builder.asset(
         urn,
-        name=_str(props.get("name")) or _str(entity.get("name")),
-        url=_str(props.get("externalUrl")),
+        name=as_text(props.get("name")) or as_text(entity.get("name")),
+        url=as_text(props.get("externalUrl")),
         owners=owners,
         columns=schema_columns(entity.get("schemaMetadata")),
     )
@@ -484,10 +480,6 @@ def _field_urns(items: Any) -> list[str]:
         elif isinstance(item, str):
             out.append(item)
     return out
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 # ---------------------------------------------------------------------------- fetching

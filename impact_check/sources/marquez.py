@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from impact_check.errors import SourceError
-from impact_check.identity import canonical
+from impact_check.identity import canonical, same_relation_suffix
 from impact_check.model import column_id
 from impact_check.sources.base import (
     FragmentNode,
     GraphFragment,
     SourceContext,
     as_object,
+    as_text,
     column_edges_first,
 )
 from impact_check.sources.faults import Faults
@@ -118,14 +119,9 @@ def search_matches(
         canon = canonical(name, ns, aliases)
         if canon == touched:
             exact.append((ns, name))
-        elif _same_suffix(canon, touched):
+        elif same_relation_suffix(canon, touched):
             suffix.append((ns, name))
     return sorted(set(exact or suffix))
-
-
-def _same_suffix(a: str, b: str) -> bool:
-    short, long = sorted((a, b), key=lambda s: s.count("."))
-    return short.count(".") >= 1 and long.endswith("." + short)
 
 
 @dataclass
@@ -192,8 +188,8 @@ class MarquezGraph:
         if not isinstance(ns, str) or not isinstance(name, str):
             return
         job = self.jobs.setdefault((ns, name), _Job(ns, name))
-        job.location = job.location or _str(data.get("location"))
-        job.description = job.description or _str(data.get("description"))
+        job.location = job.location or as_text(data.get("location"))
+        job.description = job.description or as_text(data.get("description"))
         inputs, outputs = _dataset_ids(data.get("inputs")), _dataset_ids(data.get("outputs"))
         if "inputs" not in data and "outputs" not in data:
             # Only /lineage orients its edges as data flow; used when the job data lacks
@@ -247,10 +243,6 @@ def _edge_datasets(edges: Any, end: str) -> list[tuple[str, str]]:
         if ref is not None and ref.type == "dataset":
             out.append((ref.namespace, ref.name))
     return out
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def build_fragment(
