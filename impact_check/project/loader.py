@@ -134,6 +134,9 @@ def _load_catalog(
         if external:
             _add_external(catalog, external, config.dialect)
         _derive(state, catalog, resolver, cache)
+    from impact_check.project.contracts import load_contracts
+
+    catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
     return catalog
 
 
