@@ -175,14 +175,17 @@ def encode_column(col: Column) -> list[Any]:
         col.default,
         col.primary_key,
         col.unique,
+        None if col.accepted_values is None else list(col.accepted_values),
+        col.references,
     ]
 
 
 def decode_column(value: Any) -> Column:
     """The Column ``encode_column`` produced."""
     parts = _list(value)
-    if len(parts) != 7:
+    if len(parts) != 9:
         raise CodecError("bad column")
+    accepted = None if parts[7] is None else tuple(_str(v) for v in _list(parts[7]))
     return Column(
         _str(parts[0]),
         _opt_str(parts[1]),
@@ -191,6 +194,8 @@ def decode_column(value: Any) -> Column:
         _opt_str(parts[4]),
         _bool(parts[5]),
         _bool(parts[6]),
+        accepted,
+        _opt_str(parts[8]),
     )
 
 
