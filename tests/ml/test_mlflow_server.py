@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from gitrepo import GitRepo
@@ -40,8 +41,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A basic-auth server with one registered version, created over its REST API (as admin):
+    a run without dataset inputs, so reading it touches every endpoint the source uses."""
     with mlflow_server(tmp_path_factory.mktemp("mlflow-auth"), basic_auth=True) as running:
-        running.log("churn")
+        auth = ("admin", running.env["MLFLOW_TRACKING_PASSWORD"])
+        api = f"{running.url}/api/2.0/mlflow"
+        with httpx.Client(auth=auth, timeout=30) as client:
+            experiment = client.post(f"{api}/experiments/create", json={"name": "auth"})
+            run = client.post(
+                f"{api}/runs/create",
+                json={"experiment_id": experiment.json()["experiment_id"], "start_time": 0},
+            ).json()["run"]["info"]["run_id"]
+            client.post(f"{api}/registered-models/create", json={"name": "auth_model"})
+            created = client.post(
+                f"{api}/model-versions/create",
+                json={"name": "auth_model", "source": f"runs:/{run}/model", "run_id": run},
+            )
+            assert created.status_code == 200, created.text
         yield running
 
 
@@ -101,8 +117,9 @@ def test_basic_auth_server_needs_the_credentials_from_the_environment(
     assert anonymous.status == "failed" and "HTTP 401" in anonymous.detail
     monkeypatch.setenv("MLFLOW_PASSWORD", password)
     fragment = _fetch(auth_server.url, tmp_path / "ok", **spec)
-    assert fragment.status == "ok", fragment.detail
-    assert [n.name for n in fragment.nodes] == ["churn_model/1 (alias champion)"]
+    # read with the credentials: the version is found, its run has no dataset
+    assert fragment.status == "partial", fragment.detail
+    assert "auth_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
 
 
 def _repo(tmp_path: Path, url: str) -> GitRepo:
