@@ -156,6 +156,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
+    "AN905": (
+        "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
+        "fix the source the report's `sources` entry names; on_source_error: fail to insist",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",
