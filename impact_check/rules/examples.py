@@ -140,6 +140,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
+    "AN910": (
+        "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
+        "orders_view = FeatureView(name=\"orders\", ...)  # or configure a registry dump",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",
