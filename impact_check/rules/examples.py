@@ -142,7 +142,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     ),
     "AN910": (
         "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
-        "orders_view = FeatureView(name=\"orders\", ...)  # or configure a registry dump",
+        'orders_view = FeatureView(name="orders", ...)  # or configure a registry dump',
     ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",

@@ -229,10 +229,12 @@ def _from_rest(spec: Any, ctx: SourceContext) -> FeastRepo:
         objects = answer.get("objects") if isinstance(answer, dict) else None
         if not isinstance(objects, dict):
             raise SourceError(f"{url}: no `objects` in the answer (not a Feast registry server)")
+        views, on_demand = _split_views(_list(objects.get("featureViews")))
         document = {
             "project": project,
             "entities": objects.get("entities"),
-            "featureViews": [_unwrap(v) for v in _list(objects.get("featureViews"))],
+            "featureViews": views,
+            "onDemandFeatureViews": on_demand,
             "featureServices": objects.get("featureServices"),
         }
         repo = from_registry(document, url)
@@ -249,11 +251,21 @@ def _from_rest(spec: Any, ctx: SourceContext) -> FeastRepo:
         return repo
 
 
-def _unwrap(item: Any) -> Any:
-    """REST featureViews come as {"featureView": {...}} (or another view type)."""
-    if isinstance(item, dict) and "spec" not in item and len(item) == 1:
-        return next(iter(item.values()))
-    return item
+def _split_views(items: list[Any]) -> tuple[list[Any], list[Any]]:
+    """REST featureViews come wrapped by type ({"featureView": {...}}, {"onDemandFeatureView":
+    ...}), with a pagination entry among them: (declarative views, on-demand views)."""
+    views, on_demand = [], []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key == "onDemandFeatureView":
+                on_demand.append(value)
+            elif key.endswith("eatureView") and isinstance(value, dict):
+                views.append(value)
+        if "spec" in item:
+            views.append(item)
+    return views, on_demand
 
 
 # --- the fragment ------------------------------------------------------------------------

@@ -228,9 +228,9 @@ class StaticReader:
                 return
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = self._eval(module, value_node)
-            for bound in targets:
-                if isinstance(bound, ast.Name):
-                    module.env[bound.id] = value
+            for assigned in targets:
+                if isinstance(assigned, ast.Name):
+                    module.env[assigned.id] = value
                 elif self._mentions_feast(module, value_node):
                     self._problem(module.rel, node.lineno, "Feast definition assigned to a pattern")
             if isinstance(value, _Unknown) and self._builds_feast(module, value_node):
