@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitrepo import GitRepo
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from gitrepo import GitRepo
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
 from impact_check.sources.base import GraphFragment, SourceContext

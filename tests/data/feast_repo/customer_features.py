@@ -1,6 +1,7 @@
 from datetime import timedelta
-from feast import Entity, FeatureView, Field, FileSource, FeatureService, ValueType
-from feast.types import Float64, Int64, String, UnixTimestamp
+
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast.types import Float64, Int64, String
 
 customer = Entity(
     name="customer",
@@ -10,7 +11,7 @@ customer = Entity(
 )
 
 # Offline source = the dbt model output table, exported as parquet. field_mapping renames
-# source column -> feature name (source column 'customer_lifetime_value' feeds feature 'lifetime_value').
+# source column -> feature name (customer_lifetime_value feeds feature lifetime_value).
 customer_source = FileSource(
     name="customer_features_source",
     path="data/customer_features.parquet",

@@ -5,7 +5,6 @@ from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source i
     PostgreSQLSource,
 )
 from feast.types import Array, Float64, Int64, String
-
 from pg_features import pg_customer
 from tables import ORDERS_TABLE, SCHEMA
 

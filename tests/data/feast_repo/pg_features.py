@@ -1,9 +1,10 @@
 from datetime import timedelta
+
 from feast import Entity, FeatureView, Field, ValueType
-from feast.types import Float64, Int64
 from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import (
     PostgreSQLSource,
 )
+from feast.types import Float64, Int64
 
 pg_customer = Entity(name="pg_customer", join_keys=["customer_id"], value_type=ValueType.INT64)
 orders_source = PostgreSQLSource(
