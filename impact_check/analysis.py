@@ -13,6 +13,7 @@ from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
 from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
 from impact_check.impact import Bindings, impacts_of
+from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
@@ -126,6 +127,9 @@ def compare_catalogs(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
+    report.findings += ml_findings(
+        report.findings, graph, base_catalog, head_catalog, describe_change
+    )
     report.findings += [
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)

@@ -1,0 +1,174 @@
+"""The MLflow source against a real ``mlflow server`` (sqlite backend, 127.0.0.1).
+
+Models are logged through the real MLflow client (log_models.py, run in the MLflow venv);
+the checker reads them over HTTP, and an end-to-end check on a warehouse repository fails
+when a column the model was trained on is dropped, warns when its type widens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from gitrepo import GitRepo
+from mlflow_server import Server, mlflow_server
+
+from impact_check.config import LineageSource
+from impact_check.sources import fetch_one
+from impact_check.sources.base import GraphFragment, SourceContext
+
+pytestmark = pytest.mark.slow
+
+TABLE = "analytics.customer_features"
+WAREHOUSE = {
+    "db/V1__features.sql": (
+        "CREATE SCHEMA analytics;\n"
+        f"CREATE TABLE {TABLE} (customer_id BIGINT, lifetime_value DOUBLE,\n"
+        "    number_of_orders BIGINT, segment VARCHAR);\n"
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
+        running.log("churn", "tensor", "nodata", "elsewhere")
+        yield running
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with mlflow_server(tmp_path_factory.mktemp("mlflow-auth"), basic_auth=True) as running:
+        running.log("churn")
+        yield running
+
+
+def _fetch(url: str, tmp_path: Path, **spec: object) -> GraphFragment:
+    source = LineageSource(kind="mlflow", location=url, **spec)  # type: ignore[arg-type]
+    ctx = SourceContext(root=tmp_path, known={TABLE}, cache_dir=tmp_path / "cache", timeout=10)
+    return fetch_one(source, ctx)
+
+
+def test_registered_version_with_signature_and_dataset_becomes_a_typed_consumer(
+    server: Server, tmp_path: Path
+) -> None:
+    fragment = _fetch(server.url, tmp_path)
+    nodes = {n.id: n for n in fragment.nodes}
+    churn = nodes["mlflow:churn_model/1"]
+    assert churn.kind == "ml_model" and churn.origin == "mlflow"
+    assert churn.name == "churn_model/1 (alias champion)"
+    assert churn.owners == ["ml-team"]
+    assert churn.attrs["aliases"] == ["champion"] and churn.attrs["version"] == "1"
+    assert churn.attrs["run_id"] == server.logged["churn_model"]["run_id"]
+    assert churn.url == f"{server.url}/#/models/churn_model/versions/1"
+    # signature columns the Delta table has are read and typed; the one-hot inputs are not
+    # warehouse columns; the other logged columns may feed preprocessing
+    assert churn.expects == {f"{TABLE}#lifetime_value": "double", f"{TABLE}#number_of_orders": "long"}
+    assert sorted(churn.attrs["unmapped_inputs"]) == ["segment_a", "segment_b"]
+    edges = {(e.src, e.kind) for e in fragment.edges if e.dst == churn.id}
+    assert edges == {
+        (f"{TABLE}#lifetime_value", "column"),
+        (f"{TABLE}#number_of_orders", "column"),
+        (f"{TABLE}#customer_id", "exposure"),
+        (f"{TABLE}#segment", "exposure"),
+    }
+    # a tensor signature on a dataset logged without a schema: table level, not a crash
+    tensor = nodes["mlflow:tensor_model/1"]
+    assert tensor.name == "tensor_model/1 (unknown schema)" and not tensor.expects
+    assert {(e.src, e.kind) for e in fragment.edges if e.dst == tensor.id} == {(TABLE, "reads")}
+    # a run without dataset inputs cannot be linked: partial, naming the model version
+    assert "mlflow:nodata_model/1" not in nodes and "mlflow:events_model/1" not in nodes
+    assert fragment.status == "partial"
+    assert "nodata_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    assert fragment.counts["model versions not trained on a repository dataset"] == 1
+    assert fragment.counts["training datasets without a schema"] == 1
+    assert fragment.counts["tensor signatures (read at table level)"] == 1
+
+
+def test_basic_auth_server_needs_the_credentials_from_the_environment(
+    auth_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = auth_server.env["MLFLOW_TRACKING_PASSWORD"]
+    monkeypatch.setenv("MLFLOW_USER", "admin")
+    monkeypatch.setenv("MLFLOW_PASSWORD", "wrong-" + password)
+    spec = {"username_env": "MLFLOW_USER", "password_env": "MLFLOW_PASSWORD"}
+    refused = _fetch(auth_server.url, tmp_path, **spec, options={"retries": 0})
+    assert refused.status == "failed" and "HTTP 401" in refused.detail
+    assert "registered-models/search" in refused.detail and password not in refused.detail
+    anonymous = _fetch(auth_server.url, tmp_path / "anon", options={"retries": 0})
+    assert anonymous.status == "failed" and "HTTP 401" in anonymous.detail
+    monkeypatch.setenv("MLFLOW_PASSWORD", password)
+    fragment = _fetch(auth_server.url, tmp_path / "ok", **spec)
+    assert fragment.status == "ok", fragment.detail
+    assert [n.name for n in fragment.nodes] == ["churn_model/1 (alias champion)"]
+
+
+def _repo(tmp_path: Path, url: str) -> GitRepo:
+    repo = GitRepo(tmp_path / "warehouse")
+    config = {"lineage": [{"kind": "mlflow", "location": url, "name": "mlflow"}]}
+    repo.commit({**WAREHOUSE, ".impact-check.yml": yaml.safe_dump(config)}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    return repo
+
+
+def _check(repo: GitRepo, migration: str) -> tuple[int, dict[str, object], str]:
+    repo.git("checkout", "-q", "-B", "feature", "main")
+    repo.commit({"db/V2__change.sql": migration}, "change")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    _, text, _ = repo.run("check", "--base", "main", "--head", "feature")
+    return code, report, text
+
+
+def _rules(report: dict[str, object]) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {}
+    for finding in report["findings"]:  # type: ignore[attr-defined]
+        out.setdefault(finding["rule"], []).append(finding)
+    return out
+
+
+def test_end_to_end_dropping_the_training_column_fails_naming_the_model_version(
+    server: Server, tmp_path: Path
+) -> None:
+    repo = _repo(tmp_path, server.url)
+    code, report, text = _check(repo, f"ALTER TABLE {TABLE} DROP COLUMN lifetime_value;")
+    assert code == 1
+    rules = _rules(report)
+    (ml701,) = rules["ML701"]
+    assert ml701["severity"] == "error"
+    assert "model version churn_model/1 (alias champion)" in ml701["message"]
+    (broken,) = [i for i in ml701["impacted"] if i["breaks"]]
+    assert broken["node"]["id"] == "mlflow:churn_model/1"
+    assert broken["node"]["owners"] == ["ml-team"] and broken["node"]["origin"] == "mlflow"
+    assert broken["path"] == [f"{TABLE}#lifetime_value", "mlflow:churn_model/1"]
+    assert broken["details"]["aliases"] == ["champion"]
+    # the tensor model reads the table at table level: possibly affected, not broken
+    (co201,) = rules["CO201"]
+    tensor = [i for i in co201["impacted"] if i["node"]["id"] == "mlflow:tensor_model/1"]
+    assert tensor and not tensor[0]["breaks"] and tensor[0]["certainty"] == "possible"
+    # the unlinked model is reported, not silently passed
+    assert any("nodata_model/1" in f["message"] for f in rules["AN905"])
+    assert "ML features and models at risk (2):" in text
+    assert "BREAKS churn_model/1 (alias champion) [ml_model mlflow:churn_model/1] owners: ml-team" in text
+
+
+def test_end_to_end_widening_warns_and_an_incompatible_type_breaks(
+    server: Server, tmp_path: Path
+) -> None:
+    repo = _repo(tmp_path, server.url)
+    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE HUGEINT;")
+    (ml702,) = _rules(report)["ML702"]
+    assert code == 0 and ml702["severity"] == "warning"
+    assert "churn_model/1 (alias champion) declares" in ml702["message"]
+    assert "as long (MLflow signature; now INT128: widened)" in ml702["message"]
+    assert not any(i["breaks"] for f in report["findings"] for i in f["impacted"])  # type: ignore[attr-defined]
+
+    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE VARCHAR;")
+    rules = _rules(report)
+    (ml702,) = rules["ML702"]
+    assert code == 1 and ml702["severity"] == "error"
+    (impact,) = ml702["impacted"]
+    assert impact["breaks"] and impact["node"]["id"] == "mlflow:churn_model/1"
+    assert "schema enforcement rejects it" in impact["reason"]
+    assert "ML701" not in rules  # the break is the type mismatch, reported once as ML702
