@@ -449,3 +449,29 @@ def test_dropping_the_entity_key_breaks_every_feature(warehouse: GitRepo) -> Non
         "feast:feature_view/order_features",
         "feast:feature_service/checkout_v1",
     } <= broken
+
+
+def test_ml_rules_name_the_feature_view_and_service(warehouse: GitRepo) -> None:
+    warehouse.commit(
+        {"migrations/V2__drop.sql": "ALTER TABLE analytics.orders DROP COLUMN amount;\n"}
+    )
+    _code, report = warehouse.report("--base", "main", "--head", "feature")
+    (ml701,) = [f for f in report["findings"] if f["rule"] == "ML701"]
+    assert ml701["severity"] == "error"
+    for name in ("order_features:order_amount", "feature view order_features", "checkout_v1"):
+        assert name in ml701["message"]
+
+
+def test_incompatible_retype_is_ml702_and_key_retype_ml703(warehouse: GitRepo) -> None:
+    warehouse.commit(
+        {
+            "migrations/V2__retype.sql": (
+                "ALTER TABLE analytics.orders ALTER COLUMN amount TYPE TEXT;\n"
+                "ALTER TABLE analytics.orders ALTER COLUMN customer_id TYPE TEXT;\n"
+            )
+        }
+    )
+    _code, report = warehouse.report("--base", "main", "--head", "feature")
+    rules = {f["rule"]: f for f in report["findings"]}
+    assert "Float64" in rules["ML702"]["message"] and rules["ML702"]["severity"] == "error"
+    assert "entity join key of feature view order_features" in rules["ML703"]["message"]
