@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlglot.errors import SqlglotError
@@ -28,7 +28,13 @@ from impact_check.model import (
     Unanalyzed,
 )
 from impact_check.policy import apply_policy, failed
-from impact_check.project.loader import dbt_roots, dialect_for, in_dbt_project, load_catalog
+from impact_check.project.loader import (
+    dbt_roots,
+    dialect_for,
+    in_dbt_project,
+    load_catalog,
+    usable_external,
+)
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
 from impact_check.sql.types import compare
@@ -60,11 +66,20 @@ def analyze(
     renames: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
     lineage: LineageFetch | None = None,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> tuple[Report, LineageGraph]:
-    """Compare two revisions; the report has no base/head ids (the caller sets them)."""
+    """Compare two revisions; the report has no base/head ids (the caller sets them).
+
+    ``external`` holds relations read from a warehouse (name -> column -> type): those
+    both revisions read and neither defines are loaded with these columns.
+    """
     changed = [c for c in changed if _selected(c.path, paths)]
     base_catalog = load_catalog(base, config, manifest)
     head_catalog = load_catalog(head, config, manifest)
+    usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
+    if usable:  # a second pass, only when the repository reads what the warehouse knows
+        base_catalog = load_catalog(base, config, manifest, usable)
+        head_catalog = load_catalog(head, config, manifest, usable)
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
         base_catalog,
@@ -150,15 +165,19 @@ def _merge_sources(
     derived = {n for cat in (base, head) for n, ds in cat.datasets.items() if ds.derived}
     for fragment in fragments:
         detail = fragment.detail
+        counts = dict(fragment.counts)
         if fragment.status not in ("failed", "skipped"):
             stats = merge_fragment(graph, fragment, derived)
-            counts = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
-            detail = "; ".join(p for p in (detail, counts, stats.summary()) if p)
+            said = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
+            detail = "; ".join(p for p in (detail, said, stats.summary()) if p)
             nodes, edges = len(fragment.nodes), len(fragment.edges)
+            counts.update(stats.counts())
         else:
             nodes = edges = 0
         report.sources.append(
-            SourceStatus(fragment.name, fragment.kind, fragment.status, detail, nodes, edges)
+            SourceStatus(
+                fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
+            )
         )
         for issue in fragment.issues:
             location = Location(issue.file, issue.line) if issue.file else None

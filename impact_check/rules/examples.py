@@ -160,6 +160,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
         'orders_view = FeatureView(name="orders", ...)  # or configure a registry dump',
     ),
+    "AN905": (
+        "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
+        "fix the source the report's `sources` entry names; on_source_error: fail to insist",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",

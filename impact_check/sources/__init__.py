@@ -22,7 +22,14 @@ FETCHERS: dict[str, str] = {
     "feast": "impact_check.sources.feast",
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
+    "openlineage": "impact_check.sources.openlineage",
+    "static": "impact_check.sources.static",
+    "warehouse": "impact_check.sources.warehouse",
 }
+
+# Kinds read before the catalogs are built: their dataset nodes with columns describe
+# relations the repository does not define (sources/warehouse.external_relations).
+CATALOG_KINDS = frozenset({"warehouse"})
 
 
 def known_kinds() -> list[str]:
@@ -51,6 +58,7 @@ def fetch_all(specs: Iterable[LineageSource], ctx: SourceContext) -> list[GraphF
 
 
 __all__ = [
+    "CATALOG_KINDS",
     "FETCHERS",
     "FragmentEdge",
     "FragmentNode",
