@@ -179,6 +179,14 @@ def _merge_sources(
                 fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
             )
         )
+        for issue in fragment.issues:
+            location = Location(issue.file, issue.line) if issue.file else None
+            finding = RULES[issue.rule].finding(f"{fragment.name}: {issue.message}", location)
+            if config.on_source_error == "fail":
+                finding.floor = Severity.ERROR
+            report.findings.append(finding)
+        if fragment.status == "partial" and fragment.issues:
+            continue  # the issues above say what was not read, file by file
         if fragment.status in ("failed", "partial"):
             what = "could not be read" if fragment.status == "failed" else "was read in part"
             finding = RULES["AN905"].finding(

@@ -156,6 +156,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
+    "AN910": (
+        "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
+        'orders_view = FeatureView(name="orders", ...)  # or configure a registry dump',
+    ),
     "AN905": (
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
         "fix the source the report's `sources` entry names; on_source_error: fail to insist",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
+    "feast": "impact_check.sources.feast",
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
