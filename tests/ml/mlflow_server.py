@@ -32,7 +32,9 @@ def mlflow_bin() -> Path:
     if not binary.exists():
         if os.environ.get("CI"):
             pytest.fail(f"MLflow not found at {binary}; .ci/run installs it in its own venv")
-        pytest.skip(f"MLflow venv not installed at {VENV} (see .ci/run: pip install 'mlflow[auth]')")
+        pytest.skip(
+            f"MLflow venv not installed at {VENV} (see .ci/run: pip install 'mlflow[auth]')"
+        )
     return VENV / "bin"
 
 

@@ -81,7 +81,10 @@ def test_registered_version_with_signature_and_dataset_becomes_a_typed_consumer(
     assert churn.url == f"{server.url}/#/models/churn_model/versions/1"
     # signature columns the Delta table has are read and typed; the one-hot inputs are not
     # warehouse columns; the other logged columns may feed preprocessing
-    assert churn.expects == {f"{TABLE}#lifetime_value": "double", f"{TABLE}#number_of_orders": "long"}
+    assert churn.expects == {
+        f"{TABLE}#lifetime_value": "double",
+        f"{TABLE}#number_of_orders": "long",
+    }
     assert sorted(churn.attrs["unmapped_inputs"]) == ["segment_a", "segment_b"]
     edges = {(e.src, e.kind) for e in fragment.edges if e.dst == churn.id}
     assert edges == {
@@ -97,7 +100,9 @@ def test_registered_version_with_signature_and_dataset_becomes_a_typed_consumer(
     # a run without dataset inputs cannot be linked: partial, naming the model version
     assert "mlflow:nodata_model/1" not in nodes and "mlflow:events_model/1" not in nodes
     assert fragment.status == "partial"
-    assert "nodata_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    assert (
+        "nodata_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    )
     assert fragment.counts["model versions not trained on a repository dataset"] == 1
     assert fragment.counts["training datasets without a schema"] == 1
     assert fragment.counts["tensor signatures (read at table level)"] == 1
@@ -119,7 +124,9 @@ def test_basic_auth_server_needs_the_credentials_from_the_environment(
     fragment = _fetch(auth_server.url, tmp_path / "ok", **spec)
     # read with the credentials: the version is found, its run has no dataset
     assert fragment.status == "partial", fragment.detail
-    assert "auth_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    assert (
+        "auth_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    )
 
 
 def _repo(tmp_path: Path, url: str) -> GitRepo:
@@ -167,21 +174,28 @@ def test_end_to_end_dropping_the_training_column_fails_naming_the_model_version(
     # the unlinked model is reported, not silently passed
     assert any("nodata_model/1" in f["message"] for f in rules["AN905"])
     assert "ML features and models at risk (2):" in text
-    assert "BREAKS churn_model/1 (alias champion) [ml_model mlflow:churn_model/1] owners: ml-team" in text
+    assert (
+        "BREAKS churn_model/1 (alias champion) [ml_model mlflow:churn_model/1] owners: ml-team"
+        in text
+    )
 
 
 def test_end_to_end_widening_warns_and_an_incompatible_type_breaks(
     server: Server, tmp_path: Path
 ) -> None:
     repo = _repo(tmp_path, server.url)
-    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE HUGEINT;")
+    code, report, _ = _check(
+        repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE HUGEINT;"
+    )
     (ml702,) = _rules(report)["ML702"]
     assert code == 0 and ml702["severity"] == "warning"
     assert "churn_model/1 (alias champion) declares" in ml702["message"]
     assert "as long (MLflow signature; now INT128: widened)" in ml702["message"]
     assert not any(i["breaks"] for f in report["findings"] for i in f["impacted"])  # type: ignore[attr-defined]
 
-    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE VARCHAR;")
+    code, report, _ = _check(
+        repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE VARCHAR;"
+    )
     rules = _rules(report)
     (ml702,) = rules["ML702"]
     assert code == 1 and ml702["severity"] == "error"
