@@ -192,6 +192,7 @@ def _type_finding(
         for m in typed
         if graph.attrs(m.consumer).get("kind") == "feature"
     }
+    consumers = {m.consumer for m in typed}
     typed = [m for m in typed if (m.consumer, m.column) not in featured]
     if not typed:
         return None
@@ -209,6 +210,17 @@ def _type_finding(
             f"{mismatch.declared} ({vocabulary}; now {mismatch.after}: {mismatch.verdict})"
         )
     message = f"{describe(change)}: " + "; ".join(parts)
+    # the views named through their features, and the services and models that use them,
+    # break (or are affected) through the same mismatch
+    impacts += [
+        i
+        for node, i in by_node.items()
+        if node not in {m.consumer for m in typed}
+        and (
+            node in consumers
+            or (i.kind in ("feature_service", "ml_model") and consumers & set(i.path[:-1]))
+        )
+    ]
     impacts = _unique(impacts)
     return RULES["ML702"].finding(message, finding.location, change, _with_users(impacts, impacts))
 

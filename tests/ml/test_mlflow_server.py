@@ -248,7 +248,12 @@ def test_end_to_end_widening_warns_and_an_incompatible_type_breaks(
     (ml702,) = rules["ML702"]
     assert code == 1 and ml702["severity"] == "error"
     impacts = {i["node"]["id"]: i for i in ml702["impacted"]}
-    assert set(impacts) == {"mlflow:churn_model/1", "feast:feature/customer_stats.number_of_orders"}
+    assert set(impacts) == {
+        "mlflow:churn_model/1",
+        "feast:feature/customer_stats.number_of_orders",
+        "feast:feature_view/customer_stats",
+        "feast:feature_service/churn_service",
+    }
     assert all(i["breaks"] for i in impacts.values())
     assert "schema enforcement rejects it" in impacts["mlflow:churn_model/1"]["reason"]
     assert "ML701" not in rules  # the break is the type mismatch, reported once as ML702
