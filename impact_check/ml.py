@@ -186,6 +186,13 @@ def _type_finding(
     graph: LineageGraph,
     describe: Callable[[Change], str],
 ) -> Finding | None:
+    # a feature view declares its features' dtypes too: name the feature, not both
+    featured = {
+        (str(graph.attrs(m.consumer).get("feature_view")), m.column)
+        for m in typed
+        if graph.attrs(m.consumer).get("kind") == "feature"
+    }
+    typed = [m for m in typed if (m.consumer, m.column) not in featured]
     if not typed:
         return None
     by_node = _copies(finding.impacted)

@@ -119,15 +119,22 @@ class AtRisk:
         if str(details.get("stage") or "none").lower() != "none":
             out.append(f"stage {details['stage']}")
         if details.get("feature_view"):
-            out.append(f"feature view {details['feature_view']}")
-        if details.get("feature_services"):
-            services = ", ".join(str(s) for s in _listed(details["feature_services"]))
-            out.append(f"feature services {services}")
-        if self.used_by:
-            out.append(f"used by {', '.join(self.used_by)}")
+            out.append(f"feature view {_short(details['feature_view'])}")
+        services = [_short(s) for s in _listed(details.get("feature_services") or [])]
+        if services:
+            out.append(f"feature services {', '.join(services)}")
+        users = [u for u in self.used_by if u not in services]
+        if users:
+            out.append(f"used by {', '.join(users)}")
         if details.get("signature") in ("tensor", "none"):
             out.append("no column signature: read at table level")
         return out
+
+
+def _short(node: object) -> str:
+    """``feast:feature_view/customer_stats`` -> ``customer_stats`` (names, not ids)."""
+    text = str(node)
+    return text.split("/", 1)[1] if ":" in text.split("/", 1)[0] and "/" in text else text
 
 
 def _listed(value: object) -> list[object]:

@@ -32,7 +32,9 @@ def mlflow_bin() -> Path:
     if not binary.exists():
         if os.environ.get("CI"):
             pytest.fail(f"MLflow not found at {binary}; .ci/run installs it in its own venv")
-        pytest.skip(f"MLflow venv not installed at {VENV} (see .ci/run: pip install 'mlflow[auth]')")
+        pytest.skip(
+            f"MLflow venv not installed at {VENV} (see .ci/run: pip install 'mlflow[auth]')"
+        )
     return VENV / "bin"
 
 
@@ -142,7 +144,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         return
     os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from gitrepo import GitRepo
@@ -26,8 +27,35 @@ WAREHOUSE = {
     "db/V1__features.sql": (
         "CREATE SCHEMA analytics;\n"
         f"CREATE TABLE {TABLE} (customer_id BIGINT, lifetime_value DOUBLE,\n"
-        "    number_of_orders BIGINT, segment VARCHAR);\n"
+        "    number_of_orders BIGINT, segment VARCHAR, updated_at TIMESTAMP);\n"
     ),
+    # the same table feeds a Feast feature view (read statically, never imported)
+    "feature_repo/features.py": """\
+from datetime import timedelta
+
+from feast import Entity, FeatureService, FeatureView, Field
+from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import (
+    PostgreSQLSource,
+)
+from feast.types import Float64, Int64
+
+customer = Entity(name="customer", join_keys=["customer_id"])
+source = PostgreSQLSource(
+    name="customer_features", table="analytics.customer_features", timestamp_field="updated_at"
+)
+customer_stats = FeatureView(
+    name="customer_stats",
+    entities=[customer],
+    ttl=timedelta(days=1),
+    source=source,
+    schema=[
+        Field(name="lifetime_value", dtype=Float64),
+        Field(name="number_of_orders", dtype=Int64),
+    ],
+    owner="growth@example.com",
+)
+churn_service = FeatureService(name="churn_service", features=[customer_stats])
+""",
 }
 
 
@@ -40,8 +68,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A basic-auth server with one registered version, created over its REST API (as admin):
+    a run without dataset inputs, so reading it touches every endpoint the source uses."""
     with mlflow_server(tmp_path_factory.mktemp("mlflow-auth"), basic_auth=True) as running:
-        running.log("churn")
+        auth = ("admin", running.env["MLFLOW_TRACKING_PASSWORD"])
+        api = f"{running.url}/api/2.0/mlflow"
+        with httpx.Client(auth=auth, timeout=30) as client:
+            experiment = client.post(f"{api}/experiments/create", json={"name": "auth"})
+            run = client.post(
+                f"{api}/runs/create",
+                json={"experiment_id": experiment.json()["experiment_id"], "start_time": 0},
+            ).json()["run"]["info"]["run_id"]
+            client.post(f"{api}/registered-models/create", json={"name": "auth_model"})
+            created = client.post(
+                f"{api}/model-versions/create",
+                json={"name": "auth_model", "source": f"runs:/{run}/model", "run_id": run},
+            )
+            assert created.status_code == 200, created.text
         yield running
 
 
@@ -65,7 +108,10 @@ def test_registered_version_with_signature_and_dataset_becomes_a_typed_consumer(
     assert churn.url == f"{server.url}/#/models/churn_model/versions/1"
     # signature columns the Delta table has are read and typed; the one-hot inputs are not
     # warehouse columns; the other logged columns may feed preprocessing
-    assert churn.expects == {f"{TABLE}#lifetime_value": "double", f"{TABLE}#number_of_orders": "long"}
+    assert churn.expects == {
+        f"{TABLE}#lifetime_value": "double",
+        f"{TABLE}#number_of_orders": "long",
+    }
     assert sorted(churn.attrs["unmapped_inputs"]) == ["segment_a", "segment_b"]
     edges = {(e.src, e.kind) for e in fragment.edges if e.dst == churn.id}
     assert edges == {
@@ -81,7 +127,9 @@ def test_registered_version_with_signature_and_dataset_becomes_a_typed_consumer(
     # a run without dataset inputs cannot be linked: partial, naming the model version
     assert "mlflow:nodata_model/1" not in nodes and "mlflow:events_model/1" not in nodes
     assert fragment.status == "partial"
-    assert "nodata_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    assert (
+        "nodata_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    )
     assert fragment.counts["model versions not trained on a repository dataset"] == 1
     assert fragment.counts["training datasets without a schema"] == 1
     assert fragment.counts["tensor signatures (read at table level)"] == 1
@@ -101,13 +149,21 @@ def test_basic_auth_server_needs_the_credentials_from_the_environment(
     assert anonymous.status == "failed" and "HTTP 401" in anonymous.detail
     monkeypatch.setenv("MLFLOW_PASSWORD", password)
     fragment = _fetch(auth_server.url, tmp_path / "ok", **spec)
-    assert fragment.status == "ok", fragment.detail
-    assert [n.name for n in fragment.nodes] == ["churn_model/1 (alias champion)"]
+    # read with the credentials: the version is found, its run has no dataset
+    assert fragment.status == "partial", fragment.detail
+    assert (
+        "auth_model/1: run" in fragment.detail and "logged no training dataset" in fragment.detail
+    )
 
 
 def _repo(tmp_path: Path, url: str) -> GitRepo:
     repo = GitRepo(tmp_path / "warehouse")
-    config = {"lineage": [{"kind": "mlflow", "location": url, "name": "mlflow"}]}
+    config = {
+        "lineage": [
+            {"kind": "mlflow", "location": url, "name": "mlflow"},
+            {"kind": "feast", "location": "feature_repo", "name": "feast"},
+        ]
+    }
     repo.commit({**WAREHOUSE, ".impact-check.yml": yaml.safe_dump(config)}, "base")
     repo.git("checkout", "-q", "-b", "feature")
     return repo
@@ -128,47 +184,71 @@ def _rules(report: dict[str, object]) -> dict[str, list[dict[str, object]]]:
     return out
 
 
-def test_end_to_end_dropping_the_training_column_fails_naming_the_model_version(
+def test_end_to_end_dropping_the_training_column_fails_naming_feature_service_and_model(
     server: Server, tmp_path: Path
 ) -> None:
     repo = _repo(tmp_path, server.url)
     code, report, text = _check(repo, f"ALTER TABLE {TABLE} DROP COLUMN lifetime_value;")
+    (tmp_path / "report.txt").write_text(text)
+    _, markdown, _ = repo.run(
+        "check", "--base", "main", "--head", "feature", "--format", "markdown"
+    )
+    (tmp_path / "report.md").write_text(markdown)
     assert code == 1
     rules = _rules(report)
     (ml701,) = rules["ML701"]
     assert ml701["severity"] == "error"
-    assert "model version churn_model/1 (alias champion)" in ml701["message"]
-    (broken,) = [i for i in ml701["impacted"] if i["breaks"]]
-    assert broken["node"]["id"] == "mlflow:churn_model/1"
-    assert broken["node"]["owners"] == ["ml-team"] and broken["node"]["origin"] == "mlflow"
-    assert broken["path"] == [f"{TABLE}#lifetime_value", "mlflow:churn_model/1"]
-    assert broken["details"]["aliases"] == ["champion"]
+    for name in (
+        "feature customer_stats:lifetime_value (view customer_stats)",
+        "feature view customer_stats",
+        "feature service churn_service",
+        "model version churn_model/1 (alias champion)",
+    ):
+        assert name in ml701["message"], ml701["message"]
+    broken = {i["node"]["id"]: i for i in ml701["impacted"] if i["breaks"]}
+    assert set(broken) == {
+        "feast:feature/customer_stats.lifetime_value",
+        "feast:feature_view/customer_stats",
+        "feast:feature_service/churn_service",
+        "mlflow:churn_model/1",
+    }
+    model = broken["mlflow:churn_model/1"]
+    assert model["node"]["owners"] == ["ml-team"] and model["node"]["origin"] == "mlflow"
+    assert model["path"] == [f"{TABLE}#lifetime_value", "mlflow:churn_model/1"]
+    assert model["details"]["aliases"] == ["champion"]
     # the tensor model reads the table at table level: possibly affected, not broken
     (co201,) = rules["CO201"]
     tensor = [i for i in co201["impacted"] if i["node"]["id"] == "mlflow:tensor_model/1"]
     assert tensor and not tensor[0]["breaks"] and tensor[0]["certainty"] == "possible"
     # the unlinked model is reported, not silently passed
     assert any("nodata_model/1" in f["message"] for f in rules["AN905"])
-    assert "ML features and models at risk (2):" in text
-    assert "BREAKS churn_model/1 (alias champion) [ml_model mlflow:churn_model/1] owners: ml-team" in text
+    assert "ML features and models at risk (6):" in text
+    assert (
+        "BREAKS churn_model/1 (alias champion) [ml_model mlflow:churn_model/1] owners: ml-team"
+    ) in text
 
 
 def test_end_to_end_widening_warns_and_an_incompatible_type_breaks(
     server: Server, tmp_path: Path
 ) -> None:
     repo = _repo(tmp_path, server.url)
-    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE HUGEINT;")
+    widen = f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE HUGEINT;"
+    code, report, _ = _check(repo, widen)
     (ml702,) = _rules(report)["ML702"]
     assert code == 0 and ml702["severity"] == "warning"
     assert "churn_model/1 (alias champion) declares" in ml702["message"]
     assert "as long (MLflow signature; now INT128: widened)" in ml702["message"]
-    assert not any(i["breaks"] for f in report["findings"] for i in f["impacted"])  # type: ignore[attr-defined]
+    assert "as Int64 (Feast dtype; now INT128: widened)" in ml702["message"]
+    findings = report["findings"]
+    assert not any(i["breaks"] for f in findings for i in f["impacted"])  # type: ignore[attr-defined]
 
-    code, report, _ = _check(repo, f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE VARCHAR;")
+    retype = f"ALTER TABLE {TABLE} ALTER COLUMN number_of_orders TYPE VARCHAR;"
+    code, report, _ = _check(repo, retype)
     rules = _rules(report)
     (ml702,) = rules["ML702"]
     assert code == 1 and ml702["severity"] == "error"
-    (impact,) = ml702["impacted"]
-    assert impact["breaks"] and impact["node"]["id"] == "mlflow:churn_model/1"
-    assert "schema enforcement rejects it" in impact["reason"]
+    impacts = {i["node"]["id"]: i for i in ml702["impacted"]}
+    assert set(impacts) == {"mlflow:churn_model/1", "feast:feature/customer_stats.number_of_orders"}
+    assert all(i["breaks"] for i in impacts.values())
+    assert "schema enforcement rejects it" in impacts["mlflow:churn_model/1"]["reason"]
     assert "ML701" not in rules  # the break is the type mismatch, reported once as ML702
