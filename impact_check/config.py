@@ -123,34 +123,49 @@ def load_config(repo_root: Path, path: Path | None = None) -> Config:
             return _from_file(candidate)
     pyproject = repo_root / "pyproject.toml"
     if pyproject.is_file():
-        section = _pyproject_section(pyproject)
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{pyproject}: not UTF-8 text: {_first_line(err)}") from err
+        section = _pyproject_section(text, str(pyproject))
         if section is not None:
             return parse_config(section, str(pyproject) + " [tool.impact-check]")
     return Config()
 
 
 def _from_file(path: Path) -> Config:
-    if path.suffix == ".toml":
-        section = _pyproject_section(path)
-        return parse_config(section or {}, str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {_first_line(err)}") from err
+    return config_from_text(text, str(path))
+
+
+def config_from_text(text: str, source: str, toml: bool | None = None) -> Config:
+    """A configuration from the text of ``source``: YAML, or TOML (its
+    ``[tool.impact-check]`` section) when ``toml`` is set or, by default, when ``source``
+    ends in .toml; e.g. a config file read from a git revision."""
+    if source.endswith(".toml") if toml is None else toml:
+        section = _pyproject_section(text, source)
+        return parse_config(section or {}, source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: invalid YAML: {_first_line(err)}") from err
-    return parse_config(data if data is not None else {}, str(path))
+        raise ConfigError(f"{source}{where}: invalid YAML: {_first_line(err)}") from err
+    return parse_config(data if data is not None else {}, source)
 
 
-def _pyproject_section(path: Path) -> dict[str, Any] | None:
+def _pyproject_section(text: str, source: str) -> dict[str, Any] | None:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found,no-redef]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from err
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: invalid TOML: {err}") from err
     section = data.get("tool", {}).get("impact-check")
     return section if isinstance(section, dict) else None
 

@@ -58,7 +58,16 @@ def fetched_breaks(
 
 def _own_reasons(graph: LineageGraph, node: str, base: Catalog, head: Catalog) -> list[Break]:
     reasons = []
-    for src, kind in graph.predecessors(node):
+    # A fetched dataset's columns computed from a column that is gone break it too
+    # (DataHub and Marquez record dataset-to-dataset column lineage with no job between).
+    inputs = [*graph.predecessors(node)] + [
+        (src, kind)
+        for col, has in graph.successors(node)
+        if has == "has"
+        for src, kind in graph.predecessors(col)
+        if kind == "projection" and "#" in src
+    ]
+    for src, kind in inputs:
         if not _is_read(kind):
             continue
         relation, _, column = src.partition("#")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 Src = tuple[str, str]  # (canonical relation name, column name)
 
@@ -55,6 +56,8 @@ class Column:
     default: str | None = None
     primary_key: bool = False
     unique: bool = False
+    accepted_values: tuple[str, ...] | None = None  # dbt accepted_values, contract enum
+    references: str | None = None  # dbt relationships test: "relation.column"
 
 
 @dataclass
@@ -188,6 +191,7 @@ class Catalog:
     events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
     consumers: list[Consumer] = field(default_factory=list)  # exposures and other assets
     model_meta: dict[str, dict[str, object]] = field(default_factory=dict)  # dbt: contract, …
+    contracts: list[Any] = field(default_factory=list)  # project/contracts.py ContractModel
 
 
 @dataclass

@@ -475,3 +475,25 @@ def test_incompatible_retype_is_ml702_and_key_retype_ml703(warehouse: GitRepo) -
     rules = {f["rule"]: f for f in report["findings"]}
     assert "Float64" in rules["ML702"]["message"] and rules["ML702"]["severity"] == "error"
     assert "entity join key of feature view order_features" in rules["ML703"]["message"]
+
+
+def test_static_reader_follows_constants_imports_and_mappings() -> None:
+    fragment = _fetch(REPO_DATA, REPO_DATA)
+    assert fragment.status == "ok", fragment.detail
+    features = feature_map(fragment)
+    # table=ORDERS_TABLE imported from tables.py; field_mapping amount -> order_amount
+    assert features["feast:feature/order_features.order_amount"] == ["analytics.orders#amount"]
+    assert features["feast:feature/order_features.order_status"] == ["analytics.orders#status"]
+    # a query built from an f-string of imported constants, parsed with sqlglot
+    assert features["feast:feature/order_stats.doubled"] == ["analytics.orders#amount"]
+    view = next(n for n in fragment.nodes if n.id == "feast:feature_view/order_features")
+    assert view.attrs["entity_keys"] == ["analytics.orders#customer_id"]  # pg_customer, imported
+    assert view.attrs["timestamp_field"] == "analytics.orders#ordered_at"
+    assert view.attrs["created_timestamp_column"] == "analytics.orders#loaded_at"
+    assert view.expects["analytics.orders#tags"] == "Array(String)"
+    assert view.owners == ["growth@example.com"]
+    stats = next(n for n in fragment.nodes if n.id == "feast:feature_view/order_stats")
+    # the join and its key are read too: dropping them breaks the view
+    assert "analytics.customers#customer_id" in stats.expects or any(
+        e.src == "analytics.customers#customer_id" and e.dst == stats.id for e in fragment.edges
+    )

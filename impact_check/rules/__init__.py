@@ -12,6 +12,8 @@ RULES: dict[str, Rule] = {
 
 _BY_KIND = {
     "table_dropped": "TB101",
+    "version_removed": "TB107",
+    "contract_changed": "TB104",
     "table_renamed": "TB102",
     "column_dropped": "CO201",
     "column_renamed": "CO202",
@@ -50,6 +52,11 @@ def rule_for(change: Change) -> Rule | None:
         return RULES["CN406"] if change.after is None else None
     if change.kind == "constraint_changed":
         return RULES["CN403" if change.after is None else "CN404"]
+    if change.kind == "accepted_values_changed":
+        before = change.before if isinstance(change.before, list) else []
+        after = change.after if isinstance(change.after, list) else before  # None: any value
+        removed = set(before) - set(after)
+        return RULES["VL603" if removed else "VL604"]
     if change.kind == "column_added" and _required(change):
         return RULES["CO206"]
     code = _BY_KIND.get(change.kind)

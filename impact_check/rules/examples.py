@@ -19,6 +19,26 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "CREATE VIEW raw.orders AS SELECT * FROM raw.orders_v2;  -- was a table",
         "-- keep writers on the table; point readers at the view",
     ),
+    "CO207": (
+        "SELECT id FROM raw.orders  -- orders.yml (ODCS) still promises `amount`",
+        "SELECT id, amount FROM raw.orders  -- or publish a new contract version",
+    ),
+    "TB104": (
+        "# schema.yml\nconfig:\n  contract:\n    enforced: false  # was true",
+        "# keep the contract; publish an incompatible change as a new model version",
+    ),
+    "TB107": (
+        "# schema.yml: versions [1, 2] -> [2], while a model still has ref('dim', v=1)",
+        "# move every ref('dim', v=1) to v=2, then remove version 1 after its deprecation_date",
+    ),
+    "VL603": (
+        "accepted_values: {values: [placed, shipped]}  # was [placed, shipped, returned]",
+        "# keep the value accepted until consumers filtering on it have moved",
+    ),
+    "VL604": (
+        "accepted_values: {values: [placed, shipped, returned, lost]}  # 'lost' is new",
+        "(widening is compatible; tell consumers with fixed vocabularies about 'lost')",
+    ),
     "TB108": (
         "CREATE VIEW mart.v AS SELECT amount_typo FROM raw.orders;",
         "CREATE VIEW mart.v AS SELECT amount FROM raw.orders;",

@@ -382,6 +382,8 @@ class StaticReader:
             if func.name == "Array":
                 inner = self._eval(module, node.args[0]) if node.args else None
                 text = inner.text if isinstance(inner, _Dtype) else "?"
+                if isinstance(inner, _FeastName):
+                    text = inner.name
                 return _Dtype(f"Array({text})")
             if func.name in _CLASSES or func.name.endswith("_feature_view"):
                 kwargs: dict[str, Any] = {}

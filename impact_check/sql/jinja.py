@@ -79,8 +79,13 @@ def render_model(
     this: str,
     variables: Mapping[str, Any],
     target: Target,
+    prelude: str = "",
 ) -> Rendered:
-    """Render one model's raw code; errors are returned, never raised."""
+    """Render one model's raw code; errors are returned, never raised.
+
+    ``prelude`` holds the project macros the model calls (``{% macro %}`` blocks, which
+    render to nothing themselves).
+    """
     recorder = _Recorder()
     config: dict[str, Any] = {}
     refs: list[str] = []
@@ -127,7 +132,7 @@ def render_model(
         return_=lambda value: value,
     )
     try:
-        sql = env.from_string(text).render()
+        sql = env.from_string(prelude + text).render()
     except (TemplateError, TypeError, ValueError, KeyError) as err:
         return Rendered("", config, recorder.unknown, refs, f"{type(err).__name__}: {err}")
     return Rendered(sql, config, sorted(set(recorder.unknown)), refs)
