@@ -13,6 +13,7 @@ from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
 from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
 from impact_check.impact import Bindings, impacts_of
+from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
@@ -153,6 +154,9 @@ def compare_catalogs(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
+    report.findings += ml_findings(
+        report.findings, graph, base_catalog, head_catalog, describe_change
+    )
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f
@@ -215,6 +219,14 @@ def _merge_sources(
                 fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
             )
         )
+        for issue in fragment.issues:
+            location = Location(issue.file, issue.line) if issue.file else None
+            finding = RULES[issue.rule].finding(f"{fragment.name}: {issue.message}", location)
+            if config.on_source_error == "fail":
+                finding.floor = Severity.ERROR
+            report.findings.append(finding)
+        if fragment.status == "partial" and fragment.issues:
+            continue  # the issues above say what was not read, file by file
         if fragment.status in ("failed", "partial"):
             what = "could not be read" if fragment.status == "failed" else "was read in part"
             finding = RULES["AN905"].finding(

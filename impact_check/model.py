@@ -232,6 +232,9 @@ class Impact:
     file: str | None = None
     column: str | None = None
     owners: list[str] = field(default_factory=list)
+    name: str | None = None  # display name of a fetched asset (``churn_model/3 (alias champion)``)
+    origin: str | None = None  # which source contributed the node (sql, dbt, mlflow, feast, …)
+    details: dict[str, object] = field(default_factory=dict)  # version, aliases, feature view…
 
 
 @dataclass

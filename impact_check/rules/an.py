@@ -66,4 +66,13 @@ RULES = [
         "Its lineage may be incomplete. Give the checker a manifest with compiled code, or "
         "set the var in dbt_project.yml / --vars.",
     ),
+    Rule(
+        "AN910",
+        "feast-definition-unresolved",
+        S.WARNING,
+        "A Feast definition could not be read statically (syntax error, computed name, loop).",
+        "The checker never imports feature repositories. Bind Feast objects to module-level "
+        "names with literal names and sources, or point the `feast` source at a registry "
+        "dump (`feast registry-dump`) or the registry server. Error under --strict.",
+    ),
 ]

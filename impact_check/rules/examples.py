@@ -140,6 +140,22 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "SELECT MAX(amount) AS amount  -- was SUM(amount)",
         "SELECT SUM(amount) AS amount, MAX(amount) AS max_amount",
     ),
+    "ML701": (
+        "ALTER TABLE analytics.customer_features DROP COLUMN lifetime_value;"
+        "  -- a feature and churn_model/3 read it",
+        "-- keep the column until the feature view and the model moved; retrain, re-register",
+    ),
+    "ML702": (
+        "ALTER TABLE analytics.customer_features ALTER COLUMN number_of_orders TYPE DOUBLE;"
+        "  -- signature says long",
+        "keep BIGINT (or CAST in the view), or retrain and log the new signature first",
+    ),
+    "ML703": (
+        "ALTER TABLE analytics.customer_features RENAME COLUMN customer_id TO cust_id;"
+        "  -- entity join key",
+        "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
+        "  -- new key alongside the old one",
+    ),
     "AN901": (
         "CREATE VIEW mart.bad AS SELECT FROM WHERE (;",
         "fix the SQL or set `dialect` / `dialects` in .impact-check.yml",
@@ -159,6 +175,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN908": (
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
+    ),
+    "AN910": (
+        "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
+        'orders_view = FeatureView(name="orders", ...)  # or configure a registry dump',
     ),
     "AN905": (
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 FETCHERS: dict[str, str] = {
     "datahub": "impact_check.sources.datahub",
     "datahub-file": "impact_check.sources.datahub_file",
+    "feast": "impact_check.sources.feast",
     "marquez": "impact_check.sources.marquez",
+    "mlflow": "impact_check.sources.mlflow",
+    "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
     "static": "impact_check.sources.static",
     "warehouse": "impact_check.sources.warehouse",
