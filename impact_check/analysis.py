@@ -63,7 +63,7 @@ def analyze(
     """Compare two revisions; the report has no base/head ids (the caller sets them)."""
     changed = [c for c in changed if _selected(c.path, paths)]
     base_catalog = load_catalog(base, config, manifest)
-    head_catalog = load_catalog(head, config, manifest)
+    head_catalog = _head_catalog(base, head, config, manifest)
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
         base_catalog,
@@ -76,6 +76,31 @@ def analyze(
     _analysis_limits(report, head_catalog, changed, head)
     _inline_suppressions(report, head, changed, config)
     return finish(report, config), graph
+
+
+def _head_catalog(
+    base: Snapshot, head: Snapshot, config: Config, manifest: dict[str, Any] | None
+) -> Catalog:
+    """The head catalog; a file that cannot be read at head keeps its base version.
+
+    An unreadable file (binary, too large, invalid YAML, LFS pointer, …) says nothing about
+    what it defines: reading it as empty would report everything it defined as dropped.
+    Its issues stay, so it is still listed as not analysed.
+    """
+    catalog = load_catalog(head, config, manifest)
+    unread = {i.location.file for i in catalog.issues if i.whole_file}
+    stand_in = {path: base.files[path] for path in unread if path in base.files}
+    if not stand_in:
+        return catalog
+    patched = Snapshot(files={**head.files, **stand_in})
+    retry = load_catalog(patched, config, manifest)
+    kept = {(i.rule, i.message, i.location) for i in retry.issues}
+    retry.issues += [
+        i
+        for i in catalog.issues
+        if i.location.file in stand_in and (i.rule, i.message, i.location) not in kept
+    ]
+    return retry
 
 
 def compare_catalogs(

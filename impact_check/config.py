@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impact_check.errors import ConfigError
+from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 
 CONFIG_FILES = (".impact-check.yml", ".impact-check.yaml")
 SeverityName = Literal["error", "warning", "info", "off"]
@@ -34,9 +35,15 @@ class Ignore(_Strict):
 
 
 class Limits(_Strict):
-    """Size limits on what is read."""
+    """Size, depth and count limits on everything read; a hit is reported, never silent."""
 
-    max_file_bytes: int = Field(default=2_000_000, gt=0)
+    max_file_bytes: int = Field(default=2_000_000, gt=0)  # one file of the repository
+    max_statements_per_file: int = Field(default=10_000, gt=0)
+    max_nesting_depth: int = Field(default=100, gt=0)  # SQL parentheses, YAML/JSON levels
+    max_yaml_nodes: int = Field(default=1_000_000, gt=0)  # after expanding anchors/aliases
+    max_files: int = Field(default=20_000, gt=0)  # files read per revision
+    max_response_bytes: int = Field(default=50_000_000, gt=0)  # one lineage source answer
+    max_render_steps: int = Field(default=1_000_000, gt=0)  # Jinja loop iterations per model
 
 
 class DbtSettings(_Strict):
@@ -134,12 +141,17 @@ def _from_file(path: Path) -> Config:
         section = _pyproject_section(path)
         return parse_config(section or {}, str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: invalid YAML: {_first_line(err)}") from err
-    return parse_config(data if data is not None else {}, str(path))
+        loaded = load_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text") from err
+    except (yaml.YAMLError, LimitExceeded) as err:
+        line = yaml_error_line(err)
+        where = f":{line}" if line is not None else ""
+        raise ConfigError(f"{path}{where}: {yaml_error_text(err)}") from err
+    if loaded.duplicates:
+        key, line = loaded.duplicates[0]
+        raise ConfigError(f"{path}:{line}: duplicate key '{key}'")
+    return parse_config(loaded.data if loaded.data is not None else {}, str(path))
 
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:
@@ -151,7 +163,10 @@ def _pyproject_section(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from err
-    section = data.get("tool", {}).get("impact-check")
+    except RecursionError as err:  # tomllib recurses once per nested array or table
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from err
+    tool = data.get("tool")
+    section = tool.get("impact-check") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
 
 
@@ -167,7 +182,3 @@ def parse_config(data: object, source: str) -> Config:
         if first["type"] == "extra_forbidden":
             raise ConfigError(f"{source}: unknown key '{key}'") from err
         raise ConfigError(f"{source}: invalid value for '{key}': {first['msg']}") from err
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

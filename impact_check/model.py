@@ -160,6 +160,7 @@ class Issue:
     location: Location
     target: str | None = None  # relation it concerns, when known
     unanalyzed: bool = True  # also list the file under `unanalyzed`
+    whole_file: bool = False  # nothing of the file was read (its base version stands in)
 
 
 @dataclass

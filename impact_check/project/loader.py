@@ -92,40 +92,68 @@ def load_catalog(
     if roots:
         from impact_check.project.dbt import load_projects
 
-        load_projects(snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars)
+        load_projects(
+            snapshot,
+            roots,
+            state,
+            catalog,
+            config.dialect,
+            manifest,
+            config.dbt.vars,
+            config.limits,
+        )
     _derive(state, catalog, resolver)
     return catalog
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
-    location = Location(content.path)
-    if content.data is None:
-        catalog.issues.append(Issue("AN901", content.reason or "unreadable", location))
-        return None
-    if len(content.data) > config.limits.max_file_bytes:
-        reason = (
-            f"file is {len(content.data):,} bytes, over limits.max_file_bytes "
-            f"({config.limits.max_file_bytes:,})"
+    text, reason, line = decode_file(content, config)
+    if text is None:
+        catalog.issues.append(
+            Issue("AN901", reason, Location(content.path, line), whole_file=True)
         )
-        catalog.issues.append(Issue("AN901", reason, location))
-        return None
-    if b"\x00" in content.data:
-        catalog.issues.append(Issue("AN901", "binary file (NUL bytes)", location))
-        return None
-    try:
-        text = content.data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = content.data[: err.start].count(b"\n") + 1
-        catalog.issues.append(Issue("AN901", "not UTF-8 text", Location(content.path, line)))
         return None
     return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
+
+
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_file(content: FileContent, config: Config) -> tuple[str | None, str, int | None]:
+    """A repository file as text, or (None, why not, line): symlinks, size, LFS, binary."""
+    if content.data is None:
+        return None, content.reason or "unreadable", None
+    data = content.data
+    if len(data) > config.limits.max_file_bytes:
+        reason = (
+            f"file is {len(data):,} bytes, over limits.max_file_bytes "
+            f"({config.limits.max_file_bytes:,})"
+        )
+        return None, reason, None
+    if data.startswith(_LFS_POINTER):
+        return None, "git LFS pointer: the content is not in the repository (git lfs pull)", 1
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "", None
+        except UnicodeDecodeError:
+            return None, "UTF-16 byte-order mark but not UTF-16 text", 1
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, "binary file (NUL bytes)", line
+    try:
+        return data.decode("utf-8-sig"), "", None
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return None, f"not UTF-8 text (byte 0x{data[err.start]:02x}; re-save as UTF-8)", line
 
 
 def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
     dialect = dialect_for(path, config)
     state.dialect = dialect
     schema = model_schema(path, config)
-    for stmt in parse_file(text, dialect):
+    limits = config.limits
+    for stmt in parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file):
         location = Location(path, stmt.line)
         if stmt.expression is None:
             state.catalog.issues.append(
@@ -136,15 +164,8 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                 )
             )
             continue
-        expression = normalize(stmt.expression, dialect)
-        if schema is not None and isinstance(expression, exp.Query):
-            name = resolver_name(schema, PurePosixPath(path).stem, config)
-            state.definitions[name] = Definition(
-                name, "view", expression, location, dialect=dialect
-            )
-            continue
         try:
-            state.apply(expression, location)
+            _apply_statement(path, stmt.expression, location, schema, state, config)
         except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
             state.catalog.issues.append(
                 Issue(
@@ -153,6 +174,23 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                     location,
                 )
             )
+
+
+def _apply_statement(
+    path: str,
+    expression: exp.Expr,
+    location: Location,
+    schema: str | None,
+    state: DdlState,
+    config: Config,
+) -> None:
+    dialect = state.dialect
+    expression = normalize(expression, dialect)
+    if schema is not None and isinstance(expression, exp.Query):
+        name = resolver_name(schema, PurePosixPath(path).stem, config)
+        state.definitions[name] = Definition(name, "view", expression, location, dialect=dialect)
+        return
+    state.apply(expression, location)
 
 
 def resolver_name(schema: str, stem: str, config: Config) -> str:
