@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot.errors import SqlglotError
 
 from impact_check.bind import Break, broken_datasets
+from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
@@ -27,7 +28,13 @@ from impact_check.model import (
     Unanalyzed,
 )
 from impact_check.policy import apply_policy, failed
-from impact_check.project.loader import dbt_roots, dialect_for, in_dbt_project, load_catalog
+from impact_check.project.loader import (
+    dbt_roots,
+    dialect_for,
+    in_dbt_project,
+    load_catalog,
+    natural_key,
+)
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
 from impact_check.sql.types import compare
@@ -59,11 +66,25 @@ def analyze(
     renames: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
     lineage: LineageFetch | None = None,
+    deadline: Deadline | None = None,
+    notes: list[Finding] | None = None,
 ) -> tuple[Report, LineageGraph]:
-    """Compare two revisions; the report has no base/head ids (the caller sets them)."""
+    """Compare two revisions; the report has no base/head ids (the caller sets them).
+
+    ``notes`` are findings the edges made (a source that failed); past ``deadline`` the
+    report is partial: an AN909 finding, and what was not analysed listed under unanalyzed.
+    """
+    deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if _selected(c.path, paths)]
-    base_catalog = load_catalog(base, config, manifest)
-    head_catalog = _head_catalog(base, head, config, manifest)
+    base, head, over = _file_limit(base, head, config.limits.max_files)
+    try:
+        base_catalog = load_catalog(base, config, manifest, deadline)
+        head_catalog = _head_catalog(base, head, config, manifest, deadline)
+    except BudgetExceeded as hit:
+        report = Report(base="", head="")
+        report.findings += list(notes or [])
+        _partial(report, config, hit.stage, [c.path for c in changed])
+        return finish(report, config), LineageGraph()
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
         base_catalog,
@@ -72,14 +93,68 @@ def analyze(
         renames,
         (changed_paths, paths) if paths else None,
         lineage,
+        deadline,
     )
+    report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head)
+    _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
+    if deadline.hit is not None:
+        done = {f.location.file for f in report.findings if f.location is not None}
+        _partial(report, config, deadline.hit, [c.path for c in changed if c.path not in done])
     return finish(report, config), graph
 
 
+def _partial(report: Report, config: Config, stage: str, skipped: list[str]) -> None:
+    """Mark the report partial: AN909 naming the budget, skipped files as unanalyzed."""
+    report.partial = True
+    message = (
+        f"the check ran out of its time budget (timeout: {config.timeout:g} s) while "
+        f"{stage}: the report is partial, {len(skipped)} changed file"
+        f"{'' if len(skipped) == 1 else 's'} not analysed"
+    )
+    report.findings.append(RULES["AN909"].finding(message))
+    listed = {u.file for u in report.unanalyzed}
+    for path in sorted(set(skipped) - listed):
+        reason = f"not analysed: the time budget (timeout: {config.timeout:g} s) ran out"
+        report.unanalyzed.append(Unanalyzed(path, reason))
+
+
+def _file_limit(base: Snapshot, head: Snapshot, limit: int) -> tuple[Snapshot, Snapshot, set[str]]:
+    """Both revisions cut to the same first ``limit`` paths (so the cut reads as no change)."""
+    paths = sorted(set(base.files) | set(head.files), key=natural_key)
+    if len(paths) <= limit:
+        return base, head, set()
+    over = set(paths[limit:])
+    return (
+        Snapshot({p: c for p, c in base.files.items() if p not in over}),
+        Snapshot({p: c for p, c in head.files.items() if p not in over}),
+        over,
+    )
+
+
+def _file_limit_findings(
+    report: Report, over: set[str], changed: list[ChangedFile], limit: int
+) -> None:
+    if not over:
+        return
+    message = (
+        f"the repository has more than limits.max_files ({limit:,}) files the checker reads: "
+        f"{len(over):,} were not read, in both revisions"
+    )
+    report.findings.append(RULES["AN901"].finding(message))
+    for change in changed:
+        if change.path in over:
+            reason = f"not read: over limits.max_files ({limit:,})"
+            report.unanalyzed.append(Unanalyzed(change.path, reason))
+
+
 def _head_catalog(
-    base: Snapshot, head: Snapshot, config: Config, manifest: dict[str, Any] | None
+    base: Snapshot,
+    head: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    deadline: Deadline,
 ) -> Catalog:
     """The head catalog; a file that cannot be read at head keeps its base version.
 
@@ -87,13 +162,13 @@ def _head_catalog(
     what it defines: reading it as empty would report everything it defined as dropped.
     Its issues stay, so it is still listed as not analysed.
     """
-    catalog = load_catalog(head, config, manifest)
+    catalog = load_catalog(head, config, manifest, deadline)
     unread = {i.location.file for i in catalog.issues if i.whole_file}
     stand_in = {path: base.files[path] for path in unread if path in base.files}
     if not stand_in:
         return catalog
     patched = Snapshot(files={**head.files, **stand_in})
-    retry = load_catalog(patched, config, manifest)
+    retry = load_catalog(patched, config, manifest, deadline)
     kept = {(i.rule, i.message, i.location) for i in retry.issues}
     retry.issues += [
         i
@@ -110,6 +185,7 @@ def compare_catalogs(
     renames: dict[str, str] | None = None,
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
@@ -128,7 +204,8 @@ def compare_catalogs(
         if scope is None or _change_selected(c, scope[0], scope[1])
     ]
     report = Report(base="", head="", changes=changes)
-    if lineage is not None:
+    deadline = deadline or NO_DEADLINE
+    if lineage is not None and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
         }
@@ -139,6 +216,8 @@ def compare_catalogs(
     explained: set[str] = set()
     positional = _positional_readers(head_catalog)
     for change in changes:
+        if deadline.note("computing impacts"):
+            break
         finding = _change_finding(change, graph, bindings)
         if finding is not None and _key_removed_under_joins(change, finding, graph):
             finding.floor = Severity.ERROR

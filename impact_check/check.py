@@ -53,8 +53,10 @@ def check(
 ) -> tuple[Report, LineageGraph]:
     """Run the check between two revisions of the repository at ``root``."""
     from impact_check.analysis import ChangedFile, analyze
+    from impact_check.budget import Deadline
 
     started = time.perf_counter()
+    deadline = Deadline(config.timeout)
     changed = [
         ChangedFile(c.path, c.status, c.old_path)
         for c in git.changed_files(root, revisions.base, revisions.head)
@@ -71,7 +73,9 @@ def check(
         paths,
         renames,
         manifest,
-        lineage_fetcher(root, config) if config.lineage else None,
+        lineage_fetcher(root, config, deadline) if config.lineage else None,
+        deadline,
+        [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")],
     )
     report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
@@ -79,7 +83,22 @@ def check(
     return report, graph
 
 
-def lineage_fetcher(root: Path, config: Config) -> Any:
+def _source_finding(status: SourceStatus, config: Config) -> Any:
+    """AN905 for a dbt manifest that could not be read (fully), like a lineage source."""
+    from impact_check.model import Severity
+    from impact_check.rules import RULES
+
+    what = "could not be read" if status.status == "failed" else "was read in part"
+    finding = RULES["AN905"].finding(
+        f"dbt manifest {status.name} {what}: {status.detail or 'no detail'}; relation names "
+        "and compiled code come from the repository alone"
+    )
+    if config.on_source_error == "fail":
+        finding.floor = Severity.ERROR
+    return finding
+
+
+def lineage_fetcher(root: Path, config: Config, deadline: Any = None) -> Any:
     """The edge that reads the configured lineage sources, for analysis to call."""
     from impact_check.sources import fetch_all
     from impact_check.sources.base import GraphFragment, SourceContext
@@ -93,6 +112,8 @@ def lineage_fetcher(root: Path, config: Config) -> Any:
             offline=config.offline,
             use_cache=config.cache,
             cache_dir=root / ".impact-check" / "cache",
+            max_response_bytes=config.limits.max_response_bytes,
+            deadline=deadline,
         )
         return fetch_all(config.lineage, ctx)
 
@@ -106,13 +127,18 @@ def _dbt_manifest(root: Path, config: Config) -> tuple[dict[str, Any] | None, li
         return None, []
     from impact_check.errors import SourceError
     from impact_check.project.artifacts import fetch_json
+    from impact_check.project.manifest import check_manifest
 
     try:
-        manifest = fetch_json(location, root, config.dbt.token_env)
+        manifest = fetch_json(
+            location, root, config.dbt.token_env, max_bytes=config.limits.max_response_bytes
+        )
+        problem = check_manifest(manifest, location)
     except SourceError as err:
         return None, [SourceStatus(location, "dbt-manifest", "failed", str(err))]
     nodes = len(manifest.get("nodes", {})) + len(manifest.get("sources", {}))
-    return manifest, [SourceStatus(location, "dbt-manifest", "ok", "", nodes, 0)]
+    status = "partial" if problem else "ok"
+    return manifest, [SourceStatus(location, "dbt-manifest", status, problem, nodes, 0)]
 
 
 _TRAILER = re.compile(

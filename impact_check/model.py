@@ -295,3 +295,4 @@ class Report:
     failed: bool = False
     elapsed_ms: float = 0.0
     fail_on: str = "error"
+    partial: bool = False  # the time budget ran out: some of the work was skipped

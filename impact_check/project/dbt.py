@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
+from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config, Limits
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
 from impact_check.project.loader import decode_file
@@ -125,6 +126,7 @@ def load_projects(
     manifest: dict[str, Any] | None = None,
     variables: dict[str, Any] | None = None,
     limits: Limits | None = None,
+    deadline: Deadline | None = None,
 ) -> None:
     """Add every dbt project's sources, seeds, models and exposures to the catalog.
 
@@ -134,12 +136,14 @@ def load_projects(
     limits = limits or Limits()
     for root in roots:
         path = root + "dbt_project.yml"
-        project = _guarded(catalog, path, "dbt_project.yml", _project, snapshot, root, catalog, limits)
+        project = _guarded(
+            catalog, path, "dbt_project.yml", _project, snapshot, root, catalog, limits
+        )
         if project is not None:
             project.variables.update(variables or {})
             if manifest is not None:
                 _guarded(catalog, path, "the manifest", _use_manifest, project, manifest)
-            _load(snapshot, project, state, catalog, dialect)
+            _load(snapshot, project, state, catalog, dialect, deadline or NO_DEADLINE)
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
@@ -203,21 +207,45 @@ def _under(path: str, project: Project, folders: list[str]) -> str | None:
 
 
 def _load(
-    snapshot: Snapshot, project: Project, state: DdlState, catalog: Catalog, dialect: str
+    snapshot: Snapshot,
+    project: Project,
+    state: DdlState,
+    catalog: Catalog,
+    dialect: str,
+    deadline: Deadline,
 ) -> None:
     for path in sorted(snapshot.files):
         relative = _under(path, project, project.model_paths)
         if relative is not None and path.endswith((".yml", ".yaml")):
             _guarded(
-                catalog, path, "the YAML file", _schema_file, snapshot, path, project, catalog, dialect
+                catalog,
+                path,
+                "the YAML file",
+                _schema_file,
+                snapshot,
+                path,
+                project,
+                catalog,
+                dialect,
             )
         elif relative is not None and path.endswith(".sql"):
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
     for name, path in project.models.items():
+        deadline.check("rendering dbt models")
         _guarded(
-            catalog, path, "the model", _model, snapshot, name, path, project, state, catalog, dialect
+            catalog,
+            path,
+            "the model",
+            _model,
+            snapshot,
+            name,
+            path,
+            project,
+            state,
+            catalog,
+            dialect,
         )
     for entry, path in project.exposures:
         consumer = _guarded(catalog, path, "an exposure", _exposure, entry, path, project)

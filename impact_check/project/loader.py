@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config
 from impact_check.model import (
     Catalog,
@@ -76,9 +77,13 @@ def model_schema(path: str, config: Config) -> str | None:
 
 
 def load_catalog(
-    snapshot: Snapshot, config: Config, manifest: dict[str, Any] | None = None
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None = None,
+    deadline: Deadline | None = None,
 ) -> Catalog:
-    """Build the catalog of one revision."""
+    """Build the catalog of one revision (BudgetExceeded when the deadline passes)."""
+    deadline = deadline or NO_DEADLINE
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
     state = DdlState(catalog, resolver, config.dialect)
@@ -86,6 +91,7 @@ def load_catalog(
     for path in sorted(snapshot.files, key=natural_key):
         if not path.endswith(".sql") or in_dbt_project(path, roots):
             continue
+        deadline.check("reading SQL files")
         text = _read(snapshot.files[path], catalog, config)
         if text is not None:
             _load_file(path, text, state, config)
@@ -101,17 +107,16 @@ def load_catalog(
             manifest,
             config.dbt.vars,
             config.limits,
+            deadline,
         )
-    _derive(state, catalog, resolver)
+    _derive(state, catalog, resolver, deadline)
     return catalog
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
     text, reason, line = decode_file(content, config)
     if text is None:
-        catalog.issues.append(
-            Issue("AN901", reason, Location(content.path, line), whole_file=True)
-        )
+        catalog.issues.append(Issue("AN901", reason, Location(content.path, line), whole_file=True))
         return None
     return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
 
@@ -201,15 +206,19 @@ def resolver_name(schema: str, stem: str, config: Config) -> str:
     return ".".join(parts)
 
 
-def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver) -> None:
+def _derive(state: DdlState, catalog: Catalog, resolver: NameResolver, deadline: Deadline) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
-    schema = derive_definitions(state.definitions, catalog, resolver)
+    schema = derive_definitions(state.definitions, catalog, resolver, deadline)
     for insert in state.inserts:
+        deadline.check("tracing lineage")
         catalog.loads.append(_load(insert, schema, resolver))
 
 
 def derive_definitions(
-    definitions: Mapping[str, Definition], catalog: Catalog, resolver: NameResolver
+    definitions: Mapping[str, Definition],
+    catalog: Catalog,
+    resolver: NameResolver,
+    deadline: Deadline | None = None,
 ) -> dict[str, dict[str, str | None]]:
     """Add every definition's dataset to the catalog, in dependency order; the final schema."""
     resolver.known = set(catalog.datasets) | set(definitions)
@@ -218,6 +227,7 @@ def derive_definitions(
         for name, ds in catalog.datasets.items()
     }
     for definition in _dependency_order(definitions, resolver):
+        (deadline or NO_DEADLINE).check("tracing lineage")
         try:
             dataset = _derived_dataset(definition, schema, resolver, catalog)
         except Exception as err:  # keep the dataset, with unknown columns, and say so

@@ -45,6 +45,7 @@ def header(report: Report) -> str:
         f"`{report.base[:12]}` → `{head}` · {len(report.changes)} change"
         f"{'s' if len(report.changes) != 1 else ''} · fail-on `{report.fail_on}`"
         + (f" · {c.suppressed} suppressed" if c.suppressed else "")
+        + (" · **partial: the time budget ran out**" if report.partial else "")
     )
 
 

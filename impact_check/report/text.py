@@ -105,6 +105,7 @@ def _verdict(report: Report, style: _Style) -> str:
         f"{'s' if warnings != 1 else ''}, {len(broken)} consumer"
         f"{'s' if len(broken) != 1 else ''} broken"
     )
+    partial = " (partial: the time budget ran out)" if report.partial else ""
     if report.failed:
-        return style(f"FAILED: {counts} (fail-on: {report.fail_on})", "error")
-    return style(f"PASSED: {counts} (fail-on: {report.fail_on})", "ok")
+        return style(f"FAILED: {counts} (fail-on: {report.fail_on}){partial}", "error")
+    return style(f"PASSED: {counts} (fail-on: {report.fail_on}){partial}", "ok")

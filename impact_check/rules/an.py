@@ -66,4 +66,12 @@ RULES = [
         "Its lineage may be incomplete. Give the checker a manifest with compiled code, or "
         "set the var in dbt_project.yml / --vars.",
     ),
+    Rule(
+        "AN909",
+        "check-budget-exceeded",
+        S.WARNING,
+        "The check ran out of its time budget (--timeout): the report is partial.",
+        "The files not analysed are listed under `unanalyzed`. Raise `timeout` in "
+        ".impact-check.yml or --timeout; error under --strict.",
+    ),
 ]

@@ -140,6 +140,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
+    "AN909": (
+        "impact-check check --timeout 5  # on a repository that takes a minute",
+        "a timeout above the check's usual time (the report says when it is partial)",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",

@@ -37,13 +37,25 @@ def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
         fragment: GraphFragment = fetch(spec, ctx)
     except SourceError as err:
         return GraphFragment(name, spec.kind, status="failed", detail=str(err))
+    except Exception as err:  # a bug in one source must not cost the others or the check
+        detail = f"internal error reading {name}: {type(err).__name__} (run with --debug)"
+        return GraphFragment(name, spec.kind, status="failed", detail=detail)
     fragment.name = name
     return fragment
 
 
 def fetch_all(specs: Iterable[LineageSource], ctx: SourceContext) -> list[GraphFragment]:
-    """Every configured source, in order."""
-    return [fetch_one(spec, ctx) for spec in specs]
+    """Every configured source, in order; once the check's budget is spent, the rest are
+    ``skipped`` (and reported)."""
+    fragments = []
+    for spec in specs:
+        if ctx.deadline is not None and ctx.deadline.note("fetching lineage sources"):
+            name = spec.name or f"{spec.kind}:{spec.location}"
+            detail = "not fetched: the check's time budget ran out"
+            fragments.append(GraphFragment(name, spec.kind, status="skipped", detail=detail))
+            continue
+        fragments.append(fetch_one(spec, ctx))
+    return fragments
 
 
 __all__ = [
