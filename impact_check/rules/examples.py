@@ -140,6 +140,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
+    "AN905": (
+        "lineage: [{kind: marquez, location: http://marquez:5000}]  # server down",
+        "a reachable source, or the cached answer (the report says which)",
+    ),
     "AN909": (
         "impact-check check --timeout 5  # on a repository that takes a minute",
         "a timeout above the check's usual time (the report says when it is partial)",
