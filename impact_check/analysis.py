@@ -51,10 +51,13 @@ LineageFetch = Callable[[set[str], set[str]], "list[GraphFragment]"]
 class ChangedFile:
     """A changed path as the analysis needs it (status and previous path)."""
 
-    def __init__(self, path: str, status: str, old_path: str | None = None) -> None:
+    def __init__(
+        self, path: str, status: str, old_path: str | None = None, mode: str | None = None
+    ) -> None:
         self.path = path
         self.status = status
         self.old_path = old_path
+        self.mode = mode
 
 
 def analyze(
@@ -419,6 +422,12 @@ def _analysis_limits(
                 report.unanalyzed.append(
                     Unanalyzed(issue.location.file, issue.message, issue.location.line)
                 )
+    for change in changed:
+        if change.mode == "160000":  # a gitlink: the checker reads no other repository
+            reason = "git submodule: its files are not analysed"
+            report.unanalyzed.append(Unanalyzed(change.path, reason))
+            message = f"{change.path}: {reason} (check that repository on its own)"
+            report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
     roots = dbt_roots(head_snapshot.files)
     for change in changed:
         if (

@@ -58,7 +58,7 @@ def check(
     started = time.perf_counter()
     deadline = Deadline(config.timeout)
     changed = [
-        ChangedFile(c.path, c.status, c.old_path)
+        ChangedFile(c.path, c.status, c.old_path, c.mode)
         for c in git.changed_files(root, revisions.base, revisions.head)
     ]
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)

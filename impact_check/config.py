@@ -130,13 +130,18 @@ def load_config(repo_root: Path, path: Path | None = None) -> Config:
             return _from_file(candidate)
     pyproject = repo_root / "pyproject.toml"
     if pyproject.is_file():
+        _check_size(pyproject)
         section = _pyproject_section(pyproject)
         if section is not None:
             return parse_config(section, str(pyproject) + " [tool.impact-check]")
     return Config()
 
 
+MAX_CONFIG_BYTES = 1_000_000  # read before `limits` exist: a fixed cap
+
+
 def _from_file(path: Path) -> Config:
+    _check_size(path)
     if path.suffix == ".toml":
         section = _pyproject_section(path)
         return parse_config(section or {}, str(path))
@@ -152,6 +157,17 @@ def _from_file(path: Path) -> Config:
         key, line = loaded.duplicates[0]
         raise ConfigError(f"{path}:{line}: duplicate key '{key}'")
     return parse_config(loaded.data if loaded.data is not None else {}, str(path))
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,} a config may have"
+        )
 
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:

@@ -169,8 +169,16 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
 
 
 def _project(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> Project | None:
-    data = _yaml(snapshot, root + "dbt_project.yml", catalog, limits)
+    path = root + "dbt_project.yml"
+    data = _yaml(snapshot, path, catalog, limits)
     if not isinstance(data, dict):
+        content = snapshot.files.get(path)
+        readable = content is not None and content.data is not None
+        if readable and not any(i.location.file == path for i in catalog.issues):
+            what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+            catalog.issues.append(
+                Issue("AN901", f"dbt_project.yml is {what}", Location(path), whole_file=True)
+            )
         return None
     target = Target(schema=_target_schema(snapshot, root, data, catalog, limits))
     return Project(
@@ -487,12 +495,13 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
 
 
 def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
-    content = snapshot.files[path]
-    if content.data is None:
+    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    if text is None:
+        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
         return
     try:
-        header = next(csv.reader(io.StringIO(content.data.decode("utf-8-sig"))), [])
-    except (UnicodeDecodeError, csv.Error) as err:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as err:
         catalog.issues.append(Issue("AN901", f"cannot read the seed: {err}", Location(path)))
         return
     stem = PurePosixPath(path).stem.lower()
