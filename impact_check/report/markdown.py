@@ -12,7 +12,15 @@ from __future__ import annotations
 import itertools
 
 from impact_check.model import Finding, Impact, Report, Severity
-from impact_check.report.common import counts, grouped, location_text, ordered
+from impact_check.report.common import (
+    counts,
+    grouped,
+    location_text,
+    md_code,
+    md_text,
+    mermaid_label,
+    ordered,
+)
 
 LIMIT = 65_000
 MARKER = "<!-- impact-check -->"
@@ -71,10 +79,10 @@ def _render(report: Report, marker: str, level: str) -> str:
 
 def _finding(finding: Finding, level: str) -> str:
     where = location_text(finding)
-    suppressed = f" — _suppressed: {finding.suppressed}_" if finding.suppressed else ""
+    suppressed = f" — _suppressed: {md_text(finding.suppressed)}_" if finding.suppressed else ""
     title = (
         f"{_ICON[finding.severity]} **{finding.rule} {finding.name}** "
-        f"{'`' + where + '`' if where else ''}: {finding.message}{suppressed}"
+        f"{md_code(where) if where else ''}: {md_text(finding.message)}{suppressed}"
     )
     if level == "headlines" or not finding.impacted:
         return title
@@ -101,15 +109,12 @@ def _row(impact: Impact) -> str:
     mark = (
         "already broken" if impact.preexisting else ("🔴 breaks" if impact.breaks else "affected")
     )
-    path = " → ".join(f"`{p}`" for p in impact.path)
-    owners = _cell(", ".join(impact.owners) or "—")
+    path = " → ".join(md_code(p) for p in impact.path)
+    owners = md_text(", ".join(impact.owners) or "—")
     return (
-        f"| {mark} | `{impact.node}` | {impact.kind} | {owners} | {path} | {_cell(impact.reason)} |"
+        f"| {mark} | {md_code(impact.node)} | {md_text(impact.kind)} | {owners} | {path} "
+        f"| {md_text(impact.reason)} |"
     )
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def mermaid(report: Report, max_edges: int = 200) -> str:
@@ -133,7 +138,7 @@ def mermaid(report: Report, max_edges: int = 200) -> str:
     lines = ["```mermaid", "graph LR"]
     lines += [f"  {ref(a)} --> {ref(b)}" for a, b in edges]
     for node, short in ids.items():
-        lines.append(f'  {short}["{node.replace(chr(34), "")}"]')
+        lines.append(f'  {short}["{mermaid_label(node)}"]')
     lines.append("  classDef broken fill:#ffd6d6,stroke:#c00,color:#600")
     lines.append("  classDef changed fill:#fff3c4,stroke:#b80")
     for node, short in ids.items():
