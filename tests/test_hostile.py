@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import pytest
 from gitrepo import GitRepo
@@ -48,7 +47,8 @@ def _payloads(marker: Path) -> dict[str, str]:
         "shop/dbt_project.yml": (
             "name: shop\nprofile: shop\n"
             f"on-run-start: \"{{{{ modules.os.system('touch {m}-hook') }}}}\"\n"
-            f"models:\n  shop:\n    +pre-hook: \"{{{{ run_query('copy (select 1) to ''{m}-pre''') }}}}\"\n"
+            "models:\n  shop:\n"
+            f"    +pre-hook: \"{{{{ run_query('copy (select 1) to ''{m}-pre''') }}}}\"\n"
         ),
         "shop/models/py_model.py": f"def model(dbt, session):\n    {python}",
         "shop/macros/evil.sql": (
@@ -213,6 +213,6 @@ def test_yaml_tags_that_would_construct_python_objects_are_refused(tmp_path: Pat
             "shop/models/m.sql": "select 1 as id",
         }
     )
-    code, report = repo.report("--base", "main")
+    _code, report = repo.report("--base", "main")
     assert not marker.exists()
     assert any(u["file"] == "shop/dbt_project.yml" for u in report["unanalyzed"])

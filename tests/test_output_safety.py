@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -74,8 +73,18 @@ def _outputs(repo: GitRepo, head: str, extra_env: dict[str, str] | None = None) 
     out = {}
     for fmt in FORMATS:
         proc = subprocess.run(
-            [sys.executable, "-m", "impact_check.cli", "check", "--base", "main", "--head", head]
-            + ["--format", fmt],
+            [
+                sys.executable,
+                "-m",
+                "impact_check.cli",
+                "check",
+                "--base",
+                "main",
+                "--head",
+                head,
+                "--format",
+                fmt,
+            ],
             cwd=repo.root,
             env=env,
             capture_output=True,
@@ -116,7 +125,8 @@ def test_markdown_has_no_html_links_mentions_or_mermaid_directives(
     graph = hostile_outputs["markdown"].split("```mermaid", 1)[1].split("```", 1)[0]
     for line in graph.strip().splitlines():
         assert re.fullmatch(
-            r'graph LR|  n\d+ --> n\d+|  n\d+\["[^"\n]*"\]|  classDef \w+ [\w:#,]+|  class n\d+ \w+',
+            r'graph LR|  n\d+ --> n\d+|  n\d+\["[^"\n]*"\]'
+            r"|  classDef \w+ [\w:#,]+|  class n\d+ \w+",
             line,
         ), line
     record_figure("hostile-markdown", "hostile markdown/mermaid: 0 unescaped injections")
