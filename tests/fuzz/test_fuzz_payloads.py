@@ -10,6 +10,7 @@ in every place. IMPACT_CHECK_FUZZ_EXAMPLES sets the examples per property (defau
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -105,12 +106,10 @@ def _manifest(manifest: Any, catalog_json: Any) -> None:
     else:  # what check() does next with a manifest that passed: dbt projects use it
         snapshot = Snapshot({p: FileContent(p, b) for p, b in PROJECT.items()})
         load_catalog(snapshot, Config(), manifest)
-    try:
+    with contextlib.suppress(SourceError):
         catalog_from_manifest(
             manifest, Config(), catalog_json if isinstance(catalog_json, dict) else None
         )
-    except SourceError:
-        pass
 
 
 @SETTINGS
@@ -128,10 +127,8 @@ def _dbt_yaml(document: Any, which: str) -> None:
 def _config(data: Any, text: str) -> None:
     _count("config")
     for value in (data, {"limits": data}, {"lineage": [data]}, {"ignores": data}):
-        try:
+        with contextlib.suppress(ConfigError):
             parse_config(value, "fuzz")
-        except ConfigError:
-            pass
 
 
 def _config_file(tmp: Path) -> Callable[[str], None]:
@@ -141,10 +138,8 @@ def _config_file(tmp: Path) -> Callable[[str], None]:
         _count("config file")
         path = tmp / ".impact-check.yml"
         path.write_text(text)
-        try:
+        with contextlib.suppress(ConfigError):
             _from_file(path)
-        except ConfigError:
-            pass
 
     return run
 
@@ -159,10 +154,8 @@ def _events(tmp: Path) -> Callable[[], None]:
         _count("github event")
         path = tmp / "event.json"
         path.write_text(json.dumps(payload))
-        try:
+        with contextlib.suppress(UsageError):
             load_event(name, path)
-        except UsageError:
-            pass
 
     return run
 

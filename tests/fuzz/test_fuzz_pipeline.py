@@ -111,7 +111,10 @@ def queries(draw: st.DrawFn) -> Query:
         refs = {key, agg}  # the select list above is not used by this shape
         fn = draw(st.sampled_from(["SUM", "MAX", "COUNT"]))
         having = f" HAVING {fn}(t.{agg}) > 1" if draw(st.booleans()) else ""
-        sql = f"SELECT t.{key} AS k, {fn}(t.{agg}) AS a FROM raw.t AS t{where} GROUP BY t.{key}{having}"
+        sql = (
+            f"SELECT t.{key} AS k, {fn}(t.{agg}) AS a FROM raw.t AS t{where} "
+            f"GROUP BY t.{key}{having}"
+        )
     else:
         part = draw(st.sampled_from(TEXTS))
         order = draw(st.sampled_from(INTS))
