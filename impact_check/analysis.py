@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlglot.errors import SqlglotError
@@ -34,6 +34,7 @@ from impact_check.project.loader import (
     in_dbt_project,
     load_catalog,
     natural_key,
+    usable_external,
 )
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
@@ -69,20 +70,27 @@ def analyze(
     renames: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
     lineage: LineageFetch | None = None,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
     deadline: Deadline | None = None,
     notes: list[Finding] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them).
 
-    ``notes`` are findings the edges made (a source that failed); past ``deadline`` the
-    report is partial: an AN909 finding, and what was not analysed listed under unanalyzed.
+    ``external`` holds relations read from a warehouse (name -> column -> type): those
+    both revisions read and neither defines are loaded with these columns. ``notes`` are
+    findings the edges made (a source that failed); past ``deadline`` the report is
+    partial: an AN909 finding, and what was not analysed listed under unanalyzed.
     """
     deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if _selected(c.path, paths)]
     base, head, over = _file_limit(base, head, config.limits.max_files)
     try:
-        base_catalog = load_catalog(base, config, manifest, deadline)
+        base_catalog = load_catalog(base, config, manifest, deadline=deadline)
         head_catalog = _head_catalog(base, head, config, manifest, deadline)
+        usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
+        if usable:  # a second pass, only when the repository reads what the warehouse knows
+            base_catalog = load_catalog(base, config, manifest, usable, deadline)
+            head_catalog = _head_catalog(base, head, config, manifest, deadline, usable)
     except BudgetExceeded as hit:
         report = Report(base="", head="")
         report.findings += list(notes or [])
@@ -158,6 +166,7 @@ def _head_catalog(
     config: Config,
     manifest: dict[str, Any] | None,
     deadline: Deadline,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> Catalog:
     """The head catalog; a file that cannot be read at head keeps its base version.
 
@@ -165,13 +174,13 @@ def _head_catalog(
     what it defines: reading it as empty would report everything it defined as dropped.
     Its issues stay, so it is still listed as not analysed.
     """
-    catalog = load_catalog(head, config, manifest, deadline)
+    catalog = load_catalog(head, config, manifest, external, deadline)
     unread = {i.location.file for i in catalog.issues if i.whole_file}
     stand_in = {path: base.files[path] for path in unread if path in base.files}
     if not stand_in:
         return catalog
     patched = Snapshot(files={**head.files, **stand_in})
-    retry = load_catalog(patched, config, manifest, deadline)
+    retry = load_catalog(patched, config, manifest, external, deadline)
     kept = {(i.rule, i.message, i.location) for i in retry.issues}
     retry.issues += [
         i
@@ -253,15 +262,19 @@ def _merge_sources(
     derived = {n for cat in (base, head) for n, ds in cat.datasets.items() if ds.derived}
     for fragment in fragments:
         detail = fragment.detail
+        counts = dict(fragment.counts)
         if fragment.status not in ("failed", "skipped"):
             stats = merge_fragment(graph, fragment, derived)
-            counts = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
-            detail = "; ".join(p for p in (detail, counts, stats.summary()) if p)
+            said = ", ".join(f"{v} {k}" for k, v in sorted(fragment.counts.items()) if v)
+            detail = "; ".join(p for p in (detail, said, stats.summary()) if p)
             nodes, edges = len(fragment.nodes), len(fragment.edges)
+            counts.update(stats.counts())
         else:
             nodes = edges = 0
         report.sources.append(
-            SourceStatus(fragment.name, fragment.kind, fragment.status, detail, nodes, edges)
+            SourceStatus(
+                fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
+            )
         )
         if fragment.status in ("failed", "partial"):
             what = "could not be read" if fragment.status == "failed" else "was read in part"

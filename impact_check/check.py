@@ -65,6 +65,7 @@ def check(
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
     manifest, statuses = _dbt_manifest(root, config)
+    prefetched = catalog_sources(root, config, deadline)
     report, graph = analyze(
         base_snapshot,
         head_snapshot,
@@ -73,7 +74,8 @@ def check(
         paths,
         renames,
         manifest,
-        lineage_fetcher(root, config, deadline) if config.lineage else None,
+        lineage_fetcher(root, config, prefetched, deadline) if config.lineage else None,
+        external_relations(prefetched) if prefetched else None,
         deadline,
         [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")],
     )
@@ -98,24 +100,71 @@ def _source_finding(status: SourceStatus, config: Config) -> Any:
     return finding
 
 
-def lineage_fetcher(root: Path, config: Config, deadline: Any = None) -> Any:
-    """The edge that reads the configured lineage sources, for analysis to call."""
-    from impact_check.sources import fetch_all
-    from impact_check.sources.base import GraphFragment, SourceContext
+def _context(
+    root: Path, config: Config, touched: set[str], known: set[str], deadline: Any = None
+) -> Any:
+    from impact_check.sources.base import SourceContext
+
+    return SourceContext(
+        root=root,
+        touched=touched,
+        known=known,
+        aliases=dict(config.aliases),
+        offline=config.offline,
+        use_cache=config.cache,
+        cache_dir=root / ".impact-check" / "cache",
+        max_response_bytes=config.limits.max_response_bytes,
+        deadline=deadline,
+    )
+
+
+def catalog_sources(root: Path, config: Config, deadline: Any = None) -> dict[int, Any]:
+    """Sources that describe relations for the catalogs (warehouses), read first.
+
+    Keyed by their position in ``config.lineage`` so the report lists sources in order.
+    """
+    from impact_check.sources import CATALOG_KINDS, fetch_one
+
+    ctx = _context(root, config, set(), set(), deadline)
+    return {
+        i: fetch_one(spec, ctx)
+        for i, spec in enumerate(config.lineage)
+        if spec.kind in CATALOG_KINDS
+    }
+
+
+def external_relations(prefetched: dict[int, Any]) -> dict[str, dict[str, str | None]]:
+    from impact_check.sources.warehouse import external_relations as relations
+
+    return relations(list(prefetched.values()))
+
+
+def lineage_fetcher(
+    root: Path, config: Config, prefetched: dict[int, Any] | None = None, deadline: Any = None
+) -> Any:
+    """The edge that reads the configured lineage sources, for analysis to call.
+
+    ``prefetched`` fragments (warehouses, read before the catalogs) keep only the relations
+    the repository reads: the rest of the warehouse is no part of this check.
+    """
+    from impact_check.identity import Matcher
+    from impact_check.sources import fetch_one
+    from impact_check.sources.base import GraphFragment
+
+    ready = prefetched or {}
 
     def fetch(touched: set[str], known: set[str]) -> list[GraphFragment]:
-        ctx = SourceContext(
-            root=root,
-            touched=touched,
-            known=known,
-            aliases=dict(config.aliases),
-            offline=config.offline,
-            use_cache=config.cache,
-            cache_dir=root / ".impact-check" / "cache",
-            max_response_bytes=config.limits.max_response_bytes,
-            deadline=deadline,
-        )
-        return fetch_all(config.lineage, ctx)
+        ctx = _context(root, config, touched, known, deadline)
+        matcher = Matcher(known)
+        out = []
+        for i, spec in enumerate(config.lineage):
+            fragment = ready.get(i)
+            if fragment is None:
+                out.append(fetch_one(spec, ctx))
+                continue
+            fragment.nodes = [n for n in fragment.nodes if matcher.relation(n.id) in known]
+            out.append(fragment)
+        return out
 
     return fetch
 

@@ -127,6 +127,7 @@ class Dataset:
     access: str | None = None  # dbt access (public promises to other projects)
     owners: list[str] = field(default_factory=list)
     declared: dict[str, Column] = field(default_factory=dict)  # schema.yml columns
+    origin: str = "sql"  # "warehouse": columns read from a warehouse, not defined here
 
     @property
     def derived(self) -> bool:
@@ -280,6 +281,7 @@ class SourceStatus:
     detail: str = ""
     nodes: int = 0
     edges: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # what the source said it dropped, …
 
 
 @dataclass

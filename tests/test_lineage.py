@@ -136,3 +136,15 @@ def test_unused_cte_binds_only_where_the_engine_binds_it() -> None:
         select id from used"""
     assert lineage(sql, "duckdb")["missing"] == []  # DuckDB never binds an unused CTE
     assert lineage(sql, "postgres")["missing"] == [(ORD, "gone")]  # PostgreSQL does
+
+
+def test_relations_read_are_tables_not_the_ctes_or_subqueries_over_them() -> None:
+    files = {
+        "a.sql": TABLES,
+        "v.sql": """create view analytics.v as
+            with orders as (select * from raw.orders), big as (select * from orders o)
+            select b.id from big b join (select id from raw.customers) c on b.id = c.id""",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    dataset = load_catalog(snap, Config(dialect="postgres")).datasets["analytics.v"]
+    assert dataset.lineage is not None and dataset.lineage.tables == {ORD, C}

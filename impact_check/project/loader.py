@@ -80,9 +80,14 @@ def load_catalog(
     snapshot: Snapshot,
     config: Config,
     manifest: dict[str, Any] | None = None,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
     deadline: Deadline | None = None,
 ) -> Catalog:
-    """Build the catalog of one revision (BudgetExceeded when the deadline passes)."""
+    """Build the catalog of one revision (BudgetExceeded when the deadline passes).
+
+    ``external`` describes relations the repository does not define (read from a warehouse,
+    see :func:`usable_external`): they bind like tables, with the columns given.
+    """
     deadline = deadline or NO_DEADLINE
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
@@ -109,8 +114,71 @@ def load_catalog(
             config.limits,
             deadline,
         )
+    if external:
+        _add_external(catalog, external, config.dialect)
     _derive(state, catalog, resolver, deadline)
     return catalog
+
+
+def _add_external(
+    catalog: Catalog, external: Mapping[str, Mapping[str, str | None]], dialect: str
+) -> None:
+    """Relations this revision does not define (or declares without columns) from outside."""
+    from impact_check.sql.types import canonical, parse_type
+
+    for name, columns in external.items():
+        existing = catalog.datasets.get(name)
+        if name in catalog.dropped or (
+            existing is not None and (existing.derived or existing.columns_known)
+        ):
+            continue
+        typed = {}
+        for column, written in columns.items():
+            dtype = parse_type(written, dialect) if written else None
+            typed[column] = Column(column, canonical(dtype) if dtype else None, written)
+        catalog.datasets[name] = Dataset(
+            name,
+            existing.kind if existing else "table",
+            columns=typed,
+            location=existing.location if existing else None,
+            dialect=dialect,
+            origin="sql" if existing else "warehouse",
+        )
+
+
+def usable_external(
+    external: Mapping[str, Mapping[str, str | None]], catalogs: Iterable[Catalog]
+) -> dict[str, dict[str, str | None]]:
+    """The external relations the catalogs read but neither defines, keyed as they read them.
+
+    A relation one revision defines is never filled in from outside at the other (a dropped
+    table must stay dropped); dbt sources declared without their columns are filled in.
+    """
+    from impact_check.identity import Matcher
+
+    catalogs = list(catalogs)
+    own: set[str] = set()
+    read: set[str] = set()
+    for catalog in catalogs:
+        own |= set(catalog.dropped)
+        for name, dataset in catalog.datasets.items():
+            if dataset.derived or dataset.columns_known:
+                own.add(name)
+            else:
+                read.add(name)
+            if dataset.lineage is not None:
+                read |= dataset.lineage.tables | dataset.lineage.star_unknown
+        for load in catalog.loads:
+            read |= {load.target} | (load.lineage.tables if load.lineage else set())
+        for consumer in catalog.consumers:
+            read |= set(consumer.reads)
+    matcher = Matcher(set(external))
+    out: dict[str, dict[str, str | None]] = {}
+    for name in sorted(read - own):
+        match = matcher.relation(name)
+        if match in external:
+            out[name] = dict(external[match])
+    return out
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:

@@ -52,6 +52,7 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
                 "detail": s.detail,
                 "nodes": s.nodes,
                 "edges": s.edges,
+                **({"counts": dict(s.counts)} if s.counts else {}),
             }
             for s in report.sources
         ],

@@ -141,8 +141,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
     ),
     "AN905": (
-        "lineage: [{kind: marquez, location: http://marquez:5000}]  # server down",
-        "a reachable source, or the cached answer (the report says which)",
+        "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
+        "fix the source the report's `sources` entry names; on_source_error: fail to insist",
     ),
     "AN909": (
         "impact-check check --timeout 5  # on a repository that takes a minute",

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
-FETCHERS: dict[str, str] = {}
+FETCHERS: dict[str, str] = {
+    "openlineage": "impact_check.sources.openlineage",
+    "static": "impact_check.sources.static",
+    "warehouse": "impact_check.sources.warehouse",
+}
+
+# Kinds read before the catalogs are built: their dataset nodes with columns describe
+# relations the repository does not define (sources/warehouse.external_relations).
+CATALOG_KINDS = frozenset({"warehouse"})
 
 
 def known_kinds() -> list[str]:
@@ -26,8 +34,12 @@ def known_kinds() -> list[str]:
 
 
 def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
-    """Read one source; failures become a ``failed`` fragment naming the location."""
+    """Read one source; failures become a ``failed`` fragment naming the location. Once the
+    check's time budget is spent, sources are ``skipped`` (and reported), not fetched."""
     name = spec.name or f"{spec.kind}:{spec.location}"
+    if ctx.deadline is not None and ctx.deadline.note("fetching lineage sources"):
+        detail = "not fetched: the check's time budget ran out"
+        return GraphFragment(name, spec.kind, status="skipped", detail=detail)
     module = FETCHERS.get(spec.kind)
     if module is None:
         detail = f"unknown lineage kind {spec.kind!r} (known: {', '.join(known_kinds())})"
@@ -38,27 +50,19 @@ def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     except SourceError as err:
         return GraphFragment(name, spec.kind, status="failed", detail=str(err))
     except Exception as err:  # a bug in one source must not cost the others or the check
-        detail = f"internal error reading {name}: {type(err).__name__} (run with --debug)"
+        detail = f"internal error reading {name}: {type(err).__name__}"
         return GraphFragment(name, spec.kind, status="failed", detail=detail)
     fragment.name = name
     return fragment
 
 
 def fetch_all(specs: Iterable[LineageSource], ctx: SourceContext) -> list[GraphFragment]:
-    """Every configured source, in order; once the check's budget is spent, the rest are
-    ``skipped`` (and reported)."""
-    fragments = []
-    for spec in specs:
-        if ctx.deadline is not None and ctx.deadline.note("fetching lineage sources"):
-            name = spec.name or f"{spec.kind}:{spec.location}"
-            detail = "not fetched: the check's time budget ran out"
-            fragments.append(GraphFragment(name, spec.kind, status="skipped", detail=detail))
-            continue
-        fragments.append(fetch_one(spec, ctx))
-    return fragments
+    """Every configured source, in order."""
+    return [fetch_one(spec, ctx) for spec in specs]
 
 
 __all__ = [
+    "CATALOG_KINDS",
     "FETCHERS",
     "FragmentEdge",
     "FragmentNode",

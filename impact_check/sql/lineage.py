@@ -236,7 +236,10 @@ class _Walker:
         elif isinstance(node, exp.Select):
             self._select(scope, node, out)
         for table in scope.tables:
-            if isinstance(table.this, exp.Identifier):
+            # a reference to a CTE or derived table is a scope, not a relation read
+            if isinstance(table.this, exp.Identifier) and not isinstance(
+                scope.sources.get(table.alias_or_name), Scope
+            ):
                 self.res.tables.add(table.name)
         return out
 
