@@ -237,7 +237,7 @@ def _exposure(exposure: dict[str, Any], manifest: dict[str, Any]) -> Consumer:
     nodes = {**manifest.get("nodes", {}), **manifest.get("sources", {})}
     reads = [
         relation(nodes[d].get("relation_name"))
-        for d in (exposure.get("depends_on") or {}).get("nodes", [])
+        for d in (exposure.get("depends_on") or {}).get("nodes") or []
         if d in nodes
     ]
     owner = exposure.get("owner") or {}
