@@ -132,9 +132,9 @@ def catalog_from_manifest(
     SourceError when the manifest's schema version is unknown or a part it reads has the
     wrong shape (naming the key).
     """
-    problem = check_manifest(manifest, source_name)
-    if problem:
-        raise SourceError(f"{source_name}: {problem.split(':')[0]}")
+    if check_manifest(manifest, source_name):
+        version = manifest.get("metadata", {}).get("dbt_schema_version") or "(none)"
+        raise SourceError(f"{source_name}: unsupported manifest schema {version}")
     if catalog_json is not None:
         check_manifest({**catalog_json, "metadata": manifest["metadata"]}, "catalog.json")
     catalog = Catalog()
