@@ -14,6 +14,7 @@ from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
 from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
 from impact_check.impact import Bindings, impacts_of
+from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
@@ -208,7 +209,7 @@ def compare_catalogs(
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(
         base=broken_datasets(base_catalog, set()),
-        head=broken_datasets(head_catalog, set(base_catalog.datasets)),
+        head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
     )
     changes = [
         c
@@ -234,6 +235,11 @@ def compare_catalogs(
         if finding is not None and _key_removed_under_joins(change, finding, graph):
             finding.floor = Severity.ERROR
             finding.message += "; consumers join or group on it (fan-out risk)"
+        promise = _promise(change, base_catalog, head_catalog)
+        if finding is not None and promise:  # unknown consumers rely on the promised schema
+            rule = RULES[finding.rule]
+            finding.floor = Severity.ERROR if rule.breaking else rule.severity
+            finding.message += f"; {change.dataset} {promise}"
         if finding is not None and change.kind == "column_reordered":
             readers = {i.node for i in finding.impacted} & positional.get(change.dataset, set())
             if readers:
@@ -242,12 +248,43 @@ def compare_catalogs(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
+    report.findings += ml_findings(
+        report.findings, graph, base_catalog, head_catalog, describe_change
+    )
+    report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:
+    """Why a dataset has consumers the repository cannot see, if it does."""
+    for catalog in (base, head):
+        dataset = catalog.datasets.get(change.dataset)
+        if dataset is None:
+            continue
+        if dataset.kind == "contract":
+            return "is a data contract: it promises its schema to unknown consumers"
+        if dataset.contract:
+            return "has an enforced contract: it promises its schema to unknown consumers"
+        if dataset.access == "public":
+            return "has access: public: other projects may read it"
+    return None
+
+
+def _contract_findings(base: Catalog, head: Catalog) -> list[Finding]:
+    """CO207: a data contract whose dataset, at head, no longer delivers a promised field."""
+    from impact_check.project.contracts import new_unmet
+
+    out = []
+    for model, name, why in new_unmet(base, head):
+        message = f"{model.node} promises {name}, but {why}"
+        location = Location(model.path, model.lines.get(name) or model.line)
+        out.append(RULES["CO207"].finding(message, location))
+    return out
 
 
 def _merge_sources(
@@ -276,6 +313,14 @@ def _merge_sources(
                 fragment.name, fragment.kind, fragment.status, detail, nodes, edges, counts
             )
         )
+        for issue in fragment.issues:
+            location = Location(issue.file, issue.line) if issue.file else None
+            finding = RULES[issue.rule].finding(f"{fragment.name}: {issue.message}", location)
+            if config.on_source_error == "fail":
+                finding.floor = Severity.ERROR
+            report.findings.append(finding)
+        if fragment.status == "partial" and fragment.issues:
+            continue  # the issues above say what was not read, file by file
         if fragment.status in ("failed", "partial"):
             what = "could not be read" if fragment.status == "failed" else "was read in part"
             finding = RULES["AN905"].finding(
@@ -350,6 +395,11 @@ def describe_change(change: Change) -> str:
     what = change.dataset_kind.replace("_", " ")
     texts = {
         "table_dropped": f"{what} {target} dropped",
+        "version_removed": f"{what} {target} (version {_version(change.after)}) removed",
+        "contract_changed": f"enforced contract of {target} removed",
+        "accepted_values_changed": (
+            f"accepted values of {target}: {change.before} -> {change.after or 'any'}"
+        ),
         "table_renamed": f"{what} {target} renamed to {change.after}",
         "table_added": f"{what} {target} added",
         "column_dropped": f"column {target} dropped",
@@ -375,6 +425,13 @@ def describe_change(change: Change) -> str:
         "limit_changed": f"LIMIT/OFFSET/sample of {what} {target} changed",
     }
     return texts.get(change.kind, f"{change.kind.replace('_', ' ')} on {target}")
+
+
+def _version(version: object) -> str:
+    if isinstance(version, (tuple, list)) and len(version) == 3:
+        name, v, deprecation = version
+        return f"{v} of {name}" + (f", deprecation_date {deprecation}" if deprecation else "")
+    return str(version)
 
 
 def _consumer_summary(impacted: list[Impact]) -> str:

@@ -55,12 +55,16 @@ class Break:
     certainty: str = "certain"
 
 
-def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, list[Break]]:
+def broken_datasets(
+    catalog: Catalog, known_elsewhere: set[str], previous: Catalog | None = None
+) -> dict[str, list[Break]]:
     """Derived datasets and INSERT statements that do not bind, with their reasons.
 
     ``known_elsewhere`` holds relations defined at the other revision: a relation read here
     but defined only there was dropped or renamed, so reading it breaks. A relation defined
-    nowhere is external (created outside the repository) and is trusted.
+    nowhere is external (created outside the repository) and is trusted. ``previous`` is
+    the base catalog when ``catalog`` is the head: an incremental model with
+    ``on_schema_change: fail`` whose columns changed since then fails its next run.
     """
     broken: dict[str, list[Break]] = {}
     schema = {name: ds for name, ds in catalog.datasets.items()}
@@ -71,6 +75,8 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
         reasons = _reasons(dataset.lineage, catalog, dropped, dataset.dialect, name)
         reasons += _upstream_breaks(dataset.lineage, broken)
         reasons += _contract_breaks(name, dataset)
+        if previous is not None:
+            reasons += _schema_change_breaks(name, dataset, catalog, previous)
         if reasons:
             broken[name] = reasons
     for load in catalog.loads:
@@ -103,11 +109,26 @@ def broken_datasets(catalog: Catalog, known_elsewhere: set[str]) -> dict[str, li
     return broken
 
 
+def _base_type(type_sql: str | None) -> str | None:
+    return type_sql.split("(", 1)[0] if type_sql else None
+
+
 def _contract_breaks(name: str, dataset: Dataset) -> list[Break]:
-    """dbt refuses to build a model whose columns differ from its enforced contract."""
+    """dbt refuses to build a model whose columns differ from its enforced contract (names,
+    and types where both are known, compared without size or precision)."""
     if not dataset.contract or not dataset.declared or not dataset.columns_known:
         return []
     out = []
+    for column in sorted(set(dataset.declared) & set(dataset.columns)):
+        declared = _base_type(dataset.declared[column].type)
+        actual = _base_type(dataset.columns[column].type)
+        if declared and actual and declared != actual:
+            out.append(
+                Break(
+                    f"returns {column} as {actual}, the enforced contract declares {declared}",
+                    {name, column_id(name, column)},
+                )
+            )
     for column in sorted(set(dataset.declared) - set(dataset.columns)):
         out.append(
             Break(
@@ -118,6 +139,33 @@ def _contract_breaks(name: str, dataset: Dataset) -> list[Break]:
     for column in sorted(set(dataset.columns) - set(dataset.declared)):
         out.append(Break(f"returns {column}, which the enforced contract does not declare", {name}))
     return out
+
+
+def _schema_change_breaks(
+    name: str, dataset: Dataset, catalog: Catalog, previous: Catalog
+) -> list[Break]:
+    """dbt's ``on_schema_change: fail``: the next incremental run refuses any column added,
+    removed or retyped against the table the previous run built."""
+    meta = catalog.model_meta.get(name) or {}
+    if meta.get("materialized") != "incremental" or meta.get("on_schema_change") != "fail":
+        return []
+    old = previous.datasets.get(name)
+    if old is None or not (old.columns_known and dataset.columns_known):
+        return []
+    changed = set(old.columns) ^ set(dataset.columns)
+    for column in set(old.columns) & set(dataset.columns):
+        before, after = old.columns[column].type, dataset.columns[column].type
+        if before and after and before != after:
+            changed.add(column)
+    if not changed:
+        return []
+    listed = ", ".join(sorted(changed))
+    return [
+        Break(
+            f"incremental with on_schema_change: fail, and its columns changed ({listed})",
+            {column_id(name, c) for c in changed},
+        )
+    ]
 
 
 def _reasons(

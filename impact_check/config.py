@@ -131,7 +131,11 @@ def load_config(repo_root: Path, path: Path | None = None) -> Config:
     pyproject = repo_root / "pyproject.toml"
     if pyproject.is_file():
         _check_size(pyproject)
-        section = _pyproject_section(pyproject)
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{pyproject}: not UTF-8 text: {_first_line(err)}") from err
+        section = _pyproject_section(text, str(pyproject))
         if section is not None:
             return parse_config(section, str(pyproject) + " [tool.impact-check]")
     return Config()
@@ -142,21 +146,30 @@ MAX_CONFIG_BYTES = 1_000_000  # read before `limits` exist: a fixed cap
 
 def _from_file(path: Path) -> Config:
     _check_size(path)
-    if path.suffix == ".toml":
-        section = _pyproject_section(path)
-        return parse_config(section or {}, str(path))
     try:
-        loaded = load_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text") from err
+        raise ConfigError(f"{path}: not UTF-8 text: {_first_line(err)}") from err
+    return config_from_text(text, str(path))
+
+
+def config_from_text(text: str, source: str, toml: bool | None = None) -> Config:
+    """A configuration from the text of ``source``: YAML, or TOML (its
+    ``[tool.impact-check]`` section) when ``toml`` is set or, by default, when ``source``
+    ends in .toml; e.g. a config file read from a git revision."""
+    if source.endswith(".toml") if toml is None else toml:
+        section = _pyproject_section(text, source)
+        return parse_config(section or {}, source)
+    try:
+        loaded = load_yaml(text)
     except (yaml.YAMLError, LimitExceeded) as err:
         line = yaml_error_line(err)
         where = f":{line}" if line is not None else ""
-        raise ConfigError(f"{path}{where}: {yaml_error_text(err)}") from err
+        raise ConfigError(f"{source}{where}: {yaml_error_text(err)}") from err
     if loaded.duplicates:
         key, line = loaded.duplicates[0]
-        raise ConfigError(f"{path}:{line}: duplicate key '{key}'")
-    return parse_config(loaded.data if loaded.data is not None else {}, str(path))
+        raise ConfigError(f"{source}:{line}: duplicate key '{key}'")
+    return parse_config(loaded.data if loaded.data is not None else {}, source)
 
 
 def _check_size(path: Path) -> None:
@@ -170,17 +183,17 @@ def _check_size(path: Path) -> None:
         )
 
 
-def _pyproject_section(path: Path) -> dict[str, Any] | None:
+def _pyproject_section(text: str, source: str) -> dict[str, Any] | None:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found,no-redef]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from err
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: invalid TOML: {err}") from err
     except RecursionError as err:  # tomllib recurses once per nested array or table
-        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from err
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from err
     tool = data.get("tool")
     section = tool.get("impact-check") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
@@ -198,3 +211,7 @@ def parse_config(data: object, source: str) -> Config:
         if first["type"] == "extra_forbidden":
             raise ConfigError(f"{source}: unknown key '{key}'") from err
         raise ConfigError(f"{source}: invalid value for '{key}': {first['msg']}") from err
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -33,8 +33,10 @@ def _relation_changes(base: Catalog, head: Catalog) -> Iterator[Change]:
             "table_renamed", base.datasets[old], None, old, new, _where(head, old, new, base)
         )
     for name in sorted(set(base.datasets) - set(head.datasets) - set(renamed)):
+        version = base.model_meta.get(name, {}).get("version")
+        kind = "version_removed" if version else "table_dropped"
         yield _change(
-            "table_dropped", base.datasets[name], None, name, None, _where(head, name, name, base)
+            kind, base.datasets[name], None, name, version, _where(head, name, name, base)
         )
     for name in sorted(set(head.datasets) - set(base.datasets) - set(renamed.values())):
         dataset = head.datasets[name]
@@ -103,6 +105,7 @@ def _dataset_changes(
 ) -> Iterator[Change]:
     if old.kind != new.kind:
         yield _change("materialization_changed", new, None, old.kind, new.kind, new.location)
+    yield from _declared_changes(old, new)
     if old.derived and new.derived and old.definition == new.definition and not rename:
         return
     semantic = (old.derived or new.derived) and old.definition != new.definition
@@ -148,6 +151,39 @@ def _dataset_changes(
     now = [c for c in new.columns if c in kept]
     if kept != now:
         yield _change("column_reordered", new, None, kept, now, new.location)
+
+
+def _declared(dataset: Dataset) -> dict[str, Column]:
+    """What a schema file promises about a dataset's columns (dbt schema.yml, contracts)."""
+    return dataset.declared or ({} if dataset.derived else dataset.columns)
+
+
+def _declared_changes(old: Dataset, new: Dataset) -> Iterator[Change]:
+    """schema.yml / contract promises that changed: enforcement, accepted values, references.
+
+    Declared columns that disappear are not changes by themselves (documentation); under an
+    enforced contract they make the model fail to build, which bind.py reports.
+    """
+    if old.contract and not new.contract:
+        yield _change("contract_changed", new, None, "enforced", "not enforced", new.location)
+    before, after = _declared(old), _declared(new)
+    for name in sorted(set(before) & set(after)):
+        was, now = before[name].accepted_values, after[name].accepted_values
+        if was is not None and was != now:
+            yield _change(
+                "accepted_values_changed", new, name, list(was), now and list(now), new.location
+            )
+        if before[name].references and not after[name].references:
+            yield _change(
+                "constraint_changed",
+                new,
+                None,
+                f"relationships test {name} -> {before[name].references}",
+                None,
+                new.location,
+            )
+        if new.derived and before[name].unique and not after[name].unique:
+            yield _change("constraint_changed", new, name, "UNIQUE", None, new.location)
 
 
 _ROW_CHANGES = {

@@ -7,7 +7,8 @@ a dashboard, a feature view, a model version) cannot be bound from SQL; it break
 - it reads, by column-level lineage, a column the relation had at base and lacks at head;
 - something it reads breaks (transitively, including repository datasets that break).
 
-Typed expectations (a Feast dtype, an MLflow signature) are checked by the ML rules.
+- it declares a type for a column (a Feast dtype, an MLflow signature) that the column's
+  head type no longer fits (ml.expectation_breaks); the ML rules report the details.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 
 from impact_check.bind import Break
 from impact_check.graph import LineageGraph
+from impact_check.ml import expectation_breaks
 from impact_check.model import Catalog, column_id
 
 _REPO_ORIGINS = ("sql", "dbt")
@@ -56,7 +58,16 @@ def fetched_breaks(
 
 def _own_reasons(graph: LineageGraph, node: str, base: Catalog, head: Catalog) -> list[Break]:
     reasons = []
-    for src, kind in graph.predecessors(node):
+    # A fetched dataset's columns computed from a column that is gone break it too
+    # (DataHub and Marquez record dataset-to-dataset column lineage with no job between).
+    inputs = [*graph.predecessors(node)] + [
+        (src, kind)
+        for col, has in graph.successors(node)
+        if has == "has"
+        for src, kind in graph.predecessors(col)
+        if kind == "projection" and "#" in src
+    ]
+    for src, kind in inputs:
         if not _is_read(kind):
             continue
         relation, _, column = src.partition("#")
@@ -69,6 +80,7 @@ def _own_reasons(graph: LineageGraph, node: str, base: Catalog, head: Catalog) -
                     {column_id(relation, column)},
                 )
             )
+    reasons += expectation_breaks(graph, node, base, head)
     unique = {r.message: r for r in reasons}
     return [unique[m] for m in sorted(unique)]
 

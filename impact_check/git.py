@@ -48,6 +48,15 @@ def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def read_file(root: Path, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` at commit ``rev``; None when it does not exist there."""
+    try:
+        run_git(root, "cat-file", "-e", f"{rev}:{path}")
+    except GitError:
+        return None
+    return run_git(root, "cat-file", "blob", f"{rev}:{path}")
+
+
 def repo_root(path: Path) -> Path:
     """The top of the work tree containing ``path``."""
     try:

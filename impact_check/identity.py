@@ -111,3 +111,10 @@ def is_asset(node_id: str) -> bool:
 def relations(node_ids: Iterable[str]) -> set[str]:
     """The relation parts of the relation and column ids among ``node_ids``."""
     return {n.split("#", 1)[0] for n in node_ids if not _is_asset(n)}
+
+
+def same_relation_suffix(a: str, b: str) -> bool:
+    """Whether two canonical names agree on their last two or more parts, one of them
+    having parts the other lacks (``shop.public.orders`` and ``public.orders``)."""
+    short, long = sorted((a, b), key=lambda s: s.count("."))
+    return short.count(".") >= 1 and long.endswith("." + short)

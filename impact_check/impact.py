@@ -38,7 +38,7 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
     """
     starts = [node for node in start_nodes(change, graph) if node in graph]
     own = {change.dataset, *([str(change.after)] if change.kind == "table_renamed" else [])}
-    blame = _lineage_reach(graph, starts)  # nodes whose absence or type this change causes
+    blame = lineage_reach(graph, starts)  # nodes whose absence or type this change causes
     reached: dict[str, list[str]] = {}
     seeds = [(start, [start]) for start in starts]
     consumers: dict[str, Impact] = {}
@@ -64,7 +64,7 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
     return sorted(consumers.values(), key=lambda i: (len(i.path), i.node))
 
 
-def _lineage_reach(graph: LineageGraph, starts: list[str]) -> set[str]:
+def lineage_reach(graph: LineageGraph, starts: list[str]) -> set[str]:
     """The changed nodes and the output columns that pass them through (projection only)."""
     out = set(starts)
     queue = list(starts)
@@ -105,7 +105,24 @@ def _impact(
         file=attrs.get("file"),
         column=split_node_id(path[-1])[1],
         owners=list(attrs.get("owners") or []),
+        name=attrs.get("name"),
+        origin=attrs.get("origin"),
+        details={k: attrs[k] for k in DETAIL_KEYS if attrs.get(k) not in (None, "", [], {})},
     )
+
+
+# Node attributes a report shows about a consumer (set by lineage sources, see ml.py).
+DETAIL_KEYS = (
+    "model",
+    "version",
+    "aliases",
+    "stage",
+    "run_id",
+    "signature",
+    "feature_view",
+    "feature_services",
+    "url",
+)
 
 
 def _edge_kind(graph: LineageGraph, src: str, dst: str) -> str | None:

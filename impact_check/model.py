@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 Src = tuple[str, str]  # (canonical relation name, column name)
 
@@ -55,6 +56,8 @@ class Column:
     default: str | None = None
     primary_key: bool = False
     unique: bool = False
+    accepted_values: tuple[str, ...] | None = None  # dbt accepted_values, contract enum
+    references: str | None = None  # dbt relationships test: "relation.column"
 
 
 @dataclass
@@ -189,6 +192,7 @@ class Catalog:
     events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
     consumers: list[Consumer] = field(default_factory=list)  # exposures and other assets
     model_meta: dict[str, dict[str, object]] = field(default_factory=dict)  # dbt: contract, …
+    contracts: list[Any] = field(default_factory=list)  # project/contracts.py ContractModel
 
 
 @dataclass
@@ -224,6 +228,9 @@ class Impact:
     file: str | None = None
     column: str | None = None
     owners: list[str] = field(default_factory=list)
+    name: str | None = None  # display name of a fetched asset (``churn_model/3 (alias champion)``)
+    origin: str | None = None  # which source contributed the node (sql, dbt, mlflow, feast, …)
+    details: dict[str, object] = field(default_factory=dict)  # version, aliases, feature view…
 
 
 @dataclass

@@ -101,3 +101,21 @@ def test_ambiguous_suffix_is_left_unmatched() -> None:
 def test_graph_from_catalog_marks_repository_origin() -> None:
     graph = graph_from_catalog(_catalog(BASE))
     assert graph.attrs("raw.orders")["origin"] == "sql"
+
+
+def test_fetched_dataset_breaks_when_a_column_it_is_computed_from_is_gone() -> None:
+    # DataHub and Marquez record dataset-to-dataset column lineage with no job in between
+    frag = GraphFragment("datahub:x", "datahub")
+    frag.node(FragmentNode("ext.enriched", "table", "datahub", columns={"usd": None, "n": None}))
+    frag.node(FragmentNode("datahub:chart/c", "chart", "datahub"))
+    frag.node(FragmentNode("datahub:chart/n", "chart", "datahub"))
+    frag.edge("prod.raw.orders#amount", "ext.enriched#usd", "projection")
+    frag.edge("prod.raw.orders#note", "ext.enriched#n", "projection")
+    frag.edge("ext.enriched#usd", "datahub:chart/c", "column")
+    report, _graph = _report(HEAD, frag)
+    (dropped,) = [f for f in report.findings if f.rule == "CO201"]
+    broken = {i.node for i in dropped.impacted if i.breaks}
+    assert {"ext.enriched", "datahub:chart/c"} <= broken
+    harmless = {**BASE, "migrations/V2__add.sql": "ALTER TABLE raw.orders ADD COLUMN x INT;"}
+    report, _graph = _report(harmless, frag)
+    assert not [i for f in report.findings for i in f.impacted if i.breaks]

@@ -115,6 +115,13 @@ def _check(env: Mapping[str, str], inputs: Inputs) -> tuple[Report, Event | None
         base = git.merge_base(root, git.resolve(root, git.default_branch(root)), head)
     else:  # three-dot: what the branch changed since it forked
         base = git.merge_base(root, git.resolve(root, base_rev), head)
+    from impact_check.github.trusted import trusted_config
+
+    # a pull request cannot redirect fetches or credentials (DESIGN.md, Config)
+    trusted = trusted_config(root, base, config, inputs.config)
+    config = trusted.config
+    if trusted.note:
+        log(f"impact-check: {trusted.note}")
     report, _graph = check(root, Revisions(base, head), config)
     return report, event
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,12 +23,19 @@ from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config, Limits
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
 from impact_check.project.loader import decode_file
+from impact_check.project.macros import Macro, parse_macros, prelude
+from impact_check.project.schema_yml import (
+    ModelInfo,
+    declared_columns,
+    model_info,
+    owners,
+    versions,
+)
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 from impact_check.sql.ddl import DdlState, Definition
 from impact_check.sql.jinja import Target, render_model
 from impact_check.sql.names import normalize
 from impact_check.sql.parse import parse_file
-from impact_check.sql.types import canonical, parse_type
 
 EXPOSURE_KINDS = {
     "ml": "ml_model",
@@ -39,22 +47,12 @@ EXPOSURE_KINDS = {
 
 
 @dataclass
-class ModelInfo:
-    """What schema.yml says about one model."""
-
-    columns: dict[str, Column] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-    owners: list[str] = field(default_factory=list)
-    access: str | None = None
-    location: Location | None = None
-
-
-@dataclass
 class Project:
     root: str  # "" or "path/to/project/"
     name: str
     model_paths: list[str]
     seed_paths: list[str]
+    macro_paths: list[str]
     variables: dict[str, Any]
     models_config: dict[str, Any]
     target: Target
@@ -65,6 +63,11 @@ class Project:
     names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
     limits: Limits = field(default_factory=Limits)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
+    macros: dict[str, Macro] = field(default_factory=dict)
+    versions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # name ->
+    # (latest version, version -> the model name of its file)
+    # path -> the project macros its manifest compiled_code expanded, name -> macro_sql
+    compiled_macros: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> Any:
@@ -162,6 +165,7 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
         path = project.root + str(node.get("original_file_path", ""))
         if node.get("compiled_code") and node.get("raw_code") is not None:
             project.compiled[path] = (str(node["raw_code"]), str(node["compiled_code"]))
+            project.compiled_macros[path] = _macro_sources(node, manifest, project.name)
     for node in manifest.get("sources", {}).values():
         if node.get("relation_name"):
             key = (str(node.get("source_name")), str(node.get("name")))
@@ -186,6 +190,7 @@ def _project(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) ->
         name=str(data.get("name", "project")),
         model_paths=[str(p) for p in data.get("model-paths") or ["models"]],
         seed_paths=[str(p) for p in data.get("seed-paths") or ["seeds"]],
+        macro_paths=[str(p) for p in data.get("macro-paths") or ["macros"]],
         variables=dict(data.get("vars") or {}),
         models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
         target=target,
@@ -240,6 +245,9 @@ def _load(
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
+        elif _under(path, project, project.macro_paths) is not None and path.endswith(".sql"):
+            data = snapshot.files[path].data
+            project.macros.update(parse_macros(path, (data or b"").decode("utf-8", "replace")))
     for name, path in project.models.items():
         deadline.check("rendering dbt models")
         _guarded(
@@ -312,6 +320,7 @@ def _model(
         variables=project.variables,
         target=project.target,
         max_steps=project.limits.max_render_steps,
+        prelude=prelude(text, project.macros),
     )
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
@@ -328,7 +337,7 @@ def _model(
             )
         )
         return
-    if compiled is not None and raw is not None and raw.strip() == text.strip():
+    if compiled is not None and raw is not None and _same_code(project, path, raw, text):
         rendered.sql, rendered.unknown = compiled, []  # the manifest compiled this very code
     if rendered.unknown:
         catalog.issues.append(
@@ -370,11 +379,38 @@ def _model(
         "owners": info.owners,
         "materialized": materialized,
         "on_schema_change": config.get("on_schema_change"),
+        "version": info.version,
     }
+
+
+def _macro_sources(node: dict[str, Any], manifest: dict[str, Any], package: str) -> dict[str, str]:
+    macros = manifest.get("macros") or {}
+    out = {}
+    for uid in (node.get("depends_on") or {}).get("macros") or []:
+        macro = macros.get(uid) or {}
+        if macro.get("package_name") == package and macro.get("name"):
+            out[str(macro["name"])] = str(macro.get("macro_sql", ""))
+    return out
+
+
+def _same_code(project: Project, path: str, raw: str, text: str) -> bool:
+    """The model and the project macros it expands are what the manifest compiled."""
+    if raw.strip() != text.strip():
+        return False
+    for name, source in project.compiled_macros.get(path, {}).items():
+        macro = project.macros.get(name)
+        if macro is None or macro.source.strip() != source.strip():
+            return False  # a changed macro: render the model again with the new macro
+    return True
 
 
 def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     name = str(args[-1]) if args else str(kwargs.get("name", ""))
+    if name in project.versions:  # ref('m', v=1) pins a version; ref('m') is the latest
+        latest, files = project.versions[name]
+        wanted = kwargs.get("v", kwargs.get("version"))
+        version = str(wanted) if wanted is not None else latest
+        name = files.get(version, f"{name}_v{version}")
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
     config = {**_folder_config(project, path), **info.config} if path else info.config
@@ -407,61 +443,17 @@ def _schema_file(
         _source(source, path, project, catalog, dialect)
     for model in data.get("models") or []:
         if isinstance(model, dict) and model.get("name"):
-            project.infos[str(model["name"])] = _model_info(model, path, dialect)
+            info = model_info(model, path, dialect)
+            if isinstance(model.get("versions"), list) and model["versions"]:
+                latest, files, infos = versions(model, info, dialect)
+                project.infos.update(infos)
+                if files:
+                    project.versions[str(model["name"])] = (latest, files)
+            else:
+                project.infos[str(model["name"])] = info
     for exposure in data.get("exposures") or []:
         if isinstance(exposure, dict) and exposure.get("name"):
             project.exposures.append((exposure, path))  # resolved once every model is known
-
-
-def _columns(items: Any, dialect: str) -> dict[str, Column]:
-    out: dict[str, Column] = {}
-    for item in items or []:
-        if not isinstance(item, dict) or not item.get("name"):
-            continue
-        name = str(item["name"]).lower()
-        dtype = parse_type(str(item["data_type"]), dialect) if item.get("data_type") else None
-        constraints = [c.get("type") for c in item.get("constraints") or [] if isinstance(c, dict)]
-        tests = [
-            t if isinstance(t, str) else next(iter(t), "")
-            for t in (item.get("tests") or []) + (item.get("data_tests") or [])
-        ]
-        out[name] = Column(
-            name=name,
-            type=canonical(dtype) if dtype is not None else None,
-            written_type=str(item.get("data_type")) if item.get("data_type") else None,
-            not_null="not_null" in constraints or "not_null" in tests,
-            unique="unique" in constraints or "unique" in tests,
-            primary_key="primary_key" in constraints,
-        )
-    return out
-
-
-def _owners(entry: dict[str, Any]) -> list[str]:
-    owners = []
-    owner = entry.get("owner")
-    if isinstance(owner, dict):
-        owners += [str(owner[k]) for k in ("name", "email") if owner.get(k)][:1]
-    meta = entry.get("meta") or {}
-    if isinstance(meta, dict) and meta.get("owner"):
-        owners.append(str(meta["owner"]))
-    if entry.get("group"):
-        owners.append(f"group:{entry['group']}")
-    return owners
-
-
-def _model_info(model: dict[str, Any], path: str, dialect: str) -> ModelInfo:
-    config = dict(model.get("config") or {})
-    if "contract" in model and "contract" not in config:
-        config["contract"] = model["contract"]
-    return ModelInfo(
-        columns=_columns(model.get("columns"), dialect),
-        config=config,
-        owners=_owners(
-            {**model, "meta": {**(model.get("meta") or {}), **(config.get("meta") or {})}}
-        ),
-        access=model.get("access") or config.get("access"),
-        location=Location(path),
-    )
 
 
 def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect: str) -> None:
@@ -475,7 +467,7 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
         key = (str(source["name"]), str(table["name"]))
         relation = project.sources.get(key) or f"{schema}.{identifier}"  # manifest names win
         project.sources[key] = relation
-        columns = _columns(table.get("columns"), dialect)
+        columns = declared_columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
         if existing is not None and existing.columns_known:
             for name, column in columns.items():  # a seed or DDL knows the columns: add types
@@ -519,8 +511,10 @@ def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer
     for item in exposure.get("depends_on") or []:
         text = str(item)
         if text.startswith("ref("):
-            name = text[4:].rstrip(")").split(",")[-1].strip().strip("'\"")
-            depends.append(_ref(project, (name,), {}))
+            names = re.findall(r"['\"]([^'\"]+)['\"]", text)
+            version = re.search(r"\bv(?:ersion)?\s*=\s*['\"]?(\w+)", text)
+            kwargs = {"v": version.group(1)} if version else {}
+            depends.append(_ref(project, (names[-1] if names else "",), kwargs))
         elif text.startswith("source("):
             parts = [p.strip().strip("'\"") for p in text[7:].rstrip(")").split(",")]
             if len(parts) == 2:
@@ -530,7 +524,7 @@ def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer
         node_id=f"dbt:exposure.{project.name}.{exposure['name']}",
         name=str(exposure.get("label") or exposure["name"]),
         kind=kind,
-        owners=_owners(exposure),
+        owners=owners(exposure),
         reads=depends,
         location=Location(path),
     )

@@ -117,6 +117,9 @@ def load_catalog(
     if external:
         _add_external(catalog, external, config.dialect)
     _derive(state, catalog, resolver, deadline)
+    from impact_check.project.contracts import load_contracts
+
+    catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
     return catalog
 
 

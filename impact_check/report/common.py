@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from impact_check.model import Finding, Impact, Report, Severity
 
@@ -143,3 +143,91 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def xml_safe(text: str) -> str:
     """Text XML 1.0 can hold: forbidden characters shown as ``\\xNN``."""
     return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+ML_KINDS = GROUPS["ML features and models"]
+
+
+@dataclass
+class AtRisk:
+    """One ML feature or model reached by the diff, over all findings that reach it."""
+
+    impact: Impact  # the most severe sighting (a break first, then the shortest path)
+    breaks: bool
+    rules: list[str]
+    used_by: list[str]  # feature services and models downstream of it
+    paths: list[list[str]] = field(default_factory=list)  # each distinct path from a change
+
+    @property
+    def label(self) -> str:
+        return self.impact.name or self.impact.node
+
+    def facts(self) -> list[str]:
+        """Version, aliases, stage, feature view, services: what identifies it to people."""
+        details = self.impact.details
+        out = []
+        if details.get("version") is not None:
+            out.append(f"version {details['version']}")
+        if details.get("aliases"):
+            out.append(f"alias {', '.join(str(a) for a in _listed(details['aliases']))}")
+        if str(details.get("stage") or "none").lower() != "none":
+            out.append(f"stage {details['stage']}")
+        if details.get("feature_view"):
+            out.append(f"feature view {_short(details['feature_view'])}")
+        services = [_short(s) for s in _listed(details.get("feature_services") or [])]
+        if services:
+            out.append(f"feature services {', '.join(services)}")
+        users = [u for u in self.used_by if u not in services]
+        if users:
+            out.append(f"used by {', '.join(users)}")
+        if details.get("signature") in ("tensor", "none"):
+            out.append("no column signature: read at table level")
+        return out
+
+
+def _short(node: object) -> str:
+    """``feast:feature_view/customer_stats`` -> ``customer_stats`` (names, not ids)."""
+    text = str(node)
+    return text.split("/", 1)[1] if ":" in text.split("/", 1)[0] and "/" in text else text
+
+
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+def ml_at_risk(report: Report) -> list[AtRisk]:
+    """The ML features and models the unsuppressed findings reach, breaking ones first."""
+    seen: dict[str, AtRisk] = {}
+    for finding in report.findings:
+        if finding.suppressed:
+            continue
+        names = {i.node: i.name or i.node for i in finding.impacted}
+        for impact in finding.impacted:
+            if impact.kind not in ML_KINDS:
+                continue
+            breaks = impact.breaks and not impact.preexisting
+            users = sorted(
+                names[i.node]
+                for i in finding.impacted
+                if i.node != impact.node
+                and i.kind in ("feature_service", "ml_model")
+                and impact.node in i.path[:-1]
+            )
+            entry = seen.get(impact.node)
+            if entry is None:
+                seen[impact.node] = AtRisk(impact, breaks, [finding.rule], users, [impact.path])
+                continue
+            if impact.path not in entry.paths:
+                entry.paths.append(impact.path)
+            if (breaks and not entry.breaks) or (
+                breaks == entry.breaks and len(impact.path) < len(entry.impact.path)
+            ):
+                entry.impact = impact
+            entry.breaks = entry.breaks or breaks
+            if finding.rule not in entry.rules:
+                entry.rules.append(finding.rule)
+            entry.used_by = sorted(set(entry.used_by) | set(users))
+    order = {"feature": 0, "feature_view": 1, "feature_service": 2, "ml_model": 3}
+    return sorted(
+        seen.values(), key=lambda r: (not r.breaks, order.get(r.impact.kind, 4), r.impact.node)
+    )

@@ -105,7 +105,11 @@ def _change(change: Change) -> dict[str, Any]:
 def _impact(impact: Impact) -> dict[str, Any]:
     node = _node(impact.node, impact.kind, impact.file)
     node["owners"] = impact.owners
-    return {
+    if impact.name:  # a fetched asset's display name (``churn_model/3 (alias champion)``)
+        node["name"] = impact.name
+    if impact.origin:
+        node["origin"] = impact.origin
+    out: dict[str, Any] = {
         "node": node,
         "breaks": impact.breaks,
         "certainty": impact.certainty,
@@ -113,6 +117,9 @@ def _impact(impact: Impact) -> dict[str, Any]:
         "reason": impact.reason,
         "preexisting": impact.preexisting,
     }
+    if impact.details:  # version, aliases, stage, feature view, … (added field)
+        out["details"] = impact.details
+    return out
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

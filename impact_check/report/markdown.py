@@ -13,12 +13,14 @@ import itertools
 
 from impact_check.model import Finding, Impact, Report, Severity
 from impact_check.report.common import (
+    AtRisk,
     counts,
     grouped,
     location_text,
     md_code,
     md_text,
     mermaid_label,
+    ml_at_risk,
     ordered,
 )
 
@@ -59,6 +61,9 @@ def header(report: Report) -> str:
 
 def _render(report: Report, marker: str, level: str) -> str:
     parts = [marker, header(report)]
+    ml = ml_section(ml_at_risk(report), level)
+    if ml:
+        parts.append(ml)
     findings = [f for f in ordered(report.findings) if f.severity != Severity.INFO]
     infos = len(report.findings) - len(findings)
     if not findings:
@@ -103,6 +108,33 @@ def _finding(finding: Finding, level: str) -> str:
             )
         blocks.append(block)
     return "\n\n".join(blocks)
+
+
+def ml_section(risks: list[AtRisk], level: str = "full") -> str:
+    """The "ML features and models at risk" block: one row per feature or model."""
+    if not risks:
+        return ""
+    broken = sum(1 for r in risks if r.breaks)
+    title = f"### ML features and models at risk ({len(risks)}, {broken} breaking)"
+    if level in ("no_tables", "headlines"):
+        names = ", ".join(md_code(r.label) for r in risks[:20])
+        return f"{title}\n\n{names}" + (" …" if len(risks) > 20 else "")
+    head = (
+        "| | feature / model | kind | version · alias · view · services | owners "
+        "| path from the change | rules |\n|---|---|---|---|---|---|---|"
+    )
+    rows = []
+    for risk in risks:
+        impact = risk.impact
+        mark = "🔴 breaks" if risk.breaks else "affected"
+        name = md_code(risk.label) + (f"<br>{md_code(impact.node)}" if impact.name else "")
+        path = "<br>".join(" → ".join(md_code(p) for p in steps) for steps in risk.paths[:3])
+        rows.append(
+            f"| {mark} | {name} | {md_text(impact.kind)} "
+            f"| {md_text(' · '.join(risk.facts()) or '—')} "
+            f"| {md_text(', '.join(impact.owners) or '—')} | {path} | {', '.join(risk.rules)} |"
+        )
+    return "\n".join([title, "", head, *rows])
 
 
 def _row(impact: Impact) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from impact_check.model import Finding, Impact, Report, Severity
-from impact_check.report.common import plain
+from impact_check.report.common import AtRisk, ml_at_risk, plain
 
 _COLOURS = {
     "error": "\x1b[31m",
@@ -29,6 +29,7 @@ def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
     """The report as text; infos are listed only with ``verbose``."""
     style = _Style(colour)
     lines = [_header(report)]
+    lines += _ml_section(ml_at_risk(report), style)
     shown = [f for f in report.findings if verbose or f.severity != Severity.INFO]
     for finding in sorted(shown, key=_sort_key):
         lines.append("")
@@ -98,6 +99,28 @@ def _impact(impact: Impact, style: _Style) -> list[str]:
     lines.append(f"      path: {plain(' -> '.join(impact.path))}")
     if impact.reason:
         lines.append(f"      why: {plain(impact.reason)}")
+    return lines
+
+
+def _ml_section(risks: list[AtRisk], style: _Style) -> list[str]:
+    """ "ML features and models at risk": each once, with what identifies it and the path."""
+    if not risks:
+        return []
+    lines = ["", style(f"ML features and models at risk ({len(risks)}):", "bold")]
+    for risk in risks:
+        impact = risk.impact
+        mark = style("BREAKS", "error") if risk.breaks else "affected"
+        owners = f" owners: {', '.join(impact.owners)}" if impact.owners else ""
+        node = f" {impact.node}" if impact.name and impact.name != impact.node else ""
+        lines.append(f"  {mark} {style(risk.label, 'bold')} [{impact.kind}{node}]{owners}")
+        facts = risk.facts()
+        if facts:
+            lines.append(f"      {' · '.join(facts)}")
+        for path in risk.paths[:3]:
+            lines.append(f"      path: {' -> '.join(path)}")
+        if len(risk.paths) > 3:
+            lines.append(f"      (+{len(risk.paths) - 3} more paths)")
+        lines.append(f"      rules: {', '.join(risk.rules)}")
     return lines
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from impact_check.model import Change
-from impact_check.rules import an, cn, co, rs, tb, ty, vl
+from impact_check.rules import an, cn, co, ml, rs, tb, ty, vl
 from impact_check.rules.base import Rule
 
 RULES: dict[str, Rule] = {
-    rule.code: rule for module in (tb, co, ty, cn, rs, vl, an) for rule in module.RULES
+    rule.code: rule for module in (tb, co, ty, cn, rs, vl, ml, an) for rule in module.RULES
 }
 
 _BY_KIND = {
     "table_dropped": "TB101",
+    "version_removed": "TB107",
+    "contract_changed": "TB104",
     "table_renamed": "TB102",
     "column_dropped": "CO201",
     "column_renamed": "CO202",
@@ -50,6 +52,11 @@ def rule_for(change: Change) -> Rule | None:
         return RULES["CN406"] if change.after is None else None
     if change.kind == "constraint_changed":
         return RULES["CN403" if change.after is None else "CN404"]
+    if change.kind == "accepted_values_changed":
+        before = change.before if isinstance(change.before, list) else []
+        after = change.after if isinstance(change.after, list) else before  # None: any value
+        removed = set(before) - set(after)
+        return RULES["VL603" if removed else "VL604"]
     if change.kind == "column_added" and _required(change):
         return RULES["CO206"]
     code = _BY_KIND.get(change.kind)

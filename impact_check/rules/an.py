@@ -74,4 +74,13 @@ RULES = [
         "The files not analysed are listed under `unanalyzed`. Raise `timeout` in "
         ".impact-check.yml or --timeout; error under --strict.",
     ),
+    Rule(
+        "AN910",
+        "feast-definition-unresolved",
+        S.WARNING,
+        "A Feast definition could not be read statically (syntax error, computed name, loop).",
+        "The checker never imports feature repositories. Bind Feast objects to module-level "
+        "names with literal names and sources, or point the `feast` source at a registry "
+        "dump (`feast registry-dump`) or the registry server. Error under --strict.",
+    ),
 ]

@@ -47,4 +47,12 @@ RULES = [
         "Writers that do not set the new column will fail. Give it a DEFAULT or make it "
         "nullable first.",
     ),
+    Rule(
+        "CO207",
+        "contract-unmet",
+        S.ERROR,
+        "A data contract declares a field its dataset no longer provides as promised.",
+        "The SQL producing the dataset dropped, renamed or retyped a field the contract "
+        "promises to its consumers. Restore the field, or version the contract.",
+    ),
 ]

@@ -19,6 +19,26 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "CREATE VIEW raw.orders AS SELECT * FROM raw.orders_v2;  -- was a table",
         "-- keep writers on the table; point readers at the view",
     ),
+    "CO207": (
+        "SELECT id FROM raw.orders  -- orders.yml (ODCS) still promises `amount`",
+        "SELECT id, amount FROM raw.orders  -- or publish a new contract version",
+    ),
+    "TB104": (
+        "# schema.yml\nconfig:\n  contract:\n    enforced: false  # was true",
+        "# keep the contract; publish an incompatible change as a new model version",
+    ),
+    "TB107": (
+        "# schema.yml: versions [1, 2] -> [2], while a model still has ref('dim', v=1)",
+        "# move every ref('dim', v=1) to v=2, then remove version 1 after its deprecation_date",
+    ),
+    "VL603": (
+        "accepted_values: {values: [placed, shipped]}  # was [placed, shipped, returned]",
+        "# keep the value accepted until consumers filtering on it have moved",
+    ),
+    "VL604": (
+        "accepted_values: {values: [placed, shipped, returned, lost]}  # 'lost' is new",
+        "(widening is compatible; tell consumers with fixed vocabularies about 'lost')",
+    ),
     "TB108": (
         "CREATE VIEW mart.v AS SELECT amount_typo FROM raw.orders;",
         "CREATE VIEW mart.v AS SELECT amount FROM raw.orders;",
@@ -120,6 +140,22 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "SELECT MAX(amount) AS amount  -- was SUM(amount)",
         "SELECT SUM(amount) AS amount, MAX(amount) AS max_amount",
     ),
+    "ML701": (
+        "ALTER TABLE analytics.customer_features DROP COLUMN lifetime_value;"
+        "  -- a feature and churn_model/3 read it",
+        "-- keep the column until the feature view and the model moved; retrain, re-register",
+    ),
+    "ML702": (
+        "ALTER TABLE analytics.customer_features ALTER COLUMN number_of_orders TYPE DOUBLE;"
+        "  -- signature says long",
+        "keep BIGINT (or CAST in the view), or retrain and log the new signature first",
+    ),
+    "ML703": (
+        "ALTER TABLE analytics.customer_features RENAME COLUMN customer_id TO cust_id;"
+        "  -- entity join key",
+        "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
+        "  -- new key alongside the old one",
+    ),
     "AN901": (
         "CREATE VIEW mart.bad AS SELECT FROM WHERE (;",
         "fix the SQL or set `dialect` / `dialects` in .impact-check.yml",
@@ -139,6 +175,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN908": (
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
+    ),
+    "AN910": (
+        "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",
+        'orders_view = FeatureView(name="orders", ...)  # or configure a registry dump',
     ),
     "AN905": (
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",

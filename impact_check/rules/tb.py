@@ -33,6 +33,23 @@ RULES = [
         "uses a column in an operation its type does not support. Fix the definition.",
     ),
     Rule(
+        "TB104",
+        "contract-enforcement-removed",
+        S.WARNING,
+        "A dbt model's enforced contract was switched off.",
+        "Consumers lose the build-time guarantee of the model's columns and types. Keep the "
+        "contract and publish a new model version for incompatible changes.",
+    ),
+    Rule(
+        "TB107",
+        "versioned-model-removed",
+        S.WARNING,
+        "A dbt model version was removed.",
+        "Models that pin it with ref('model', v=N) no longer compile. Keep the version until "
+        "its deprecation_date and migrate every pinned consumer first.",
+        breaking=True,
+    ),
+    Rule(
         "TB105",
         "materialization-changed",
         S.INFO,

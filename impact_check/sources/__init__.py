@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
+    "datahub": "impact_check.sources.datahub",
+    "datahub-file": "impact_check.sources.datahub_file",
+    "feast": "impact_check.sources.feast",
+    "marquez": "impact_check.sources.marquez",
+    "mlflow": "impact_check.sources.mlflow",
+    "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
     "static": "impact_check.sources.static",
     "warehouse": "impact_check.sources.warehouse",

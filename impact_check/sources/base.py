@@ -52,6 +52,16 @@ class FragmentEdge:
 
 
 @dataclass
+class FragmentIssue:
+    """A definition a source could not read, at a place in the repository (an AN finding)."""
+
+    rule: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass
 class GraphFragment:
     """The lineage one source contributed, and how reading it went.
 
@@ -66,6 +76,7 @@ class GraphFragment:
     status: str = "ok"
     detail: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    issues: list[FragmentIssue] = field(default_factory=list)
 
     def node(self, node: FragmentNode) -> None:
         """Add a node (the first one with an id wins; later ones fill unset fields)."""
@@ -76,6 +87,12 @@ class GraphFragment:
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def issue(
+        self, rule: str, message: str, file: str | None = None, line: int | None = None
+    ) -> None:
+        """Record a finding about the repository (a definition the source could not read)."""
+        self.issues.append(FragmentIssue(rule, message, file, line))
 
 
 @dataclass
@@ -107,3 +124,22 @@ class Fetcher(Protocol):
     """
 
     def __call__(self, spec: Any, ctx: SourceContext) -> GraphFragment: ...
+
+
+def column_edges_first(fragment: GraphFragment) -> None:
+    """Put column-level edges before table-level ``reads`` (stable otherwise).
+
+    The merge turns a ``reads`` into ``exposure`` edges from every known column and keeps
+    the first edge it sees between two nodes, so a ``column`` edge must come first to count.
+    """
+    fragment.edges.sort(key=lambda e: e.kind == "reads")
+
+
+def as_object(value: Any) -> dict[str, Any]:
+    """``value`` when a payload gave an object there, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value: Any) -> str | None:
+    """``value`` when a payload gave a non-empty string there, else None."""
+    return value if isinstance(value, str) and value else None

@@ -140,6 +140,10 @@ class HttpClient:
         """POST a JSON body (GraphQL) and decode the JSON answer."""
         return self._request("POST", path, None, body)
 
+    def get_text(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """GET ``path`` and return its body as text (artifacts such as MLflow's YAML MLmodel)."""
+        return str(self._request("GET", path, params, None, text=True))
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``fn`` over ``items`` with at most ``max_concurrency`` requests in flight."""
         work = list(items)
@@ -164,9 +168,12 @@ class HttpClient:
             return path
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    def _request(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Any:
+    def _request(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, text: bool = False
+    ) -> Any:
         url = self.url(path)
-        key = self.cache.key(method, url, params, body) if self.cache is not None else ""
+        cache_method = f"{method} text" if text else method
+        key = self.cache.key(cache_method, url, params, body) if self.cache is not None else ""
         if self.offline:
             cached = self.cache.get(key) if self.cache is not None else None
             if cached is None:
@@ -174,7 +181,7 @@ class HttpClient:
             self.served_from_cache = True
             return cached
         try:
-            answer = self._with_retries(method, url, params, body)
+            answer = self._with_retries(method, url, params, body, text)
         except SourceError:
             cached = self.cache.get(key) if self.cache is not None else None
             if cached is None:
@@ -185,13 +192,15 @@ class HttpClient:
             self.cache.put(key, url, answer)
         return answer
 
-    def _with_retries(self, method: str, url: str, params: dict[str, Any] | None, body: Any) -> Any:
+    def _with_retries(
+        self, method: str, url: str, params: dict[str, Any] | None, body: Any, text: bool
+    ) -> Any:
         deadline = time.monotonic() + self.timeout * (self.retries + 1)
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._once(method, url, params, body)
+                return self._once(method, url, params, body, text)
             except _Retryable as err:
                 wait = min(
                     err.retry_after or self.backoff * 2 ** (attempt - 1), self.max_retry_wait
@@ -202,7 +211,9 @@ class HttpClient:
                     ) from None
                 time.sleep(wait)
 
-    def _once(self, method: str, url: str, params: dict[str, Any] | None, body: Any) -> Any:
+    def _once(
+        self, method: str, url: str, params: dict[str, Any] | None, body: Any, text: bool
+    ) -> Any:
         client = self._http(url)
         self.requests += 1
         try:
@@ -219,6 +230,8 @@ class HttpClient:
             raise _Retryable(f"timed out ({type(err).__name__})") from None
         except httpx.TransportError as err:
             raise _Retryable(self._redact(f"cannot connect: {_transport_text(err)}")) from None
+        if text:
+            return raw.decode("utf-8", "replace")
         return _decode(raw, url, content_type)
 
     def _read_capped(self, response: httpx.Response, url: str) -> bytes:

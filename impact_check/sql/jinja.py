@@ -129,11 +129,15 @@ def render_model(
     variables: Mapping[str, Any],
     target: Target,
     max_steps: int = 1_000_000,
+    prelude: str = "",
 ) -> Rendered:
     """Render one model's raw code; errors are returned, never raised.
 
     ``max_steps`` bounds the work a template can ask for (loop iterations, the length of
     strings and lists it builds), so a hostile model cannot hang or exhaust the checker.
+
+    ``prelude`` holds the project macros the model calls (``{% macro %}`` blocks, which
+    render to nothing themselves).
     """
     recorder = _Recorder()
     config: dict[str, Any] = {}
@@ -182,7 +186,7 @@ def render_model(
         **{_COUNTER: env.counted},
     )
     try:
-        sql = env.from_string(text).render()
+        sql = env.from_string(prelude + text).render()
     except (TemplateError, TypeError, ValueError, KeyError, ArithmeticError) as err:
         return Rendered("", config, recorder.unknown, refs, f"{type(err).__name__}: {err}")
     except RecursionError:

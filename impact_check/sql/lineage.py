@@ -80,12 +80,13 @@ _EQUALITY = (exp.EQ, exp.NEQ)
 class _Outputs:
     """Output columns of one scope: by name, by position, and what a `*` passes through."""
 
-    __slots__ = ("named", "ordered", "pure", "stars", "udtf")
+    __slots__ = ("named", "ordered", "pure", "stars", "types", "udtf")
 
     def __init__(self) -> None:
         self.named: dict[str, set[Src]] = {}
         self.ordered: list[set[Src]] = []
         self.pure: dict[str, Src] = {}  # outputs that are a bare column of a relation
+        self.types: dict[str, str | None] = {}  # CASTs and the like, seen through CTEs
         self.stars: list[exp.Table | Scope] = []  # sources behind an unexpanded `*`
         self.udtf: set[Src] | None = None  # UNNEST/EXPLODE: every output comes from these
 
@@ -221,7 +222,8 @@ class _Walker:
         if out.stars:
             self.res.columns[STAR] = {(t, STAR) for t in self.res.star_unknown}
         self.res.output_types = {
-            name: output_type(sel, self.res, out) for name, sel in _named_selects(scope.expression)
+            name: out.types.get(name) or output_type(sel, self.res, out)
+            for name, sel in _named_selects(scope.expression)
         }
 
     def _scope_outputs(self, scope: Scope) -> _Outputs:
@@ -271,6 +273,7 @@ class _Walker:
             name = sel.alias_or_name
             out.named.setdefault(name, deps)
             out.ordered.append(deps)
+            out.types.setdefault(name, self._scope_type(sel, scope, out))
             pure = self._pure_source(sel, scope)
             if pure is not None:
                 out.pure.setdefault(name, pure)
@@ -420,6 +423,16 @@ class _Walker:
         if name in out.named:
             return True
         return None if (out.stars or out.udtf is not None) else False
+
+    def _scope_type(self, sel: exp.Expr, scope: Scope, out: _Outputs) -> str | None:
+        """The type of a projection, or of the CTE/subquery column it passes through."""
+        inner = sel.this if isinstance(sel, exp.Alias) else sel
+        if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
+            source = scope.sources.get(inner.table) if inner.table else None
+            if isinstance(source, Scope) and id(source) in self.outs:
+                return self.outs[id(source)].types.get(inner.name)
+            return None
+        return output_type(sel, self.res, out)
 
     def _pure_source(self, sel: exp.Expr, scope: Scope) -> Src | None:
         """The relation column a projection merely passes through, if it does."""
