@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot.errors import SqlglotError
 
 from impact_check.bind import Break, broken_datasets
+from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
@@ -34,6 +35,7 @@ from impact_check.project.loader import (
     dialect_for,
     in_dbt_project,
     load_catalog,
+    natural_key,
     usable_external,
 )
 from impact_check.rules import RULES, rule_for
@@ -53,10 +55,13 @@ LineageFetch = Callable[[set[str], set[str]], "list[GraphFragment]"]
 class ChangedFile:
     """A changed path as the analysis needs it (status and previous path)."""
 
-    def __init__(self, path: str, status: str, old_path: str | None = None) -> None:
+    def __init__(
+        self, path: str, status: str, old_path: str | None = None, mode: str | None = None
+    ) -> None:
         self.path = path
         self.status = status
         self.old_path = old_path
+        self.mode = mode
 
 
 def analyze(
@@ -70,23 +75,43 @@ def analyze(
     lineage: LineageFetch | None = None,
     external: Mapping[str, Mapping[str, str | None]] | None = None,
     cache: AnalysisCache | None = None,
+    deadline: Deadline | None = None,
+    notes: list[Finding] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them).
 
     ``external`` holds relations read from a warehouse (name -> column -> type): those
     both revisions read and neither defines are loaded with these columns. ``cache`` holds
-    what earlier runs derived (cache.py): unchanged files are not re-read.
+    what earlier runs derived (cache.py): unchanged files are not re-read. ``notes`` are
+    findings the edges made (a source that failed); past ``deadline`` the report is
+    partial: an AN909 finding, and what was not analysed listed under unanalyzed.
     """
+    deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if _selected(c.path, paths)]
-    if cache is not None and lineage is None and not external:  # only what can be reached
-        base_catalog, head_catalog = load_pair(base, head, config, manifest, cache)
-    else:
-        base_catalog = load_catalog(base, config, manifest, cache=cache)
-        head_catalog = load_catalog(head, config, manifest, cache=cache)
-    usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
-    if usable:  # a second pass, only when the repository reads what the warehouse knows
-        base_catalog = load_catalog(base, config, manifest, usable, cache)
-        head_catalog = load_catalog(head, config, manifest, usable, cache)
+    base, head, over = _file_limit(base, head, config.limits.max_files)
+    try:
+        pair = None
+        if cache is not None and lineage is None and not external:  # only what can be reached
+            pair = load_pair(base, head, config, manifest, cache, deadline)
+            if any(i.whole_file for i in pair[1].issues):
+                pair = None  # an unreadable head file keeps its base version (below)
+        if pair is None:
+            pair = (
+                load_catalog(base, config, manifest, cache=cache, deadline=deadline),
+                _head_catalog(base, head, config, manifest, deadline, cache=cache),
+            )
+        base_catalog, head_catalog = pair
+        usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
+        if usable:  # a second pass, only when the repository reads what the warehouse knows
+            base_catalog = load_catalog(
+                base, config, manifest, usable, cache=cache, deadline=deadline
+            )
+            head_catalog = _head_catalog(base, head, config, manifest, deadline, usable, cache)
+    except BudgetExceeded as hit:
+        report = Report(base="", head="")
+        report.findings += list(notes or [])
+        _partial(report, config, hit.stage, [c.path for c in changed])
+        return finish(report, config), LineageGraph()
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
     report, graph = compare_catalogs(
         base_catalog,
@@ -95,10 +120,91 @@ def analyze(
         renames,
         (changed_paths, paths) if paths else None,
         lineage,
+        deadline,
     )
+    report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head)
+    _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
+    if deadline.hit is not None:
+        done = {f.location.file for f in report.findings if f.location is not None}
+        _partial(report, config, deadline.hit, [c.path for c in changed if c.path not in done])
     return finish(report, config), graph
+
+
+def _partial(report: Report, config: Config, stage: str, skipped: list[str]) -> None:
+    """Mark the report partial: AN909 naming the budget, skipped files as unanalyzed."""
+    report.partial = True
+    message = (
+        f"the check ran out of its time budget (timeout: {config.timeout:g} s) while "
+        f"{stage}: the report is partial, {len(skipped)} changed file"
+        f"{'' if len(skipped) == 1 else 's'} not analysed"
+    )
+    report.findings.append(RULES["AN909"].finding(message))
+    listed = {u.file for u in report.unanalyzed}
+    for path in sorted(set(skipped) - listed):
+        reason = f"not analysed: the time budget (timeout: {config.timeout:g} s) ran out"
+        report.unanalyzed.append(Unanalyzed(path, reason))
+
+
+def _file_limit(base: Snapshot, head: Snapshot, limit: int) -> tuple[Snapshot, Snapshot, set[str]]:
+    """Both revisions cut to the same first ``limit`` paths (so the cut reads as no change)."""
+    paths = sorted(set(base.files) | set(head.files), key=natural_key)
+    if len(paths) <= limit:
+        return base, head, set()
+    over = set(paths[limit:])
+    return (
+        Snapshot({p: c for p, c in base.files.items() if p not in over}),
+        Snapshot({p: c for p, c in head.files.items() if p not in over}),
+        over,
+    )
+
+
+def _file_limit_findings(
+    report: Report, over: set[str], changed: list[ChangedFile], limit: int
+) -> None:
+    if not over:
+        return
+    message = (
+        f"the repository has more than limits.max_files ({limit:,}) files the checker reads: "
+        f"{len(over):,} were not read, in both revisions"
+    )
+    report.findings.append(RULES["AN901"].finding(message))
+    for change in changed:
+        if change.path in over:
+            reason = f"not read: over limits.max_files ({limit:,})"
+            report.unanalyzed.append(Unanalyzed(change.path, reason))
+
+
+def _head_catalog(
+    base: Snapshot,
+    head: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    deadline: Deadline,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
+    cache: AnalysisCache | None = None,
+) -> Catalog:
+    """The head catalog; a file that cannot be read at head keeps its base version.
+
+    An unreadable file (binary, too large, invalid YAML, LFS pointer, …) says nothing about
+    what it defines: reading it as empty would report everything it defined as dropped.
+    Its issues stay, so it is still listed as not analysed.
+    """
+    catalog = load_catalog(head, config, manifest, external, cache=cache, deadline=deadline)
+    unread = {i.location.file for i in catalog.issues if i.whole_file}
+    stand_in = {path: base.files[path] for path in unread if path in base.files}
+    if not stand_in:
+        return catalog
+    patched = Snapshot(files={**head.files, **stand_in})
+    retry = load_catalog(patched, config, manifest, external, cache=cache, deadline=deadline)
+    kept = {(i.rule, i.message, i.location) for i in retry.issues}
+    retry.issues += [
+        i
+        for i in catalog.issues
+        if i.location.file in stand_in and (i.rule, i.message, i.location) not in kept
+    ]
+    return retry
 
 
 def compare_catalogs(
@@ -108,6 +214,7 @@ def compare_catalogs(
     renames: dict[str, str] | None = None,
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
@@ -126,7 +233,8 @@ def compare_catalogs(
         if scope is None or _change_selected(c, scope[0], scope[1])
     ]
     report = Report(base="", head="", changes=changes)
-    if lineage is not None:
+    deadline = deadline or NO_DEADLINE
+    if lineage is not None and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
         }
@@ -137,6 +245,8 @@ def compare_catalogs(
     explained: set[str] = set()
     positional = _positional_readers(head_catalog)
     for change in changes:
+        if deadline.note("computing impacts"):
+            break
         finding = _change_finding(change, graph, bindings)
         if finding is not None and _key_removed_under_joins(change, finding, graph):
             finding.floor = Severity.ERROR
@@ -398,6 +508,12 @@ def _analysis_limits(
                 report.unanalyzed.append(
                     Unanalyzed(issue.location.file, issue.message, issue.location.line)
                 )
+    for change in changed:
+        if change.mode == "160000":  # a gitlink: the checker reads no other repository
+            reason = "git submodule: its files are not analysed"
+            report.unanalyzed.append(Unanalyzed(change.path, reason))
+            message = f"{change.path}: {reason} (check that repository on its own)"
+            report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
     roots = dbt_roots(head_snapshot.files)
     for change in changed:
         if (

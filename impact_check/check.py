@@ -52,6 +52,8 @@ def check(
     root: Path, revisions: Revisions, config: Config, paths: list[str] | None = None
 ) -> tuple[Report, LineageGraph]:
     """Run the check between two revisions of the repository at ``root``."""
+    from impact_check.budget import Deadline
+
     started = time.perf_counter()
     changes = git.changed_files(root, revisions.base, revisions.head)
     if not config.lineage and not any(_analysed(c.path, c.old_path) for c in changes):
@@ -59,13 +61,14 @@ def check(
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
 
-    changed = [ChangedFile(c.path, c.status, c.old_path) for c in changes]
+    deadline = Deadline(config.timeout)
+    changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
     cache = AnalysisCache(cache_dir(root)) if config.cache else None
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
     manifest, statuses = _dbt_manifest(root, config)
-    prefetched = catalog_sources(root, config)
+    prefetched = catalog_sources(root, config, deadline)
     report, graph = analyze(
         base_snapshot,
         head_snapshot,
@@ -74,9 +77,11 @@ def check(
         paths,
         renames,
         manifest,
-        lineage_fetcher(root, config, prefetched) if config.lineage else None,
+        lineage_fetcher(root, config, prefetched, deadline) if config.lineage else None,
         external_relations(prefetched) if prefetched else None,
         cache,
+        deadline,
+        [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")],
     )
     if cache is not None:
         cache.save()
@@ -103,7 +108,24 @@ def _nothing_to_analyse(
     return report, LineageGraph()
 
 
-def _context(root: Path, config: Config, touched: set[str], known: set[str]) -> Any:
+def _source_finding(status: SourceStatus, config: Config) -> Any:
+    """AN905 for a dbt manifest that could not be read (fully), like a lineage source."""
+    from impact_check.model import Severity
+    from impact_check.rules import RULES
+
+    what = "could not be read" if status.status == "failed" else "was read in part"
+    finding = RULES["AN905"].finding(
+        f"dbt manifest {status.name} {what}: {status.detail or 'no detail'}; relation names "
+        "and compiled code come from the repository alone"
+    )
+    if config.on_source_error == "fail":
+        finding.floor = Severity.ERROR
+    return finding
+
+
+def _context(
+    root: Path, config: Config, touched: set[str], known: set[str], deadline: Any = None
+) -> Any:
     from impact_check.sources.base import SourceContext
 
     return SourceContext(
@@ -114,17 +136,19 @@ def _context(root: Path, config: Config, touched: set[str], known: set[str]) -> 
         offline=config.offline,
         use_cache=config.cache,
         cache_dir=root / ".impact-check" / "cache",
+        max_response_bytes=config.limits.max_response_bytes,
+        deadline=deadline,
     )
 
 
-def catalog_sources(root: Path, config: Config) -> dict[int, Any]:
+def catalog_sources(root: Path, config: Config, deadline: Any = None) -> dict[int, Any]:
     """Sources that describe relations for the catalogs (warehouses), read first.
 
     Keyed by their position in ``config.lineage`` so the report lists sources in order.
     """
     from impact_check.sources import CATALOG_KINDS, fetch_one
 
-    ctx = _context(root, config, set(), set())
+    ctx = _context(root, config, set(), set(), deadline)
     return {
         i: fetch_one(spec, ctx)
         for i, spec in enumerate(config.lineage)
@@ -138,7 +162,9 @@ def external_relations(prefetched: dict[int, Any]) -> dict[str, dict[str, str | 
     return relations(list(prefetched.values()))
 
 
-def lineage_fetcher(root: Path, config: Config, prefetched: dict[int, Any] | None = None) -> Any:
+def lineage_fetcher(
+    root: Path, config: Config, prefetched: dict[int, Any] | None = None, deadline: Any = None
+) -> Any:
     """The edge that reads the configured lineage sources, for analysis to call.
 
     ``prefetched`` fragments (warehouses, read before the catalogs) keep only the relations
@@ -151,7 +177,7 @@ def lineage_fetcher(root: Path, config: Config, prefetched: dict[int, Any] | Non
     ready = prefetched or {}
 
     def fetch(touched: set[str], known: set[str]) -> list[GraphFragment]:
-        ctx = _context(root, config, touched, known)
+        ctx = _context(root, config, touched, known, deadline)
         matcher = Matcher(known)
         out = []
         for i, spec in enumerate(config.lineage):
@@ -173,13 +199,18 @@ def _dbt_manifest(root: Path, config: Config) -> tuple[dict[str, Any] | None, li
         return None, []
     from impact_check.errors import SourceError
     from impact_check.project.artifacts import fetch_json
+    from impact_check.project.manifest import check_manifest
 
     try:
-        manifest = fetch_json(location, root, config.dbt.token_env)
+        manifest = fetch_json(
+            location, root, config.dbt.token_env, max_bytes=config.limits.max_response_bytes
+        )
+        problem = check_manifest(manifest, location)
     except SourceError as err:
         return None, [SourceStatus(location, "dbt-manifest", "failed", str(err))]
     nodes = len(manifest.get("nodes", {})) + len(manifest.get("sources", {}))
-    return manifest, [SourceStatus(location, "dbt-manifest", "ok", "", nodes, 0)]
+    status = "partial" if problem else "ok"
+    return manifest, [SourceStatus(location, "dbt-manifest", status, problem, nodes, 0)]
 
 
 _TRAILER = re.compile(

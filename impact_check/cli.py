@@ -333,9 +333,10 @@ def _report_spec(spec: str) -> tuple[str, str | None]:
 
 
 def _write(path: Path, text: str) -> None:
+    from impact_check.atomic import write_text
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
     except OSError as err:
         raise UsageError(f"cannot write report {path}: {err.strerror}") from err
 

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impact_check.errors import ConfigError
+from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 
 CONFIG_FILES = (".impact-check.yml", ".impact-check.yaml")
 SeverityName = Literal["error", "warning", "info", "off"]
@@ -34,9 +35,15 @@ class Ignore(_Strict):
 
 
 class Limits(_Strict):
-    """Size limits on what is read."""
+    """Size, depth and count limits on everything read; a hit is reported, never silent."""
 
-    max_file_bytes: int = Field(default=2_000_000, gt=0)
+    max_file_bytes: int = Field(default=2_000_000, gt=0)  # one file of the repository
+    max_statements_per_file: int = Field(default=10_000, gt=0)
+    max_nesting_depth: int = Field(default=100, gt=0)  # SQL parentheses, YAML/JSON levels
+    max_yaml_nodes: int = Field(default=1_000_000, gt=0)  # after expanding anchors/aliases
+    max_files: int = Field(default=20_000, gt=0)  # files read per revision
+    max_response_bytes: int = Field(default=50_000_000, gt=0)  # one lineage source answer
+    max_render_steps: int = Field(default=1_000_000, gt=0)  # Jinja loop iterations per model
 
 
 class DbtSettings(_Strict):
@@ -123,6 +130,7 @@ def load_config(repo_root: Path, path: Path | None = None) -> Config:
             return _from_file(candidate)
     pyproject = repo_root / "pyproject.toml"
     if pyproject.is_file():
+        _check_size(pyproject)
         try:
             text = pyproject.read_text(encoding="utf-8")
         except UnicodeDecodeError as err:
@@ -133,7 +141,11 @@ def load_config(repo_root: Path, path: Path | None = None) -> Config:
     return Config()
 
 
+MAX_CONFIG_BYTES = 1_000_000  # read before `limits` exist: a fixed cap
+
+
 def _from_file(path: Path) -> Config:
+    _check_size(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
@@ -149,12 +161,26 @@ def config_from_text(text: str, source: str, toml: bool | None = None) -> Config
         section = _pyproject_section(text, source)
         return parse_config(section or {}, source)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}{where}: invalid YAML: {_first_line(err)}") from err
-    return parse_config(data if data is not None else {}, source)
+        loaded = load_yaml(text)
+    except (yaml.YAMLError, LimitExceeded) as err:
+        line = yaml_error_line(err)
+        where = f":{line}" if line is not None else ""
+        raise ConfigError(f"{source}{where}: {yaml_error_text(err)}") from err
+    if loaded.duplicates:
+        key, line = loaded.duplicates[0]
+        raise ConfigError(f"{source}:{line}: duplicate key '{key}'")
+    return parse_config(loaded.data if loaded.data is not None else {}, source)
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,} a config may have"
+        )
 
 
 def _pyproject_section(text: str, source: str) -> dict[str, Any] | None:
@@ -166,7 +192,10 @@ def _pyproject_section(text: str, source: str) -> dict[str, Any] | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{source}: invalid TOML: {err}") from err
-    section = data.get("tool", {}).get("impact-check")
+    except RecursionError as err:  # tomllib recurses once per nested array or table
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from err
+    tool = data.get("tool")
+    section = tool.get("impact-check") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
 
 

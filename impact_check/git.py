@@ -27,6 +27,7 @@ class FileChange:
     path: str
     status: str
     old_path: str | None = None
+    mode: str | None = None  # git mode at head (at base when deleted): 160000 is a submodule
 
 
 def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
@@ -107,7 +108,7 @@ def merge_base(root: Path, a: str, b: str) -> str:
 
 def changed_files(root: Path, base: str, head: str) -> list[FileChange]:
     """Files that differ between ``base`` and ``head`` (a SHA, INDEX or WORKTREE)."""
-    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv"]
+    args = ["diff", "--raw", "-z", "-M", "--no-ext-diff", "--no-textconv", "--abbrev=40"]
     if head == INDEX:
         out = run_git(root, *args, "--cached", base)
     elif head == WORKTREE:
@@ -126,21 +127,23 @@ def _split_z(out: bytes) -> list[str]:
 
 
 def _parse_name_status(out: bytes) -> list[FileChange]:
+    """``git diff --raw -z``: ``:old_mode new_mode old_sha new_sha STATUS`` then the path(s)."""
     fields = _split_z(out)
     changes: list[FileChange] = []
     i = 0
     while i < len(fields):
-        code = fields[i]
+        meta = fields[i].lstrip(":").split()
+        old_mode, new_mode, code = meta[0], meta[1], meta[4]
+        mode = old_mode if code[0] == "D" else new_mode
         if code[0] in "RC":
-            changes.append(
-                FileChange(fields[i + 2], "renamed" if code[0] == "R" else "added", fields[i + 1])
-            )
+            status = "renamed" if code[0] == "R" else "added"
+            changes.append(FileChange(fields[i + 2], status, fields[i + 1], mode))
             i += 3
             continue
         status = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}.get(
             code[0], "modified"
         )
-        changes.append(FileChange(fields[i + 1], status))
+        changes.append(FileChange(fields[i + 1], status, mode=mode))
         i += 2
     return changes
 

@@ -164,6 +164,7 @@ class Issue:
     location: Location
     target: str | None = None  # relation it concerns, when known
     unanalyzed: bool = True  # also list the file under `unanalyzed`
+    whole_file: bool = False  # nothing of the file was read (its base version stands in)
 
 
 @dataclass
@@ -308,3 +309,4 @@ class Report:
     failed: bool = False
     elapsed_ms: float = 0.0
     fail_on: str = "error"
+    partial: bool = False  # the time budget ran out: some of the work was skipped

@@ -40,6 +40,11 @@ def _figures_dir(config: pytest.Config) -> Path:
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):  # the controller (or a plain run)
         shutil.rmtree(_figures_dir(session.config), ignore_errors=True)
+        shutil.rmtree(_badinput_dir(session.config), ignore_errors=True)
+
+
+def _badinput_dir(config: pytest.Config) -> Path:
+    return Path(config.rootpath) / ".pytest_cache" / "impact-check-badinput"
 
 
 @pytest.fixture
@@ -55,9 +60,31 @@ def record_figure(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    _badinput_summary(terminalreporter, config)
     folder = _figures_dir(config)
     if hasattr(config, "workerinput") or not folder.is_dir():
         return
     terminalreporter.section("impact-check figures")
     for path in sorted(folder.glob("*.txt")):
         terminalreporter.write_line(path.read_text().strip())
+
+
+def _badinput_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Bad-input cases handled per input kind (recorded by tests/badinput/conftest.py)."""
+    import json
+    from collections import Counter
+
+    folder = _badinput_dir(config)
+    if hasattr(config, "workerinput") or not folder.is_dir():
+        return
+    entries = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "badinput" in r.nodeid]
+    terminalreporter.section("impact-check bad-input corpus")
+    for kind, total in sorted(Counter(e["kind"] for e in entries).items()):
+        outcomes = Counter(e["outcome"] for e in entries if e["kind"] == kind)
+        detail = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+        terminalreporter.write_line(f"bad input {kind}: {total} cases handled ({detail})")
+    terminalreporter.write_line(
+        f"bad input total: {len(entries)} cases handled as stated; {len(failed)} not "
+        "(a crash, hang, silent pass or other outcome fails its test)"
+    )

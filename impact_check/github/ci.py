@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from impact_check import git
+from impact_check.atomic import write_text
 from impact_check.errors import ImpactCheckError
 from impact_check.github.event import Event, load_event
 from impact_check.model import Report
@@ -164,9 +165,9 @@ def _publish(
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(github.summary(report) + note)
     if inputs.sarif:
-        Path(inputs.sarif).write_text(sarif.render(report), encoding="utf-8")
+        write_text(Path(inputs.sarif), sarif.render(report))
     if inputs.report_json:
-        Path(inputs.report_json).write_text(json_report.render(report), encoding="utf-8")
+        write_text(Path(inputs.report_json), json_report.render(report))
     if inputs.comment:
         _comment(report, event, inputs, env, note)
 

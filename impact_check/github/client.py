@@ -33,6 +33,7 @@ class GitHubClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.repository = repository
+        self._secret = token
         self._http = httpx.Client(
             base_url=api_url.rstrip("/"),
             timeout=timeout,
@@ -54,8 +55,12 @@ class GitHubClient:
         except httpx.HTTPError as err:
             raise GitHubError(f"GitHub API {method} {url}: {type(err).__name__}") from err
         if response.status_code >= 400:
+            # A server (or a proxy) may echo the request back: never repeat the token.
+            detail = _message(response)
+            if self._secret:
+                detail = detail.replace(self._secret, "***")
             raise GitHubError(
-                f"GitHub API {method} {url}: HTTP {response.status_code} {_message(response)}",
+                f"GitHub API {method} {url}: HTTP {response.status_code} {detail}",
                 response.status_code,
             )
         return response

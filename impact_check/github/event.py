@@ -6,13 +6,13 @@ validated with pydantic: a malformed payload is a clear error naming the file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from impact_check.errors import UsageError
+from impact_check.safeload import load_json
 
 ZERO_SHA = "0" * 40
 
@@ -45,14 +45,17 @@ class Event(BaseModel):
 def load_event(name: str, path: Path) -> Event:
     """Parse ``path`` as an event of type ``name`` (pull_request, push, merge_group, …)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise UsageError(f"cannot read the event payload {path}: {err}") from err
+        data = load_json(path.read_bytes())
+    except OSError as err:
+        raise UsageError(f"cannot read the event payload {path}: {err.strerror}") from err
+    except ValueError as err:  # not JSON, not UTF-8/16/32, or nested too deeply
+        first = (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise UsageError(f"cannot read the event payload {path}: {first}") from err
     if not isinstance(data, dict):
         raise UsageError(f"{path}: the event payload is not a JSON object")
     try:
         return _event(name, data)
-    except (KeyError, TypeError, ValidationError) as err:
+    except (KeyError, TypeError, AttributeError, ValidationError) as err:
         raise UsageError(
             f"{path}: unexpected {name} payload ({type(err).__name__}: {err})"
         ) from err

@@ -7,29 +7,42 @@ optional bearer token read from the environment variable the config names (never
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from impact_check.errors import SourceError
+from impact_check.safeload import LimitExceeded, load_json
+
+
+def _short(err: Exception) -> str:
+    return str(err).splitlines()[0][:200] if str(err) else type(err).__name__
 
 
 def fetch_json(
-    location: str, root: Path, token_env: str | None = None, timeout: float = 30.0
+    location: str,
+    root: Path,
+    token_env: str | None = None,
+    timeout: float = 30.0,
+    max_bytes: int = 500_000_000,
 ) -> dict[str, Any]:
     """The JSON document at ``location`` (relative paths are taken from ``root``)."""
     if location.startswith(("http://", "https://")):
-        return _fetch_url(location, token_env, timeout)
+        return _fetch_url(location, token_env, timeout, max_bytes)
     path = Path(location) if Path(location).is_absolute() else root / location
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                f"{path}: {size:,} bytes, over limits.max_response_bytes ({max_bytes:,})"
+            )
         raw = path.read_bytes()
     except OSError as err:
         raise SourceError(f"cannot read {path}: {err.strerror}") from err
     return _decode(raw, str(path))
 
 
-def _fetch_url(url: str, token_env: str | None, timeout: float) -> dict[str, Any]:
+def _fetch_url(url: str, token_env: str | None, timeout: float, max_bytes: int) -> dict[str, Any]:
     import httpx
 
     headers = {"User-Agent": "impact-check"}
@@ -44,6 +57,8 @@ def _fetch_url(url: str, token_env: str | None, timeout: float) -> dict[str, Any
         raise SourceError(f"cannot fetch {url}: {type(err).__name__}") from err
     if response.status_code >= 400:
         raise SourceError(f"cannot fetch {url}: HTTP {response.status_code}")
+    if len(response.content) > max_bytes:
+        raise SourceError(f"{url}: response over limits.max_response_bytes ({max_bytes:,})")
     return _decode(response.content, url)
 
 
@@ -51,9 +66,11 @@ def _decode(raw: bytes, name: str) -> dict[str, Any]:
     try:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        data = json.loads(raw)
-    except (OSError, ValueError) as err:
-        raise SourceError(f"{name}: not valid JSON ({err})") from err
+        data = load_json(raw)
+    except LimitExceeded as err:
+        raise SourceError(f"{name}: {err}") from err
+    except (OSError, ValueError, EOFError) as err:
+        raise SourceError(f"{name}: not valid JSON ({_short(err)})") from err
     if not isinstance(data, dict):
         raise SourceError(f"{name}: not a JSON object")
     return data

@@ -19,7 +19,10 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
+from impact_check.budget import NO_DEADLINE, Deadline
+from impact_check.config import Config, Limits
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
+from impact_check.project.loader import decode_file
 from impact_check.project.macros import Macro, parse_macros, prelude
 from impact_check.project.schema_yml import (
     ModelInfo,
@@ -28,6 +31,7 @@ from impact_check.project.schema_yml import (
     owners,
     versions,
 )
+from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 from impact_check.sql.ddl import DdlState, Definition
 from impact_check.sql.jinja import Target, render_model
 from impact_check.sql.names import normalize
@@ -57,6 +61,7 @@ class Project:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
+    limits: Limits = field(default_factory=Limits)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
     macros: dict[str, Macro] = field(default_factory=dict)
     versions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # name ->
@@ -65,17 +70,52 @@ class Project:
     compiled_macros: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _yaml(snapshot: Snapshot, path: str, catalog: Catalog) -> Any:
+def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> Any:
     content = snapshot.files.get(path)
-    if content is None or content.data is None:
+    if content is None:
+        return None
+    config = Config(limits=limits)
+    text, reason, line = decode_file(content, config)
+    if text is None:
+        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
         return None
     try:
-        return yaml.safe_load(content.data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        loaded = load_yaml(text, limits.max_nesting_depth, limits.max_yaml_nodes)
+    except (yaml.YAMLError, LimitExceeded) as err:
         catalog.issues.append(
-            Issue("AN901", f"invalid YAML: {str(err).splitlines()[0]}", Location(path, line))
+            Issue(
+                "AN901",
+                yaml_error_text(err),
+                Location(path, yaml_error_line(err)),
+                whole_file=True,
+            )
+        )
+        return None
+    for key, key_line in loaded.duplicates:
+        catalog.issues.append(
+            Issue(
+                "AN901",
+                f"duplicate key '{key}': dbt keeps only the last one",
+                Location(path, key_line),
+                unanalyzed=False,
+            )
+        )
+    return loaded.data
+
+
+def _guarded(catalog: Catalog, path: str, what: str, fn: Any, *args: Any) -> Any:
+    """Run one file's reader; an unexpected shape (a list where a mapping belongs, …) costs
+    only that file, reported with the file named."""
+    try:
+        return fn(*args)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as err:
+        catalog.issues.append(
+            Issue(
+                "AN901",
+                f"unexpected structure in {what} ({type(err).__name__}: {err})",
+                Location(path),
+                whole_file=True,
+            )
         )
         return None
 
@@ -88,19 +128,25 @@ def load_projects(
     dialect: str,
     manifest: dict[str, Any] | None = None,
     variables: dict[str, Any] | None = None,
+    limits: Limits | None = None,
+    deadline: Deadline | None = None,
 ) -> None:
     """Add every dbt project's sources, seeds, models and exposures to the catalog.
 
     With a manifest, relation names come from it, and a model whose file still equals the
     manifest's ``raw_code`` uses its ``compiled_code`` (slim CI); other models are rendered.
     """
+    limits = limits or Limits()
     for root in roots:
-        project = _project(snapshot, root, catalog)
+        path = root + "dbt_project.yml"
+        project = _guarded(
+            catalog, path, "dbt_project.yml", _project, snapshot, root, catalog, limits
+        )
         if project is not None:
             project.variables.update(variables or {})
             if manifest is not None:
-                _use_manifest(project, manifest)
-            _load(snapshot, project, state, catalog, dialect)
+                _guarded(catalog, path, "the manifest", _use_manifest, project, manifest)
+            _load(snapshot, project, state, catalog, dialect, deadline or NO_DEADLINE)
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
@@ -126,11 +172,19 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
             project.sources[key] = relation(node["relation_name"])
 
 
-def _project(snapshot: Snapshot, root: str, catalog: Catalog) -> Project | None:
-    data = _yaml(snapshot, root + "dbt_project.yml", catalog)
+def _project(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> Project | None:
+    path = root + "dbt_project.yml"
+    data = _yaml(snapshot, path, catalog, limits)
     if not isinstance(data, dict):
+        content = snapshot.files.get(path)
+        readable = content is not None and content.data is not None
+        if readable and not any(i.location.file == path for i in catalog.issues):
+            what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+            catalog.issues.append(
+                Issue("AN901", f"dbt_project.yml is {what}", Location(path), whole_file=True)
+            )
         return None
-    target = Target(schema=_target_schema(snapshot, root, data, catalog))
+    target = Target(schema=_target_schema(snapshot, root, data, catalog, limits))
     return Project(
         root=root,
         name=str(data.get("name", "project")),
@@ -140,11 +194,14 @@ def _project(snapshot: Snapshot, root: str, catalog: Catalog) -> Project | None:
         variables=dict(data.get("vars") or {}),
         models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
         target=target,
+        limits=limits,
     )
 
 
-def _target_schema(snapshot: Snapshot, root: str, data: dict[str, Any], catalog: Catalog) -> str:
-    profiles = _yaml(snapshot, root + "profiles.yml", catalog)
+def _target_schema(
+    snapshot: Snapshot, root: str, data: dict[str, Any], catalog: Catalog, limits: Limits
+) -> str:
+    profiles = _yaml(snapshot, root + "profiles.yml", catalog, limits)
     profile = profiles.get(data.get("profile")) if isinstance(profiles, dict) else None
     if isinstance(profile, dict):
         output = (profile.get("outputs") or {}).get(profile.get("target"))
@@ -163,22 +220,53 @@ def _under(path: str, project: Project, folders: list[str]) -> str | None:
 
 
 def _load(
-    snapshot: Snapshot, project: Project, state: DdlState, catalog: Catalog, dialect: str
+    snapshot: Snapshot,
+    project: Project,
+    state: DdlState,
+    catalog: Catalog,
+    dialect: str,
+    deadline: Deadline,
 ) -> None:
     for path in sorted(snapshot.files):
         relative = _under(path, project, project.model_paths)
         if relative is not None and path.endswith((".yml", ".yaml")):
-            _schema_file(snapshot, path, project, catalog, dialect)
+            _guarded(
+                catalog,
+                path,
+                "the YAML file",
+                _schema_file,
+                snapshot,
+                path,
+                project,
+                catalog,
+                dialect,
+            )
         elif relative is not None and path.endswith(".sql"):
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
-            _seed(snapshot, path, project, catalog)
+            _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
         elif _under(path, project, project.macro_paths) is not None and path.endswith(".sql"):
             data = snapshot.files[path].data
             project.macros.update(parse_macros(path, (data or b"").decode("utf-8", "replace")))
     for name, path in project.models.items():
-        _model(snapshot, name, path, project, state, catalog, dialect)
-    catalog.consumers += [_exposure(entry, path, project) for entry, path in project.exposures]
+        deadline.check("rendering dbt models")
+        _guarded(
+            catalog,
+            path,
+            "the model",
+            _model,
+            snapshot,
+            name,
+            path,
+            project,
+            state,
+            catalog,
+            dialect,
+        )
+    for entry, path in project.exposures:
+        consumer = _guarded(catalog, path, "an exposure", _exposure, entry, path, project)
+        if consumer is not None:
+            catalog.consumers.append(consumer)
 
 
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
@@ -216,13 +304,13 @@ def _model(
     catalog: Catalog,
     dialect: str,
 ) -> None:
-    content = snapshot.files[path]
-    if content.data is None:
+    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    if text is None:
+        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
         return
     info = project.infos.get(name, ModelInfo())
     config = {**_folder_config(project, path), **info.config}
     this = relation_of(project, name, config)
-    text = content.data.decode("utf-8", "replace")
     raw, compiled = project.compiled.get(path, (None, None))
     rendered = render_model(
         text,
@@ -231,6 +319,7 @@ def _model(
         this=this,
         variables=project.variables,
         target=project.target,
+        max_steps=project.limits.max_render_steps,
         prelude=prelude(text, project.macros),
     )
     config.update(rendered.config)
@@ -261,7 +350,10 @@ def _model(
                 unanalyzed=False,
             )
         )
-    statements = parse_file(rendered.sql, dialect)
+    limits = project.limits
+    statements = parse_file(
+        rendered.sql, dialect, limits.max_nesting_depth, limits.max_statements_per_file
+    )
     query = statements[0].expression if len(statements) == 1 else None
     if not isinstance(query, exp.Query):
         error = statements[0].error if statements else "empty model"
@@ -328,9 +420,25 @@ def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
 def _schema_file(
     snapshot: Snapshot, path: str, project: Project, catalog: Catalog, dialect: str
 ) -> None:
-    data = _yaml(snapshot, path, catalog)
-    if not isinstance(data, dict):
+    data = _yaml(snapshot, path, catalog, project.limits)
+    if data is None:
         return
+    if not isinstance(data, dict):
+        raise TypeError(f"the top level is a {type(data).__name__}, not a mapping")
+    for key in ("sources", "models", "exposures"):
+        entries = data.get(key) or []
+        if not isinstance(entries, list):
+            raise TypeError(f"'{key}' is a {type(entries).__name__}, not a list")
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                catalog.issues.append(
+                    Issue(
+                        "AN901",
+                        f"{key}[{index}] is not a mapping with a name: ignored",
+                        Location(path),
+                        unanalyzed=False,
+                    )
+                )
     for source in data.get("sources") or []:
         _source(source, path, project, catalog, dialect)
     for model in data.get("models") or []:
@@ -379,12 +487,13 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
 
 
 def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
-    content = snapshot.files[path]
-    if content.data is None:
+    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    if text is None:
+        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
         return
     try:
-        header = next(csv.reader(io.StringIO(content.data.decode("utf-8-sig"))), [])
-    except (UnicodeDecodeError, csv.Error) as err:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as err:
         catalog.issues.append(Issue("AN901", f"cannot read the seed: {err}", Location(path)))
         return
     stem = PurePosixPath(path).stem.lower()

@@ -41,6 +41,7 @@ from impact_check.sql.ddl import Definition
 if TYPE_CHECKING:
     from sqlglot import exp
 
+    from impact_check.budget import Deadline
     from impact_check.config import Config
 
 Schema = dict[str, dict[str, "str | None"]]
@@ -360,6 +361,7 @@ def load_pair(
     config: Config,
     manifest: dict[str, Any] | None,
     cache: AnalysisCache,
+    deadline: Deadline | None = None,
 ) -> tuple[Catalog, Catalog]:
     """Both revisions' catalogs, holding only what the comparison can reach: the datasets
     that differ, everything downstream of them, and everything upstream of those (what
@@ -368,8 +370,8 @@ def load_pair(
     from impact_check.project.loader import load_catalog
 
     while True:
-        before = load_catalog(base, config, manifest, cache=cache, lazy=True)
-        after = load_catalog(head, config, manifest, cache=cache, lazy=True)
+        before = load_catalog(base, config, manifest, cache=cache, lazy=True, deadline=deadline)
+        after = load_catalog(head, config, manifest, cache=cache, lazy=True, deadline=deadline)
         keep = relevant(before, after)
         valid = [decode_pending(c, keep, cache) for c in (before, after)]
         if all(valid):

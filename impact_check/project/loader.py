@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.cache import AnalysisCache, blob_sha
 from impact_check.config import Config
 from impact_check.model import (
@@ -87,8 +88,10 @@ def load_catalog(
     external: Mapping[str, Mapping[str, str | None]] | None = None,
     cache: AnalysisCache | None = None,
     lazy: bool = False,
+    deadline: Deadline | None = None,
 ) -> Catalog:
-    """Build the catalog of one revision (reusing ``cache`` entries when given).
+    """Build the catalog of one revision (reusing ``cache`` entries when given;
+    BudgetExceeded when the deadline passes).
 
     ``external`` describes relations the repository does not define (read from a warehouse,
     see :func:`usable_external`): they bind like tables, with the columns given.
@@ -96,7 +99,9 @@ def load_catalog(
     incremental.load_pair, which decodes only what the check needs).
     """
     while True:
-        catalog = _load_catalog(snapshot, config, manifest, external, cache)
+        catalog = _load_catalog(
+            snapshot, config, manifest, external, cache, deadline or NO_DEADLINE
+        )
         if lazy or incremental.decode_pending(catalog, set(catalog.datasets), cache):
             return catalog
 
@@ -107,6 +112,7 @@ def _load_catalog(
     manifest: dict[str, Any] | None,
     external: Mapping[str, Mapping[str, str | None]] | None,
     cache: AnalysisCache | None,
+    deadline: Deadline,
 ) -> Catalog:
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
@@ -119,9 +125,11 @@ def _load_catalog(
     ]
     with paused_gc():
         if cache is not None:
+            deadline.check("reading SQL files")
             _load_files_cached(paths, snapshot, state, config, cache)
         else:
             for path in paths:
+                deadline.check("reading SQL files")
                 text = _read(snapshot.files[path], catalog, config)
                 if text is not None:
                     _load_file(path, text, state, config)
@@ -129,11 +137,19 @@ def _load_catalog(
             from impact_check.project.dbt import load_projects
 
             load_projects(
-                snapshot, roots, state, catalog, config.dialect, manifest, config.dbt.vars
+                snapshot,
+                roots,
+                state,
+                catalog,
+                config.dialect,
+                manifest,
+                config.dbt.vars,
+                config.limits,
+                deadline,
             )
         if external:
             _add_external(catalog, external, config.dialect)
-        _derive(state, catalog, resolver, cache)
+        _derive(state, catalog, resolver, cache, deadline)
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
@@ -269,34 +285,51 @@ def usable_external(
 
 
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
-    location = Location(content.path)
-    if content.data is None:
-        catalog.issues.append(Issue("AN901", content.reason or "unreadable", location))
-        return None
-    if len(content.data) > config.limits.max_file_bytes:
-        reason = (
-            f"file is {len(content.data):,} bytes, over limits.max_file_bytes "
-            f"({config.limits.max_file_bytes:,})"
-        )
-        catalog.issues.append(Issue("AN901", reason, location))
-        return None
-    if b"\x00" in content.data:
-        catalog.issues.append(Issue("AN901", "binary file (NUL bytes)", location))
-        return None
-    try:
-        text = content.data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = content.data[: err.start].count(b"\n") + 1
-        catalog.issues.append(Issue("AN901", "not UTF-8 text", Location(content.path, line)))
+    text, reason, line = decode_file(content, config)
+    if text is None:
+        catalog.issues.append(Issue("AN901", reason, Location(content.path, line), whole_file=True))
         return None
     return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
+
+
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_file(content: FileContent, config: Config) -> tuple[str | None, str, int | None]:
+    """A repository file as text, or (None, why not, line): symlinks, size, LFS, binary."""
+    if content.data is None:
+        return None, content.reason or "unreadable", None
+    data = content.data
+    if len(data) > config.limits.max_file_bytes:
+        reason = (
+            f"file is {len(data):,} bytes, over limits.max_file_bytes "
+            f"({config.limits.max_file_bytes:,})"
+        )
+        return None, reason, None
+    if data.startswith(_LFS_POINTER):
+        return None, "git LFS pointer: the content is not in the repository (git lfs pull)", 1
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "", None
+        except UnicodeDecodeError:
+            return None, "UTF-16 byte-order mark but not UTF-16 text", 1
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, "binary file (NUL bytes)", line
+    try:
+        return data.decode("utf-8-sig"), "", None
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return None, f"not UTF-8 text (byte 0x{data[err.start]:02x}; re-save as UTF-8)", line
 
 
 def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
     dialect = dialect_for(path, config)
     state.dialect = dialect
     schema = model_schema(path, config)
-    for stmt in parse_file(text, dialect):
+    limits = config.limits
+    for stmt in parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file):
         location = Location(path, stmt.line)
         if stmt.expression is None:
             state.catalog.issues.append(
@@ -307,15 +340,8 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                 )
             )
             continue
-        expression = normalize(stmt.expression, dialect)
-        if schema is not None and isinstance(expression, exp.Query):
-            name = resolver_name(schema, PurePosixPath(path).stem, config)
-            state.definitions[name] = Definition(
-                name, "view", expression, location, dialect=dialect
-            )
-            continue
         try:
-            state.apply(expression, location)
+            _apply_statement(path, stmt.expression, location, schema, state, config)
         except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
             state.catalog.issues.append(
                 Issue(
@@ -324,6 +350,23 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                     location,
                 )
             )
+
+
+def _apply_statement(
+    path: str,
+    expression: exp.Expr,
+    location: Location,
+    schema: str | None,
+    state: DdlState,
+    config: Config,
+) -> None:
+    dialect = state.dialect
+    expression = normalize(expression, dialect)
+    if schema is not None and isinstance(expression, exp.Query):
+        name = resolver_name(schema, PurePosixPath(path).stem, config)
+        state.definitions[name] = Definition(name, "view", expression, location, dialect=dialect)
+        return
+    state.apply(expression, location)
 
 
 def resolver_name(schema: str, stem: str, config: Config) -> str:
@@ -335,11 +378,16 @@ def resolver_name(schema: str, stem: str, config: Config) -> str:
 
 
 def _derive(
-    state: DdlState, catalog: Catalog, resolver: NameResolver, cache: AnalysisCache | None
+    state: DdlState,
+    catalog: Catalog,
+    resolver: NameResolver,
+    cache: AnalysisCache | None,
+    deadline: Deadline,
 ) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
-    schema = derive_definitions(state.definitions, catalog, resolver, cache)
+    schema = derive_definitions(state.definitions, catalog, resolver, cache, deadline)
     for insert in state.inserts:
+        deadline.check("tracing lineage")
         catalog.loads.append(_load(insert, schema, resolver))
 
 
@@ -348,6 +396,7 @@ def derive_definitions(
     catalog: Catalog,
     resolver: NameResolver,
     cache: AnalysisCache | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, dict[str, str | None]]:
     """Add every definition's dataset to the catalog, in dependency order; the final schema.
 
@@ -365,6 +414,7 @@ def derive_definitions(
     issues: dict[str, list[Issue]] = {}
     star_unknown: dict[str, list[str]] = {}
     for wave in waves:
+        (deadline or NO_DEADLINE).check("tracing lineage")
         keys = [
             incremental.derive_key(d, schema, catalog, resolver.resolve) if cache else ""
             for d in wave

@@ -53,16 +53,90 @@ def relation(name: str | None) -> str:
     return ".".join(parts)
 
 
+_STRING_FIELDS = (
+    "name",
+    "resource_type",
+    "package_name",
+    "relation_name",
+    "original_file_path",
+    "compiled_code",
+    "raw_code",
+    "language",
+    "unique_id",
+    "source_name",
+    "label",
+    "type",
+)
+_MAPPING_FIELDS = ("columns", "config", "depends_on", "owner", "meta")
+
+
+def check_manifest(manifest: dict[str, Any], name: str) -> str:
+    """Check the shape of the parts the checker reads; SourceError names the first bad key.
+
+    Returns a problem to report when the manifest reads but is not fully understood (an
+    unknown schema version), else ``""``.
+    """
+    metadata = manifest.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise SourceError(f"{name}: metadata is a {type(metadata).__name__}, not an object")
+    for section in ("nodes", "sources", "exposures"):
+        entries = manifest.get(section, {})
+        if not isinstance(entries, dict):
+            raise SourceError(f"{name}: {section} is a {type(entries).__name__}, not an object")
+        for key, node in entries.items():
+            _check_node(node, f"{name}: {section}[{key!r}]")
+    for section in ("nodes", "sources"):  # catalog.json has the same two sections
+        for key, node in (manifest.get(section) or {}).items():
+            columns = node.get("columns") or {}
+            for column, spec in columns.items():
+                if not isinstance(spec, dict):
+                    raise SourceError(
+                        f"{name}: {section}[{key!r}].columns[{column!r}] is not an object"
+                    )
+    version = str(metadata.get("dbt_schema_version", ""))
+    if not any(version.endswith(f"/{v}.json") for v in KNOWN_VERSIONS):
+        return (
+            f"manifest schema {version or '(none)'} is not one this version reads "
+            f"({KNOWN_VERSIONS[0]}-{KNOWN_VERSIONS[-1]}): read where the keys agree"
+        )
+    return ""
+
+
+def _check_node(node: Any, where: str) -> None:
+    if not isinstance(node, dict):
+        raise SourceError(f"{where} is a {type(node).__name__}, not an object")
+    for key in _STRING_FIELDS:
+        if node.get(key) is not None and not isinstance(node[key], str):
+            raise SourceError(f"{where}.{key} is a {type(node[key]).__name__}, not a string")
+    for key in _MAPPING_FIELDS:
+        if node.get(key) is not None and not isinstance(node[key], dict):
+            raise SourceError(f"{where}.{key} is a {type(node[key]).__name__}, not an object")
+    depends = (node.get("depends_on") or {}).get("nodes")
+    if depends is not None and not (
+        isinstance(depends, list) and all(isinstance(d, str) for d in depends)
+    ):
+        raise SourceError(f"{where}.depends_on.nodes is not a list of strings")
+    metadata = node.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise SourceError(f"{where}.metadata is not an object")
+
+
 def catalog_from_manifest(
     manifest: dict[str, Any],
     config: Config,
     catalog_json: dict[str, Any] | None = None,
     source_name: str = "manifest.json",
 ) -> Catalog:
-    """Build the catalog a manifest describes (lineage for every model)."""
-    version = str(manifest.get("metadata", {}).get("dbt_schema_version", ""))
-    if not any(version.endswith(f"/{v}.json") for v in KNOWN_VERSIONS):
-        raise SourceError(f"{source_name}: unsupported manifest schema {version or '(none)'}")
+    """Build the catalog a manifest describes (lineage for every model).
+
+    SourceError when the manifest's schema version is unknown or a part it reads has the
+    wrong shape (naming the key).
+    """
+    if check_manifest(manifest, source_name):
+        version = manifest.get("metadata", {}).get("dbt_schema_version") or "(none)"
+        raise SourceError(f"{source_name}: unsupported manifest schema {version}")
+    if catalog_json is not None:
+        check_manifest({**catalog_json, "metadata": manifest["metadata"]}, "catalog.json")
     catalog = Catalog()
     types = _catalog_types(catalog_json or {})
     for node in manifest.get("sources", {}).values():
@@ -163,7 +237,7 @@ def _exposure(exposure: dict[str, Any], manifest: dict[str, Any]) -> Consumer:
     nodes = {**manifest.get("nodes", {}), **manifest.get("sources", {})}
     reads = [
         relation(nodes[d].get("relation_name"))
-        for d in (exposure.get("depends_on") or {}).get("nodes", [])
+        for d in (exposure.get("depends_on") or {}).get("nodes") or []
         if d in nodes
     ]
     owner = exposure.get("owner") or {}

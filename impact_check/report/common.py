@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from impact_check.model import Finding, Impact, Report, Severity
@@ -89,6 +90,59 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(
         findings, key=lambda f: (f.suppressed is not None, rank[f.severity], location_text(f))
     )
+
+
+# Text from the checked repository (file names, quoted identifiers, owners, SQL) reaches
+# comments and logs: it must not become markup, mentions, links or terminal commands.
+_MD_SPECIAL = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "|": "\\|",
+        "\\": "\\\\",
+    }
+)
+
+
+def plain(text: str) -> str:
+    """One line without control characters (newlines, ANSI escapes, NUL)."""
+    return "".join(
+        " " if ch in "\r\n\t" else (f"\\x{ord(ch):02x}" if ord(ch) < 32 or ord(ch) == 127 else ch)
+        for ch in text
+    )
+
+
+def md_text(text: str) -> str:
+    """Repository text as inert Markdown: no HTML, links, code spans, table cells or @mentions
+    (emphasis may still apply: it changes how text looks, not what it does)."""
+    escaped = plain(text).translate(_MD_SPECIAL)
+    return escaped.replace("@", "@\u200b")  # a zero-width space: GitHub does not notify
+
+
+def md_code(text: str) -> str:
+    """Repository text inside an inline code span (code spans render no HTML or mentions)."""
+    return "`" + plain(text).replace("`", "\u02cb").replace("|", "\\|") + "`"
+
+
+def mermaid_label(text: str) -> str:
+    """A quoted Mermaid node label: only letters, digits and a few signs stay literal, the
+    rest become ``#code;`` entities, so no quote, newline, ``%%{init}%%`` or ``click``
+    directive can leave the label."""
+    # `#` stays: with `;` always encoded it cannot start an entity.
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.:/#-")
+    return "".join(ch if ch in safe else f"#{ord(ch)};" for ch in text)
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text XML 1.0 can hold: forbidden characters shown as ``\\xNN``."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 ML_KINDS = GROUPS["ML features and models"]

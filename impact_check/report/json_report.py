@@ -35,6 +35,7 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
             "changes": len(report.changes),
             "impacted": len(impacted),
             "failed": report.failed,
+            "partial": report.partial,
             "elapsed_ms": report.elapsed_ms,
         },
         "changes": [_change(c) for c in report.changes],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from impact_check.model import Report
-from impact_check.report.common import location_text
+from impact_check.report.common import location_text, xml_safe
 
 
 def render(report: Report) -> str:
@@ -37,4 +37,8 @@ def render(report: Report) -> str:
             ET.SubElement(case, "system-out").text = consumers
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
+    for element in suite.iter():  # repository text may hold characters XML 1.0 forbids
+        element.attrib = {k: xml_safe(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml_safe(element.text)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

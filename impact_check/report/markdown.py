@@ -12,7 +12,17 @@ from __future__ import annotations
 import itertools
 
 from impact_check.model import Finding, Impact, Report, Severity
-from impact_check.report.common import AtRisk, counts, grouped, location_text, ml_at_risk, ordered
+from impact_check.report.common import (
+    AtRisk,
+    counts,
+    grouped,
+    location_text,
+    md_code,
+    md_text,
+    mermaid_label,
+    ml_at_risk,
+    ordered,
+)
 
 LIMIT = 65_000
 MARKER = "<!-- impact-check -->"
@@ -45,6 +55,7 @@ def header(report: Report) -> str:
         f"`{report.base[:12]}` → `{head}` · {len(report.changes)} change"
         f"{'s' if len(report.changes) != 1 else ''} · fail-on `{report.fail_on}`"
         + (f" · {c.suppressed} suppressed" if c.suppressed else "")
+        + (" · **partial: the time budget ran out**" if report.partial else "")
     )
 
 
@@ -73,10 +84,10 @@ def _render(report: Report, marker: str, level: str) -> str:
 
 def _finding(finding: Finding, level: str) -> str:
     where = location_text(finding)
-    suppressed = f" — _suppressed: {finding.suppressed}_" if finding.suppressed else ""
+    suppressed = f" — _suppressed: {md_text(finding.suppressed)}_" if finding.suppressed else ""
     title = (
         f"{_ICON[finding.severity]} **{finding.rule} {finding.name}** "
-        f"{'`' + where + '`' if where else ''}: {finding.message}{suppressed}"
+        f"{md_code(where) if where else ''}: {md_text(finding.message)}{suppressed}"
     )
     if level == "headlines" or not finding.impacted:
         return title
@@ -106,7 +117,7 @@ def ml_section(risks: list[AtRisk], level: str = "full") -> str:
     broken = sum(1 for r in risks if r.breaks)
     title = f"### ML features and models at risk ({len(risks)}, {broken} breaking)"
     if level in ("no_tables", "headlines"):
-        names = ", ".join(f"`{r.label}`" for r in risks[:20])
+        names = ", ".join(md_code(r.label) for r in risks[:20])
         return f"{title}\n\n{names}" + (" …" if len(risks) > 20 else "")
     head = (
         "| | feature / model | kind | version · alias · view · services | owners "
@@ -116,11 +127,12 @@ def ml_section(risks: list[AtRisk], level: str = "full") -> str:
     for risk in risks:
         impact = risk.impact
         mark = "🔴 breaks" if risk.breaks else "affected"
-        name = f"`{_cell(risk.label)}`" + (f"<br>`{impact.node}`" if impact.name else "")
-        path = "<br>".join(" → ".join(f"`{p}`" for p in steps) for steps in risk.paths[:3])
+        name = md_code(risk.label) + (f"<br>{md_code(impact.node)}" if impact.name else "")
+        path = "<br>".join(" → ".join(md_code(p) for p in steps) for steps in risk.paths[:3])
         rows.append(
-            f"| {mark} | {name} | {impact.kind} | {_cell(' · '.join(risk.facts()) or '—')} "
-            f"| {_cell(', '.join(impact.owners) or '—')} | {path} | {', '.join(risk.rules)} |"
+            f"| {mark} | {name} | {md_text(impact.kind)} "
+            f"| {md_text(' · '.join(risk.facts()) or '—')} "
+            f"| {md_text(', '.join(impact.owners) or '—')} | {path} | {', '.join(risk.rules)} |"
         )
     return "\n".join([title, "", head, *rows])
 
@@ -129,15 +141,12 @@ def _row(impact: Impact) -> str:
     mark = (
         "already broken" if impact.preexisting else ("🔴 breaks" if impact.breaks else "affected")
     )
-    path = " → ".join(f"`{p}`" for p in impact.path)
-    owners = _cell(", ".join(impact.owners) or "—")
+    path = " → ".join(md_code(p) for p in impact.path)
+    owners = md_text(", ".join(impact.owners) or "—")
     return (
-        f"| {mark} | `{impact.node}` | {impact.kind} | {owners} | {path} | {_cell(impact.reason)} |"
+        f"| {mark} | {md_code(impact.node)} | {md_text(impact.kind)} | {owners} | {path} "
+        f"| {md_text(impact.reason)} |"
     )
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def mermaid(report: Report, max_edges: int = 200) -> str:
@@ -161,7 +170,7 @@ def mermaid(report: Report, max_edges: int = 200) -> str:
     lines = ["```mermaid", "graph LR"]
     lines += [f"  {ref(a)} --> {ref(b)}" for a, b in edges]
     for node, short in ids.items():
-        lines.append(f'  {short}["{node.replace(chr(34), "")}"]')
+        lines.append(f'  {short}["{mermaid_label(node)}"]')
     lines.append("  classDef broken fill:#ffd6d6,stroke:#c00,color:#600")
     lines.append("  classDef changed fill:#fff3c4,stroke:#b80")
     for node, short in ids.items():

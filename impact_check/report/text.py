@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from impact_check.model import Finding, Impact, Report, Severity
-from impact_check.report.common import AtRisk, ml_at_risk
+from impact_check.report.common import AtRisk, ml_at_risk, plain
 
 _COLOURS = {
     "error": "\x1b[31m",
@@ -47,7 +47,8 @@ def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
         lines.append("")
         lines.append("Not analysed:")
         lines += [
-            f"  {u.file}{f':{u.line}' if u.line else ''}: {u.reason}" for u in report.unanalyzed
+            plain(f"  {u.file}{f':{u.line}' if u.line else ''}: {u.reason}")
+            for u in report.unanalyzed
         ]
     lines.append("")
     lines.append(_verdict(report, style))
@@ -69,10 +70,13 @@ def _header(report: Report) -> str:
 
 def _finding(finding: Finding, style: _Style) -> list[str]:
     loc = finding.location
-    where = f"{loc.file}:{loc.line}" if loc and loc.line else (loc.file if loc else "-")
+    where = plain(f"{loc.file}:{loc.line}" if loc and loc.line else (loc.file if loc else "-"))
     sev = style(finding.severity.value, finding.severity.value)
-    suppressed = style(f" [suppressed: {finding.suppressed}]", "dim") if finding.suppressed else ""
-    lines = [f"{where}: {sev} {finding.rule} {finding.name}: {finding.message}{suppressed}"]
+    suppressed = (
+        style(f" [suppressed: {plain(finding.suppressed)}]", "dim") if finding.suppressed else ""
+    )
+    message = plain(finding.message)
+    lines = [f"{where}: {sev} {finding.rule} {finding.name}: {message}{suppressed}"]
     for impact in finding.impacted:
         lines.extend(_impact(impact, style))
     if finding.help and finding.severity != Severity.INFO:
@@ -87,13 +91,14 @@ def _impact(impact: Impact, style: _Style) -> list[str]:
         mark = style("BREAKS", "error")
     else:
         mark = "affected"
-    where = f" ({impact.file})" if impact.file else ""
+    where = f" ({plain(impact.file)})" if impact.file else ""
     if impact.owners:
-        where += f" owners: {', '.join(impact.owners)}"
-    lines = [f"  {mark} {style(impact.node, 'bold')} [{impact.kind}, {impact.certainty}]{where}"]
-    lines.append(f"      path: {' -> '.join(impact.path)}")
+        where += f" owners: {plain(', '.join(impact.owners))}"
+    node = style(plain(impact.node), "bold")
+    lines = [f"  {mark} {node} [{plain(impact.kind)}, {impact.certainty}]{where}"]
+    lines.append(f"      path: {plain(' -> '.join(impact.path))}")
     if impact.reason:
-        lines.append(f"      why: {impact.reason}")
+        lines.append(f"      why: {plain(impact.reason)}")
     return lines
 
 
@@ -129,6 +134,7 @@ def _verdict(report: Report, style: _Style) -> str:
         f"{'s' if warnings != 1 else ''}, {len(broken)} consumer"
         f"{'s' if len(broken) != 1 else ''} broken"
     )
+    partial = " (partial: the time budget ran out)" if report.partial else ""
     if report.failed:
-        return style(f"FAILED: {counts} (fail-on: {report.fail_on})", "error")
-    return style(f"PASSED: {counts} (fail-on: {report.fail_on})", "ok")
+        return style(f"FAILED: {counts} (fail-on: {report.fail_on}){partial}", "error")
+    return style(f"PASSED: {counts} (fail-on: {report.fail_on}){partial}", "ok")

@@ -67,6 +67,14 @@ RULES = [
         "set the var in dbt_project.yml / --vars.",
     ),
     Rule(
+        "AN909",
+        "check-budget-exceeded",
+        S.WARNING,
+        "The check ran out of its time budget (--timeout): the report is partial.",
+        "The files not analysed are listed under `unanalyzed`. Raise `timeout` in "
+        ".impact-check.yml or --timeout; error under --strict.",
+    ),
+    Rule(
         "AN910",
         "feast-definition-unresolved",
         S.WARNING,

@@ -184,6 +184,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
         "fix the source the report's `sources` entry names; on_source_error: fail to insist",
     ),
+    "AN909": (
+        "impact-check check --timeout 5  # on a repository that takes a minute",
+        "a timeout above the check's usual time (the report says when it is partial)",
+    ),
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",

@@ -40,8 +40,12 @@ def known_kinds() -> list[str]:
 
 
 def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
-    """Read one source; failures become a ``failed`` fragment naming the location."""
+    """Read one source; failures become a ``failed`` fragment naming the location. Once the
+    check's time budget is spent, sources are ``skipped`` (and reported), not fetched."""
     name = spec.name or f"{spec.kind}:{spec.location}"
+    if ctx.deadline is not None and ctx.deadline.note("fetching lineage sources"):
+        detail = "not fetched: the check's time budget ran out"
+        return GraphFragment(name, spec.kind, status="skipped", detail=detail)
     module = FETCHERS.get(spec.kind)
     if module is None:
         detail = f"unknown lineage kind {spec.kind!r} (known: {', '.join(known_kinds())})"
@@ -51,6 +55,9 @@ def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
         fragment: GraphFragment = fetch(spec, ctx)
     except SourceError as err:
         return GraphFragment(name, spec.kind, status="failed", detail=str(err))
+    except Exception as err:  # a bug in one source must not cost the others or the check
+        detail = f"internal error reading {name}: {type(err).__name__}"
+        return GraphFragment(name, spec.kind, status="failed", detail=detail)
     fragment.name = name
     return fragment
 

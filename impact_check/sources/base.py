@@ -112,6 +112,8 @@ class SourceContext:
     use_cache: bool = True
     timeout: float = 30.0
     cache_dir: Path | None = None
+    max_response_bytes: int = 50_000_000  # config limits.max_response_bytes
+    deadline: Any = None  # budget.Deadline of the whole check, or None
 
 
 class Fetcher(Protocol):

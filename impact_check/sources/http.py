@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import httpx
 
 from impact_check.errors import SourceError
+from impact_check.safeload import load_json
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -310,7 +311,7 @@ def _decode(raw: bytes, url: str, content_type: str) -> Any:
     if not raw.strip():
         raise SourceError(f"{url}: empty response body")
     try:
-        return json.loads(raw)
+        return load_json(raw)
     except ValueError as err:
         kind = content_type.split(";")[0] or "unknown content type"
         raise SourceError(f"{url}: response is not JSON ({kind}: {err})") from None
@@ -328,7 +329,9 @@ def client_for(spec: Any, ctx: Any, base_url: str | None = None) -> HttpClient:
         retries=int(options.get("retries", 3)),
         backoff=float(options.get("backoff", 0.5)),
         max_retry_wait=float(options.get("max_retry_wait", 30.0)),
-        max_bytes=int(options.get("max_response_bytes", 50_000_000)),
+        max_bytes=int(
+            options.get("max_response_bytes", getattr(ctx, "max_response_bytes", 50_000_000))
+        ),
         ca_bundle=spec.ca_bundle,
         cache=cache,
         offline=ctx.offline,

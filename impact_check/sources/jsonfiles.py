@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from impact_check.errors import SourceError
+from impact_check.safeload import LimitExceeded, load_json
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -77,7 +78,10 @@ def _read_file(file: Path, out: Records, max_bytes: int) -> None:
     if not text.strip():
         return
     try:
-        value = json.loads(text)
+        value = load_json(text)
+    except LimitExceeded as err:
+        out.errors.append(f"{file}: {err}")
+        return
     except json.JSONDecodeError as err:
         if _looks_like_lines(text):
             _read_lines(file, text, out)
@@ -97,8 +101,8 @@ def _looks_like_lines(text: str) -> bool:
     if len(lines) < 2:
         return False
     try:
-        json.loads(lines[0])
-    except json.JSONDecodeError:
+        load_json(lines[0])
+    except ValueError:
         return False
     return True
 
@@ -108,6 +112,8 @@ def _read_lines(file: Path, text: str, out: Records) -> None:
         if not line.strip():
             continue
         try:
-            out.records.append(Record(json.loads(line), str(file), number))
+            out.records.append(Record(load_json(line), str(file), number))
+        except LimitExceeded as err:
+            out.errors.append(f"{file}:{number}: {err}")
         except json.JSONDecodeError as err:
             out.errors.append(f"{file}:{number}: invalid JSON ({err.msg})")

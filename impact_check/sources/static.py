@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from impact_check.errors import SourceError
 from impact_check.identity import Matcher, canonical
+from impact_check.safeload import LimitExceeded, load_json, load_yaml
 from impact_check.sources.base import FragmentNode, GraphFragment, SourceContext
 from impact_check.sources.jsonfiles import resolve
 
@@ -182,11 +183,16 @@ def load(path: Path) -> tuple[StaticLineage, list[str]]:
 def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
+            return load_json(text)
+        except LimitExceeded as err:
+            raise SourceError(f"{path}: {err}") from err
         except json.JSONDecodeError as err:
             raise SourceError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from err
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text).data
+    except LimitExceeded as err:
+        line = f":{err.line}" if err.line else ""
+        raise SourceError(f"{path}{line}: {err}") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -48,28 +48,72 @@ def split_statements(text: str, dialect: str) -> list[tuple[int, str]]:
 
     A statement starts at its first token, so leading comments do not shift its line.
     """
+    return [(line, sql) for line, sql, _depth in _chunks(text, dialect)]
+
+
+def _chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
+    """(start line, text, deepest parenthesis nesting) of every statement."""
     tokens = Dialect.get_or_raise(dialect).tokenize(text)
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, str, int]] = []
     first = None
+    depth = deepest = 0
     for token in tokens:
         if token.token_type == TokenType.SEMICOLON:
             if first is not None:
-                out.append((first.line, text[first.start : token.start].strip()))
-            first = None
-        elif first is None:
+                out.append((first.line, text[first.start : token.start].strip(), deepest))
+            first, depth, deepest = None, 0, 0
+            continue
+        if first is None:
             first = token
+        if token.token_type in _OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in _CLOSING:
+            depth -= 1
     if first is not None:
-        out.append((first.line, text[first.start :].strip()))
+        out.append((first.line, text[first.start :].strip(), deepest))
     return out
 
 
-def parse_file(text: str, dialect: str) -> list[Statement]:
-    """Parse every statement of ``text``; errors are kept per statement, never raised."""
+_OPENING = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSING = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+
+
+def parse_file(
+    text: str,
+    dialect: str,
+    max_depth: int = 100,
+    max_statements: int | None = None,
+) -> list[Statement]:
+    """Parse every statement of ``text``; errors are kept per statement, never raised.
+
+    A statement nested deeper than ``max_depth`` is not parsed (the parser recurses once per
+    level); statements past ``max_statements`` are reported as one error.
+    """
     try:
-        chunks = split_statements(text, dialect)
+        chunks = _chunks(text, dialect)
     except TokenError as err:
         return [Statement(line=1, sql=text, error=clean_message(str(err)), error_line=1)]
-    return [_parse_statement(line, sql, dialect) for line, sql in chunks]
+    except RecursionError:
+        return [Statement(line=1, sql="", error="nested too deeply to tokenize", error_line=1)]
+    cut = None
+    if max_statements is not None and len(chunks) > max_statements:
+        cut = chunks[max_statements]
+        chunks = chunks[:max_statements]
+    statements = []
+    for line, sql, depth in chunks:
+        if depth > max_depth:
+            error = f"nested {depth} levels deep, over limits.max_nesting_depth ({max_depth})"
+            statements.append(Statement(line, sql, error=error, error_line=line))
+        else:
+            statements.append(_parse_statement(line, sql, dialect))
+    if cut is not None:
+        error = (
+            f"more than limits.max_statements_per_file ({max_statements}) statements: "
+            "the rest of the file is not analysed"
+        )
+        statements.append(Statement(cut[0], "", error=error, error_line=cut[0]))
+    return statements
 
 
 def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
@@ -77,6 +121,8 @@ def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
         expression = sqlglot.parse_one(sql, read=dialect)
     except (ParseError, TokenError) as err:
         return Statement(line, sql, error=_describe(err), error_line=line + _error_line(err) - 1)
+    except RecursionError:
+        return Statement(line, sql, error="nested too deeply to parse", error_line=line)
     return Statement(line, sql, expression=expression)
 
 
