@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
-ALGORITHM_VERSION = "2"
+ALGORITHM_VERSION = "3"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's

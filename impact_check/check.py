@@ -56,7 +56,7 @@ def check(
 
     started = time.perf_counter()
     changes = git.changed_files(root, revisions.base, revisions.head)
-    if not config.lineage and not any(_analysed(c.path, c.old_path) for c in changes):
+    if not config.lineage and not any(_analysed(c.path, c.old_path, c.mode) for c in changes):
         return _nothing_to_analyse(root, revisions, config, started)
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
@@ -91,9 +91,11 @@ def check(
     return report, graph
 
 
-def _analysed(path: str, old_path: str | None) -> bool:
-    """Whether a changed file can change what the loaders read (dbt Python models are
-    reported as not analysed, so they count)."""
+def _analysed(path: str, old_path: str | None, mode: str | None = None) -> bool:
+    """Whether a changed file can change what the loaders read (dbt Python models and
+    submodules are reported as not analysed, so they count)."""
+    if mode == "160000":
+        return True
     return any(p and (git.wanted(p) or p.endswith(".py")) for p in (path, old_path))
 
 

@@ -204,7 +204,7 @@ def encode_ddl(catalog: Catalog, dialect: str) -> dict[str, Any]:
     return {
         "datasets": [encode_dataset(ds) for ds in catalog.datasets.values()],
         "issues": [
-            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed]
+            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed, i.whole_file]
             for i in catalog.issues
         ],
         "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
@@ -223,11 +223,13 @@ def decode_ddl(value: Any, catalog: Catalog) -> str:
         for item in _items(value["datasets"]):
             dataset = decode_dataset(item)
             catalog.datasets[dataset.name] = dataset
-        for rule, message, location, target, unanalyzed in _rows(value["issues"], 5):
+        for rule, message, location, target, unanalyzed, whole in _rows(value["issues"], 6):
             where = decode_location(location)
-            if where is None or not isinstance(unanalyzed, bool):
+            if where is None or not isinstance(unanalyzed, bool) or not isinstance(whole, bool):
                 raise CodecError("bad issue")
-            catalog.issues.append(Issue(_s(rule), _s(message), where, _opt(target), unanalyzed))
+            catalog.issues.append(
+                Issue(_s(rule), _s(message), where, _opt(target), unanalyzed, whole)
+            )
         for old, new in _rows(value["renamed_tables"], 2):
             catalog.renamed_tables[_s(old)] = _s(new)
         for table, old, new in _rows(value["renamed_columns"], 3):
