@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -189,3 +193,114 @@ def test_post_json_and_bounded_concurrency(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/graphql", method="POST", json={"q": 1}).respond_with_json({"a": 1})
     client = _client(httpserver, max_concurrency=3)
     assert client.map(lambda _: client.post_json("/graphql", {"q": 1}), range(6)) == [{"a": 1}] * 6
+
+
+# --- TLS and a stalled body -------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server() -> Iterator[tuple[HTTPServer, trustme.CA]]:
+    """A real HTTPS server on 127.0.0.1 whose certificate a private CA (trustme) signed."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    try:
+        yield server, ca
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_untrusted_certificate_is_a_tls_error_not_retried_and_ca_bundle_fixes_it(
+    tls_server: tuple[HTTPServer, trustme.CA], tmp_path: Path
+) -> None:
+    server, ca = tls_server
+    server.expect_request("/x").respond_with_json({"ok": 1})
+    client = _client(server, retries=3)
+    assert client.base_url.startswith("https://")
+    with pytest.raises(SourceError, match=r"TLS error .*CERTIFICATE_VERIFY_FAILED.*ca_bundle"):
+        client.get_json("/x")
+    assert client.requests == 1  # retrying cannot make the certificate trusted
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    assert _client(server, ca_bundle=str(bundle)).get_json("/x") == {"ok": 1}
+
+
+def test_https_to_a_plain_http_port_is_a_tls_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/x").respond_with_json({"ok": 1})
+    url = httpserver.url_for("/").replace("http://", "https://")
+    client = HttpClient(url, timeout=2.0, connect_timeout=1.0, backoff=0.01, retries=3)
+    started = time.monotonic()
+    tls_error = r"^https://[\w.]+:\d+/x: cannot connect: TLS error \(\[SSL"
+    with pytest.raises(SourceError, match=tls_error):
+        client.get_json("/x")
+    assert client.requests == 1 and time.monotonic() - started < 2.0
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[tuple[str, list[int]]]:
+    """A raw socket server that sends the headers and half the body, then stalls (until the
+    client gives up); yields its URL and the number of connections it accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    accepted: list[int] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        open_conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(1)
+            conn.recv(65536)
+            body = b'{"items": [1, 2, 3], "pad": "'
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\n\r\n" + body
+            )
+            open_conns.append(conn)  # kept open, never finished
+        for conn in open_conns:
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def test_body_that_stalls_mid_way_times_out_bounded_and_retried(
+    stalling_server: tuple[str, list[int]],
+) -> None:
+    url, accepted = stalling_server
+    client = HttpClient(url, timeout=0.5, connect_timeout=0.5, backoff=0.01, retries=1)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"/x: timed out \(ReadTimeout\) \(after 2 attempts\)"):
+        client.get_json("/x")
+    elapsed = time.monotonic() - started
+    assert len(accepted) == 2 and elapsed < 3.0, (accepted, elapsed)
+
+
+def test_stalled_body_falls_back_to_the_last_good_answer(
+    stalling_server: tuple[str, list[int]], tmp_path: Path
+) -> None:
+    url, _ = stalling_server
+    cache = ResponseCache(tmp_path / "cache")
+    key = cache.key("GET", f"{url}/x", None, None)
+    cache.put(key, f"{url}/x", {"items": [9]})
+    client = HttpClient(url, timeout=0.3, connect_timeout=0.3, retries=0, cache=cache)
+    assert client.get_json("/x") == {"items": [9]}
+    assert client.served_from_cache
+
+
+def test_unreadable_ca_bundle_names_it(httpserver: HTTPServer, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.pem"
+    with pytest.raises(SourceError, match=f"ca_bundle {missing} cannot be used"):
+        _client(httpserver, ca_bundle=str(missing)).get_json("/x")

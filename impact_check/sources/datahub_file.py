@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from impact_check.safeload import load_json
 from impact_check.sources.base import GraphFragment, SourceContext, as_object
 from impact_check.sources.datahub import Builder, Names, owner_name, schema_columns
 from impact_check.sources.jsonfiles import read_records, resolve
@@ -65,11 +66,9 @@ def aspects_of(record: Any) -> list[Aspect] | None:
     aspect = record.get("aspect")
     value = aspect.get("json") if isinstance(aspect, dict) and "json" in aspect else aspect
     if isinstance(aspect, dict) and aspect.get("contentType") == "application/json":
-        import json
-
         try:
-            value = json.loads(aspect.get("value") or "null")
-        except ValueError:
+            value = load_json(aspect.get("value") or "null")
+        except (ValueError, TypeError):  # not JSON, too deep (LimitExceeded), not a string
             return None
     return [Aspect(urn, name, value, patch=record.get("changeType") == "PATCH")]
 
@@ -245,9 +244,14 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     fragment = GraphFragment(spec.name or f"datahub-file:{spec.location}", "datahub-file")
     names = Names({**ctx.aliases, **spec.aliases})
     build([r.value for r in read.records], names, fragment)
-    if read.errors:
+    errors = read.errors + [
+        f"{r.file}:{r.line}: not a MetadataChangeProposal or MetadataChangeEvent; skipped"
+        for r in read.records
+        if aspects_of(r.value) is None
+    ]
+    if errors:
         fragment.status = "partial"
-        fragment.detail = "; ".join(read.errors[:3]) + (
-            f"; and {len(read.errors) - 3} more" if len(read.errors) > 3 else ""
+        fragment.detail = "; ".join(errors[:3]) + (
+            f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
         )
     return fragment

@@ -22,6 +22,7 @@ import email.utils
 import hashlib
 import json
 import os
+import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -229,7 +230,10 @@ class HttpClient:
         except httpx.TimeoutException as err:
             raise _Retryable(f"timed out ({type(err).__name__})") from None
         except httpx.TransportError as err:
-            raise _Retryable(self._redact(f"cannot connect: {_transport_text(err)}")) from None
+            reason = self._redact(f"cannot connect: {_transport_text(err)}")
+            if _is_tls(err):  # a certificate or protocol mismatch does not heal on retry
+                raise SourceError(f"{url}: {reason}") from None
+            raise _Retryable(reason) from None
         if text:
             return raw.decode("utf-8", "replace")
         return _decode(raw, url, content_type)
@@ -250,7 +254,7 @@ class HttpClient:
         if self._client is None:
             headers, self._secrets = self.auth.headers(url)
             timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
-            verify: Any = self.ca_bundle if self.ca_bundle else True
+            verify: Any = _verify(self.ca_bundle, url)
             self._client = httpx.Client(
                 headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **headers},
                 timeout=timeout,
@@ -298,6 +302,29 @@ def _status_text(response: httpx.Response) -> str:
         404: "not found (check the URL)",
     }
     return f"HTTP {response.status_code} " + hints.get(response.status_code, "error")
+
+
+def _verify(ca_bundle: str | None, url: str) -> ssl.SSLContext | bool:
+    """The TLS verification httpx gets: the system store, or a context trusting ca_bundle
+    (a path string is deprecated in httpx)."""
+    if not ca_bundle:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as err:
+        raise SourceError(f"{url}: ca_bundle {ca_bundle} cannot be used ({err})") from None
+
+
+def _is_tls(err: BaseException) -> bool:
+    """True when a TLS handshake failed (bad certificate, https to a plain-HTTP port)."""
+    seen: BaseException | None = err
+    for _ in range(5):  # httpx wraps httpcore's error, which wraps ssl's
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _transport_text(err: httpx.TransportError) -> str:

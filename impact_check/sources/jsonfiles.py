@@ -76,6 +76,8 @@ def _read_file(file: Path, out: Records, max_bytes: int) -> None:
         out.errors.append(f"{file}: cannot read ({err})")
         return
     if not text.strip():
+        # An events file that a job truncated to nothing is worth saying: it is not "no lineage".
+        out.errors.append(f"{file}: empty (no JSON records)")
         return
     try:
         value = load_json(text)

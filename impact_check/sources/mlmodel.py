@@ -3,8 +3,8 @@
 An ``MLmodel`` file is YAML whose ``signature.inputs`` is a JSON string: column-based
 (``[{"type": "double", "name": "lifetime_value", "required": true}, …]``) or tensor-based
 (``[{"name": "features", "type": "tensor", "tensor-spec": {…}}]``, no column names). This
-module parses it (never loading the model: only ``yaml.safe_load`` and ``json.loads``) and,
-as the ``mlmodel`` lineage kind, reads MLmodel files committed in the repository:
+module parses it (never loading the model: only the bounded loaders of impact_check.safeload)
+and, as the ``mlmodel`` lineage kind, reads MLmodel files committed in the repository:
 
     lineage:
       - kind: mlmodel
@@ -20,7 +20,6 @@ it is ``mlmodel:<directory>``. A file with no training table is listed in the so
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import yaml
 from impact_check.errors import SourceError
 from impact_check.identity import canonical
 from impact_check.model import column_id
+from impact_check.safeload import LimitExceeded, load_json, load_yaml
 from impact_check.sources.base import FragmentNode, GraphFragment, SourceContext
 
 MAX_MLMODEL_BYTES = 1_000_000
@@ -56,7 +56,10 @@ class MLmodel:
 def parse_mlmodel(text: str, where: str) -> MLmodel:
     """Parse an MLmodel file's text; SourceError naming ``where`` (and the line) when bad."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text).data  # bounded: an anchors bomb or deep nesting is refused
+    except LimitExceeded as err:
+        line = f":{err.line}" if err.line else ""
+        raise SourceError(f"{where}{line}: MLmodel {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -81,7 +84,7 @@ def parse_signature(inputs: Any, where: str) -> Signature:
         return Signature("none")
     if isinstance(inputs, str):
         try:
-            inputs = json.loads(inputs)
+            inputs = load_json(inputs)
         except ValueError as err:
             raise SourceError(f"{where}: signature.inputs is not JSON ({err})") from None
     if not isinstance(inputs, list):
@@ -108,7 +111,7 @@ def parse_colspec(schema: Any, where: str) -> dict[str, str] | None:
         return None
     if isinstance(schema, str):
         try:
-            schema = json.loads(schema)
+            schema = load_json(schema)
         except ValueError as err:
             raise SourceError(f"{where}: dataset schema is not JSON ({err})") from None
     specs = schema.get("mlflow_colspec") if isinstance(schema, dict) else None

@@ -158,20 +158,22 @@ def load(path: Path) -> tuple[StaticLineage, list[str]]:
         raise SourceError(f"{path}: no such file") from err
     except (OSError, UnicodeDecodeError) as err:
         raise SourceError(f"{path}: cannot read ({err})") from err
-    data = _parse(path, text)
+    if not text.strip():  # an empty file is a mistake, not "no consumers"
+        raise SourceError(f"{path}: empty (no datasets, consumers or edges)")
+    data, duplicates = _parse(path, text)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise SourceError(f"{path}: the lineage file must be a mapping")
     try:
-        return StaticLineage.model_validate(data), []
+        return StaticLineage.model_validate(data), duplicates
     except ValidationError as err:
-        errors = [_where(path, text, e) for e in err.errors()]
+        errors = duplicates + [_where(path, text, e) for e in err.errors()]
     kept: dict[str, Any] = {k: v for k, v in data.items() if k not in _LISTS}
     for key, model in _LISTS.items():
         items = data.get(key)
         if not isinstance(items, list):
-            kept[key] = items if key in data else []
+            kept[key] = []  # named in ``errors``; the other lists are still read
             continue
         kept[key] = [item for item in items if _valid(model, item)]
     try:
@@ -180,16 +182,17 @@ def load(path: Path) -> tuple[StaticLineage, list[str]]:
         raise SourceError(_where(path, text, err.errors()[0])) from err
 
 
-def _parse(path: Path, text: str) -> Any:
+def _parse(path: Path, text: str) -> tuple[Any, list[str]]:
+    """The parsed document and its duplicate YAML keys (the later value stands)."""
     if path.suffix.lower() == ".json":
         try:
-            return load_json(text)
+            return load_json(text), []
         except LimitExceeded as err:
             raise SourceError(f"{path}: {err}") from err
         except json.JSONDecodeError as err:
             raise SourceError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from err
     try:
-        return load_yaml(text).data
+        loaded = load_yaml(text)
     except LimitExceeded as err:
         line = f":{err.line}" if err.line else ""
         raise SourceError(f"{path}{line}: {err}") from err
@@ -198,6 +201,11 @@ def _parse(path: Path, text: str) -> Any:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SourceError(f"{path}{line}: invalid YAML ({problem})") from err
+    duplicates = [
+        f"{path}:{line}: duplicate key '{key}' (the earlier value is ignored)"
+        for key, line in loaded.duplicates
+    ]
+    return loaded.data, duplicates
 
 
 def _valid(model: type[BaseModel], item: Any) -> bool:

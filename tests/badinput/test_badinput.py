@@ -44,6 +44,8 @@ def test_bad_input(case: Case, tmp_path: Path, record_badinput: Any) -> None:
     for want in _listed(expect, "unanalyzed"):
         _has_unanalyzed(report, want)
         checked.append("unanalyzed")
+    for want in _listed(expect, "source"):
+        _has_source(report, want)
     for rule in expect.get("no_finding", []):
         assert not [f for f in report["findings"] if f["rule"].startswith(rule)], _summary(report)
     if expect.get("outcome") == "pass":
@@ -97,3 +99,16 @@ def _has_unanalyzed(report: dict[str, Any], want: dict[str, Any]) -> None:
         ):
             return
     raise AssertionError(f"no unanalyzed entry like {want}:\n{_summary(report)}")
+
+
+def _has_source(report: dict[str, Any], want: dict[str, Any]) -> None:
+    """A lineage source entry of that kind whose status is one of ``status`` (a word or a
+    list) and whose detail says ``contains``."""
+    statuses = want["status"] if isinstance(want["status"], list) else [want["status"]]
+    for entry in report["sources"]:
+        if entry["kind"] != want["kind"] or entry["status"] not in statuses:
+            continue
+        if want.get("contains", "") in entry.get("detail", ""):
+            return
+    sources = [(s["kind"], s["status"], s.get("detail", "")[:160]) for s in report["sources"]]
+    raise AssertionError(f"no source like {want}: {sources}")
