@@ -304,3 +304,20 @@ def test_unreadable_ca_bundle_names_it(httpserver: HTTPServer, tmp_path: Path) -
     missing = tmp_path / "nowhere.pem"
     with pytest.raises(SourceError, match=f"ca_bundle {missing} cannot be used"):
         _client(httpserver, ca_bundle=str(missing)).get_json("/x")
+
+
+def test_dbt_manifest_url_goes_through_the_shared_client(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """Retried after a 503, gzip accepted, size cap applied: the dbt manifest URL too."""
+    import gzip
+
+    from impact_check.project.artifacts import fetch_json
+
+    body = gzip.compress(json.dumps({"metadata": {}, "nodes": {}}).encode())
+    httpserver.expect_ordered_request("/m.json").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/m.json").respond_with_data(body)
+    assert fetch_json(httpserver.url_for("/m.json"), tmp_path) == {"metadata": {}, "nodes": {}}
+    httpserver.expect_request("/big.json").respond_with_data(b"[" + b"1," * 1000 + b"1]")
+    with pytest.raises(SourceError, match="larger than 100 bytes"):
+        fetch_json(httpserver.url_for("/big.json"), tmp_path, max_bytes=100)

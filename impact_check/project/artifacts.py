@@ -7,7 +7,6 @@ optional bearer token read from the environment variable the config names (never
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +42,13 @@ def fetch_json(
 
 
 def _fetch_url(url: str, token_env: str | None, timeout: float, max_bytes: int) -> dict[str, Any]:
-    import httpx
+    """Through the sources' shared client: timeouts, retries, size cap, redacted token."""
+    from impact_check.sources.http import Auth, HttpClient
 
-    headers = {"User-Agent": "impact-check"}
-    if token_env:
-        token = os.environ.get(token_env)
-        if not token:
-            raise SourceError(f"{url}: the environment variable {token_env} is not set")
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        response = httpx.get(url, headers=headers, timeout=timeout, follow_redirects=True)
-    except httpx.HTTPError as err:
-        raise SourceError(f"cannot fetch {url}: {type(err).__name__}") from err
-    if response.status_code >= 400:
-        raise SourceError(f"cannot fetch {url}: HTTP {response.status_code}")
-    if len(response.content) > max_bytes:
-        raise SourceError(f"{url}: response over limits.max_response_bytes ({max_bytes:,})")
-    return _decode(response.content, url)
+    with HttpClient(
+        url, auth=Auth(token_env=token_env), timeout=timeout, max_bytes=max_bytes
+    ) as client:
+        return _decode(client.get_bytes(url), url)
 
 
 def _decode(raw: bytes, name: str) -> dict[str, Any]:

@@ -145,6 +145,14 @@ class HttpClient:
         """GET ``path`` and return its body as text (artifacts such as MLflow's YAML MLmodel)."""
         return str(self._request("GET", path, params, None, text=True))
 
+    def get_bytes(self, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """GET the raw body (dbt artifacts, maybe gzip) with retries and the size cap; not
+        cached (the cache holds decoded JSON answers)."""
+        url = self.url(path)
+        if self.offline:
+            raise SourceError(f"{url}: offline: not fetched")
+        return bytes(self._with_retries("GET", url, params, None, "bytes"))
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``fn`` over ``items`` with at most ``max_concurrency`` requests in flight."""
         work = list(items)
@@ -182,7 +190,7 @@ class HttpClient:
             self.served_from_cache = True
             return cached
         try:
-            answer = self._with_retries(method, url, params, body, text)
+            answer = self._with_retries(method, url, params, body, "text" if text else "json")
         except SourceError:
             cached = self.cache.get(key) if self.cache is not None else None
             if cached is None:
@@ -194,14 +202,14 @@ class HttpClient:
         return answer
 
     def _with_retries(
-        self, method: str, url: str, params: dict[str, Any] | None, body: Any, text: bool
+        self, method: str, url: str, params: dict[str, Any] | None, body: Any, mode: str
     ) -> Any:
         deadline = time.monotonic() + self.timeout * (self.retries + 1)
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._once(method, url, params, body, text)
+                return self._once(method, url, params, body, mode)
             except _Retryable as err:
                 wait = min(
                     err.retry_after or self.backoff * 2 ** (attempt - 1), self.max_retry_wait
@@ -213,7 +221,7 @@ class HttpClient:
                 time.sleep(wait)
 
     def _once(
-        self, method: str, url: str, params: dict[str, Any] | None, body: Any, text: bool
+        self, method: str, url: str, params: dict[str, Any] | None, body: Any, mode: str
     ) -> Any:
         client = self._http(url)
         self.requests += 1
@@ -234,7 +242,9 @@ class HttpClient:
             if _is_tls(err):  # a certificate or protocol mismatch does not heal on retry
                 raise SourceError(f"{url}: {reason}") from None
             raise _Retryable(reason) from None
-        if text:
+        if mode == "bytes":
+            return raw
+        if mode == "text":
             return raw.decode("utf-8", "replace")
         return _decode(raw, url, content_type)
 
