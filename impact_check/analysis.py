@@ -347,14 +347,27 @@ def _merge_sources(
         if fragment.status == "partial" and fragment.issues:
             continue  # the issues above say what was not read, file by file
         if fragment.status in ("failed", "partial"):
-            what = "could not be read" if fragment.status == "failed" else "was read in part"
-            finding = RULES["AN905"].finding(
-                f"lineage source {fragment.name} {what}: {fragment.detail or 'no detail'}; "
-                "consumers only it knows may be missing"
+            report.findings.append(
+                source_finding(
+                    f"lineage source {fragment.name}",
+                    fragment.status,
+                    fragment.detail,
+                    "consumers only it knows may be missing",
+                    config,
+                )
             )
-            if config.on_source_error == "fail":
-                finding.floor = Severity.ERROR
-            report.findings.append(finding)
+
+
+def source_finding(
+    what: str, status: str, detail: str, consequence: str, config: Config
+) -> Finding:
+    """AN905 for a source (lineage source, dbt manifest) that could not be read fully;
+    an error under ``on_source_error: fail``."""
+    how = "could not be read" if status == "failed" else "was read in part"
+    finding = RULES["AN905"].finding(f"{what} {how}: {detail or 'no detail'}; {consequence}")
+    if config.on_source_error == "fail":
+        finding.floor = Severity.ERROR
+    return finding
 
 
 def finish(report: Report, config: Config) -> Report:

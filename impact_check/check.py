@@ -112,17 +112,15 @@ def _nothing_to_analyse(
 
 def _source_finding(status: SourceStatus, config: Config) -> Any:
     """AN905 for a dbt manifest that could not be read (fully), like a lineage source."""
-    from impact_check.model import Severity
-    from impact_check.rules import RULES
+    from impact_check.analysis import source_finding
 
-    what = "could not be read" if status.status == "failed" else "was read in part"
-    finding = RULES["AN905"].finding(
-        f"dbt manifest {status.name} {what}: {status.detail or 'no detail'}; relation names "
-        "and compiled code come from the repository alone"
+    return source_finding(
+        f"dbt manifest {status.name}",
+        status.status,
+        status.detail,
+        "relation names and compiled code come from the repository alone",
+        config,
     )
-    if config.on_source_error == "fail":
-        finding.floor = Severity.ERROR
-    return finding
 
 
 def _context(
