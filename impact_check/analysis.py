@@ -12,7 +12,12 @@ from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
-from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
+from impact_check.graph import (
+    LineageGraph,
+    graph_from_catalog,
+    merge_fragment,
+    merge_same_models,
+)
 from impact_check.impact import Bindings, impacts_of
 from impact_check.ml import ml_findings
 from impact_check.model import (
@@ -240,6 +245,10 @@ def compare_catalogs(
         }
         fragments = lineage(touched, set(base_catalog.datasets) | set(head_catalog.datasets))
         _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
+        for merged, keeper in merge_same_models(graph).items():
+            for known in (bindings.base, bindings.head):
+                if merged in known:  # a dbt exposure's breaks are its model's
+                    known.setdefault(keeper, []).extend(known.pop(merged))
         bindings.base.update(fetched_breaks(graph, base_catalog, base_catalog, bindings.base))
         bindings.head.update(fetched_breaks(graph, base_catalog, head_catalog, bindings.head))
     explained: set[str] = set()

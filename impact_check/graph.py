@@ -118,6 +118,13 @@ class DiGraph:
     def in_edges(self, node: str) -> dict[str, dict[str, Any]]:
         return self._pred[node]
 
+    def remove_node(self, node: str) -> None:
+        for dst in self._succ.pop(node, {}):
+            del self._pred[dst][node]
+        for src in self._pred.pop(node, {}):
+            del self._succ[src][node]
+        self._attrs.pop(node, None)
+
     def number_of_nodes(self) -> int:
         return len(self._attrs)
 
@@ -242,6 +249,7 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
             origin="dbt",
             owners=consumer.owners,
             name=consumer.name,
+            model=consumer.model,
         )
         for relation in consumer.reads:
             graph.add_node(relation)
@@ -430,3 +438,89 @@ def _own_jobs(fragment: Any, matcher: Any, derived: set[str]) -> set[str]:
         if edge.kind == "writes":
             writes.setdefault(matcher.node(edge.src), set()).add(matcher.node(edge.dst))
     return {job for job, outputs in writes.items() if outputs <= derived}
+
+
+def merge_same_models(graph: LineageGraph) -> dict[str, str]:
+    """Make the ``ml_model`` nodes that name one registered model one node (identity.py).
+
+    A dbt ``ml`` exposure, a DataHub mlModel/mlModelGroup and an MLflow (or MLmodel)
+    version of a model otherwise stay three consumers with one owner each. Each version
+    gets one node: the ``mlflow:`` node, else a fetched one (its lineage then counts as
+    fetched lineage in external.py), else the first; a node naming no version joins the
+    newest version. Two versions are never merged. Returns merged id -> the id it joined.
+    """
+    from impact_check.identity import ModelIdentity, model_identity
+
+    models = [
+        (n, a) for n, a in graph.g.nodes(data=True) if a.get("kind") == "ml_model" and "#" not in n
+    ]
+    known = {i.name for n, a in models if (i := model_identity(n, a)) and a.get("model")}
+    groups: dict[str, list[tuple[str, ModelIdentity]]] = {}
+    for node, attrs in models:
+        identity = model_identity(node, attrs, known)
+        if identity is not None:
+            groups.setdefault(identity.name, []).append((node, identity))
+    into: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) > 1:
+            into.update(_merge_targets(graph, members))
+    for node, keeper in into.items():
+        _absorb(graph, keeper, node)
+    return into
+
+
+def _merge_targets(graph: LineageGraph, members: list[tuple[str, Any]]) -> dict[str, str]:
+    def rank(node: str) -> int:
+        if node.startswith("mlflow:"):
+            return 0
+        return 2 if graph.attrs(node).get("origin") in _REPO_ORIGINS else 1
+
+    versions: dict[str, list[str]] = {}
+    for node, identity in members:
+        if identity.version is not None:
+            versions.setdefault(identity.version, []).append(node)
+    anchors = {v: min(nodes, key=rank) for v, nodes in versions.items()}
+    unversioned = [n for n, i in members if i.version is None]
+    newest = anchors[max(anchors, key=_version_order)] if anchors else min(unversioned, key=rank)
+    targets = {n: anchors[i.version] if i.version is not None else newest for n, i in members}
+    return {n: t for n, t in targets.items() if n != t}
+
+
+def _version_order(version: str) -> tuple[int, int, str]:
+    return (1, int(version), "") if version.isdigit() else (0, 0, version)
+
+
+def _absorb(graph: LineageGraph, keeper: str, node: str) -> None:
+    """Move ``node``'s edges, owners and attributes onto ``keeper`` and drop ``node``."""
+    g = graph.g
+    for src, data in list(g.in_edges(node).items()):
+        _move_edge(graph, src, keeper, data.get("kind", "reads"))
+    for dst, data in list(g.out_edges(node).items()):
+        _move_edge(graph, keeper, dst, data.get("kind", "reads"))
+    mine, theirs = g.nodes[keeper], g.nodes[node]
+    mine["owners"] = list(
+        dict.fromkeys([*(mine.get("owners") or []), *(theirs.get("owners") or [])])
+    )
+    mine["expects"] = {**(theirs.get("expects") or {}), **(mine.get("expects") or {})} or None
+    known_as = [*(mine.get("also_known_as") or []), node, *(theirs.get("also_known_as") or [])]
+    mine["also_known_as"] = known_as
+    sources = mine.setdefault("known_from", [mine.get("origin") or "unknown"])
+    for origin in [theirs.get("origin") or "unknown", *(theirs.get("known_from") or [])]:
+        if origin not in sources:
+            sources.append(origin)
+    for key, value in theirs.items():
+        if mine.get(key) in (None, "", [], {}) and value not in (None, "", [], {}):
+            mine[key] = value
+    label = mine.get("base_name") or mine.get("name") or keeper
+    mine["base_name"] = label
+    mine["name"] = f"{label} (known from {', '.join(sources)})"
+    g.remove_node(node)
+
+
+def _move_edge(graph: LineageGraph, src: str, dst: str, kind: str) -> None:
+    if src == dst:
+        return
+    existing = graph.g.get_edge_data(src, dst)
+    if existing is not None and existing.get("kind") == "exposure" and kind != "exposure":
+        existing["kind"] = kind  # a known column use says more than a possible one
+    graph.add_edge(src, dst, kind)

@@ -7,8 +7,10 @@ namespace or platform onto a catalog (or onto nothing: ``""`` drops the catalog 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def canonical(
@@ -118,3 +120,78 @@ def same_relation_suffix(a: str, b: str) -> bool:
     having parts the other lacks (``shop.public.orders`` and ``public.orders``)."""
     short, long = sorted((a, b), key=lambda s: s.count("."))
     return short.count(".") >= 1 and long.endswith("." + short)
+
+
+# ---------------------------------------------------------------------------- ML models
+
+# ``…/#/models/churn_model/versions/3`` (MLflow UI, DataHub externalUrl) or ``…/models/churn``
+_MODEL_URL = re.compile(r"/models/([^/?#]+)(?:/versions/([^/?#]+))?")
+_VERSION_SUFFIX = re.compile(r"^(.+)_(\d+)$")
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """A registered ML model (its name, case-folded) and, when known, one version of it."""
+
+    name: str
+    version: str | None = None
+
+
+def model_in_url(url: str | None) -> ModelIdentity | None:
+    """The model (and version) a ``…/models/<name>[/versions/<v>]`` URL points at."""
+    match = _MODEL_URL.search(url or "")
+    if match is None:
+        return None
+    return ModelIdentity(match.group(1).lower(), match.group(2))
+
+
+def exposure_model(exposure: Mapping[str, Any]) -> str:
+    """The registered model a dbt exposure of type ``ml`` names.
+
+    ``meta.mlflow_model`` (or ``mlflow_registered_model``), else ``meta.model`` (in ``meta``
+    or ``config.meta``), else a ``url`` with ``/models/<name>``, else the exposure's own
+    name: explicit settings win over the naming convention.
+    """
+    config = _mapping(exposure.get("config"))
+    meta = {**_mapping(config.get("meta")), **_mapping(exposure.get("meta"))}
+    for key in ("mlflow_model", "mlflow_registered_model", "model"):
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    url = exposure.get("url")
+    in_url = _MODEL_URL.search(url) if isinstance(url, str) else None
+    return in_url.group(1) if in_url else str(exposure.get("name"))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def model_identity(
+    node_id: str, attrs: Mapping[str, Any], known: Iterable[str] = ()
+) -> ModelIdentity | None:
+    """Which registered model an ``ml_model`` node is, None when it names none.
+
+    MLflow and MLmodel nodes and dbt exposures carry a ``model`` attribute (and ``version``);
+    a DataHub node is named by its externalUrl, else by its URN name: for the MLflow
+    platform ``<model>_<version>`` (an mlModel) or ``<model>`` (an mlModelGroup), split at
+    the last ``_<digits>`` only when ``<model>`` is among the ``known`` (folded) model names.
+    """
+    if attrs.get("kind") != "ml_model" or "#" in node_id:
+        return None
+    model = attrs.get("model")
+    if isinstance(model, str) and model:
+        version = attrs.get("version")
+        return ModelIdentity(model.lower(), str(version) if version is not None else None)
+    if not node_id.startswith("datahub:ml_model/"):
+        return None
+    url = attrs.get("url")
+    from_url = model_in_url(url if isinstance(url, str) else None)
+    if from_url is not None:
+        return from_url
+    platform, _, name = node_id.removeprefix("datahub:ml_model/").partition("/")
+    name = (name or platform).lower()
+    split = _VERSION_SUFFIX.match(name)
+    if split and split.group(1) in set(known) and name not in set(known):
+        return ModelIdentity(split.group(1), split.group(2))
+    return ModelIdentity(name)

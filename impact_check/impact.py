@@ -122,6 +122,8 @@ DETAIL_KEYS = (
     "feature_view",
     "feature_services",
     "url",
+    "also_known_as",  # ids of the nodes naming the same ML model (graph.merge_same_models)
+    "known_from",
 )
 
 

@@ -177,6 +177,7 @@ class Consumer:
     owners: list[str]
     reads: list[str]  # relations it depends on
     location: Location | None = None
+    model: str | None = None  # the registered ML model an exposure of type ml names
 
 
 @dataclass

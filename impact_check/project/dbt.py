@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config, Limits
+from impact_check.identity import exposure_model
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
 from impact_check.project.loader import decode_file
 from impact_check.project.macros import Macro, parse_macros, prelude
@@ -527,4 +528,5 @@ def _exposure(exposure: dict[str, Any], path: str, project: Project) -> Consumer
         owners=owners(exposure),
         reads=depends,
         location=Location(path),
+        model=exposure_model(exposure) if kind == "ml_model" else None,
     )

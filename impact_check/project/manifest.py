@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from impact_check.config import Config
 from impact_check.errors import SourceError
+from impact_check.identity import exposure_model
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location
 from impact_check.project.artifacts import fetch_json
 from impact_check.project.dbt import EXPOSURE_KINDS
@@ -249,4 +250,5 @@ def _exposure(exposure: dict[str, Any], manifest: dict[str, Any]) -> Consumer:
         owners=[o for o in owners if o and o != "None"],
         reads=[r for r in reads if r],
         location=Location(exposure.get("original_file_path", "")),
+        model=exposure_model(exposure) if exposure.get("type") == "ml" else None,
     )
