@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections import deque
 
 from impact_check.bind import Break
-from impact_check.graph import LineageGraph
+from impact_check.graph import REPO_ORIGINS, LineageGraph
 from impact_check.ml import expectation_breaks
 from impact_check.model import Catalog, column_id
 
-_REPO_ORIGINS = ("sql", "dbt")
 _READ_EDGES = ("reads", "column", "projection", "exposure", "writes", "star")
 
 
@@ -34,7 +33,7 @@ def fetched_breaks(
     """Break reasons at head for every fetched node that breaks (node id -> reasons)."""
     broken: dict[str, list[Break]] = {}
     for node, attrs in graph.g.nodes(data=True):
-        if "#" in node or attrs.get("origin") in _REPO_ORIGINS or node in head.datasets:
+        if "#" in node or attrs.get("origin") in REPO_ORIGINS or node in head.datasets:
             continue
         reasons = _own_reasons(graph, node, base, head)
         if reasons:
@@ -45,7 +44,7 @@ def fetched_breaks(
         upstream = queue.popleft()
         for consumer in _readers(graph, upstream):
             attrs = graph.attrs(consumer)
-            if attrs.get("origin") in _REPO_ORIGINS or consumer in head.datasets:
+            if attrs.get("origin") in REPO_ORIGINS or consumer in head.datasets:
                 continue
             broken.setdefault(consumer, []).append(
                 Break(f"reads {upstream}, which breaks", {upstream})

@@ -303,8 +303,6 @@ def _add_lineage(
 class MergeStats:
     """What merging one fragment did, for the report's ``sources`` entry."""
 
-    nodes: int = 0
-    edges: int = 0
     overridden: int = 0  # edges into datasets the repository defines (its SQL wins)
     own_jobs: int = 0  # fetched jobs that only build repository datasets (the SQL wins)
     suffix_matches: dict[str, str] = field(default_factory=dict)
@@ -343,7 +341,7 @@ class MergeStats:
         return "; ".join(parts)
 
 
-_REPO_ORIGINS = ("sql", "dbt")
+REPO_ORIGINS = ("sql", "dbt")  # nodes the repository itself defines
 
 
 def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> MergeStats:
@@ -358,7 +356,7 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
     from impact_check.identity import Matcher, is_asset
 
     repo = {
-        n for n, a in graph.g.nodes(data=True) if "#" not in n and a.get("origin") in _REPO_ORIGINS
+        n for n, a in graph.g.nodes(data=True) if "#" not in n and a.get("origin") in REPO_ORIGINS
     }
     matcher = Matcher(repo)
     stats = MergeStats()
@@ -384,17 +382,13 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
         if node_id in graph:
             existing = graph.attrs(node_id)
             attrs = {k: v for k, v in attrs.items() if existing.get(k) in (None, [], {})}
-            if existing.get("origin") in _REPO_ORIGINS:
+            if existing.get("origin") in REPO_ORIGINS:
                 attrs.pop("origin", None)
                 attrs.pop("kind", None)
-        else:
-            stats.nodes += 1
         graph.add_node(node_id, **attrs)
         if relation not in repo:
             for column, col_type in node.columns.items():
                 col = column_id(node_id, column)
-                if col not in graph:
-                    stats.nodes += 1
                 graph.add_node(
                     col, kind="column", dataset=node_id, origin=node.origin, type=col_type
                 )
@@ -415,9 +409,7 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
                     graph.add_edge(dataset, node, "has")
                 if not is_asset(dataset) and dataset not in repo:
                     external.add(dataset)
-        if not graph.g.has_edge(src, dst):
-            stats.edges += 1
-        elif graph.g.edges[src, dst].get("kind") == "exposure" and edge.kind != "exposure":
+        if graph.g.has_edge(src, dst) and graph.g.edges[src, dst].get("kind") == "exposure":
             # a table-level read made every column an exposure; column lineage says more
             graph.g.edges[src, dst]["kind"] = edge.kind
         graph.add_edge(src, dst, edge.kind)
@@ -473,7 +465,7 @@ def _merge_targets(graph: LineageGraph, members: list[tuple[str, Any]]) -> dict[
     def rank(node: str) -> int:
         if node.startswith("mlflow:"):
             return 0
-        return 2 if graph.attrs(node).get("origin") in _REPO_ORIGINS else 1
+        return 2 if graph.attrs(node).get("origin") in REPO_ORIGINS else 1
 
     versions: dict[str, list[str]] = {}
     for node, identity in members:

@@ -94,25 +94,20 @@ class Matcher:
 
     def node(self, node_id: str) -> str:
         """A node id with its relation part matched (``origin:name`` ids are kept)."""
-        if _is_asset(node_id):
+        if is_asset(node_id):
             return node_id
         relation, sep, column = node_id.partition("#")
         return self.relation(relation) + (sep + column if sep else "")
 
 
-def _is_asset(node_id: str) -> bool:
-    head = node_id.split("#", 1)[0]
-    return ":" in head
-
-
 def is_asset(node_id: str) -> bool:
     """Whether a node id names a non-relation asset (``origin:name``)."""
-    return _is_asset(node_id)
+    return ":" in node_id.split("#", 1)[0]
 
 
 def relations(node_ids: Iterable[str]) -> set[str]:
     """The relation parts of the relation and column ids among ``node_ids``."""
-    return {n.split("#", 1)[0] for n in node_ids if not _is_asset(n)}
+    return {n.split("#", 1)[0] for n in node_ids if not is_asset(n)}
 
 
 def same_relation_suffix(a: str, b: str) -> bool:

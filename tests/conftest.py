@@ -48,6 +48,21 @@ def _badinput_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture
+def record_badinput(request: pytest.FixtureRequest) -> Callable[[Any, str], None]:
+    """Keep one handled bad-input case (kind, outcome) for the summary (works under xdist)."""
+
+    def record(case: Any, outcome: str) -> None:
+        import json
+
+        folder = _badinput_dir(request.config)
+        folder.mkdir(parents=True, exist_ok=True)
+        entry = {"kind": case.kind, "case": case.name, "outcome": outcome}
+        (folder / f"{case.kind}__{case.name}.json").write_text(json.dumps(entry))
+
+    return record
+
+
+@pytest.fixture
 def record_figure(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     """Keep a measured figure for the end-of-run summary (works under pytest-xdist)."""
 
@@ -70,7 +85,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def _badinput_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Bad-input cases handled per input kind (recorded by tests/badinput/conftest.py)."""
+    """Bad-input cases handled per input kind (recorded by ``record_badinput``)."""
     import json
     from collections import Counter
 

@@ -126,15 +126,6 @@ class Fetcher(Protocol):
     def __call__(self, spec: Any, ctx: SourceContext) -> GraphFragment: ...
 
 
-def column_edges_first(fragment: GraphFragment) -> None:
-    """Put column-level edges before table-level ``reads`` (stable otherwise).
-
-    The merge turns a ``reads`` into ``exposure`` edges from every known column and keeps
-    the first edge it sees between two nodes, so a ``column`` edge must come first to count.
-    """
-    fragment.edges.sort(key=lambda e: e.kind == "reads")
-
-
 def as_object(value: Any) -> dict[str, Any]:
     """``value`` when a payload gave an object there, else an empty one."""
     return value if isinstance(value, dict) else {}

@@ -29,7 +29,6 @@ from impact_check.sources.base import (
     SourceContext,
     as_object,
     as_text,
-    column_edges_first,
 )
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
@@ -292,7 +291,6 @@ class Builder:
             if kind == "reads" and "#" not in src and (src, dst) in covered:
                 continue
             self.fragment.edge(src, dst, kind)
-        column_edges_first(self.fragment)
         return self.fragment
 
 

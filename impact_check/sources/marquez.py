@@ -32,7 +32,6 @@ from impact_check.sources.base import (
     SourceContext,
     as_object,
     as_text,
-    column_edges_first,
 )
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
@@ -341,7 +340,6 @@ def build_fragment(
         for job in writers.get(dst[:2], []):
             if (job.namespace, job.name) in reached_jobs and src[:2] in job.inputs:
                 fragment.edge(src_col, job_node_id(job.namespace, job.name), "column")
-    column_edges_first(fragment)
     return fragment
 
 
