@@ -120,7 +120,7 @@ class Dataset:
     kind: str  # table, view, materialized_view
     columns: dict[str, Column] = field(default_factory=dict)
     location: Location | None = None
-    definition: str | None = None  # normalised SQL of the defining query (derived only)
+    definition: str | None = None  # digest of the defining query's tree (derived only)
     lineage: Lineage | None = None
     columns_known: bool = True  # False when a `*` over an unknown relation hid the columns
     dialect: str = "duckdb"

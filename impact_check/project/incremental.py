@@ -86,6 +86,20 @@ class LazyDefinition(Definition):
     def query(self, value: exp.Expr) -> None:
         self.model.query = value
 
+    def take_query(self) -> exp.Expr:
+        """The tree, handed over to be changed: the next ``query`` parses the file again."""
+        query = self.query
+        self.model.query = None
+        return query
+
+
+def fresh_query(definition: Definition) -> exp.Expr:
+    """A tree of ``definition`` the caller may change in place: a model file's own tree
+    (parsed again if anyone asks later), any other definition's copy."""
+    if isinstance(definition, LazyDefinition):
+        return definition.take_query()
+    return definition.query.copy()
+
 
 def parse_model(text: str, dialect: str) -> exp.Expr:
     """The normalised tree of a one-SELECT model file (the loader's parse)."""
@@ -282,7 +296,9 @@ def derive_key(
     identity = getattr(definition, "cache_key", None)
     tables = getattr(definition, "written_tables", None)
     if identity is None or tables is None:
-        identity = digest(definition.query.sql(dialect=definition.dialect))
+        from impact_check.sql.tree_digest import tree_digest
+
+        identity = tree_digest(definition.query)
         tables = written_names(definition.query)[1]
     upstream = []
     for written in tables:

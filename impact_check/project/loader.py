@@ -37,6 +37,7 @@ from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
+from impact_check.sql.tree_digest import tree_digest
 from impact_check.sql.parse import parse_file
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
@@ -448,7 +449,7 @@ def derive_definitions(
                 definition.name,
                 definition.kind,
                 location=definition.location,
-                definition=definition.query.sql(),
+                definition=tree_digest(definition.query),
                 columns_known=False,
                 dialect=definition.dialect,
             )
@@ -593,10 +594,17 @@ def _derived_dataset(
     catalog: Catalog,
 ) -> Dataset:
     dialect = definition.dialect
-    query = definition.query.copy()
-    definition_sql = query.sql(dialect=dialect)
-    rewrite_tables(query, resolver.resolve)
-    lineage = query_lineage(query, schema, dialect)
+    updatable = simple_view(definition.query)
+
+    def rewritten() -> exp.Expr:
+        query = incremental.fresh_query(definition)
+        rewrite_tables(query, resolver.resolve)
+        return query
+
+    first = incremental.fresh_query(definition)
+    identity = tree_digest(first)
+    rewrite_tables(first, resolver.resolve)
+    lineage = query_lineage(first, schema, dialect, again=rewritten)
     names = [n for n in lineage.columns if n != "*"]
     if definition.declared_columns:
         mapping = dict(zip(names, definition.declared_columns))
@@ -617,12 +625,12 @@ def _derived_dataset(
         kind=definition.kind,
         columns=columns,
         location=definition.location,
-        definition=definition_sql,
+        definition=identity,
         lineage=lineage,
         columns_known="*" not in lineage.columns,
         dialect=dialect,
     )
-    dataset.updatable = simple_view(definition.query)
+    dataset.updatable = updatable
     return dataset
 
 

@@ -46,6 +46,8 @@ class _Scopes:
 
     def canonical(self, node: exp.Expr, scope: Scope) -> str:
         """The node's SQL with columns and subqueries replaced by what they stand for."""
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            return self.column_ref(node, scope)  # most projections: no SQL to generate
         replacements: dict[int, str] = {}
         for col in find_all_in_scope(node, exp.Column):
             if not isinstance(col.this, exp.Star):
@@ -57,17 +59,24 @@ class _Scopes:
                 replacements[id(query)] = "(" + ",".join(self.ordered.get(id(sub), [])) + ")"
         if not replacements:
             return node.sql(comments=False)
-        copied = node.copy()
-        swaps = [
-            (twin, replacements[id(original)])
-            for original, twin in zip(node.walk(), copied.walk())
-            if id(original) in replacements
-        ]
-        for twin, text in swaps:
-            if twin is copied:
-                return text
-            twin.replace(exp.var(text))
-        return copied.sql(comments=False)
+        if id(node) in replacements:
+            return replacements[id(node)]
+        return _sql_with(node, replacements)
+
+
+def _sql_with(node: exp.Expr, replacements: dict[int, str]) -> str:
+    """``node.sql()`` with some descendants shown as text. The tree is edited in place and
+    restored (copying it cost as much as parsing it)."""
+    swapped: list[tuple[exp.Expr, exp.Expr]] = []
+    try:
+        for original in list(node.walk(prune=lambda n: id(n) in replacements)):
+            text = replacements.get(id(original))
+            if text is not None and original.parent is not None:
+                swapped.append((original, original.replace(exp.var(text))))
+        return node.sql(comments=False)
+    finally:
+        for original, stand_in in reversed(swapped):
+            stand_in.replace(original)
 
 
 def fingerprint(scopes: list[Scope], resolve: Resolve) -> Fingerprints:

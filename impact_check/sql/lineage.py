@@ -127,20 +127,32 @@ def mapping_schema(schema: Schema, tables: set[str], dialect: str) -> MappingSch
     return MappingSchema(mapping, dialect=dialect, normalize=False)
 
 
-def query_lineage(query: exp.Expr, schema: Schema, dialect: str) -> Lineage:
-    """Lineage of a query whose tables were rewritten by :func:`rewrite_tables`."""
+def query_lineage(
+    query: exp.Expr,
+    schema: Schema,
+    dialect: str,
+    again: Callable[[], exp.Expr] | None = None,
+) -> Lineage:
+    """Lineage of a query whose tables were rewritten by :func:`rewrite_tables`.
+
+    With ``again`` (a maker of the same query, unqualified), ``query`` itself is qualified
+    in place and ``again`` is called only if a second attempt is needed; without it the
+    query is copied first (a copy costs about what parsing does).
+    """
     res = Lineage()
     res.star_tables = star_relations(query)
     mapping = mapping_schema(schema, _read_tables(query), dialect)
+    first = query if again is not None else query.copy()
     try:
-        scopes = _qualified_scopes(query, mapping, dialect, qualify_columns=True)
+        scopes = _qualified_scopes(first, mapping, dialect, qualify_columns=True)
     except (OptimizeError, SqlglotError) as err:
         # sqlglot gives up on columns it cannot attribute (a source of unknown schema): keep
         # the tables qualified and attribute the columns ourselves; an analysis limit, not a
         # binding error.
         res.unresolved.add(f"({str(err).splitlines()[0]})")
+        second = again() if again is not None else query.copy()
         try:
-            scopes = _qualified_scopes(query, mapping, dialect, qualify_columns=False)
+            scopes = _qualified_scopes(second, mapping, dialect, qualify_columns=False)
         except (OptimizeError, SqlglotError) as again:
             res.errors.append(f"cannot qualify the query: {again}")
             return res
@@ -155,7 +167,7 @@ def _qualified_scopes(
     query: exp.Expr, mapping: MappingSchema, dialect: str, qualify_columns: bool
 ) -> list[Scope]:
     qualified = qualify(
-        query.copy(),
+        query,
         schema=mapping,
         dialect=dialect,
         qualify_columns=qualify_columns,
