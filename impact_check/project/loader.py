@@ -37,8 +37,8 @@ from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
-from impact_check.sql.tree_digest import tree_digest
 from impact_check.sql.parse import parse_file
+from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 _NATURAL = re.compile(r"(\d+)")
