@@ -4,11 +4,13 @@ Content-addressed: an entry's key hashes everything its value depends on (the fi
 blob SHA, the rendering context, the upstream schemas it was qualified against, the sqlglot
 version, the dialect and ALGORITHM_VERSION), so an entry is never stale, only unused.
 
-Layout, chosen so a warm run opens a handful of files rather than one per model:
+Layout, chosen so a warm run opens a handful of files rather than one per model, and
+parses only the entries it uses (a 5,000-model pack is about 40 MB of JSON):
 
-- ``pack.json``: ``{"format": FORMAT, "entries": {key: value}}``, rewritten (atomically)
-  when journals pile up;
-- ``journal-*.json``: the entries one run added, written once under a unique name.
+- ``pack.json``: a ``FORMAT`` line, then one ``key<TAB>value-as-JSON`` line per entry,
+  rewritten (atomically) when journals pile up;
+- ``journal-*.json``: the entries one run added, same layout, written once under a unique
+  name.
 
 Safe to delete at any time. Safe under concurrent runs: every file is written to a temporary
 file and moved into place with ``os.replace``; a compaction deletes only the journals it
@@ -30,7 +32,7 @@ from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
 ALGORITHM_VERSION = "4"
-FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}"
+FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's
 
@@ -72,8 +74,8 @@ class AnalysisCache:
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory / "analysis" if directory is not None else None
-        self.entries: dict[str, Any] = {}
-        self.new: dict[str, Any] = {}
+        self.entries: dict[str, str] = {}  # key -> JSON text, parsed when asked for
+        self.new: dict[str, str] = {}
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
@@ -94,24 +96,33 @@ class AnalysisCache:
 
     def _read_into(self, path: Path) -> bool:
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
+            text = path.read_bytes().decode("utf-8", "surrogatepass")
+        except (OSError, UnicodeDecodeError):
             return False
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        header, _, body = text.partition("\n")
+        if header != FORMAT:
             return False
-        entries = data.get("entries")
-        if not isinstance(entries, dict):
-            return False
-        self.entries.update(entries)
+        for line in body.split("\n"):  # not splitlines(): JSON may hold U+2028 unescaped
+            key, tab, value = line.partition("\t")
+            if tab:
+                self.entries[key] = value
         return True
 
     def get(self, key: str) -> Any:
-        """The raw (unvalidated) value stored under ``key``, or None."""
+        """The raw (unvalidated) value stored under ``key``, or None (also when its text
+        does not parse: a damaged entry is rebuilt like a missing one)."""
         if not self._loaded:
             self._load()
-        value = self.new.get(key)
-        if value is None:
-            value = self.entries.get(key)
+        text = self.new.get(key)
+        if text is None:
+            text = self.entries.get(key)
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            self.reject(key)
+            return None
         if value is not None:
             self.used.add(key)
         return value
@@ -124,9 +135,14 @@ class AnalysisCache:
         self.used.discard(key)
 
     def put(self, key: str, value: Any) -> None:
-        """Store a freshly computed value (plain JSON types only)."""
-        self.new[key] = value
+        """Store a freshly computed value (plain JSON types only). Kept as JSON text: a
+        cold build holds thousands of entries, and text is several times smaller."""
+        self.new[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         self.used.add(key)
+
+    def new_values(self) -> dict[str, Any]:
+        """This run's new entries, parsed (for tests and diagnostics)."""
+        return {key: json.loads(text) for key, text in self.new.items()}
 
     # -- writing ----------------------------------------------------------------------
 
@@ -143,7 +159,7 @@ class AnalysisCache:
             if len(self._journals) + 1 >= _COMPACT_AFTER:
                 self._compact()
             else:
-                _write_atomic(self.directory, "journal-", {"format": FORMAT, "entries": self.new})
+                _write_atomic(self.directory, "journal-", self.new)
 
     def _compact(self) -> None:
         assert self.directory is not None
@@ -153,18 +169,20 @@ class AnalysisCache:
                 break
             keep.setdefault(key, value)
         keep.update(self.new)
-        _write_atomic(self.directory, "pack-", {"format": FORMAT, "entries": keep}, "pack.json")
+        _write_atomic(self.directory, "pack-", keep, "pack.json")
         for journal in self._journals:  # only the ones folded in; others' stay
             with contextlib.suppress(OSError):
                 journal.unlink()
 
 
-def _write_atomic(directory: Path, prefix: str, data: Any, final: str | None = None) -> None:
+def _write_atomic(
+    directory: Path, prefix: str, entries: dict[str, str], final: str | None = None
+) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{prefix}", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            # dumps, not dump: dump streams through the pure-Python encoder (3x slower)
-            handle.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
+            handle.write(FORMAT + "\n")
+            handle.writelines(f"{key}\t{text}\n" for key, text in entries.items())
         target = directory / (final or Path(tmp).stem.lstrip(".") + ".json")
         os.replace(tmp, target)
     except BaseException:

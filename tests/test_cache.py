@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from gitrepo import GitRepo
 
-from impact_check.cache import AnalysisCache, cache_dir
+from impact_check.cache import FORMAT, AnalysisCache, cache_dir
 from impact_check.config import parse_config
 from impact_check.model import FileContent, Snapshot
 from impact_check.project.loader import load_catalog
@@ -46,7 +46,8 @@ def _recomputed(files: dict[str, str], directory: Path) -> set[str]:
     cache = AnalysisCache(directory)
     load_catalog(_snapshot(files), CONFIG, cache=cache)
     cache.save()
-    return {v["name"] for v in cache.new.values() if isinstance(v, dict) and "columns" in v}
+    values = cache.new_values().values()
+    return {v["name"] for v in values if isinstance(v, dict) and "columns" in v}
 
 
 def _comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +96,12 @@ def test_corrupt_cache_files_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     store = cache_dir(repo.root) / "analysis"
     journals = sorted(store.glob("journal-*.json"))
     assert journals
-    data = json.loads(journals[0].read_text())
-    # every entry gets a wrong shape: valid JSON, wrong content
-    poisoned = {k: {"columns": "x", "lineage": {"columns": 3}} for k in data["entries"]}
-    journals[0].write_text(json.dumps({"format": data["format"], "entries": poisoned}))
+    header, *lines = journals[0].read_text().splitlines()
+    # every entry gets a wrong shape (valid JSON, wrong content), then one is cut short
+    poison = json.dumps({"columns": "x", "lineage": {"columns": 3}})
+    poisoned = [line.split("\t")[0] + "\t" + poison for line in lines]
+    poisoned[0] = poisoned[0][:-5]
+    journals[0].write_text("\n".join([header, *poisoned]) + "\n")
     (store / "journal-zz-garbage.json").write_bytes(b"\x00{not json")
     assert _check(repo) == truth
     assert _check(repo) == truth  # and once more, from what that run rebuilt
@@ -112,11 +115,14 @@ def test_stale_lineage_entry_is_rejected_when_decoded(tmp_path: Path) -> None:
     assert _check(repo) == truth
     store = cache_dir(repo.root) / "analysis"
     for journal in store.glob("journal-*.json"):
-        data = json.loads(journal.read_text())
-        for value in data["entries"].values():
-            if isinstance(value, dict) and isinstance(value.get("lineage"), dict):
-                value["lineage"]["columns"] = [["id", "not pairs"]]
-        journal.write_text(json.dumps(data))
+        header, *lines = journal.read_text().splitlines()
+        for i, line in enumerate(lines):
+            key, value = line.split("\t", 1)
+            entry = json.loads(value)
+            if isinstance(entry, dict) and isinstance(entry.get("lineage"), dict):
+                entry["lineage"]["columns"] = [["id", "not pairs"]]
+                lines[i] = key + "\t" + json.dumps(entry)
+        journal.write_text("\n".join([header, *lines]) + "\n")
     assert _check(repo) == truth
 
 
@@ -142,9 +148,18 @@ def test_concurrent_checks_share_one_cache(tmp_path: Path) -> None:
         for out in outputs:
             assert _comparable(json.loads(out)) == truth
         for path in (cache_dir(repo.root) / "analysis").glob("*.json"):
-            json.loads(path.read_text())  # every file is whole: written atomically
+            _assert_whole(path)  # written atomically
         assert not list((cache_dir(repo.root) / "analysis").glob(".*.tmp"))
     assert _check(repo) == truth
+
+
+def _assert_whole(path: Path) -> None:
+    """The header line, then entries that all parse, and the final newline."""
+    text = path.read_text()
+    header, *lines = text.split("\n")
+    assert header == FORMAT and text.endswith("\n"), path
+    for line in lines[:-1]:
+        json.loads(line.split("\t", 1)[1])
 
 
 def _spawn(root: Path) -> subprocess.Popen[str]:

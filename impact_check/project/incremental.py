@@ -140,9 +140,11 @@ def model_file(
     dialect: str,
     cache: AnalysisCache,
     read: Callable[[FileContent], str | None],
+    keep_tree: bool = True,
 ) -> ModelFile | None:
     """The ModelFile of ``path``, or None when it is not one readable SELECT (the loader
-    then reads it as it reads any SQL file, with its issues)."""
+    then reads it as it reads any SQL file, with its issues). A tree parsed here is kept
+    for the lineage only with ``keep_tree`` (trees weigh about 65 times their text)."""
     if content.data is None:
         return None
     key = digest(
@@ -171,13 +173,17 @@ def model_file(
     from impact_check.sql.names import normalize
     from impact_check.sql.parse import parse_file
 
+    from impact_check.project.parallel import tick
+
+    tick()
     statements = parse_file(text, dialect)
     if len(statements) != 1 or not isinstance(statements[0].expression, exp.Query):
         return None
     query = normalize(statements[0].expression, dialect)
     reads, tables = written_names(query)
     cache.put(key, {"line": statements[0].line, "reads": reads, "tables": tables})
-    return ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, query)
+    kept = query if keep_tree else None
+    return ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, kept)
 
 
 def _decode_model(

@@ -41,6 +41,10 @@ from impact_check.sql.parse import parse_file
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+# Parsed model trees kept from reading the files to tracing their lineage, in characters of
+# SQL (a tree weighs about 65 times its text): about 100 MB. Past it, a model is parsed
+# again when its lineage is traced, so a 5,000-model project keeps its memory bounded.
+KEPT_TREE_TEXT = 1_500_000
 _NATURAL = re.compile(r"(\d+)")
 
 
@@ -163,6 +167,7 @@ def _load_files_cached(
     """The loop of load_catalog, with one-SELECT model files and the DDL state from cache."""
     items: list[tuple[str, Definition | None]] = []
     sequence: list[tuple[str, ...]] = []
+    tree_budget = KEPT_TREE_TEXT
     for path in paths:
         content = snapshot.files[path]
         schema = model_schema(path, config)
@@ -176,8 +181,11 @@ def _load_files_cached(
                 dialect_for(path, config),
                 cache,
                 lambda c: _read(c, Catalog(), config),
+                keep_tree=tree_budget > 0,
             )
         if model is not None:
+            if model.query is not None:
+                tree_budget -= len(model.text)
             items.append((path, incremental.LazyDefinition(model)))
             sequence.append(("model", path, model.name))
         else:
@@ -480,6 +488,8 @@ def _derive_one(
         return "ok", encode_dataset(_derived_dataset(definition, schema, resolver, catalog))
     except Exception as err:  # keep the dataset, with unknown columns, and say so
         return "error", f"{type(err).__name__}: {err}"
+    finally:
+        parallel.tick()
 
 
 def _add_derived(
