@@ -198,7 +198,7 @@ class Catalog:
     # relations it reads, and lineage still in its cached (undecoded) form
     keys: dict[str, str] = field(default_factory=dict)
     reads: dict[str, set[str]] = field(default_factory=dict)
-    pending: dict[str, object] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)  # name -> cache key of its lineage
 
 
 @dataclass

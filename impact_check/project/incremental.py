@@ -332,22 +332,29 @@ def _relation_state(name: str, schema: Schema, catalog: Catalog) -> list[Any]:
     return [None if columns is None else list(columns.items()), not_null]
 
 
-def cached_dataset(cache: AnalysisCache, key: str) -> tuple[Dataset, Any, list[str]] | None:
-    """The derived dataset stored under ``key`` (validated, without its lineage), its raw
-    lineage, and the relations its `*` could not expand; None when absent or invalid."""
+def cached_dataset(cache: AnalysisCache, key: str) -> tuple[Dataset, list[str]] | None:
+    """The derived dataset stored under ``key`` (validated, without its lineage: that is
+    decoded by ``decode_pending``, and only if the check needs it) and the relations its
+    `*` could not expand; None when absent or invalid."""
     stored = cache.get(key)
     if stored is None:
         return None
     try:
         dataset = decode_dataset(stored, lineage=False)
-        raw = stored["lineage"]
-        stars = raw["star_unknown"] if isinstance(raw, dict) else None
-        if not isinstance(stars, list) or not all(isinstance(s, str) for s in stars):
-            raise CodecError("bad lineage")
+        stars = star_unknown(stored)
     except (CodecError, KeyError, TypeError, ValueError):
         cache.reject(key)
         return None
-    return dataset, raw, stars
+    return dataset, stars
+
+
+def star_unknown(stored: Any) -> list[str]:
+    """The relations an encoded dataset's `*` could not expand (CodecError if malformed)."""
+    raw = stored["lineage"]
+    stars = raw["star_unknown"] if isinstance(raw, dict) else None
+    if not isinstance(stars, list) or not all(isinstance(s, str) for s in stars):
+        raise CodecError("bad lineage")
+    return stars
 
 
 def store_dataset(cache: AnalysisCache, key: str, dataset: Dataset) -> None:
@@ -366,15 +373,16 @@ def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None
         if name not in keep:
             del catalog.datasets[name]
             continue
-        raw = catalog.pending.get(name)
-        if raw is None:
+        key = catalog.pending.get(name)
+        if key is None:
             continue
+        stored = cache.get(key) if cache is not None else None
         try:
-            catalog.datasets[name].lineage = decode_lineage(raw)
-        except (CodecError, TypeError, ValueError):
+            catalog.datasets[name].lineage = decode_lineage(stored["lineage"])  # type: ignore[index]
+        except (CodecError, KeyError, TypeError, ValueError):
             valid = False
             if cache is not None:
-                cache.reject(catalog.keys.get(name, ""))
+                cache.reject(key)
     catalog.pending.clear()
     return valid
 

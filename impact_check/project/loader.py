@@ -42,9 +42,9 @@ from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 # Parsed model trees kept from reading the files to tracing their lineage, in characters of
-# SQL (a tree weighs about 65 times its text): about 100 MB. Past it, a model is parsed
+# SQL (a tree weighs about 65 times its text): about 65 MB. Past it, a model is parsed
 # again when its lineage is traced, so a 5,000-model project keeps its memory bounded.
-KEPT_TREE_TEXT = 1_500_000
+KEPT_TREE_TEXT = 1_000_000
 _NATURAL = re.compile(r"(\d+)")
 
 
@@ -432,7 +432,7 @@ def derive_definitions(
         for definition, key in zip(wave, keys):
             hit = incremental.cached_dataset(cache, key) if cache else None
             if hit is not None:  # lineage decoded later, and only if the check needs it
-                catalog.pending[definition.name], star_unknown[definition.name] = hit[1:]
+                catalog.pending[definition.name], star_unknown[definition.name] = key, hit[1]
             found.append(hit[0] if hit else None)
         if cache is not None:
             catalog.keys.update((d.name, k) for d, k in zip(wave, keys))
@@ -441,9 +441,14 @@ def derive_definitions(
         for i, (status, value) in zip(pending, parallel.run(len(pending), task)):
             definition = wave[i]
             if status == "ok":
-                found[i] = decode_dataset(value)
-                if cache is not None:
-                    cache.put(keys[i], value)
+                if cache is None:
+                    found[i] = decode_dataset(value)
+                    continue
+                # like a hit: the lineage stays in the cache (as text) until needed
+                cache.put(keys[i], value)
+                found[i] = decode_dataset(value, lineage=False)
+                catalog.pending[definition.name] = keys[i]
+                star_unknown[definition.name] = incremental.star_unknown(value)
                 continue
             issues[definition.name] = [
                 Issue(
