@@ -170,10 +170,9 @@ def model_file(
         return None
     from sqlglot import exp
 
+    from impact_check.project.parallel import tick
     from impact_check.sql.names import normalize
     from impact_check.sql.parse import parse_file
-
-    from impact_check.project.parallel import tick
 
     tick()
     statements = parse_file(text, dialect)
