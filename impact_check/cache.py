@@ -77,6 +77,9 @@ class AnalysisCache:
         self.entries: dict[str, str] = {}  # key -> JSON text, parsed when asked for
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
+        # values decoded this run, by key, for callers that can share them (base and head
+        # hold the same dataset for most keys); dropped with the entry when it is rejected
+        self.decoded: dict[str, Any] = {}
         self.hits = 0
         self.misses = 0
         self.rejected = 0  # entries present but not valid (corrupt, other version)
@@ -130,6 +133,7 @@ class AnalysisCache:
     def reject(self, key: str) -> None:
         """An entry failed validation: forget it so the fresh value replaces it."""
         self.rejected += 1
+        self.decoded.pop(key, None)
         self.entries.pop(key, None)
         self.new.pop(key, None)
         self.used.discard(key)

@@ -47,7 +47,7 @@ def _recomputed(files: dict[str, str], directory: Path) -> set[str]:
     load_catalog(_snapshot(files), CONFIG, cache=cache)
     cache.save()
     values = cache.new_values().values()
-    return {v["name"] for v in values if isinstance(v, dict) and "columns" in v}
+    return {v["name"] for v in values if isinstance(v, dict) and "name" in v and "columns" in v}
 
 
 def _comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -114,15 +114,18 @@ def test_stale_lineage_entry_is_rejected_when_decoded(tmp_path: Path) -> None:
     truth = _check(repo, "--no-cache")
     assert _check(repo) == truth
     store = cache_dir(repo.root) / "analysis"
+    corrupted = 0
     for journal in store.glob("journal-*.json"):
         header, *lines = journal.read_text().splitlines()
         for i, line in enumerate(lines):
             key, value = line.split("\t", 1)
-            entry = json.loads(value)
-            if isinstance(entry, dict) and isinstance(entry.get("lineage"), dict):
-                entry["lineage"]["columns"] = [["id", "not pairs"]]
+            if key.endswith("/lineage"):  # a derived dataset's lineage, stored apart
+                entry = json.loads(value)
+                entry["columns"] = [["id", "not pairs"]]
                 lines[i] = key + "\t" + json.dumps(entry)
+                corrupted += 1
         journal.write_text("\n".join([header, *lines]) + "\n")
+    assert corrupted, "no lineage entry found to corrupt"
     assert _check(repo) == truth
 
 

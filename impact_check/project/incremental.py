@@ -158,11 +158,15 @@ def model_file(
         config.placeholders,
         config.limits.max_file_bytes,
     )
+    shared = cache.decoded.get(key)  # the same file at the other revision
+    if isinstance(shared, ModelFile):
+        return shared
     stored = cache.get(key)
     if stored is not None:
         text = read(content)
         model = _decode_model(stored, path, name, key, text, dialect)
         if model is not None:
+            cache.decoded[key] = model
             return model
         cache.reject(key)
     text = read(content)
@@ -182,7 +186,9 @@ def model_file(
     reads, tables = written_names(query)
     cache.put(key, {"line": statements[0].line, "reads": reads, "tables": tables})
     kept = query if keep_tree else None
-    return ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, kept)
+    model = ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, kept)
+    cache.decoded[key] = model
+    return model
 
 
 def _decode_model(
@@ -296,8 +302,12 @@ def derive_key(
     schema: Schema,
     catalog: Catalog,
     resolve: Callable[[str], str],
+    states: dict[str, str] | None = None,
 ) -> str:
-    """Key of a derived dataset: its definition and the upstream schemas it reads."""
+    """Key of a derived dataset: its definition and the upstream schemas it reads.
+
+    ``states`` memoises the digest of each upstream relation's state (a staging model is
+    read by dozens): the caller drops a name from it when that relation changes."""
     identity = getattr(definition, "cache_key", None)
     tables = getattr(definition, "written_tables", None)
     if identity is None or tables is None:
@@ -305,10 +315,14 @@ def derive_key(
 
         identity = tree_digest(definition.query)
         tables = written_names(definition.query)[1]
+    memo = states if states is not None else {}
     upstream = []
     for written in tables:
         name = resolve(written)
-        upstream.append([written, name, *_relation_state(name, schema, catalog)])
+        state = memo.get(name)
+        if state is None:
+            state = memo[name] = digest(_relation_state(name, schema, catalog))
+        upstream.append([written, name, state])
     return digest(
         "derived",
         ALGORITHM_VERSION,
@@ -331,10 +345,18 @@ def _relation_state(name: str, schema: Schema, catalog: Catalog) -> list[Any]:
     return [None if columns is None else list(columns.items()), not_null]
 
 
-def cached_dataset(cache: AnalysisCache, key: str) -> tuple[Dataset, list[str]] | None:
+def cached_dataset(
+    cache: AnalysisCache, key: str, shared: bool = False
+) -> tuple[Dataset, list[str]] | None:
     """The derived dataset stored under ``key`` (validated, without its lineage: that is
     decoded by ``decode_pending``, and only if the check needs it) and the relations its
-    `*` could not expand; None when absent or invalid."""
+    `*` could not expand; None when absent or invalid.
+
+    ``shared``: the caller never changes the dataset, so the object decoded for the other
+    revision's catalog may be handed out again (see ``share_dataset``)."""
+    if shared and key in cache.decoded:
+        found: tuple[Dataset, list[str]] = cache.decoded[key]
+        return found
     stored = cache.get(key)
     if stored is None:
         return None
@@ -344,7 +366,31 @@ def cached_dataset(cache: AnalysisCache, key: str) -> tuple[Dataset, list[str]] 
     except (CodecError, KeyError, TypeError, ValueError):
         cache.reject(key)
         return None
+    if shared:
+        share_dataset(cache, key, dataset, stars)
     return dataset, stars
+
+
+def lineage_key(key: str) -> str:
+    """Where a derived dataset's lineage is stored: apart from the rest of the entry, which
+    every warm run reads for every model, while the lineage (four fifths of the text) is
+    parsed only for the datasets the comparison needs."""
+    return key + "/lineage"
+
+
+def put_derived(cache: AnalysisCache, key: str, encoded: dict[str, Any]) -> None:
+    """Store an ``encode_dataset`` value as its entry (the lineage replaced by a stub
+    holding ``star_unknown``) and its lineage entry."""
+    lineage = encoded["lineage"]
+    stub = None if lineage is None else {"star_unknown": lineage["star_unknown"]}
+    cache.put(key, {**encoded, "lineage": stub})
+    cache.put(lineage_key(key), lineage)
+
+
+def share_dataset(cache: AnalysisCache, key: str, dataset: Dataset, stars: list[str]) -> None:
+    """Offer a dataset nobody changes to the other revision's catalog (same key: same
+    definition, same upstream state, so the same dataset and, once decoded, lineage)."""
+    cache.decoded[key] = (dataset, stars)
 
 
 def star_unknown(stored: Any) -> list[str]:
@@ -373,15 +419,16 @@ def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None
             del catalog.datasets[name]
             continue
         key = catalog.pending.get(name)
-        if key is None:
-            continue
-        stored = cache.get(key) if cache is not None else None
+        if key is None or catalog.datasets[name].lineage is not None:
+            continue  # nothing pending, or shared and decoded for the other catalog
+        stored = cache.get(lineage_key(key)) if cache is not None else None
         try:
-            catalog.datasets[name].lineage = decode_lineage(stored["lineage"])  # type: ignore[index]
+            catalog.datasets[name].lineage = decode_lineage(stored)
         except (CodecError, KeyError, TypeError, ValueError):
             valid = False
             if cache is not None:
                 cache.reject(key)
+                cache.reject(lineage_key(key))
     catalog.pending.clear()
     return valid
 

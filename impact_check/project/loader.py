@@ -422,15 +422,17 @@ def derive_definitions(
     ordered, waves, reads = _dependency_waves(definitions, resolver)
     issues: dict[str, list[Issue]] = {}
     star_unknown: dict[str, list[str]] = {}
+    states: dict[str, str] = {}  # upstream state digests for the keys
     for wave in waves:
         (deadline or NO_DEADLINE).check("tracing lineage")
         keys = [
-            incremental.derive_key(d, schema, catalog, resolver.resolve) if cache else ""
+            incremental.derive_key(d, schema, catalog, resolver.resolve, states) if cache else ""
             for d in wave
         ]
         found: list[Dataset | None] = []
         for definition, key in zip(wave, keys):
-            hit = incremental.cached_dataset(cache, key) if cache else None
+            shared = definition.name not in catalog.model_meta  # _apply_meta changes it
+            hit = incremental.cached_dataset(cache, key, shared) if cache else None
             if hit is not None:  # lineage decoded later, and only if the check needs it
                 catalog.pending[definition.name], star_unknown[definition.name] = key, hit[1]
             found.append(hit[0] if hit else None)
@@ -445,10 +447,12 @@ def derive_definitions(
                     found[i] = decode_dataset(value)
                     continue
                 # like a hit: the lineage stays in the cache (as text) until needed
-                cache.put(keys[i], value)
-                found[i] = decode_dataset(value, lineage=False)
+                incremental.put_derived(cache, keys[i], value)
+                fresh = found[i] = decode_dataset(value, lineage=False)
+                stars_of = star_unknown[definition.name] = incremental.star_unknown(value)
                 catalog.pending[definition.name] = keys[i]
-                star_unknown[definition.name] = incremental.star_unknown(value)
+                if definition.name not in catalog.model_meta:
+                    incremental.share_dataset(cache, keys[i], fresh, stars_of)
                 continue
             issues[definition.name] = [
                 Issue(
@@ -472,6 +476,7 @@ def derive_definitions(
             if stars is None:
                 stars = sorted(dataset.lineage.star_unknown) if dataset.lineage else []
             _add_derived(definition, dataset, stars, schema, catalog, issues)
+            states.pop(definition.name, None)
         parallel.collect_young()
     catalog.reads.update(reads)
     _keep_order(catalog, existing, ordered)
@@ -559,12 +564,13 @@ def _dependency_waves(
     sees exactly what a one-by-one derivation shows it."""
     reads: dict[str, set[str]] = {}
     every: dict[str, set[str]] = {}  # relations read, defined here or not
+    defined = set(definitions)
     for name, definition in definitions.items():
         written = getattr(definition, "written_reads", None)
         if written is None:
             written = incremental.written_names(definition.query)[0]
         every[name] = {resolver.resolve(w) for w in written}
-        reads[name] = (every[name] & set(definitions)) - {name}
+        reads[name] = (every[name] & defined) - {name}
     ordered = _dependency_order(definitions, reads)
     position = {d.name: i for i, d in enumerate(ordered)}
     level: dict[str, int] = {}
