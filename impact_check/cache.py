@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
-ALGORITHM_VERSION = "4"
+ALGORITHM_VERSION = "5"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's
+LAZY_SUFFIX = "/lineage"
 
 
 def cache_dir(root: Path) -> Path:
@@ -64,38 +65,38 @@ def sqlglot_version() -> str:
         return "unknown"
 
 
-class AnalysisCache:
-    """Entries by key, read once at start, new entries written once at the end (``save``).
+class _Section:
+    """The entries of one file family (``{prefix}pack.json`` + ``{prefix}journal-*.json``),
+    read from disk the first time one of them is asked for."""
 
-    A disabled cache (``--no-cache``, ``cache: false``) still memoises within the run, so
-    base and head share the work on the files they have in common, but reads and writes
-    nothing on disk.
-    """
-
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory / "analysis" if directory is not None else None
+    def __init__(self, directory: Path | None, prefix: str) -> None:
+        self.directory = directory
+        self.prefix = prefix
         self.entries: dict[str, str] = {}  # key -> JSON text, parsed when asked for
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
-        # values decoded this run, by key, for callers that can share them (base and head
-        # hold the same dataset for most keys); dropped with the entry when it is rejected
-        self.decoded: dict[str, Any] = {}
-        self.hits = 0
-        self.misses = 0
-        self.rejected = 0  # entries present but not valid (corrupt, other version)
-        self._journals: list[Path] = []
-        self._loaded = False
+        self.journals: list[Path] = []
+        self.loaded = False
 
-    # -- reading ----------------------------------------------------------------------
+    def text(self, key: str) -> str | None:
+        if not self.loaded:
+            self._load()
+        found = self.new.get(key)
+        return found if found is not None else self.entries.get(key)
+
+    def forget(self, key: str) -> None:
+        self.entries.pop(key, None)
+        self.new.pop(key, None)
+        self.used.discard(key)
 
     def _load(self) -> None:
-        self._loaded = True
+        self.loaded = True
         if self.directory is None or not self.directory.is_dir():
             return
-        self._read_into(self.directory / "pack.json")
-        for journal in sorted(self.directory.glob("journal-*.json")):
+        self._read_into(self.directory / f"{self.prefix}pack.json")
+        for journal in sorted(self.directory.glob(f"{self.prefix}journal-*.json")):
             if self._read_into(journal):
-                self._journals.append(journal)
+                self.journals.append(journal)
 
     def _read_into(self, path: Path) -> bool:
         try:
@@ -111,14 +112,60 @@ class AnalysisCache:
                 self.entries[key] = value
         return True
 
+    def save(self) -> None:
+        assert self.directory is not None
+        if not self.new:
+            return
+        if not self.loaded:  # count the journals without reading them all
+            pending = len(list(self.directory.glob(f"{self.prefix}journal-*.json")))
+            if pending + 1 < _COMPACT_AFTER:
+                _write_atomic(self.directory, f"{self.prefix}journal-", self.new)
+                return
+            self._load()
+        if len(self.journals) + 1 < _COMPACT_AFTER:
+            _write_atomic(self.directory, f"{self.prefix}journal-", self.new)
+            return
+        keep = {k: self.entries[k] for k in self.used if k in self.entries}
+        for key, value in self.entries.items():
+            if len(keep) >= len(self.used) + _MAX_UNUSED:
+                break
+            keep.setdefault(key, value)
+        keep.update(self.new)
+        _write_atomic(self.directory, f"{self.prefix}pack-", keep, f"{self.prefix}pack.json")
+        for journal in self.journals:  # only the ones folded in; others' stay
+            with contextlib.suppress(OSError):
+                journal.unlink()
+
+
+class AnalysisCache:
+    """Entries by key, read when first needed, new entries written once at the end (``save``).
+
+    Keys ending in ``LAZY_SUFFIX`` (lineage, four fifths of the bytes) live in files of
+    their own, read only by a run that asks for one of them: a warm check needs the lineage
+    of a handful of datasets, or none.
+
+    A disabled cache (``--no-cache``, ``cache: false``) still memoises within the run, so
+    base and head share the work on the files they have in common, but reads and writes
+    nothing on disk.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory / "analysis" if directory is not None else None
+        self._main = _Section(self.directory, "")
+        self._lazy = _Section(self.directory, "lineage-")
+        # values decoded this run, by key, for callers that can share them (base and head
+        # hold the same dataset for most keys); dropped with the entry when it is rejected
+        self.decoded: dict[object, Any] = {}
+        self.rejected = 0  # entries present but not valid (corrupt, other version)
+
+    def _section(self, key: str) -> _Section:
+        return self._lazy if key.endswith(LAZY_SUFFIX) else self._main
+
     def get(self, key: str) -> Any:
         """The raw (unvalidated) value stored under ``key``, or None (also when its text
         does not parse: a damaged entry is rebuilt like a missing one)."""
-        if not self._loaded:
-            self._load()
-        text = self.new.get(key)
-        if text is None:
-            text = self.entries.get(key)
+        section = self._section(key)
+        text = section.text(key)
         if text is None:
             return None
         try:
@@ -127,56 +174,39 @@ class AnalysisCache:
             self.reject(key)
             return None
         if value is not None:
-            self.used.add(key)
+            section.used.add(key)
         return value
 
     def reject(self, key: str) -> None:
         """An entry failed validation: forget it so the fresh value replaces it."""
         self.rejected += 1
         self.decoded.pop(key, None)
-        self.entries.pop(key, None)
-        self.new.pop(key, None)
-        self.used.discard(key)
+        self._section(key).forget(key)
 
     def put(self, key: str, value: Any) -> None:
         """Store a freshly computed value (plain JSON types only). Kept as JSON text: a
         cold build holds thousands of entries, and text is several times smaller."""
-        self.new[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        self.used.add(key)
+        section = self._section(key)
+        section.new[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        section.used.add(key)
 
     def new_values(self) -> dict[str, Any]:
         """This run's new entries, parsed (for tests and diagnostics)."""
-        return {key: json.loads(text) for key, text in self.new.items()}
-
-    # -- writing ----------------------------------------------------------------------
+        new = {**self._main.new, **self._lazy.new}
+        return {key: json.loads(text) for key, text in new.items()}
 
     def save(self) -> None:
         """Write this run's new entries; compact into the pack when journals pile up.
 
         A failure to write (read-only checkout, full disk) costs only speed next time.
         """
-        if self.directory is None or not self.new:
+        if self.directory is None or not (self._main.new or self._lazy.new):
             return
         with contextlib.suppress(OSError):
             self.directory.mkdir(parents=True, exist_ok=True)
             _ignore_in_git(self.directory.parent.parent)
-            if len(self._journals) + 1 >= _COMPACT_AFTER:
-                self._compact()
-            else:
-                _write_atomic(self.directory, "journal-", self.new)
-
-    def _compact(self) -> None:
-        assert self.directory is not None
-        keep = {k: self.entries[k] for k in self.used if k in self.entries}
-        for key, value in self.entries.items():
-            if len(keep) >= len(self.used) + _MAX_UNUSED:
-                break
-            keep.setdefault(key, value)
-        keep.update(self.new)
-        _write_atomic(self.directory, "pack-", keep, "pack.json")
-        for journal in self._journals:  # only the ones folded in; others' stay
-            with contextlib.suppress(OSError):
-                journal.unlink()
+            for section in (self._main, self._lazy):
+                section.save()
 
 
 def _write_atomic(

@@ -65,7 +65,7 @@ def check(
     changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
     cache = AnalysisCache(cache_dir(root)) if config.cache else None
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
-    head_snapshot: Snapshot = git.snapshot(root, revisions.head)
+    head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
     manifest, statuses = _dbt_manifest(root, config)
     prefetched = catalog_sources(root, config, deadline)

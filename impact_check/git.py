@@ -153,12 +153,13 @@ def wanted(path: str) -> bool:
     return path.endswith(_READ_SUFFIXES) or path.rsplit("/", 1)[-1] in _READ_NAMES
 
 
-def snapshot(root: Path, rev: str) -> Snapshot:
-    """The files the loaders read, at a commit, the index or the work tree."""
+def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
+    """The files the loaders read, at a commit, the index or the work tree. Blobs already
+    read into ``known`` (the other revision) are taken from it, not read again."""
     if rev == WORKTREE:
         return _worktree_snapshot(root)
     entries = _index_entries(root) if rev == INDEX else _tree_entries(root, rev)
-    return _read_blobs(root, entries)
+    return _read_blobs(root, entries, known)
 
 
 def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
@@ -183,23 +184,30 @@ def _index_entries(root: Path) -> list[tuple[str, str, str]]:
     return entries
 
 
-def _read_blobs(root: Path, entries: list[tuple[str, str, str]]) -> Snapshot:
+def _read_blobs(
+    root: Path, entries: list[tuple[str, str, str]], known: Snapshot | None = None
+) -> Snapshot:
     snap = Snapshot()
-    readable = [(sha, path) for mode, sha, path in entries if mode != "120000"]
-    for mode, _sha, path in entries:
+    have = {c.sha: c.data for c in (known.files.values() if known else ()) if c.sha}
+    readable = []
+    for mode, sha, path in entries:
         if mode == "120000":
             snap.files[path] = FileContent(path, None, "symbolic link: not followed")
+        elif sha in have:
+            snap.files[path] = FileContent(path, have[sha], sha=sha)
+        else:
+            readable.append((sha, path))
     if not readable:
         return snap
     out = run_git(
         root, "cat-file", "--batch", input_bytes="".join(f"{sha}\n" for sha, _ in readable).encode()
     )
     pos = 0
-    for _sha, path in readable:
+    for sha, path in readable:
         header_end = out.index(b"\n", pos)
         size = int(out[pos:header_end].split()[2])
         start = header_end + 1
-        snap.files[path] = FileContent(path, out[start : start + size])
+        snap.files[path] = FileContent(path, out[start : start + size], sha=sha)
         pos = start + size + 1
     return snap
 

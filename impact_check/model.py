@@ -266,6 +266,7 @@ class FileContent:
     path: str
     data: bytes | None
     reason: str | None = None  # symlink, unreadable, …
+    sha: str | None = None  # git blob SHA-1 of data, when git named it
 
 
 @dataclass

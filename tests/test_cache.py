@@ -115,7 +115,7 @@ def test_stale_lineage_entry_is_rejected_when_decoded(tmp_path: Path) -> None:
     assert _check(repo) == truth
     store = cache_dir(repo.root) / "analysis"
     corrupted = 0
-    for journal in store.glob("journal-*.json"):
+    for journal in store.glob("lineage-journal-*.json"):  # lineage has files of its own
         header, *lines = journal.read_text().splitlines()
         for i, line in enumerate(lines):
             key, value = line.split("\t", 1)

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from impact_check.cache import ALGORITHM_VERSION, AnalysisCache, blob_sha, digest, sqlglot_version
+from impact_check.cache import (
+    ALGORITHM_VERSION,
+    LAZY_SUFFIX,
+    AnalysisCache,
+    blob_sha,
+    digest,
+    sqlglot_version,
+)
 from impact_check.model import Catalog, Dataset, FileContent, Issue, Location, Snapshot
 from impact_check.project.codec import (
     CodecError,
@@ -147,26 +154,28 @@ def model_file(
     for the lineage only with ``keep_tree`` (trees weigh about 65 times their text)."""
     if content.data is None:
         return None
+    sha = content.sha or blob_sha(content.data)
+    seen = ("model-file", path, sha, name, dialect)  # config is the same all run long
+    shared = cache.decoded.get(seen)  # the same file at the other revision
+    if isinstance(shared, ModelFile):
+        return shared
     key = digest(
         "model-file",
         ALGORITHM_VERSION,
         sqlglot_version(),
-        blob_sha(content.data),
+        sha,
         dialect,
         name,
         path,
         config.placeholders,
         config.limits.max_file_bytes,
     )
-    shared = cache.decoded.get(key)  # the same file at the other revision
-    if isinstance(shared, ModelFile):
-        return shared
     stored = cache.get(key)
     if stored is not None:
         text = read(content)
         model = _decode_model(stored, path, name, key, text, dialect)
         if model is not None:
-            cache.decoded[key] = model
+            cache.decoded[seen] = model
             return model
         cache.reject(key)
     text = read(content)
@@ -187,7 +196,7 @@ def model_file(
     cache.put(key, {"line": statements[0].line, "reads": reads, "tables": tables})
     kept = query if keep_tree else None
     model = ModelFile(path, name, key, statements[0].line, reads, tables, text, dialect, kept)
-    cache.decoded[key] = model
+    cache.decoded[seen] = model
     return model
 
 
@@ -375,7 +384,7 @@ def lineage_key(key: str) -> str:
     """Where a derived dataset's lineage is stored: apart from the rest of the entry, which
     every warm run reads for every model, while the lineage (four fifths of the text) is
     parsed only for the datasets the comparison needs."""
-    return key + "/lineage"
+    return key + LAZY_SUFFIX
 
 
 def put_derived(cache: AnalysisCache, key: str, encoded: dict[str, Any]) -> None:

@@ -190,7 +190,8 @@ def _load_files_cached(
             sequence.append(("model", path, model.name))
         else:
             items.append((path, None))
-            sha = blob_sha(content.data) if content.data is not None else str(content.reason)
+            data = content.data
+            sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
             sequence.append(("sql", path, sha))
     key = incremental.ddl_key(sequence, config)
     if _restore_ddl(cache, key, state):
