@@ -244,11 +244,13 @@ def check_cmd(python: Path, *args: str) -> list[str]:
     return [str(python), "-m", "impact_check", "check", "--format", "json", *args]
 
 
-def cold(python: Path, root: Path, branch: str, runs: int) -> tuple[float, int]:
+def cold(
+    python: Path, root: Path, branch: str, runs: int, env: dict[str, str] | None = None
+) -> tuple[float, int]:
     walls, peak = [], 0
     for _ in range(runs):
         shutil.rmtree(root / ".impact-check", ignore_errors=True)
-        wall, rss = timed(check_cmd(python, "--base", "main", "--head", branch), root)
+        wall, rss = timed(check_cmd(python, "--base", "main", "--head", branch), root, env)
         walls.append(wall)
         peak = max(peak, rss)
     return median(walls), peak
@@ -266,17 +268,18 @@ def precommit(python: Path, root: Path, runs: int) -> float:
     """``check --staged`` with 5 freshly edited models staged (a new edit each run: the
     edited files are never in the cache, the other models are)."""
     git(root, "checkout", "-q", "main")
-    timed(check_cmd(python, "--base", "HEAD", "--head", "HEAD"), root)  # warm base
     models = sorted((root / "models").rglob("*.sql"))
     chosen = models[:: max(1, len(models) // 5)][:5]
     original = {p: p.read_text() for p in chosen}
     walls = []
     try:
-        for run in range(runs):
+        for run in range(runs + 1):  # the first run fills the cache with the base: not timed
             for path, text in original.items():
                 path.write_text(drop_column_line(text).rstrip("\n") + f"\n-- edit {run}\n")
             git(root, "add", "-A")
-            walls.append(timed(check_cmd(python, "--staged"), root)[0])
+            wall = timed(check_cmd(python, "--staged"), root)[0]
+            if run:
+                walls.append(wall)
     finally:
         for path, text in original.items():
             path.write_text(text)
@@ -399,6 +402,19 @@ for total in (10_000, 100_000, 1_000_000):
     return [(int(a), float(b), float(c)) for a, b, c in (line.split() for line in out.splitlines())]
 
 
+def sqlmesh(work: Path, root: Path, python: Path) -> list[tuple[str, str, str]]:
+    """SQLMesh categorising the same changes (benchmarks/sqlmesh_compare.py, own venv)."""
+    sys.path.insert(0, str(HERE))
+    try:
+        from sqlmesh_compare import sqlmesh_rows
+    except ImportError as err:
+        return [("SQLMesh comparison", "not run", f"({err})")]
+    try:
+        return sqlmesh_rows(work, root, python)
+    except Exception as err:  # a peer's failure must not lose the rest of the table
+        return [("SQLMesh comparison", "failed", f"{type(err).__name__}: {err}"[:200])]
+
+
 # -- main -------------------------------------------------------------------------------
 
 
@@ -408,6 +424,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default=None, help="work directory (kept: venvs, corpora)")
     parser.add_argument("--no-pure", action="store_true", help="skip the venv without sqlglot[c]")
+    parser.add_argument(
+        "--pure-sizes", default="500,2000", help="sizes also run without the fast extra"
+    )
+    parser.add_argument("--no-sqlmesh", action="store_true", help="skip the SQLMesh comparison")
     parser.add_argument("--no-manifest", action="store_true")
     args = parser.parse_args()
     # start-up is part of what is measured: let Python keep its bytecode like it does for
@@ -450,7 +470,16 @@ def main() -> int:
                 f"{nocache / ref:.2f}x ref",
             )
         )
-        if pure is not None:
+        if size == sizes[0]:
+            single, _ = cold(fast, root, "drop_column", args.runs, {"IMPACT_CHECK_WORKERS": "1"})
+            rows.append(
+                (
+                    f"{size}: cold check, one process",
+                    f"{single:.2f} s",
+                    f"{single / ref:.2f}x ref",
+                )
+            )
+        if pure is not None and str(size) in args.pure_sizes.split(","):
             pure_wall, _ = cold(pure, root, "drop_column", args.runs)
             pure_ref = reference(pure, corpus, args.runs)
             rows.append(
@@ -486,6 +515,8 @@ def main() -> int:
                 f"{quiet / base_import:.1f}x import (target <= 2x)",
             )
         )
+        if size == 500 and not args.no_sqlmesh:
+            rows.extend(sqlmesh(work, root, fast))
         if size == sizes[0]:
             naive, ours = per_column_lineage(fast, corpus)
             rows.append(
