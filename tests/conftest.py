@@ -17,6 +17,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: runs for more than a few seconds")
 
 
+@pytest.fixture(autouse=True)
+def _thaw_frozen_objects() -> Iterator[None]:
+    """A check freezes what it built (project/parallel.py); a test session runs hundreds,
+    so let the collector reclaim each one's garbage afterwards."""
+    import gc
+
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
     """A running throwaway PostgreSQL server (skipped only outside CI when not installed)."""
