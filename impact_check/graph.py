@@ -4,6 +4,8 @@ Edge kinds:
 - ``projection``: a source column flows into an output column (``a#x -> v#y``);
 - ``clause:<where|joins|group|…>``: a source column is read by one of a dataset's clauses
   (``a#x -> v``); ``clause`` alone for INSERT jobs and missing columns;
+- ``binds``: a source column is read where neither the output nor the rows show it (a CTE
+  column the outer query leaves out): the dataset breaks without it, nothing else changes;
 - ``reads``: a dataset reads a relation (``a -> v``);
 - ``star``: a dataset reads a relation through ``*`` with unknown columns;
 - ``insert``: an INSERT … SELECT job writes a table (``job -> t`` and ``a#x -> t#y``).
@@ -216,7 +218,8 @@ class LineageGraph:
                     continue  # a column's upstream is its sources, not its whole table's
                 if nxt not in paths:
                     paths[nxt] = [*paths[node], nxt]
-                    queue.append(nxt)
+                    if kind != "binds":  # its rows and values do not change: stop there
+                        queue.append(nxt)
         return paths
 
 
@@ -297,6 +300,14 @@ def _add_lineage(
         if src[0]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(column_id(*src), name, "clause")
+    # read, but reaching neither an output column nor a clause (a CTE column the outer
+    # query leaves out): the engine still binds it, so its absence breaks the dataset
+    reached = set().union(*lineage.columns.values(), *lineage.clauses.values())
+    for src in sorted(lineage.referenced - reached - lineage.missing):
+        if src[0] and src[1] != "*":
+            graph.add_node(column_id(*src), kind="column", dataset=src[0])
+            graph.add_edge(src[0], column_id(*src), "has")
+            graph.add_edge(column_id(*src), name, "binds")
 
 
 @dataclass

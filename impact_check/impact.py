@@ -57,6 +57,8 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
             if dataset in own or dataset in consumers:
                 continue
             impact = _impact(dataset, path, graph, bindings, blame | {dataset})
+            if not impact.breaks and _edge_kind(graph, path[-2], path[-1]) == "binds":
+                continue  # only binds the column, and still does: nothing it shows changes
             consumers[dataset] = impact
             if impact.breaks and dataset in graph:
                 blame.add(dataset)
