@@ -401,6 +401,14 @@ def checker_verdicts(report: dict[str, Any]) -> dict[str, CheckerVerdict]:
     for finding in report["findings"]:
         if finding.get("suppressed"):
             continue
+        subject = (finding.get("location") or {}).get("file", "")
+        if finding["name"] == "definition-broken" and subject.startswith("models/"):
+            # "<model> no longer binds at head": the model itself is the subject, tied to
+            # no change (its impacted list is empty), yet it fails the check
+            verdict = verdicts.setdefault(model_name(subject), CheckerVerdict())
+            verdict.verdict = max(verdict.verdict, "breaks", key=rank.index)
+            verdict.rules.add(f"{finding['rule']} {finding['severity']}")
+            verdict.reasons.append(finding["message"])
         for impacted in finding["impacted"]:
             if not impacted["breaks"]:
                 said = "affected"
@@ -424,8 +432,9 @@ class Row:
     """One model in one case: what each side says and what DuckDB does."""
 
     model: str
+    edited: bool  # its file (or its DDL) is in the diff
     sqlmesh: str  # change category, or "unchanged"
-    direct: bool
+    sqlmesh_direct: bool  # SQLMesh counts it directly modified
     checker: str
     checker_rules: list[str]
     checker_reasons: list[str]
@@ -436,23 +445,22 @@ class Row:
     duckdb_check: str = ""
 
 
-def compare_case(
-    categories: dict[str, Any],
-    verdicts: dict[str, CheckerVerdict],
-    base_failed: dict[str, str],
-    head_failed: dict[str, str],
-) -> list[Row]:
+def compare_case(raw: dict[str, Any], base_failed: dict[str, str]) -> list[Row]:
     """Rows for every model either side mentions or DuckDB shows newly failing."""
+    categories = raw["sqlmesh"]["categories"]
+    verdicts = checker_verdicts(raw["report"])
+    head_failed = raw["fails_at_head"]["strict"]
+    edited = set(raw["edited"])
     newly_failing = set(head_failed) - set(base_failed)
-    names = set(categories) | set(verdicts) | newly_failing
     rows = []
-    for name in sorted(names):
+    for name in sorted(set(categories) | set(verdicts) | newly_failing | edited):
         category = categories.get(name, {"category": "unchanged", "direct": False})
         verdict = verdicts.get(name, CheckerVerdict())
         row = Row(
             model=name,
+            edited=name in edited,
             sqlmesh=category["category"],
-            direct=category["direct"],
+            sqlmesh_direct=category["direct"],
             checker=verdict.verdict,
             checker_rules=sorted(verdict.rules),
             checker_reasons=verdict.reasons,
@@ -468,27 +476,30 @@ def compare_case(
 
 def reason_class(row: Row) -> str:
     """Why SQLMesh and impact-check disagree on this consumer (empty when they agree)."""
-    if row.direct or row.checker == "changed":
+    if row.edited:
         return ""  # the changed object itself: both see the change; not a consumer verdict
+    sqlmesh = row.sqlmesh + (
+        " (directly modified: its SELECT * expands)" if row.sqlmesh_direct else ""
+    )
     sqlmesh_breaks = row.sqlmesh in BREAKING
     if sqlmesh_breaks and row.checker == "breaks":
         return ""
     if sqlmesh_breaks and row.checker == "breaks, already at base":
-        return "SQLMesh breaking; impact-check: fails at head but already failed at base"
+        return f"SQLMesh {sqlmesh}; impact-check: fails at head but already failed at base"
     if sqlmesh_breaks and row.checker == "affected":
         rules = ", ".join(row.checker_rules)
-        return f"SQLMesh breaking (rebuild); impact-check: affected, still builds ({rules})"
+        return f"SQLMesh {sqlmesh}; impact-check: affected, still builds ({rules})"
     if sqlmesh_breaks:
-        return "SQLMesh rebuilds a downstream model; impact-check: not impacted"
+        return f"SQLMesh {sqlmesh}; impact-check: not impacted"
     if row.checker.startswith("breaks"):
-        return f"impact-check: {row.checker}; SQLMesh {row.sqlmesh}"
+        return f"impact-check: {row.checker}; SQLMesh {sqlmesh}"
     return ""
 
 
 def duckdb_check(row: Row) -> str:
     """Where impact-check's claim about this consumer is not what DuckDB does (strict
     typing, empty sources): empty when it matches."""
-    if row.direct or row.checker == "changed":
+    if row.edited:
         return ""
     newly = row.fails_at_head and not row.fails_at_base
     if row.checker == "breaks" and not newly:
@@ -509,6 +520,39 @@ def grouped(rows: list[Row], key: str) -> dict[str, list[str]]:
         if getattr(row, key):
             classes.setdefault(getattr(row, key), []).append(row.model)
     return classes
+
+
+def edited_relations(root: Path, case: str) -> list[str]:
+    """Models whose file the case edits, and source tables named in the DDL it edits."""
+    edited = set()
+    for path in git(root, "diff", "--name-only", "main", case).splitlines():
+        if path.startswith("models/") and path.endswith(".sql"):
+            edited.add(model_name(path))
+        elif path.startswith("db/"):
+            # the file at head, or at base when the case deletes it
+            names = git(root, "ls-tree", "--name-only", case, "--", path).strip()
+            text = git(root, "show", f"{case if names else 'main'}:{path}")
+            edited |= {f"{CATALOG}.{s}.{t}".lower() for s, t in REFERENCE.findall(text)}
+    return sorted(edited)
+
+
+def comparison(raw: dict[str, Any], base: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The comparison of one case from its raw outputs (recomputable: ``--recompare``)."""
+    rows = compare_case(raw, base["strict"])
+    edited = {r.model for r in rows if r.edited}
+    verdicts = {r.model: r.checker for r in rows}
+    lenient_new = set(raw["fails_at_head"]["lenient"]) - set(base["lenient"])
+    return {
+        "rows": [asdict(r) for r in rows],
+        "disagreements": grouped(rows, "reason_class"),
+        "checker_vs_duckdb": grouped(rows, "duckdb_check"),
+        # with lenient casting the generated SQL's type slips do not fail, so what fails
+        # at head only is what the change itself breaks: each must be a checker "breaks"
+        "newly_failing_lenient": sorted(lenient_new),
+        "lenient_missed_by_checker": sorted(
+            n for n in lenient_new - edited if not verdicts.get(n, "").startswith("breaks")
+        ),
+    }
 
 
 # -- one project -------------------------------------------------------------------------
@@ -544,33 +588,25 @@ def compare_project(
         process_s, planned = run_driver(python, project, action="categorise")
         _, head = run_driver(python, project, action="bind")
         checker_s, report = run_checker(checker_python, root, case)
-        pure_s = run_checker(pure, root, case)[0] if pure.exists() else None
-        verdicts = checker_verdicts(report)
-        rows = compare_case(planned["categories"], verdicts, base["strict"], head["strict"])
-        changed = {r.model for r in rows if r.direct or r.checker == "changed"}
-        lenient_new = set(head["lenient"]) - set(base["lenient"])
-        result["cases"][case] = {
-            "sqlmesh": {k: v for k, v in planned.items() if k != "categories"},
+        raw = {
+            "edited": edited_relations(root, case),
+            "sqlmesh": planned,
             "sqlmesh_process_s": process_s,
             "checker_s": checker_s,
-            "checker_pure_s": pure_s,
-            "checker_summary": report["summary"],
-            "checker_unanalyzed": report["unanalyzed"],
-            "rows": [asdict(r) for r in rows],
-            "disagreements": grouped(rows, "reason_class"),
-            "checker_vs_duckdb": grouped(rows, "duckdb_check"),
+            "checker_pure_s": run_checker(pure, root, case)[0] if pure.exists() else None,
+            "report": report,
             "fails_at_head": head,
-            # with lenient casting the generated SQL's type slips do not fail, so what
-            # fails at head only is what the change itself breaks
-            "newly_failing_lenient": sorted(lenient_new),
-            "lenient_missed_by_checker": sorted(
-                n
-                for n in lenient_new - changed
-                if not verdicts.get(n, CheckerVerdict()).verdict.startswith("breaks")
-            ),
         }
+        result["cases"][case] = {"raw": raw, **comparison(raw, base)}
+        save_partial(work, result)
     write_project(project, main_files, kind)
     return result
+
+
+def save_partial(work: Path, result: dict[str, Any]) -> None:
+    """What is done so far, so that a long run that stops still leaves its figures."""
+    path = work / f"sqlmesh_compare.{result['label']}.partial.json"
+    path.write_text(json.dumps(result, indent=1, sort_keys=True))
 
 
 def typed_project(work: Path, size: int) -> Path:
@@ -635,10 +671,11 @@ def repaired_staging(text: str, types: dict[str, str]) -> str:
 
 
 def summary_counts(case: dict[str, Any]) -> dict[str, int]:
-    """Consumer counts (changed models left out) per side, and the disagreements."""
-    consumers = [r for r in case["rows"] if not r["direct"] and r["checker"] != "changed"]
+    """Consumer counts (edited objects left out) per side, and the disagreements."""
+    consumers = [r for r in case["rows"] if not r["edited"]]
     return {
         "sqlmesh_breaking": sum(r["sqlmesh"] in BREAKING for r in consumers),
+        "sqlmesh_direct_by_star": sum(r["sqlmesh_direct"] for r in consumers),
         "sqlmesh_non_breaking": sum(
             r["sqlmesh"] not in BREAKING and r["sqlmesh"] != "unchanged" for r in consumers
         ),
@@ -650,42 +687,53 @@ def summary_counts(case: dict[str, Any]) -> dict[str, int]:
         "duckdb_newly_failing": sum(
             r["fails_at_head"] and not r["fails_at_base"] for r in consumers
         ),
+        "lenient_newly_failing": len(
+            set(case["newly_failing_lenient"]) & {r["model"] for r in consumers}
+        ),
         "disagree": sum(bool(r["reason_class"]) for r in consumers),
+        "checker_unlike_duckdb": sum(bool(r["duckdb_check"]) for r in consumers),
     }
 
 
-def rows_of(result: dict[str, Any], prefix: str) -> list[tuple[str, str, str]]:
+def rows_of(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Benchmark rows (measurement, value, ratio) for one compared project."""
+    prefix = f"{result['label']}: "
     applied = result["apply"]
+    base = result["fails_at_base"]
     rows = [
         (
             f"{prefix}SQLMesh apply main to prod ({result['apply_mode']}, {result['kind']})",
             f"{applied['process_s']:.2f} s",
             f"load {applied['load_s']:.2f} s, plan+apply {applied['apply_s']:.2f} s; "
-            f"{len(applied['load_failed'])} models not loadable",
+            f"{len(applied['load_failed'])} models not loadable; DuckDB refuses "
+            f"{len(base['strict'])}/{result['models']} views at base",
         )
     ]
     for name, case in result["cases"].items():
-        sm = case["sqlmesh"]
-        checker_s = case["checker_s"]
+        raw = case["raw"]
+        sm, checker_s, pure_s = raw["sqlmesh"], raw["checker_s"], raw["checker_pure_s"]
+        pure = f", {raw['sqlmesh_process_s'] / pure_s:.1f}x without sqlglot[c]" if pure_s else ""
         rows.append(
             (
                 f"{prefix}SQLMesh categorise {name}",
-                f"{case['sqlmesh_process_s']:.2f} s",
-                f"{case['sqlmesh_process_s'] / checker_s:.1f}x impact-check cold "
-                f"({checker_s:.2f} s); load {sm['load_s']:.2f} s, plan {sm['plan_s']:.2f} s",
+                f"{raw['sqlmesh_process_s']:.2f} s",
+                f"{raw['sqlmesh_process_s'] / checker_s:.1f}x impact-check cold "
+                f"({checker_s:.2f} s{pure}); load {sm['load_s']:.2f} s, "
+                f"plan {sm['plan_s']:.2f} s",
             )
         )
         counts = summary_counts(case)
         rows.append(
             (
                 f"{prefix}{name}: downstream verdicts",
-                f"SQLMesh {counts['sqlmesh_breaking']} breaking, "
+                f"SQLMesh {counts['sqlmesh_breaking']} breaking "
+                f"({counts['sqlmesh_direct_by_star']} direct), "
                 f"{counts['sqlmesh_non_breaking']} non-breaking",
                 f"impact-check {counts['checker_breaks']} break "
-                f"(+{counts['checker_breaks_preexisting']} already broken at base), "
+                f"(+{counts['checker_breaks_preexisting']} already at base), "
                 f"{counts['checker_affected']} affected; DuckDB "
-                f"{counts['duckdb_newly_failing']} newly fail; {counts['disagree']} disagree",
+                f"{counts['duckdb_newly_failing']} newly fail "
+                f"({counts['lenient_newly_failing']} lenient); {counts['disagree']} disagree",
             )
         )
     return rows
@@ -703,11 +751,22 @@ def sqlmesh_rows(
         twin = typed_project(work, size)
         results.append(compare_project(twin, checker_python, work, f"typed{size}"))
     (work / "sqlmesh_compare.json").write_text(json.dumps(results, indent=1, sort_keys=True))
-    rows = []
+    return [row for result in results for row in rows_of(result)]
+
+
+def recompare(work: Path) -> list[dict[str, Any]]:
+    """Recompute every comparison from the raw outputs kept in WORK/sqlmesh_compare.json
+    (no SQLMesh, no checker run): for changing the classes without a 30-minute rerun."""
+    path = work / "sqlmesh_compare.json"
+    results = json.loads(path.read_text())
     for result in results:
-        prefix = f"{result['label']}: "
-        rows += rows_of(result, prefix)
-    return rows
+        for name, case in result["cases"].items():
+            result["cases"][name] = {
+                "raw": case["raw"],
+                **comparison(case["raw"], result["fails_at_base"]),
+            }
+    path.write_text(json.dumps(results, indent=1, sort_keys=True))
+    return results
 
 
 def print_disagreements(results: list[dict[str, Any]], examples: int = 10) -> None:
@@ -736,6 +795,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=500)
     parser.add_argument("--checker-python", default=sys.executable)
     parser.add_argument("--no-typed", action="store_true", help="skip the type-repaired twin")
+    parser.add_argument(
+        "--recompare", action="store_true", help="recompute from WORK/sqlmesh_compare.json"
+    )
     parser.add_argument("--driver", help=argparse.SUPPRESS)  # inside venv-sqlmesh
     args = parser.parse_args()
     if args.driver:
@@ -744,10 +806,14 @@ def main() -> int:
         parser.error("--work is required")
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    root = generated_project(work, args.size)
-    rows = sqlmesh_rows(work, root, Path(args.checker_python), typed=not args.no_typed)
-    print_rows(rows)
-    print_disagreements(json.loads((work / "sqlmesh_compare.json").read_text()))
+    if args.recompare:
+        results = recompare(work)
+        print_rows([row for result in results for row in rows_of(result)])
+    else:
+        root = generated_project(work, args.size)
+        print_rows(sqlmesh_rows(work, root, Path(args.checker_python), not args.no_typed))
+        results = json.loads((work / "sqlmesh_compare.json").read_text())
+    print_disagreements(results)
     return 0
 
 
