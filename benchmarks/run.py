@@ -526,7 +526,7 @@ def main() -> int:
                     f"{naive / ours:.1f}x the checker ({ours:.2f} s)",
                 )
             )
-        print_rows(rows)
+        print_rows(rows, "so far")
     if not args.no_manifest:
         root = manifest_project(work)
         if root is not None:
@@ -548,14 +548,18 @@ def main() -> int:
                 f"merge {load:.2f} s",
             )
         )
-    print_rows(rows, final=True)
+    print_rows(rows, "final")
     return 0
 
 
-def print_rows(rows: list[tuple[str, str, str]], final: bool = False) -> None:
+def print_rows(
+    rows: list[tuple[str, str, str]], heading: str | None = None, value: str = "median"
+) -> None:
+    """The rows as a markdown table, under ``heading:`` when given."""
     width = max(len(r[0]) for r in rows)
-    print("\n" + ("final" if final else "so far") + ":")
-    print(f"| {'measurement'.ljust(width)} | median | ratio |")
+    if heading:
+        print(f"\n{heading}:")
+    print(f"| {'measurement'.ljust(width)} | {value} | ratio |")
     print(f"|{'-' * (width + 2)}|---|---|")
     for name, value, ratio in rows:
         print(f"| {name.ljust(width)} | {value} | {ratio} |", flush=True)

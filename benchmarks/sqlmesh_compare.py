@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from run import generated_project, git
+from run import generated_project, git, print_rows
 
 HERE = Path(__file__).resolve().parent
 SQLMESH_REQUIREMENTS = ("sqlmesh==0.236.4", "duckdb<2")
@@ -828,21 +828,14 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     if args.recompare:
         results = recompare(work)
-        print_rows([row for result in results for row in rows_of(result)])
+        print_rows([row for result in results for row in rows_of(result)], value="value")
     else:
         root = generated_project(work, args.size)
-        print_rows(sqlmesh_rows(work, root, Path(args.checker_python), not args.no_typed))
+        rows = sqlmesh_rows(work, root, Path(args.checker_python), not args.no_typed)
+        print_rows(rows, value="value")
         results = json.loads((work / "sqlmesh_compare.json").read_text())
     print_disagreements(results)
     return 0
-
-
-def print_rows(rows: list[tuple[str, str, str]]) -> None:
-    width = max(len(r[0]) for r in rows)
-    print(f"| {'measurement'.ljust(width)} | value | ratio |")
-    print(f"|{'-' * (width + 2)}|---|---|")
-    for name, value, ratio in rows:
-        print(f"| {name.ljust(width)} | {value} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -116,15 +116,14 @@ class _Section:
         assert self.directory is not None
         if not self.new:
             return
-        if not self.loaded:  # count the journals without reading them all
-            pending = len(list(self.directory.glob(f"{self.prefix}journal-*.json")))
-            if pending + 1 < _COMPACT_AFTER:
-                _write_atomic(self.directory, f"{self.prefix}journal-", self.new)
-                return
-            self._load()
-        if len(self.journals) + 1 < _COMPACT_AFTER:
+        # unread, count the journals without reading them: only a compaction needs them all
+        pattern = f"{self.prefix}journal-*.json"
+        journals = len(self.journals if self.loaded else list(self.directory.glob(pattern)))
+        if journals + 1 < _COMPACT_AFTER:
             _write_atomic(self.directory, f"{self.prefix}journal-", self.new)
             return
+        if not self.loaded:
+            self._load()
         keep = {k: self.entries[k] for k in self.used if k in self.entries}
         for key, value in self.entries.items():
             if len(keep) >= len(self.used) + _MAX_UNUSED:

@@ -411,11 +411,6 @@ def star_unknown(stored: Any) -> list[str]:
     return stars
 
 
-def store_dataset(cache: AnalysisCache, key: str, dataset: Dataset) -> None:
-    """Remember a freshly derived dataset (before dbt metadata is applied)."""
-    cache.put(key, encode_dataset(dataset))
-
-
 def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None) -> bool:
     """Decode the cached lineage of the datasets in ``keep``, drop the other datasets.
 
@@ -545,5 +540,5 @@ __all__ = [
     "decode_column",
     "derive_key",
     "encode_column",
-    "store_dataset",
+    "put_derived",
 ]

@@ -431,8 +431,8 @@ def derive_definitions(
             for d in wave
         ]
         found: list[Dataset | None] = []
-        for definition, key in zip(wave, keys):
-            shared = definition.name not in catalog.model_meta  # _apply_meta changes it
+        shareable = [d.name not in catalog.model_meta for d in wave]  # _apply_meta changes it
+        for definition, key, shared in zip(wave, keys, shareable):
             hit = incremental.cached_dataset(cache, key, shared) if cache else None
             if hit is not None:  # lineage decoded later, and only if the check needs it
                 catalog.pending[definition.name], star_unknown[definition.name] = key, hit[1]
@@ -452,7 +452,7 @@ def derive_definitions(
                 fresh = found[i] = decode_dataset(value, lineage=False)
                 stars_of = star_unknown[definition.name] = incremental.star_unknown(value)
                 catalog.pending[definition.name] = keys[i]
-                if definition.name not in catalog.model_meta:
+                if shareable[i]:
                     incremental.share_dataset(cache, keys[i], fresh, stars_of)
                 continue
             issues[definition.name] = [
