@@ -28,6 +28,10 @@ class FragmentNode:
 
     ``expects`` holds the typed schema a consumer declares for what it reads (a Feast dtype,
     an MLflow signature type): column node id -> declared type, as the source spells it.
+    ``sql`` is the consumer's own query when the source hands it back (an OpenLineage ``sql``
+    facet, Airflow rendered SQL, a view definition, dbt Cloud compiled code, a Feast query
+    source), in ``dialect`` (sqlglot's name; None: the check's dialect): the analysis binds it
+    at head like a view, so the consumer breaks exactly when its query would fail.
     """
 
     id: str
@@ -39,6 +43,8 @@ class FragmentNode:
     columns: dict[str, str | None] = field(default_factory=dict)  # dataset: column -> type
     expects: dict[str, str | None] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)  # version, alias, provider id, …
+    sql: str | None = None
+    dialect: str | None = None
 
 
 @dataclass
