@@ -45,6 +45,7 @@ from impact_check.project.loader import (
 )
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
+from impact_check.sql.statements import summary as statements_summary
 from impact_check.sql.types import compare
 from impact_check.suppressions import parse_ignores
 
@@ -128,7 +129,7 @@ def analyze(
         deadline,
     )
     report.findings += list(notes or [])
-    _analysis_limits(report, head_catalog, changed, head)
+    _analysis_limits(report, head_catalog, changed, head, base_catalog)
     _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
     if deadline.hit is not None:
@@ -519,17 +520,33 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
 
 
 def _analysis_limits(
-    report: Report, head: Catalog, changed: list[ChangedFile], head_snapshot: Snapshot
+    report: Report,
+    head: Catalog,
+    changed: list[ChangedFile],
+    head_snapshot: Snapshot,
+    base: Catalog | None = None,
 ) -> None:
-    """AN findings and `unanalyzed` entries for changed files the checker could not read."""
+    """AN findings and `unanalyzed` entries for changed files the checker could not read;
+    migrations the diff adds or edits that fail on deploy (TB109/TB110, unless they already
+    did at base); one AN911 summary of the statements not analysed."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
+    at_base = {_deploy_key(i) for i in (base.issues if base else []) if i.rule in _DEPLOY}
+    skipped = []
     for issue in head.issues:
         if issue.location.file in changed_paths:
+            if issue.rule == "AN911":
+                skipped.append(issue)
+                continue
+            if issue.rule in _DEPLOY and _deploy_key(issue) in at_base:
+                continue
             report.findings.append(_issue_finding(issue))
             if issue.unanalyzed:
                 report.unanalyzed.append(
                     Unanalyzed(issue.location.file, issue.message, issue.location.line)
                 )
+    summary = statements_summary(skipped)
+    if summary is not None:
+        report.findings.append(RULES["AN911"].finding(*summary))
     for change in changed:
         if change.mode == "160000":  # a gitlink: the checker reads no other repository
             reason = "git submodule: its files are not analysed"
@@ -547,6 +564,13 @@ def _analysis_limits(
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             message = f"{change.path}: {reason}"
             report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
+
+
+_DEPLOY = ("TB109", "TB110")  # a migration that fails on deploy (sql/onetime.py)
+
+
+def _deploy_key(issue: Issue) -> tuple[str, str, str]:
+    return issue.rule, issue.message, issue.location.file
 
 
 def _inline_suppressions(

@@ -17,7 +17,7 @@ from impact_check.model import FileContent, Snapshot
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
 _READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
-_READ_NAMES = ("dbt_project.yml",)
+_READ_NAMES = ("dbt_project.yml", "sqitch.plan", "atlas.sum")  # migration order files
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """What a repository defines at one revision: files in, Catalog out.
 
-DDL files apply in natural path order (``V2__`` before ``V10__``). Derived datasets get their
+SQL files apply in the order project/migrations.py gives: each recognised migration framework
+in its own order (forward migrations only), every other file in natural path order
+(``V2__`` before ``V10__``). Derived datasets get their
 columns from one lineage pass each, in dependency order, against one growing schema, so
 ``SELECT *`` chains carry columns downstream. dbt project directories are left to the dbt
 loader (not yet supported: their changed files are reported as not analysed).
@@ -11,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -20,6 +22,7 @@ from sqlglot import exp
 from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.cache import AnalysisCache, blob_sha
 from impact_check.config import Config
+from impact_check.diff import ROUTINES
 from impact_check.model import (
     Catalog,
     Column,
@@ -32,25 +35,23 @@ from impact_check.model import (
     Snapshot,
 )
 from impact_check.project import incremental, parallel
+from impact_check.project import migrations
 from impact_check.project.codec import CodecError, decode_dataset, encode_dataset
+from impact_check.project.migrations import Unit, natural_key
 from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.statements import apply_other
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_PLAN_FILES = ("sqitch.plan", "atlas.sum")
 # Parsed model trees kept from reading the files to tracing their lineage, in characters of
 # SQL (a tree weighs about 65 times its text): about 65 MB. Past it, a model is parsed
 # again when its lineage is traced, so a 5,000-model project keeps its memory bounded.
 KEPT_TREE_TEXT = 1_000_000
-_NATURAL = re.compile(r"(\d+)")
-
-
-def natural_key(path: str) -> list[object]:
-    """Sort key that orders digit runs numerically: V2__ before V10__."""
-    return [int(part) if part.isdigit() else part.lower() for part in _NATURAL.split(path)]
 
 
 def dbt_roots(paths: Iterable[str]) -> list[str]:
@@ -123,21 +124,15 @@ def _load_catalog(
     resolver = NameResolver(set(), config.default_schema, config.default_database)
     state = DdlState(catalog, resolver, config.dialect)
     roots = dbt_roots(snapshot.files)
-    paths = [
-        p
-        for p in sorted(snapshot.files, key=natural_key)
-        if p.endswith(".sql") and not in_dbt_project(p, roots)
-    ]
+    units = sql_units(snapshot, roots, config)
     with paused_gc():
         if cache is not None:
             deadline.check("reading SQL files")
-            _load_files_cached(paths, snapshot, state, config, cache)
+            _load_files_cached(units, snapshot, state, config, cache)
         else:
-            for path in paths:
+            for unit in units:
                 deadline.check("reading SQL files")
-                text = _read(snapshot.files[path], catalog, config)
-                if text is not None:
-                    _load_file(path, text, state, config)
+                _load_unit(unit, _read(snapshot.files[unit.path], catalog, config), state, config)
         if roots:
             from impact_check.project.dbt import load_projects
 
@@ -161,14 +156,56 @@ def _load_catalog(
     return catalog
 
 
+def sql_units(snapshot: Snapshot, roots: list[str], config: Config) -> list[Unit]:
+    """The SQL files outside dbt projects, as the units to apply in order
+    (project/migrations.py: migration frameworks' forward sequences, else path order)."""
+    candidates = [
+        p
+        for p in snapshot.files
+        if (p.endswith(".sql") or PurePosixPath(p).name in _PLAN_FILES)
+        and not in_dbt_project(p, roots)
+    ]
+    return migrations.plan(candidates, _Texts(snapshot, config)).units
+
+
+class _Texts(Mapping[str, "str | None"]):
+    """File texts on request (migrations.plan reads only the few whose content decides)."""
+
+    def __init__(self, snapshot: Snapshot, config: Config) -> None:
+        self.snapshot, self.config, self.seen = snapshot, config, dict[str, "str | None"]()
+
+    def __getitem__(self, path: str) -> str | None:
+        if path not in self.seen:
+            content = self.snapshot.files.get(path)
+            self.seen[path] = decode_file(content, self.config)[0] if content else None
+        return self.seen[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.snapshot.files)
+
+    def __len__(self) -> int:
+        return len(self.snapshot.files)
+
+
+def _load_unit(unit: Unit, text: str | None, state: DdlState, config: Config) -> None:
+    if text is None:
+        return
+    state.in_migration = unit.one_time
+    try:
+        _load_file(unit.path, migrations.forward_text(text, unit.lines), state, config)
+    finally:
+        state.in_migration = False
+
+
 def _load_files_cached(
-    paths: list[str], snapshot: Snapshot, state: DdlState, config: Config, cache: AnalysisCache
+    units: list[Unit], snapshot: Snapshot, state: DdlState, config: Config, cache: AnalysisCache
 ) -> None:
     """The loop of load_catalog, with one-SELECT model files and the DDL state from cache."""
-    items: list[tuple[str, Definition | None]] = []
-    sequence: list[tuple[str, ...]] = []
+    items: list[tuple[Unit, Definition | None]] = []
+    sequence: list[tuple[object, ...]] = []
     tree_budget = KEPT_TREE_TEXT
-    for path in paths:
+    for unit in units:
+        path = unit.path
         content = snapshot.files[path]
         schema = model_schema(path, config)
         model = None
@@ -186,13 +223,13 @@ def _load_files_cached(
         if model is not None:
             if model.query is not None:
                 tree_budget -= len(model.text)
-            items.append((path, incremental.LazyDefinition(model)))
+            items.append((unit, incremental.LazyDefinition(model)))
             sequence.append(("model", path, model.name))
         else:
-            items.append((path, None))
+            items.append((unit, None))
             data = content.data
             sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
-            sequence.append(("sql", path, sha))
+            sequence.append(("sql", path, sha, unit.framework, unit.role, unit.lines))
     key = incremental.ddl_key(sequence, config)
     if _restore_ddl(cache, key, state):
         for _path, definition in items:
@@ -200,17 +237,15 @@ def _load_files_cached(
                 state.definitions[definition.name] = definition
     else:
         models: dict[str, Definition] = {}
-        for path, definition in items:
+        for unit, definition in items:
             if definition is not None:
                 state.definitions[definition.name] = models[definition.name] = definition
                 continue
-            text = _read(snapshot.files[path], state.catalog, config)
-            if text is not None:
-                _load_file(path, text, state, config)
+            _load_unit(unit, _read(snapshot.files[unit.path], state.catalog, config), state, config)
         if not state.inserts and incremental.untouched(state.definitions, models):
             cache.put(key, incremental.encode_ddl(state.catalog, state.dialect))
-    if paths:
-        state.dialect = dialect_for(paths[-1], config)
+    if units:
+        state.dialect = dialect_for(units[-1].path, config)
 
 
 def _restore_ddl(cache: AnalysisCache, key: str, state: DdlState) -> bool:
@@ -341,16 +376,19 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
     limits = config.limits
     for stmt in parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file):
         location = Location(path, stmt.line)
-        if stmt.expression is None:
-            state.catalog.issues.append(
-                Issue(
-                    "AN901",
-                    f"cannot parse SQL ({dialect}): {stmt.error}",
-                    Location(path, stmt.error_line or stmt.line),
-                )
-            )
-            continue
         try:
+            if apply_other(state, stmt.sql, location):  # not table schema (sql/statements.py)
+                continue
+            if stmt.expression is None:
+                state.unreadable(stmt.sql)
+                state.catalog.issues.append(
+                    Issue(
+                        "AN901",
+                        f"cannot parse SQL ({dialect}): {stmt.error}",
+                        Location(path, stmt.error_line or stmt.line),
+                    )
+                )
+                continue
             _apply_statement(path, stmt.expression, location, schema, state, config)
         except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
             state.catalog.issues.append(
@@ -627,6 +665,9 @@ def _derived_dataset(
     identity = tree_digest(first)
     rewrite_tables(first, resolver.resolve)
     lineage = query_lineage(first, schema, dialect, again=rewritten)
+    if definition.kind in ROUTINES:  # what a body reads; its unbound names may be variables
+        lineage.errors.clear()
+        lineage.missing = {src for src in lineage.missing if src[0]}
     names = [n for n in lineage.columns if n != "*"]
     if definition.declared_columns:
         mapping = dict(zip(names, definition.declared_columns))

@@ -43,6 +43,17 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "CREATE VIEW mart.v AS SELECT amount_typo FROM raw.orders;",
         "CREATE VIEW mart.v AS SELECT amount FROM raw.orders;",
     ),
+    "TB109": (
+        "-- V3__drop_legacy.sql\nALTER TABLE users DROP COLUMN legacy_token;\n"
+        "-- V4__backfill.sql (new)\nINSERT INTO tokens (user_id, token) "
+        "SELECT id, legacy_token FROM users;",
+        "-- copy the data before the drop: V3__backfill.sql, then V4__drop_legacy.sql",
+    ),
+    "TB110": (
+        "-- V3__rename.sql\nALTER TABLE orders RENAME COLUMN amount TO total;\n"
+        "-- V4__widen.sql (new)\nALTER TABLE orders ALTER COLUMN amount TYPE BIGINT;",
+        "ALTER TABLE orders ALTER COLUMN total TYPE BIGINT;  -- the column's current name",
+    ),
     "CO201": (
         "ALTER TABLE raw.orders DROP COLUMN amount;",
         "-- deprecate: keep amount until its consumers moved, then drop it",
@@ -175,6 +186,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN908": (
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
+    ),
+    "AN911": (
+        "DO $$ BEGIN EXECUTE 'UPDATE ' || tbl || ' SET flag = true'; END $$;",
+        "UPDATE orders SET flag = true;  -- static SQL the checker can bind",
     ),
     "AN910": (
         "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",

@@ -3,19 +3,26 @@
 Derived datasets (views, CTAS, INSERT … SELECT, bare-SELECT models) are only collected here;
 their columns come from lineage once all tables are known (project/loader.py).
 Statements that sqlglot gives back as an opaque ``Command`` become AN901 issues naming the
-relation they touch, so nothing passes silently.
+relation they touch, so nothing passes silently (statements that are not table schema are
+recognised before, by sql/statements.py).
+
+Inside a migration sequence (``in_migration``, project/migrations.py) data statements run
+once: they are bound at their point of the sequence (sql/onetime.py), a ``CREATE TABLE …
+AS SELECT`` creates a plain table, and reading or altering what an earlier migration dropped
+or renamed is recorded as a TB109/TB110 issue (the migration would fail on deploy).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
 from impact_check.sql.names import NameResolver, identifier_name, table_name
+from impact_check.sql.onetime import problems, reading_query
 from impact_check.sql.types import canonical
 
 _COMMAND_TARGET = re.compile(
@@ -56,6 +63,9 @@ class DdlState:
         self.dialect = dialect
         self.definitions: dict[str, Definition] = {}
         self.inserts: list[InsertSelect] = []
+        self.in_migration = False  # the statements run once, at this point of a sequence
+        # relations whose columns a statement not read may have changed (None: any relation)
+        self.uncertain: set[str] | None = set()
 
     # -- names ------------------------------------------------------------------------
 
@@ -77,10 +87,94 @@ class DdlState:
             self._alter(statement, location)
         elif isinstance(statement, exp.Drop):
             self._drop(statement, location)
-        elif isinstance(statement, exp.Insert):
+        elif isinstance(statement, exp.Insert) and not self.in_migration:
             self._insert(statement, location)
+        elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Query)):
+            if self.in_migration:
+                self._once(statement, location)
         elif isinstance(statement, exp.Command):
             self._command(statement, location)
+
+    # -- one-time statements of a migration ---------------------------------------------
+
+    def _once(self, statement: exp.Expr, location: Location, verb: str | None = None) -> None:
+        """Bind a data statement against the schema as it stands now (not at head)."""
+        query = reading_query(statement)
+        if query is not None:
+            self._record_gone(query, location, verb or statement.key.upper())
+
+    def _record_gone(self, query: exp.Expr, location: Location, verb: str) -> None:
+        catalog = self.catalog
+        self.resolver.known = (
+            set(catalog.datasets) | set(self.definitions) | set(catalog.dropped)
+        ) | set(catalog.renamed_tables)
+        for gone in problems(
+            query, catalog, self.definitions, self.uncertain, self.resolver.resolve, self.dialect
+        ):
+            message = f"{verb} reads {gone.what}, {gone.why}: the migration fails on deploy"
+            catalog.issues.append(
+                Issue("TB109", message, location, target=gone.what, unanalyzed=False)
+            )
+
+    def _gone_target(self, name: str, location: Location, what: str) -> bool:
+        """TB110 when a migration alters or drops a relation an earlier one removed."""
+        if not self.in_migration or name in self.catalog.datasets or name in self.definitions:
+            return False
+        renamed = self.catalog.renamed_tables.get(name)
+        if renamed is None and name not in self.catalog.dropped:
+            return False
+        why = f"renamed to {renamed}" if renamed else "dropped"
+        where = self.catalog.events.get(name) or self.catalog.dropped.get(name)
+        by = f" by {where.file}:{where.line}" if where is not None else ""
+        message = f"{what} {name}: {name} was {why}{by}; the migration fails on deploy"
+        self.catalog.issues.append(
+            Issue("TB110", message, location, target=name, unanalyzed=False)
+        )
+        return True
+
+    def _gone_column(
+        self, dataset: Dataset, column: str, location: Location, what: str, exists: bool
+    ) -> None:
+        """TB110 when a migration alters a column that no longer exists at its point."""
+        uncertain = self.uncertain is None or dataset.name in self.uncertain
+        if not self.in_migration or exists or uncertain or not dataset.columns_known:
+            return
+        if column in dataset.columns:
+            return
+        node = column_id(dataset.name, column)
+        renamed = self.catalog.renamed_columns.get((dataset.name, column))
+        where = self.catalog.events.get(node)
+        why = f"renamed to {renamed}" if renamed else ("dropped" if where else "never created")
+        by = f" by {where.file}:{where.line}" if where is not None else ""
+        message = (
+            f"{what} {dataset.name}.{column}: the column was {why}{by}; "
+            "the migration fails on deploy"
+        )
+        self.catalog.issues.append(
+            Issue("TB110", message, location, target=node, unanalyzed=False)
+        )
+
+    def unreadable(self, sql: str) -> None:
+        """A statement that could not be read: the relation it names may have changed
+        (any relation, for schema statements that name none the checker can find)."""
+        match = _COMMAND_TARGET.search(sql[:400])
+        if match is not None:
+            self.mark_uncertain(match.group(1).strip('"`[]').lower())
+        elif re.match(r"(?is)^\s*(?:ALTER|CREATE|RENAME)\b", sql):
+            self.mark_uncertain(None)
+
+    def rename_relation(self, old: str, new_table: exp.Table, location: Location) -> None:
+        """Rename a relation (``SET SCHEMA``, ``ALTER MATERIALIZED VIEW … RENAME``)."""
+        if not self._gone_target(old, location, "ALTER … RENAME"):
+            self._rename_table(old, new_table, location)
+
+    def mark_uncertain(self, relation: str | None) -> None:
+        """A statement not read may have changed ``relation``'s columns (None: any)."""
+        if relation is None:
+            self.uncertain = None
+        elif self.uncertain is not None:
+            self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+            self.uncertain.add(self.resolver.resolve(relation))
 
     def _create(self, create: exp.Create, location: Location) -> None:
         kind = (create.kind or "").upper()
@@ -93,6 +187,10 @@ class DdlState:
             return
         name = self._new_name(table)
         query = create.expression
+        if isinstance(query, (exp.Query, exp.Subquery)) and kind == "TABLE" and self.in_migration:
+            self._table_once(name, query.unnest() if isinstance(query, exp.Subquery) else query,
+                             _declared_names(schema), location)
+            return
         if isinstance(query, (exp.Query, exp.Subquery)) and kind in ("VIEW", "TABLE"):
             self.catalog.datasets.pop(name, None)
             self.definitions[name] = Definition(
@@ -105,8 +203,12 @@ class DdlState:
             )
             return
         if kind == "TABLE" and schema is not None:
+            if create.args.get("exists") and name in self.catalog.datasets:
+                return  # CREATE TABLE IF NOT EXISTS over an existing table does nothing
             self.definitions.pop(name, None)
             columns = _columns(schema, self.dialect)
+            if self._inherits(schema, create, columns) and self.uncertain is not None:
+                self.uncertain.add(name)
             self.catalog.datasets[name] = Dataset(
                 name=name,
                 kind="table",
@@ -126,19 +228,85 @@ class DdlState:
                 )
             )
 
+    def _table_once(
+        self, name: str, query: exp.Expr, declared: list[str], location: Location
+    ) -> None:
+        """``CREATE TABLE … AS SELECT`` in a migration: a table, its columns those the query
+        returns now (later changes upstream do not reach it)."""
+        from impact_check.sql.lineage import query_lineage, rewrite_tables
+
+        self._record_gone(query, location, "CREATE TABLE … AS")
+        copy = query.copy()
+        self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+        read = rewrite_tables(copy, self.resolver.resolve)
+        schema = {
+            n: {c.name: c.type for c in ds.columns.values()} if ds.columns_known else {}
+            for n, ds in self.catalog.datasets.items()
+            if n in read
+        }
+        lineage = query_lineage(copy, schema, self.dialect)
+        names = [n for n in lineage.columns if n != "*"]
+        if declared:
+            names = [declared[i] if i < len(declared) else n for i, n in enumerate(names)]
+        columns = {}
+        for written, produced in zip(names, [n for n in lineage.columns if n != "*"]):
+            source = lineage.pure.get(produced)
+            dtype = lineage.output_types.get(produced) or (
+                schema.get(source[0], {}).get(source[1]) if source else None
+            )
+            columns[written] = Column(written, dtype)
+        self.definitions.pop(name, None)
+        self.catalog.datasets[name] = Dataset(
+            name, "table", columns, location, columns_known="*" not in lineage.columns,
+            dialect=self.dialect,
+        )
+        self._touch(name, location, columns)
+
+    def _inherits(self, schema: exp.Schema, create: exp.Create, columns: dict[str, Column]) -> bool:
+        """Copy ``(LIKE other)`` columns; True when other columns may come from elsewhere
+        (INHERITS, PARTITION OF, a LIKE of an unknown table)."""
+        partial = False
+        for item in schema.expressions:
+            if isinstance(item, exp.LikeProperty) and isinstance(item.this, exp.Table):
+                source = self.catalog.datasets.get(self.name_of(item.this))
+                if source is None or not source.columns_known:
+                    partial = True
+                    continue
+                for column in source.columns.values():
+                    columns.setdefault(column.name, replace(column))
+        props = create.args.get("properties")
+        if props is not None and any(
+            isinstance(p, (exp.InheritsProperty, exp.PartitionedOfProperty))
+            for p in props.expressions
+        ):
+            partial = True
+        return partial
+
     def _alter(self, alter: exp.Alter, location: Location) -> None:
         if not isinstance(alter.this, exp.Table):
             return
+        if (alter.args.get("kind") or "TABLE").upper() not in ("TABLE", "VIEW"):
+            return  # ALTER INDEX … RENAME and the like: no relation's columns
         name = self.name_of(alter.this)
+        if alter.args.get("exists") and name not in self.catalog.datasets:
+            return  # ALTER TABLE IF EXISTS on a table that is not there does nothing
         for action in alter.args.get("actions") or []:
             if isinstance(action, exp.AlterRename):
-                self._rename_table(name, action.this, location)
-                name = self._renamed_name(name, action.this)
-                continue
+                column_rename = _column_rename(alter, action)
+                if column_rename is not None:  # PostgreSQL: RENAME [COLUMN] a TO b
+                    action = column_rename
+                else:
+                    if self._gone_target(name, location, "ALTER TABLE … RENAME"):
+                        return
+                    self._rename_table(name, action.this, location)
+                    name = self._renamed_name(name, action.this)
+                    continue
             dataset = self.catalog.datasets.get(name)
             if dataset is None:
-                self._alter_unknown(name, action, location)
+                if not self._gone_target(name, location, "ALTER TABLE"):
+                    self._alter_unknown(name, action, location)
                 continue
+            self._check_column_target(dataset, action, location)
             before = dict(dataset.columns)
             self._alter_action(dataset, action, location)
             self._touch_changed(name, before, dataset.columns, action, location)
@@ -162,6 +330,24 @@ class DdlState:
             touched.add(identifier_name(action.this))
         for col in touched:
             self.catalog.events[column_id(name, col)] = location
+
+    def _check_column_target(self, dataset: Dataset, action: exp.Expr, location: Location) -> None:
+        if isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
+            for column in _drop_column_names(action):
+                self._gone_column(
+                    dataset, column, location, "DROP COLUMN", bool(action.args.get("exists"))
+                )
+        elif isinstance(action, exp.RenameColumn):
+            self._gone_column(
+                dataset,
+                identifier_name(action.this),
+                location,
+                "RENAME COLUMN",
+                bool(action.args.get("exists")),
+            )
+        elif isinstance(action, exp.AlterColumn):
+            column = identifier_name(action.this)
+            self._gone_column(dataset, column, location, "ALTER COLUMN", False)
 
     def _alter_unknown(self, name: str, action: exp.Expr, location: Location) -> None:
         if name in self.definitions:
@@ -287,7 +473,10 @@ class DdlState:
         if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
             for table in tables:
                 if isinstance(table, exp.Table):
-                    self._drop_relation(self.name_of(table), location)
+                    name = self.name_of(table)
+                    if not drop.args.get("exists") and self._gone_target(name, location, "DROP"):
+                        continue
+                    self._drop_relation(name, location)
         elif kind == "SCHEMA":
             for table in tables:
                 prefix = table_name(table) + "."
@@ -325,6 +514,7 @@ class DdlState:
             return
         match = _COMMAND_TARGET.search(text)
         target = match.group(1).strip('"`[]').lower() if match else None
+        self.unreadable(text)
         what = f" touching {target}" if target else ""
         self.catalog.issues.append(
             Issue(
@@ -334,6 +524,20 @@ class DdlState:
                 target=target,
             )
         )
+
+
+def _column_rename(alter: exp.Alter, action: exp.AlterRename) -> exp.RenameColumn | None:
+    """sqlglot reads PostgreSQL's ``ALTER TABLE t RENAME a TO b`` (COLUMN left out) as a
+    table rename to ``a`` with a ``TO b`` option: it renames column ``a``."""
+    target = next(
+        (o.this for o in alter.args.get("options") or [] if isinstance(o, exp.ToTableProperty)),
+        None,
+    )
+    if target is None or not isinstance(action.this, exp.Table):
+        return None
+    return exp.RenameColumn(
+        this=exp.column(action.this.name), to=exp.column(target.name if target else "")
+    )
 
 
 def _derived_kind(create: exp.Create) -> str:
