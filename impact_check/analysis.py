@@ -40,9 +40,9 @@ from impact_check.project.loader import (
     dialect_for,
     in_dbt_project,
     load_catalog,
-    natural_key,
     usable_external,
 )
+from impact_check.project.migrations import natural_key
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
 from impact_check.sql.statements import summary as statements_summary

@@ -132,7 +132,8 @@ def test_constraint_forms_sqlglot_reads_as_commands_are_understood() -> None:
 
 
 def test_postgres_rename_without_column_keyword_renames_the_column() -> None:
-    catalog = build("postgres", {"a.sql": CREATE, "b.sql": "ALTER TABLE shop.orders RENAME note TO memo;"})
+    rename = "ALTER TABLE shop.orders RENAME note TO memo;"
+    catalog = build("postgres", {"a.sql": CREATE, "b.sql": rename})
     assert "memo" in catalog.datasets["shop.orders"].columns
     assert catalog.renamed_columns == {("shop.orders", "note"): "memo"}
 

@@ -34,10 +34,9 @@ from impact_check.model import (
     Location,
     Snapshot,
 )
-from impact_check.project import incremental, parallel
-from impact_check.project import migrations
+from impact_check.project import incremental, migrations, parallel
 from impact_check.project.codec import CodecError, decode_dataset, encode_dataset
-from impact_check.project.migrations import Unit, natural_key
+from impact_check.project.migrations import Unit
 from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
@@ -202,7 +201,7 @@ def _load_files_cached(
 ) -> None:
     """The loop of load_catalog, with one-SELECT model files and the DDL state from cache."""
     items: list[tuple[Unit, Definition | None]] = []
-    sequence: list[tuple[object, ...]] = []
+    sequence: list[tuple[str, ...]] = []
     tree_budget = KEPT_TREE_TEXT
     for unit in units:
         path = unit.path
@@ -229,7 +228,7 @@ def _load_files_cached(
             items.append((unit, None))
             data = content.data
             sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
-            sequence.append(("sql", path, sha, unit.framework, unit.role, unit.lines))
+            sequence.append(("sql", path, sha, str(unit.framework), unit.role, str(unit.lines)))
     key = incremental.ddl_key(sequence, config)
     if _restore_ddl(cache, key, state):
         for _path, definition in items:

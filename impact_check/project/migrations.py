@@ -108,12 +108,12 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
     out = Plan()
     emitted: set[int] = set()
     for path in sql:
-        group = owner.get(path)
-        if group is None:
+        mine = owner.get(path)
+        if mine is None:
             out.units.append(Unit(path))
-        elif id(group) not in emitted:
-            emitted.add(id(group))
-            out.units.extend(group.units)
+        elif id(mine) not in emitted:
+            emitted.add(id(mine))
+            out.units.extend(mine.units)
     for group in groups:
         out.excluded.update(group.excluded)
         out.sequences[group.root] = group.framework
@@ -126,8 +126,7 @@ def forward_text(text: str, lines: tuple[tuple[int, int], ...] | None) -> str:
         return text
     kept = text.split("\n")
     return "\n".join(
-        line if any(a <= n <= b for a, b in lines) else ""
-        for n, line in enumerate(kept, 1)
+        line if any(a <= n <= b for a, b in lines) else "" for n, line in enumerate(kept, 1)
     )
 
 

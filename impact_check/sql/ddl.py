@@ -21,13 +21,10 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
+from impact_check.sql.migration_point import COMMAND_TARGET, MigrationPoint
 from impact_check.sql.names import NameResolver, identifier_name, table_name
-from impact_check.sql.onetime import problems, reading_query
 from impact_check.sql.types import canonical
 
-_COMMAND_TARGET = re.compile(
-    r"\b(?:TABLE|VIEW|INTO|ON)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([\w.\"`\[\]]+)", re.IGNORECASE
-)
 _MYSQL_RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -54,7 +51,7 @@ class InsertSelect:
     dialect: str = "duckdb"
 
 
-class DdlState:
+class DdlState(MigrationPoint):
     """The tables of one revision as DDL statements build them up."""
 
     def __init__(self, catalog: Catalog, resolver: NameResolver, dialect: str) -> None:
@@ -95,86 +92,10 @@ class DdlState:
         elif isinstance(statement, exp.Command):
             self._command(statement, location)
 
-    # -- one-time statements of a migration ---------------------------------------------
-
-    def _once(self, statement: exp.Expr, location: Location, verb: str | None = None) -> None:
-        """Bind a data statement against the schema as it stands now (not at head)."""
-        query = reading_query(statement)
-        if query is not None:
-            self._record_gone(query, location, verb or statement.key.upper())
-
-    def _record_gone(self, query: exp.Expr, location: Location, verb: str) -> None:
-        catalog = self.catalog
-        self.resolver.known = (
-            set(catalog.datasets) | set(self.definitions) | set(catalog.dropped)
-        ) | set(catalog.renamed_tables)
-        for gone in problems(
-            query, catalog, self.definitions, self.uncertain, self.resolver.resolve, self.dialect
-        ):
-            message = f"{verb} reads {gone.what}, {gone.why}: the migration fails on deploy"
-            catalog.issues.append(
-                Issue("TB109", message, location, target=gone.what, unanalyzed=False)
-            )
-
-    def _gone_target(self, name: str, location: Location, what: str) -> bool:
-        """TB110 when a migration alters or drops a relation an earlier one removed."""
-        if not self.in_migration or name in self.catalog.datasets or name in self.definitions:
-            return False
-        renamed = self.catalog.renamed_tables.get(name)
-        if renamed is None and name not in self.catalog.dropped:
-            return False
-        why = f"renamed to {renamed}" if renamed else "dropped"
-        where = self.catalog.events.get(name) or self.catalog.dropped.get(name)
-        by = f" by {where.file}:{where.line}" if where is not None else ""
-        message = f"{what} {name}: {name} was {why}{by}; the migration fails on deploy"
-        self.catalog.issues.append(
-            Issue("TB110", message, location, target=name, unanalyzed=False)
-        )
-        return True
-
-    def _gone_column(
-        self, dataset: Dataset, column: str, location: Location, what: str, exists: bool
-    ) -> None:
-        """TB110 when a migration alters a column that no longer exists at its point."""
-        uncertain = self.uncertain is None or dataset.name in self.uncertain
-        if not self.in_migration or exists or uncertain or not dataset.columns_known:
-            return
-        if column in dataset.columns:
-            return
-        node = column_id(dataset.name, column)
-        renamed = self.catalog.renamed_columns.get((dataset.name, column))
-        where = self.catalog.events.get(node)
-        why = f"renamed to {renamed}" if renamed else ("dropped" if where else "never created")
-        by = f" by {where.file}:{where.line}" if where is not None else ""
-        message = (
-            f"{what} {dataset.name}.{column}: the column was {why}{by}; "
-            "the migration fails on deploy"
-        )
-        self.catalog.issues.append(
-            Issue("TB110", message, location, target=node, unanalyzed=False)
-        )
-
-    def unreadable(self, sql: str) -> None:
-        """A statement that could not be read: the relation it names may have changed
-        (any relation, for schema statements that name none the checker can find)."""
-        match = _COMMAND_TARGET.search(sql[:400])
-        if match is not None:
-            self.mark_uncertain(match.group(1).strip('"`[]').lower())
-        elif re.match(r"(?is)^\s*(?:ALTER|CREATE|RENAME)\b", sql):
-            self.mark_uncertain(None)
-
     def rename_relation(self, old: str, new_table: exp.Table, location: Location) -> None:
         """Rename a relation (``SET SCHEMA``, ``ALTER MATERIALIZED VIEW … RENAME``)."""
         if not self._gone_target(old, location, "ALTER … RENAME"):
             self._rename_table(old, new_table, location)
-
-    def mark_uncertain(self, relation: str | None) -> None:
-        """A statement not read may have changed ``relation``'s columns (None: any)."""
-        if relation is None:
-            self.uncertain = None
-        elif self.uncertain is not None:
-            self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
-            self.uncertain.add(self.resolver.resolve(relation))
 
     def _create(self, create: exp.Create, location: Location) -> None:
         kind = (create.kind or "").upper()
@@ -188,8 +109,12 @@ class DdlState:
         name = self._new_name(table)
         query = create.expression
         if isinstance(query, (exp.Query, exp.Subquery)) and kind == "TABLE" and self.in_migration:
-            self._table_once(name, query.unnest() if isinstance(query, exp.Subquery) else query,
-                             _declared_names(schema), location)
+            self._table_once(
+                name,
+                query.unnest() if isinstance(query, exp.Subquery) else query,
+                _declared_names(schema),
+                location,
+            )
             return
         if isinstance(query, (exp.Query, exp.Subquery)) and kind in ("VIEW", "TABLE"):
             self.catalog.datasets.pop(name, None)
@@ -227,40 +152,6 @@ class DdlState:
                     target=name,
                 )
             )
-
-    def _table_once(
-        self, name: str, query: exp.Expr, declared: list[str], location: Location
-    ) -> None:
-        """``CREATE TABLE … AS SELECT`` in a migration: a table, its columns those the query
-        returns now (later changes upstream do not reach it)."""
-        from impact_check.sql.lineage import query_lineage, rewrite_tables
-
-        self._record_gone(query, location, "CREATE TABLE … AS")
-        copy = query.copy()
-        self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
-        read = rewrite_tables(copy, self.resolver.resolve)
-        schema = {
-            n: {c.name: c.type for c in ds.columns.values()} if ds.columns_known else {}
-            for n, ds in self.catalog.datasets.items()
-            if n in read
-        }
-        lineage = query_lineage(copy, schema, self.dialect)
-        names = [n for n in lineage.columns if n != "*"]
-        if declared:
-            names = [declared[i] if i < len(declared) else n for i, n in enumerate(names)]
-        columns = {}
-        for written, produced in zip(names, [n for n in lineage.columns if n != "*"]):
-            source = lineage.pure.get(produced)
-            dtype = lineage.output_types.get(produced) or (
-                schema.get(source[0], {}).get(source[1]) if source else None
-            )
-            columns[written] = Column(written, dtype)
-        self.definitions.pop(name, None)
-        self.catalog.datasets[name] = Dataset(
-            name, "table", columns, location, columns_known="*" not in lineage.columns,
-            dialect=self.dialect,
-        )
-        self._touch(name, location, columns)
 
     def _inherits(self, schema: exp.Schema, create: exp.Create, columns: dict[str, Column]) -> bool:
         """Copy ``(LIKE other)`` columns; True when other columns may come from elsewhere
@@ -512,7 +403,7 @@ class DdlState:
                 old_table, new_table = exp.to_table(old.strip()), exp.to_table(new.strip())
                 self._rename_table(self.name_of(old_table), new_table, location)
             return
-        match = _COMMAND_TARGET.search(text)
+        match = COMMAND_TARGET.search(text)
         target = match.group(1).strip('"`[]').lower() if match else None
         self.unreadable(text)
         what = f" touching {target}" if target else ""

@@ -50,10 +50,10 @@ def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
         for table in statement.args.get("using") or []:
             query = query.join(table.copy(), join_type="cross")
         parts.append(_filtered(query, statement))
-    query = combine(parts)
-    if query is not None and statement.args.get("with_") is not None:
-        query.set("with_", statement.args["with_"].copy())
-    return query
+    combined = combine(parts)
+    if combined is not None and statement.args.get("with_") is not None:
+        combined.set("with_", statement.args["with_"].copy())
+    return combined
 
 
 def _update_query(update: exp.Update) -> exp.Select:

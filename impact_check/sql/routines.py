@@ -39,8 +39,18 @@ _AS = re.compile(r"\bAS\s*$", re.I)
 _RETURNS_TABLE = re.compile(r"\bRETURNS\s+TABLE\s*\(", re.I)
 _MODES = {"in", "out", "inout", "variadic"}
 _PLPGSQL_SPECIAL = {
-    "found", "sqlstate", "sqlerrm", "tg_op", "tg_name", "tg_when", "tg_level", "tg_table_name",
-    "tg_table_schema", "tg_relid", "tg_nargs", "tg_argv",
+    "found",
+    "sqlstate",
+    "sqlerrm",
+    "tg_op",
+    "tg_name",
+    "tg_when",
+    "tg_level",
+    "tg_table_name",
+    "tg_table_schema",
+    "tg_relid",
+    "tg_nargs",
+    "tg_argv",
 }
 # first words of unnamed parameter types that take more than one word
 _TYPE_WORDS = {"double", "character", "char", "bit", "timestamp", "time", "interval", "national"}
@@ -118,7 +128,9 @@ def _closing(text: str, start: int) -> int | None:
 
 def split_top(text: str, sep: str = ",") -> list[str]:
     """``text`` split at ``sep`` outside parentheses, each part stripped."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += char == "("
         depth -= char == ")"
@@ -174,7 +186,9 @@ _LABEL = re.compile(r"^\s*<<\w+>>\s*", re.S)
 _BLOCK_WORDS = re.compile(
     r"^\s*(?:DECLARE\b|BEGIN\b|EXCEPTION\b|ELSE\b|LOOP\b|END\s+(?:IF|LOOP|CASE)\b|END\b)", re.I
 )
-_CONDITION = re.compile(r"^\s*(?:ELS(?:E\s*)?IF|IF|WHILE|WHEN|CASE)\b(.*?)\b(?:THEN|LOOP)\b", re.I | re.S)
+_CONDITION = re.compile(
+    r"^\s*(?:ELS(?:E\s*)?IF|IF|WHILE|WHEN|CASE)\b(.*?)\b(?:THEN|LOOP)\b", re.I | re.S
+)
 _FOR = re.compile(r"^\s*FOR\s+(\w+)(?:\s*,\s*\w+)*\s+IN\s+(.*?)\bLOOP\b", re.I | re.S)
 _FOREACH = re.compile(r"^\s*FOREACH\s+(\w+).*?\bLOOP\b", re.I | re.S)
 _ASSIGN = re.compile(r"^\s*([\w.\"]+(?:\[[^\]]*\])?)\s*(?::=|=)\s*(.*)$", re.S)

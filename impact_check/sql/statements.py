@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-
 from typing import TYPE_CHECKING
 
 from impact_check.model import Issue, Location
@@ -27,7 +26,28 @@ if TYPE_CHECKING:
 _WS = re.compile(r"\s+")
 _COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*\n?|/\*.*?\*/))*\s*", re.S)
 _REL = r'(?:"[^"]+"|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|[\w$]+))*'
-_ALTER_REL = rf"ALTER (?:TABLE|VIEW|MATERIALIZED VIEW|FOREIGN TABLE) (?:IF EXISTS )?(?:ONLY )?({_REL})"
+
+
+def _any(*words: str) -> str:
+    return "(?:" + "|".join(words) + ")"
+
+
+_ALTER_REL = (
+    f"ALTER {_any('TABLE', 'VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE')} "
+    f"(?:IF EXISTS )?(?:ONLY )?({_REL})"
+)
+_CREATE_ALTER_DROP = "(?:CREATE|ALTER|DROP)"
+_TABLE_OPTIONS = _any(
+    "REPLICA IDENTITY", r"SET \(", r"RESET \(", "SET WITH", "SET WITHOUT", "CLUSTER ON",
+    "SET LOGGED", "SET UNLOGGED", "SET TABLESPACE", "SET ACCESS METHOD", "ATTACH PARTITION",
+    "DETACH PARTITION", "INHERIT", "NO INHERIT", "OF ", "NOT OF",
+)  # fmt: skip
+_OTHER_OBJECTS = _any(
+    "STATISTICS", "COLLATION", "OPERATOR", "AGGREGATE", "CAST", "(?:OR REPLACE )?RULE",
+    "SERVER", "FOREIGN DATA WRAPPER", "USER MAPPING", "CONVERSION", "TEXT SEARCH",
+    "(?:OR REPLACE )?(?:TRUSTED )?(?:PROCEDURAL )?LANGUAGE", "TABLESPACE", "DATABASE",
+    "ACCESS METHOD", "TRANSFORM", "EVENT TRIGGER", "LARGE OBJECT",
+)  # fmt: skip
 
 # (kind, pattern on the normalised statement: upper case, single spaces, no leading comment)
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
@@ -39,32 +59,52 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
         ("CALL", r"^CALL\b"),
         ("rename constraint", rf"^{_ALTER_REL} RENAME CONSTRAINT "),
         ("set schema", rf"^{_ALTER_REL} SET SCHEMA "),
-        ("rename relation", rf"^ALTER (?:MATERIALIZED VIEW|FOREIGN TABLE) .*\bRENAME TO "),
+        ("rename relation", r"^ALTER (?:MATERIALIZED VIEW|FOREIGN TABLE) .*\bRENAME TO "),
         ("index", r"^(?:CREATE (?:UNIQUE )?INDEX|DROP INDEX|ALTER INDEX|REINDEX)\b"),
-        ("extension", r"^(?:CREATE|ALTER|DROP) EXTENSION\b"),
+        ("extension", rf"^{_CREATE_ALTER_DROP} EXTENSION\b"),
         ("comment", r"^COMMENT ON\b"),
         ("grant", r"^(?:GRANT|REVOKE)\b|^ALTER DEFAULT PRIVILEGES\b"),
-        ("policy", r"^(?:CREATE|ALTER|DROP) POLICY\b"),
-        ("trigger", r"^(?:CREATE (?:OR REPLACE )?(?:CONSTRAINT )?|ALTER |DROP )(?:EVENT )?TRIGGER\b"),
-        ("sequence", r"^(?:CREATE|ALTER|DROP) (?:TEMP |TEMPORARY |UNLOGGED )?SEQUENCE\b"),
+        ("policy", rf"^{_CREATE_ALTER_DROP} POLICY\b"),
+        (
+            "trigger",
+            r"^(?:CREATE (?:OR REPLACE )?(?:CONSTRAINT )?|ALTER |DROP )(?:EVENT )?TRIGGER\b",
+        ),
+        ("sequence", rf"^{_CREATE_ALTER_DROP} (?:TEMP |TEMPORARY |UNLOGGED )?SEQUENCE\b"),
         ("sequence", r"^SELECT (?:PG_CATALOG\.)?(?:SETVAL|NEXTVAL)\("),
-        ("type", r"^(?:CREATE|ALTER|DROP) (?:TYPE|DOMAIN)\b"),
-        ("role", r"^(?:CREATE|ALTER|DROP) (?:ROLE|USER|GROUP)\b|^(?:REASSIGN|DROP) OWNED\b"),
+        ("type", rf"^{_CREATE_ALTER_DROP} (?:TYPE|DOMAIN)\b"),
+        ("role", rf"^{_CREATE_ALTER_DROP} (?:ROLE|USER|GROUP)\b|^(?:REASSIGN|DROP) OWNED\b"),
         ("owner", r"^ALTER \w+(?: \w+)? .* OWNER TO\b"),
         ("setting", r"^(?:SET|RESET|SHOW)\b|^SELECT (?:PG_CATALOG\.)?SET_CONFIG\("),
-        ("transaction", r"^(?:BEGIN|COMMIT|ROLLBACK|END|ABORT|START TRANSACTION|SAVEPOINT|RELEASE)\b"),
+        (
+            "transaction",
+            r"^(?:BEGIN|COMMIT|ROLLBACK|END|ABORT|START TRANSACTION|SAVEPOINT|RELEASE)\b",
+        ),
         ("maintenance", r"^(?:ANALY[SZ]E|VACUUM|CLUSTER|CHECKPOINT|DISCARD|LOAD)\b"),
         ("maintenance", r"^REFRESH MATERIALIZED VIEW\b|^LOCK\b|^(?:NOTIFY|LISTEN|UNLISTEN)\b"),
-        ("security", rf"^{_ALTER_REL} (?:ENABLE|DISABLE|FORCE|NO FORCE) (?:ROW LEVEL SECURITY|TRIGGER|RULE|REPLICA|ALWAYS)\b"),
+        (
+            "security",
+            rf"^{_ALTER_REL} (?:ENABLE|DISABLE|FORCE|NO FORCE) "
+            r"(?:ROW LEVEL SECURITY|TRIGGER|RULE|REPLICA|ALWAYS)\b",
+        ),
         ("constraint", rf"^{_ALTER_REL} (?:VALIDATE|ALTER) CONSTRAINT\b"),
-        ("constraint", rf"^{_ALTER_REL} ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY) USING INDEX\b"),
-        ("table option", rf"^{_ALTER_REL} (?:REPLICA IDENTITY|SET \(|RESET \(|SET WITH|SET WITHOUT|CLUSTER ON|SET LOGGED|SET UNLOGGED|SET TABLESPACE|SET ACCESS METHOD|ATTACH PARTITION|DETACH PARTITION|INHERIT|NO INHERIT|OF |NOT OF)"),
-        ("table option", rf"^{_ALTER_REL} ALTER (?:COLUMN )?\S+ SET (?:STATISTICS|STORAGE|COMPRESSION|\()"),
-        ("schema", r"^(?:CREATE|ALTER|DROP) SCHEMA\b"),
+        (
+            "constraint",
+            rf"^{_ALTER_REL} ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY) USING INDEX\b",
+        ),
+        ("table option", rf"^{_ALTER_REL} {_TABLE_OPTIONS}"),
+        (
+            "table option",
+            rf"^{_ALTER_REL} ALTER (?:COLUMN )?\S+ SET (?:STATISTICS|STORAGE|COMPRESSION|\()",
+        ),
+        ("schema", rf"^{_CREATE_ALTER_DROP} SCHEMA\b"),
         ("data", r"^(?:TRUNCATE|COPY)\b"),
-        ("publication", r"^(?:CREATE|ALTER|DROP) (?:PUBLICATION|SUBSCRIPTION)\b"),
-        ("other object", r"^(?:CREATE|ALTER|DROP) (?:STATISTICS|COLLATION|OPERATOR|AGGREGATE|CAST|(?:OR REPLACE )?RULE|SERVER|FOREIGN DATA WRAPPER|USER MAPPING|CONVERSION|TEXT SEARCH|(?:OR REPLACE )?(?:TRUSTED )?(?:PROCEDURAL )?LANGUAGE|TABLESPACE|DATABASE|ACCESS METHOD|TRANSFORM|EVENT TRIGGER|LARGE OBJECT)\b"),
-        ("other object", r"^ALTER (?:FUNCTION|PROCEDURE|ROUTINE|SYSTEM)\b|^SECURITY LABEL\b|^IMPORT FOREIGN SCHEMA\b"),
+        ("publication", rf"^{_CREATE_ALTER_DROP} (?:PUBLICATION|SUBSCRIPTION)\b"),
+        ("other object", rf"^{_CREATE_ALTER_DROP} {_OTHER_OBJECTS}\b"),
+        (
+            "other object",
+            r"^ALTER (?:FUNCTION|PROCEDURE|ROUTINE|SYSTEM)\b|^SECURITY LABEL\b"
+            r"|^IMPORT FOREIGN SCHEMA\b",
+        ),
     ]
 ]
 # Kinds that cannot change a table's columns or a view's result: nothing to say.
@@ -178,8 +218,8 @@ def _routine(state: DdlState, sql: str, location: Location) -> None:
     query, failed = body_query(routine, state.dialect)
     state.definitions.pop(name, None)
     if query is not None and query.find(_table()) is not None:
-        query = normalize(query, state.dialect)
-        state.definitions[name] = Definition(name, routine.kind, query, location, [], state.dialect)
+        tree = normalize(query, state.dialect)
+        state.definitions[name] = Definition(name, routine.kind, tree, location, [], state.dialect)
     why = routine.skipped or (f"{failed} body statement(s) not parsed" if failed else None)
     if why:
         kind = f"{routine.language} {routine.kind} body"
