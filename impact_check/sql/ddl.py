@@ -239,6 +239,8 @@ class DdlState(MigrationPoint):
         elif isinstance(action, exp.AlterColumn):
             column = identifier_name(action.this)
             self._gone_column(dataset, column, location, "ALTER COLUMN", False)
+        elif isinstance(action, exp.ColumnDef) and not action.args.get("exists"):
+            self._existing_column(dataset, identifier_name(action.this), location)
 
     def _alter_unknown(self, name: str, action: exp.Expr, location: Location) -> None:
         if name in self.definitions:

@@ -95,6 +95,23 @@ class MigrationPoint:
         )
         self.catalog.issues.append(Issue("TB110", message, location, target=node, unanalyzed=False))
 
+    def _existing_column(self, dataset: Dataset, column: str, location: Location) -> None:
+        """TB110 when a migration adds a column that already exists at its point."""
+        uncertain = self.uncertain is None or dataset.name in self.uncertain
+        if not self.in_migration or uncertain or column not in dataset.columns:
+            return
+        where = self.catalog.events.get(column_id(dataset.name, column))
+        by = f" (added by {where.file}:{where.line})" if where is not None else ""
+        message = (
+            f"ADD COLUMN {dataset.name}.{column}: the column already exists{by}; "
+            "the migration fails on deploy"
+        )
+        self.catalog.issues.append(
+            Issue(
+                "TB110", message, location, target=column_id(dataset.name, column), unanalyzed=False
+            )
+        )
+
     def unreadable(self, sql: str) -> None:
         """A statement that could not be read: the relation it names may have changed
         (any relation, for schema statements that name none the checker can find)."""
