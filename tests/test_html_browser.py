@@ -161,7 +161,8 @@ def test_three_hundred_impacted_datasets_fit_the_page(
     for i in range(280):
         files[f"views/marts/m{i}.sql"] = (
             f"CREATE VIEW marts.reporting_consumer_number_{i} AS SELECT id, "
-            f"customer_reference AS ref_{i} FROM staging.stg_orders_with_a_rather_long_name_{i % 20};\n"
+            f"customer_reference AS ref_{i} "
+            f"FROM staging.stg_orders_with_a_rather_long_name_{i % 20};\n"
         )
     repo.commit(files, "base")
     repo.commit({"db/V2.sql": "ALTER TABLE raw.orders DROP COLUMN customer_reference;\n"}, "drop")
