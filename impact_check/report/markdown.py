@@ -21,7 +21,7 @@ from impact_check.report.common import (
     ml_at_risk,
     ordered,
 )
-from impact_check.report.impact_graph import box_of, impact_graph
+from impact_check.report.impact_graph import box_of, column_of, impact_graph
 
 LIMIT = 65_000
 MARKER = "<!-- impact-check -->"
@@ -174,11 +174,11 @@ def mermaid(report: Report, max_edges: int = 200) -> str:
     lines.append("  classDef broken fill:#ffd6d6,stroke:#c00,color:#600")
     lines.append("  classDef changed fill:#fff3c4,stroke:#b80")
     for node, short in ids.items():
-        box = graph.boxes[box_of(node)]
-        column = node.split("#", 1)[1] if "#" in node else None
-        if column in box.broken_columns or (column is None and box.state == "broken"):
+        owner = graph.boxes[box_of(node)]
+        column = column_of(node)
+        if column in owner.broken_columns or (column is None and owner.state == "broken"):
             lines.append(f"  class {short} broken")
-        elif column in box.changed_columns or (column is None and box.state == "changed"):
+        elif column in owner.changed_columns or (column is None and owner.state == "changed"):
             lines.append(f"  class {short} changed")
     lines.append("```")
     return "\n".join(lines)
