@@ -175,10 +175,10 @@ def mermaid(report: Report, max_edges: int = 200) -> str:
     lines.append("  classDef changed fill:#fff3c4,stroke:#b80")
     for node, short in ids.items():
         owner = graph.boxes[box_of(node)]
-        column = column_of(node)
-        if column in owner.broken_columns or (column is None and owner.state == "broken"):
+        part = column_of(node)
+        if part in owner.broken_columns or (part is None and owner.state == "broken"):
             lines.append(f"  class {short} broken")
-        elif column in owner.changed_columns or (column is None and owner.state == "changed"):
+        elif part in owner.changed_columns or (part is None and owner.state == "changed"):
             lines.append(f"  class {short} changed")
     lines.append("```")
     return "\n".join(lines)
