@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 _NATURAL = re.compile(r"(\d+)")
 
@@ -87,6 +86,7 @@ class _Group:
 
 
 Texts = Mapping[str, "str | None"]
+Dirs = dict[str, list[str]]  # directory -> its SQL files not claimed yet
 
 
 def plan(paths: Iterable[str], texts: Texts) -> Plan:
@@ -98,10 +98,15 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
     """
     everything = sorted(set(paths), key=natural_key)
     sql = [p for p in everything if p.endswith(".sql")]
+    parents = {p: _parent(p) for p in sql}
     groups: list[_Group] = []
     claimed: set[str] = set()
     for detect in _DETECTORS:
-        for group in detect(everything, [p for p in sql if p not in claimed], texts):
+        unclaimed = [p for p in sql if p not in claimed]
+        dirs: dict[str, list[str]] = {}
+        for path in unclaimed:
+            dirs.setdefault(parents[path], []).append(path)
+        for group in detect(everything, unclaimed, dirs, texts):
             groups.append(group)
             claimed |= group.members
     owner = {path: group for group in groups for path in group.members}
@@ -134,23 +139,15 @@ def forward_text(text: str, lines: tuple[tuple[int, int], ...] | None) -> str:
 
 
 def _parent(path: str) -> str:
-    parent = str(PurePosixPath(path).parent)
-    return "" if parent == "." else parent
+    return path.rpartition("/")[0]
 
 
 def _name(path: str) -> str:
-    return PurePosixPath(path).name
+    return path.rpartition("/")[2]
 
 
 def _join(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
-
-
-def _by_directory(paths: Iterable[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in paths:
-        out.setdefault(_parent(path), []).append(path)
-    return out
 
 
 def _loose(group: _Group, files: Iterable[str]) -> None:
@@ -164,7 +161,7 @@ def _loose(group: _Group, files: Iterable[str]) -> None:
 # -- sqitch -------------------------------------------------------------------------------
 
 
-def _sqitch(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _sqitch(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
     for plan_path in (p for p in everything if _name(p) == "sqitch.plan"):
         top = _parent(plan_path)
@@ -223,12 +220,11 @@ def _sqitch_scripts(text: str, deploy: set[str]) -> list[str]:
 # -- Atlas --------------------------------------------------------------------------------
 
 
-def _atlas(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _atlas(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
-    by_dir = _by_directory(sql)
     for sum_path in (p for p in everything if _name(p) == "atlas.sum"):
         root = _parent(sum_path)
-        files = by_dir.get(root, [])
+        files = dirs.get(root, [])
         group = _Group(root, "atlas", members=set(files))
         listed = []
         for line in (texts.get(sum_path) or "").splitlines()[1:]:
@@ -255,7 +251,7 @@ def _atlas(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
 _DIESEL_VERSION = re.compile(r"^[\d-]+$")
 
 
-def _diesel(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _diesel(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     return _folder_groups(sql, "diesel", "up.sql", _diesel_key)
 
 
@@ -265,7 +261,7 @@ def _diesel_key(folder: str) -> tuple[object, ...]:
     return (folder.split("_", 1)[0].replace("-", ""), folder)
 
 
-def _prisma(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _prisma(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     return _folder_groups(sql, "prisma", "migration.sql", lambda folder: (folder,))
 
 
@@ -306,9 +302,9 @@ def _folder_groups(
 _TIMESTAMPED = re.compile(r"^(\d+)_.*\.sql$")
 
 
-def _supabase(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _supabase(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
-    for root, files in _by_directory(sql).items():
+    for root, files in dirs.items():
         if not (root == "supabase/migrations" or root.endswith("/supabase/migrations")):
             continue
         group = _Group(root, "supabase", members=set(files))
@@ -330,9 +326,11 @@ def _supabase(everything: list[str], sql: list[str], texts: Texts) -> list[_Grou
 _GOLANG = re.compile(r"^(\d+)_.*\.(up|down)\.sql$")
 
 
-def _golang_migrate(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _golang_migrate(
+    everything: list[str], sql: list[str], dirs: Dirs, texts: Texts
+) -> list[_Group]:
     groups = []
-    for root, files in _by_directory(sql).items():
+    for root, files in dirs.items():
         matched = {p: _GOLANG.match(_name(p)) for p in files}
         if not any(matched.values()):
             continue
@@ -360,13 +358,13 @@ _DBMATE_DUMP = "-- Dbmate schema migrations"
 _LEADING_DIGITS = re.compile(r"^(\d+)")
 
 
-def _dbmate(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _dbmate(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
-    for root, files in _by_directory(sql).items():
+    for root, files in dirs.items():
         sections = {}
         for path in files:
             text = texts.get(path)
-            if text and _DBMATE_UP.search(text):
+            if text and "migrate:up" in text and _DBMATE_UP.search(text):
                 sections[path] = _up_section(text)
         if not sections:
             continue
@@ -409,9 +407,9 @@ def _up_section(text: str) -> tuple[tuple[int, int], ...]:
 _LIQUIBASE = re.compile(r"\A\s*--\s*liquibase\s+formatted\s+sql\b", re.IGNORECASE)
 
 
-def _liquibase(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _liquibase(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
-    for root, files in _by_directory(sql).items():
+    for root, files in dirs.items():
         mine = [p for p in files if _LIQUIBASE.match(texts.get(p) or "")]
         if not mine:
             continue
@@ -431,9 +429,9 @@ _FLYWAY_CALLBACK = re.compile(
 )
 
 
-def _flyway(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _flyway(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
-    for root, files in _by_directory(sql).items():
+    for root, files in dirs.items():
         matched = {p: _FLYWAY.match(_name(p)) for p in files}
         versioned = {p: m for p, m in matched.items() if m and m.group(1) == "V"}
         if not versioned:
@@ -477,7 +475,7 @@ def _flyway_version(text: str) -> tuple[int, ...]:
 # -- Rails --------------------------------------------------------------------------------
 
 
-def _rails(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
+def _rails(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
     groups = []
     for path in sql:
         if _parent(path).split("/")[-1] == "db" and _name(path).endswith("structure.sql"):
@@ -487,7 +485,7 @@ def _rails(everything: list[str], sql: list[str], texts: Texts) -> list[_Group]:
     return groups
 
 
-Detector = Callable[[list[str], list[str], Texts], list[_Group]]
+Detector = Callable[[list[str], list[str], Dirs, Texts], list[_Group]]
 # The order decides when layouts overlap: a plan or checksum file names its files outright;
 # folder layouts before file-name patterns; content markers before Flyway's V prefix.
 _DETECTORS: Sequence[Detector] = (
