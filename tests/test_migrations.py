@@ -334,3 +334,16 @@ def test_plpgsql_variables_are_not_columns() -> None:
     lineage = catalog.datasets["f()"].lineage
     assert lineage is not None and not lineage.missing and not lineage.errors
     assert ("t", "amount") in lineage.referenced and ("t", "v_total") not in lineage.referenced
+
+
+def test_parallel_directories_never_blame_each_other() -> None:
+    """The same schema kept for two databases: one directory's drop is not the other's."""
+    catalog = build(
+        {
+            "pg/V1__a.sql": "CREATE TABLE t (id INT, c INT);",
+            "pg/V2__b.sql": "ALTER TABLE t DROP COLUMN c;",
+            "mysql/V1__a.sql": "CREATE TABLE IF NOT EXISTS t (id INT, c INT);",
+            "mysql/V2__b.sql": "UPDATE t SET c = 1;\nALTER TABLE t DROP COLUMN c;",
+        }
+    )
+    assert catalog.issues == []

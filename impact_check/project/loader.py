@@ -189,11 +189,12 @@ class _Texts(Mapping[str, "str | None"]):
 def _load_unit(unit: Unit, text: str | None, state: DdlState, config: Config) -> None:
     if text is None:
         return
-    state.in_migration = unit.one_time
+    state.in_migration, state.sequence = unit.one_time, unit.sequence
+    state.sequence_of[unit.path] = unit.sequence
     try:
         _load_file(unit.path, migrations.forward_text(text, unit.lines), state, config)
     finally:
-        state.in_migration = False
+        state.in_migration, state.sequence = False, None
 
 
 def _load_files_cached(

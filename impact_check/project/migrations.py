@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 _NATURAL = re.compile(r"(\d+)")
 
@@ -52,13 +52,15 @@ class Unit:
     directory), ``versioned`` (a forward migration of the sequence), ``repeatable`` (Flyway
     ``R__``), ``script`` (a one-time script inside a migration directory, or seed data) or
     ``dump`` (a schema dump). ``lines`` holds the 1-based inclusive line ranges that are
-    applied (dbmate's up section); None: the whole file.
+    applied (dbmate's up section); None: the whole file. ``sequence`` names the migration
+    directory the unit belongs to (parallel directories may target different databases).
     """
 
     path: str
     framework: str | None = None
     role: str = "plain"
     lines: tuple[tuple[int, int], ...] | None = None
+    sequence: str | None = None
 
     @property
     def one_time(self) -> bool:
@@ -118,7 +120,7 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
             out.units.append(Unit(path))
         elif id(mine) not in emitted:
             emitted.add(id(mine))
-            out.units.extend(mine.units)
+            out.units.extend(replace(u, sequence=mine.root) for u in mine.units)
     for group in groups:
         out.excluded.update(group.excluded)
         out.sequences[group.root] = group.framework

@@ -61,6 +61,8 @@ class DdlState(MigrationPoint):
         self.definitions: dict[str, Definition] = {}
         self.inserts: list[InsertSelect] = []
         self.in_migration = False  # the statements run once, at this point of a sequence
+        self.sequence: str | None = None  # the migration directory being applied
+        self.sequence_of: dict[str, str | None] = {}  # file -> its migration directory
         # relations whose columns a statement not read may have changed (None: any relation)
         self.uncertain: set[str] | None = set()
 

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
 from impact_check.sql.names import NameResolver
-from impact_check.sql.onetime import problems, reading_query
+from impact_check.sql.onetime import column_gone, describe, problems, reading_query, relation_gone
 
 # the relation an opaque statement names (``ALTER TABLE x …``, ``CREATE TRIGGER … ON x``)
 COMMAND_TARGET = re.compile(
@@ -38,6 +38,8 @@ class MigrationPoint:
     dialect: str
     in_migration: bool
     uncertain: set[str] | None
+    sequence: str | None  # the migration directory being applied
+    sequence_of: dict[str, str | None]  # file -> its migration directory
 
     def _touch(self, name: str, location: Location, columns: Mapping[str, Column]) -> None:
         raise NotImplementedError
@@ -56,61 +58,59 @@ class MigrationPoint:
         for gone in problems(
             query, catalog, self.definitions, self.uncertain, self.resolver.resolve, self.dialect
         ):
-            message = f"{verb} reads {gone.what}, {gone.why}: the migration fails on deploy"
-            catalog.issues.append(
-                Issue("TB109", message, location, target=gone.what, unanalyzed=False)
-            )
+            if self._ours(gone.where):
+                message = f"{verb} reads {gone.what}, {describe(gone)}"
+                self._fails("TB109", message, location, gone.what)
+
+    def _fails(self, rule: str, message: str, location: Location, target: str) -> None:
+        message += ": this migration fails on deploy"
+        self.catalog.issues.append(Issue(rule, message, location, target, unanalyzed=False))
+
+    def _ours(self, where: Location | None) -> bool:
+        """Whether ``where`` is a statement of the sequence being applied: a parallel
+        directory (the same schema for another database) never blames this one."""
+        return (
+            where is not None
+            and self.sequence is not None
+            and self.sequence_of.get(where.file) == self.sequence
+        )
 
     def _gone_target(self, name: str, location: Location, what: str) -> bool:
         """TB110 when a migration alters or drops a relation an earlier one removed."""
         if not self.in_migration or name in self.catalog.datasets or name in self.definitions:
             return False
-        renamed = self.catalog.renamed_tables.get(name)
-        if renamed is None and name not in self.catalog.dropped:
+        gone = relation_gone(name, self.catalog)
+        if gone is None or not self._ours(gone.where):
             return False
-        why = f"renamed to {renamed}" if renamed else "dropped"
-        where = self.catalog.events.get(name) or self.catalog.dropped.get(name)
-        by = f" by {where.file}:{where.line}" if where is not None else ""
-        message = f"{what} {name}: {name} was {why}{by}; the migration fails on deploy"
-        self.catalog.issues.append(Issue("TB110", message, location, target=name, unanalyzed=False))
+        self._fails("TB110", f"{what} {name}: it was {describe(gone)}", location, name)
         return True
 
     def _gone_column(
         self, dataset: Dataset, column: str, location: Location, what: str, exists: bool
     ) -> None:
-        """TB110 when a migration alters a column that no longer exists at its point."""
-        uncertain = self.uncertain is None or dataset.name in self.uncertain
-        if not self.in_migration or exists or uncertain or not dataset.columns_known:
+        """TB110 when a migration alters a column that does not exist at its point."""
+        if exists or not self._columns_certain(dataset) or column in dataset.columns:
             return
-        if column in dataset.columns:
-            return
-        node = column_id(dataset.name, column)
-        renamed = self.catalog.renamed_columns.get((dataset.name, column))
-        where = self.catalog.events.get(node)
-        why = f"renamed to {renamed}" if renamed else ("dropped" if where else "never created")
-        by = f" by {where.file}:{where.line}" if where is not None else ""
-        message = (
-            f"{what} {dataset.name}.{column}: the column was {why}{by}; "
-            "the migration fails on deploy"
-        )
-        self.catalog.issues.append(Issue("TB110", message, location, target=node, unanalyzed=False))
+        gone = column_gone(dataset.name, column, self.catalog)
+        if self._ours(gone.where):
+            message = f"{what} {gone.what}: the column was {describe(gone)}"
+            self._fails("TB110", message, location, column_id(dataset.name, column))
 
     def _existing_column(self, dataset: Dataset, column: str, location: Location) -> None:
         """TB110 when a migration adds a column that already exists at its point."""
-        uncertain = self.uncertain is None or dataset.name in self.uncertain
-        if not self.in_migration or uncertain or column not in dataset.columns:
+        if not self._columns_certain(dataset) or column not in dataset.columns:
             return
-        where = self.catalog.events.get(column_id(dataset.name, column))
-        by = f" (added by {where.file}:{where.line})" if where is not None else ""
-        message = (
-            f"ADD COLUMN {dataset.name}.{column}: the column already exists{by}; "
-            "the migration fails on deploy"
-        )
-        self.catalog.issues.append(
-            Issue(
-                "TB110", message, location, target=column_id(dataset.name, column), unanalyzed=False
-            )
-        )
+        node = column_id(dataset.name, column)
+        where = self.catalog.events.get(node)
+        if self._ours(where):
+            assert where is not None
+            message = f"ADD COLUMN {dataset.name}.{column}: it exists (added by {where.file}"
+            message += f":{where.line})" if where.line else ")"
+            self._fails("TB110", message, location, node)
+
+    def _columns_certain(self, dataset: Dataset) -> bool:
+        uncertain = self.uncertain is None or dataset.name in self.uncertain
+        return self.in_migration and dataset.columns_known and not uncertain
 
     def unreadable(self, sql: str) -> None:
         """A statement that could not be read: the relation it names may have changed

@@ -23,10 +23,13 @@ Schema = dict[str, dict[str, "str | None"]]
 
 @dataclass(frozen=True)
 class Gone:
-    """A relation or column a one-time statement reads that does not exist at its point."""
+    """A relation or column a one-time statement reads that does not exist at its point:
+    ``how`` it went (``dropped``, ``renamed to x``, ``never created``) and ``where``: the
+    statement that removed it, or for a column never created, the CREATE of its relation."""
 
     what: str  # relation or relation.column
-    why: str  # "dropped by V3__x.sql:2", …
+    how: str
+    where: Location | None
 
 
 def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
@@ -120,41 +123,49 @@ def problems(
             schema[name] = {c.name: c.type for c in dataset.columns.values()} if known else {}
         elif name in defined:
             schema[name] = {}  # a view: its columns are derived later, from head
-    out = [_relation_gone(name, catalog) for name in sorted(names) if name not in schema]
+    out = [relation_gone(name, catalog) for name in sorted(names) if name not in schema]
     lineage = query_lineage(query, schema, dialect)
     for relation, column in sorted(lineage.missing):
         if relation and schema.get(relation):
-            out.append(_column_gone(relation, column, catalog))
+            out.append(column_gone(relation, column, catalog))
     return [g for g in out if g is not None]
 
 
-def _relation_gone(name: str, catalog: Catalog) -> Gone | None:
+def relation_gone(name: str, catalog: Catalog) -> Gone | None:
+    """How relation ``name`` went, when an earlier statement dropped or renamed it."""
     renamed = catalog.renamed_tables.get(name)
-    where = catalog.events.get(name) or catalog.dropped.get(name)
     if renamed is not None and renamed in catalog.datasets:
-        return Gone(name, f"renamed to {renamed}{_by(where)}")
+        return Gone(name, f"renamed to {renamed}", catalog.events.get(name))
     if name in catalog.dropped:
-        return Gone(name, f"dropped{_by(catalog.dropped[name])}")
+        return Gone(name, "dropped", catalog.dropped[name])
     return None
 
 
-def _column_gone(relation: str, column: str, catalog: Catalog) -> Gone:
+def column_gone(relation: str, column: str, catalog: Catalog) -> Gone:
+    """How ``relation.column`` went (the relation exists now, the column does not)."""
     renamed = catalog.renamed_columns.get((relation, column))
     where = catalog.events.get(column_id(relation, column))
     if renamed is not None:
-        why = f"renamed to {renamed}{_by(where)}"
-    elif where is not None:
-        why = f"dropped{_by(where)}"
-    else:
-        why = "it does not exist"
-    return Gone(f"{relation}.{column}", why)
+        return Gone(f"{relation}.{column}", f"renamed to {renamed}", where)
+    if where is not None:
+        return Gone(f"{relation}.{column}", "dropped", where)
+    return Gone(f"{relation}.{column}", "never created", catalog.datasets[relation].location)
 
 
-def _by(location: Location | None) -> str:
-    if location is None:
-        return ""
-    line = f":{location.line}" if location.line else ""
-    return f" by {location.file}{line}"
+def describe(gone: Gone) -> str:
+    """``dropped by V3__x.sql:2``, ``renamed to b by …``, ``never created``."""
+    if gone.how == "never created" or gone.where is None:
+        return gone.how
+    line = f":{gone.where.line}" if gone.where.line else ""
+    return f"{gone.how} by {gone.where.file}{line}"
 
 
-__all__ = ["Gone", "combine", "problems", "reading_query"]
+__all__ = [
+    "Gone",
+    "column_gone",
+    "combine",
+    "describe",
+    "problems",
+    "reading_query",
+    "relation_gone",
+]
