@@ -347,3 +347,20 @@ def test_parallel_directories_never_blame_each_other() -> None:
         }
     )
     assert catalog.issues == []
+
+
+def test_dynamic_sql_makes_uncertain_only_what_it_may_change() -> None:
+    files = {
+        "db/V1__a.sql": "CREATE TABLE t (id INT);\nCREATE TABLE u (id INT);\n"
+        "DO $$ BEGIN EXECUTE format('GRANT SELECT ON %I TO app', 't'); END $$;\n"
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN x INT'; END $$;",
+        "db/V2__b.sql": "UPDATE t SET gone = 1;\nUPDATE u SET x = 1;",
+    }
+    catalog = build(files)
+    assert [(i.rule, i.target) for i in catalog.issues if i.rule != "AN911"] == [
+        ("TB109", "t.gone")
+    ]
+    files["db/V1__a.sql"] += (
+        "\nDO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD y INT', 't'); END $$;"
+    )
+    assert [i.rule for i in build(files).issues if i.rule != "AN911"] == []

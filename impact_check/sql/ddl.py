@@ -430,9 +430,7 @@ def _column_rename(alter: exp.Alter, action: exp.AlterRename) -> exp.RenameColum
     )
     if target is None or not isinstance(action.this, exp.Table):
         return None
-    return exp.RenameColumn(
-        this=exp.column(action.this.name), to=exp.column(target.name if target else "")
-    )
+    return exp.RenameColumn(this=exp.column(action.this.name), to=exp.column(target.name))
 
 
 def _derived_kind(create: exp.Create) -> str:

@@ -66,11 +66,8 @@ class Routine:
     variables: set[str] = field(default_factory=set)  # parameters, declared, OUT/TABLE
     statements: list[str] = field(default_factory=list)  # data statements of the body
     ddl: list[str] = field(default_factory=list)  # schema statements of a PL/pgSQL body
+    dynamic: list[str] = field(default_factory=list)  # EXECUTE statements (not read)
     skipped: str | None = None  # why (part of) the body is not analysed
-
-    @property
-    def analysable(self) -> bool:
-        return self.skipped is None or bool(self.statements)
 
 
 def read_routine(sql: str, dialect: str) -> Routine | None:
@@ -263,6 +260,7 @@ def _plpgsql_step(text: str, routine: Routine) -> None:
     upper = text.upper()
     if upper.startswith("EXECUTE"):
         routine.skipped = "dynamic SQL (EXECUTE)"
+        routine.dynamic.append(text)
     elif upper.startswith("PERFORM"):
         routine.statements.append("SELECT " + text[len("PERFORM") :].strip())
     elif upper.startswith("RETURN QUERY"):

@@ -18,7 +18,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 from impact_check.model import Issue, Location
+from impact_check.sql.migration_point import COMMAND_TARGET
 
 if TYPE_CHECKING:
     from impact_check.sql.ddl import DdlState
@@ -153,9 +156,6 @@ def summary(issues: Iterable[Issue], first: int = 3) -> tuple[str, Location] | N
     return message, issues[0].location
 
 
-__all__ = ["SILENT", "SKIPPED", "kind_of", "normalised", "skipped_issue", "summary"]
-
-
 # -- applying them --------------------------------------------------------------------------
 
 _DROP_ROUTINE = re.compile(
@@ -170,6 +170,7 @@ _SET_SCHEMA = re.compile(
     rf"(?is)^\s*ALTER\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW|FOREIGN\s+TABLE)\s+(?:IF\s+EXISTS\s+)?"
     rf"(?:ONLY\s+)?({_REL})\s+(?:SET\s+SCHEMA|RENAME\s+TO)\s+({_REL})"
 )
+_SCHEMA_WORDS = re.compile(r"\b(?:ALTER|CREATE|DROP|RENAME)\b", re.I)
 _DO_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.S)
 _DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)'?", re.I)
 
@@ -196,8 +197,6 @@ def apply_other(state: DdlState, sql: str, location: Location) -> bool:
 
 
 def _name(state: DdlState, written: str) -> str:
-    from sqlglot import exp
-
     from impact_check.sql.names import normalize
 
     table = normalize(exp.to_table(written.replace('"', "")), state.dialect)
@@ -217,19 +216,13 @@ def _routine(state: DdlState, sql: str, location: Location) -> None:
     name = _name(state, routine.name) + "()"
     query, failed = body_query(routine, state.dialect)
     state.definitions.pop(name, None)
-    if query is not None and query.find(_table()) is not None:
+    if query is not None and query.find(exp.Table) is not None:
         tree = normalize(query, state.dialect)
         state.definitions[name] = Definition(name, routine.kind, tree, location, [], state.dialect)
     why = routine.skipped or (f"{failed} body statement(s) not parsed" if failed else None)
     if why:
         kind = f"{routine.language} {routine.kind} body"
         state.catalog.issues.append(skipped_issue(kind, f"{name}: {why}", location, name))
-
-
-def _table() -> type:
-    from sqlglot import exp
-
-    return exp.Table
 
 
 def _drop_routine(state: DdlState, sql: str) -> None:
@@ -261,7 +254,11 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
         for statement in routine.statements:
             apply_embedded(state, statement, location)
     if routine.skipped:
-        state.mark_uncertain(None)
+        for text in routine.dynamic or [""]:  # "": a statement not read, of any kind
+            if text and not _SCHEMA_WORDS.search(text):
+                continue  # dynamic SQL that changes no table (grants, policies, …)
+            target = COMMAND_TARGET.search(text)
+            state.mark_uncertain(target.group(1).strip('"`[]').lower() if target else None)
         state.catalog.issues.append(skipped_issue("DO block", routine.skipped, location))
 
 
@@ -296,8 +293,6 @@ def _rename_constraint(state: DdlState, sql: str) -> None:
 
 def _move_relation(state: DdlState, sql: str, location: Location) -> None:
     """``SET SCHEMA s`` and ``ALTER MATERIALIZED VIEW … RENAME TO``: a table rename."""
-    from sqlglot import exp
-
     match = _SET_SCHEMA.match(sql)
     if match is None:
         return
@@ -308,3 +303,15 @@ def _move_relation(state: DdlState, sql: str, location: Location) -> None:
     if re.search(r"(?i)\bSET\s+SCHEMA\b", sql):
         target = f"{target}.{old.rsplit('.', 1)[-1]}"
     state.rename_relation(old, exp.to_table(target.lower()), location)
+
+
+__all__ = [
+    "SILENT",
+    "SKIPPED",
+    "apply_embedded",
+    "apply_other",
+    "kind_of",
+    "normalised",
+    "skipped_issue",
+    "summary",
+]
