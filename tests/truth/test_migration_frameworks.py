@@ -68,7 +68,8 @@ CREATE FUNCTION check_customer() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   v_found INT;
 BEGIN
-  SELECT id INTO v_found FROM customers WHERE id = NEW.customer_id;
+  SELECT id INTO v_found FROM customers
+  WHERE id = NEW.customer_id AND legacy_token IS NULL;
   IF v_found IS NULL THEN
     RAISE EXCEPTION 'unknown customer %', NEW.customer_id;
   END IF;
@@ -78,8 +79,13 @@ $$;
 
 CREATE TRIGGER orders_check BEFORE INSERT ON orders
   FOR EACH ROW EXECUTE FUNCTION check_customer();
+
+CREATE FUNCTION open_orders() RETURNS BIGINT LANGUAGE sql BEGIN ATOMIC
+  SELECT count(*) FROM orders WHERE status IS DISTINCT FROM 'closed';
+END;
 """,
-    """DROP TRIGGER orders_check ON orders;
+    """DROP FUNCTION open_orders();
+DROP TRIGGER orders_check ON orders;
 DROP FUNCTION check_customer();
 DROP FUNCTION customer_total(INT);
 DROP VIEW order_totals;
@@ -140,6 +146,7 @@ CASES: dict[str, tuple[list[Migration], bool, set[str]]] = {
 PROBES = [
     "SELECT * FROM order_totals LIMIT 0",
     "SELECT customer_total(1)",
+    "SELECT open_orders()",
     "INSERT INTO customers (id) VALUES (1); INSERT INTO orders (id, customer_id, amount) "
     "VALUES (1, 1, 5)",
 ]
@@ -377,6 +384,29 @@ def _cases() -> list[Any]:
         for framework in FRAMEWORKS
         for case in CASES
     ]
+
+
+DROP_TOKEN = Migration("drop_token", "ALTER TABLE customers DROP COLUMN legacy_token;\n")
+DROP_STATUS = Migration("drop_status", "ALTER TABLE orders DROP COLUMN status;\n")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # PL/pgSQL is checked only when it runs: the DROP succeeds, the trigger then fails
+        pytest.param(DROP_TOKEN, id="plpgsql-trigger"),
+        # a BEGIN ATOMIC body records its dependencies: the DROP itself fails
+        pytest.param(DROP_STATUS, id="begin-atomic"),
+    ],
+)
+def test_routines_break_as_in_postgres(
+    postgres_dsn: str, tmp_path: Path, change: Migration
+) -> None:
+    head = [*BASE, change]
+    assert breaks(postgres_dsn, [m.up for m in BASE], [m.up for m in head])
+    code, report = _check(tmp_path, _flyway(BASE), _flyway(head))
+    broken = {i["node"]["id"] for f in report["findings"] for i in f["impacted"] if i["breaks"]}
+    assert code == 1 and broken == {"check_customer()" if change is DROP_TOKEN else "open_orders()"}
 
 
 @pytest.mark.parametrize(("framework", "case"), _cases())
