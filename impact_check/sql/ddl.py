@@ -23,6 +23,7 @@ from sqlglot import exp
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
 from impact_check.sql.migration_point import COMMAND_TARGET, MigrationPoint
 from impact_check.sql.names import NameResolver, identifier_name, table_name
+from impact_check.sql.renames import FOLLOWS_RENAMES, rename_column_refs, rename_table_refs
 from impact_check.sql.types import canonical
 
 _MYSQL_RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -63,6 +64,7 @@ class DdlState(MigrationPoint):
         self.in_migration = False  # the statements run once, at this point of a sequence
         self.sequence: str | None = None  # the migration directory being applied
         self.sequence_of: dict[str, str | None] = {}  # file -> its migration directory
+        self.stored: set[str] = set()  # definitions the engine keeps parsed (sql/renames.py)
         # relations whose columns a statement not read may have changed (None: any relation)
         self.uncertain: set[str] | None = set()
 
@@ -120,6 +122,10 @@ class DdlState(MigrationPoint):
             return
         if isinstance(query, (exp.Query, exp.Subquery)) and kind in ("VIEW", "TABLE"):
             self.catalog.datasets.pop(name, None)
+            if kind == "VIEW":
+                self.stored.add(name)
+            else:
+                self.stored.discard(name)
             self.definitions[name] = Definition(
                 name=name,
                 kind=_derived_kind(create),
@@ -308,6 +314,21 @@ class DdlState(MigrationPoint):
                 renamed[key] = col
         dataset.columns = renamed
         self.catalog.renamed_columns[(dataset.name, old)] = new
+        if self.dialect in FOLLOWS_RENAMES:
+            known = {n: d for n, d in self.catalog.datasets.items() if d.columns_known}
+            for name in self.stored & set(self.definitions):
+                rename_column_refs(
+                    self.definitions[name].query,
+                    dataset.name,
+                    old,
+                    new,
+                    self._resolve_now,
+                    lambda relation: set(known[relation].columns) if relation in known else None,
+                )
+
+    def _resolve_now(self, written: str) -> str:
+        self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+        return self.resolver.resolve(written)
 
     def _alter_column(self, dataset: Dataset, action: exp.AlterColumn) -> None:
         col = dataset.columns.get(identifier_name(action.this))
@@ -361,6 +382,12 @@ class DdlState(MigrationPoint):
         self.catalog.renamed_tables[old] = new
         self.catalog.events[old] = location
         self.catalog.events[new] = location
+        if old in self.stored:
+            self.stored.add(new)
+        if self.dialect in FOLLOWS_RENAMES:
+            for name in self.stored & set(self.definitions):
+                self.resolver.known = set(self.catalog.datasets) | set(self.definitions) | {old}
+                rename_table_refs(self.definitions[name].query, old, new, self.resolver.resolve)
 
     def _drop(self, drop: exp.Drop, location: Location) -> None:
         kind = (drop.args.get("kind") or "").upper()

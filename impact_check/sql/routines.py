@@ -68,6 +68,7 @@ class Routine:
     ddl: list[str] = field(default_factory=list)  # schema statements of a PL/pgSQL body
     dynamic: list[str] = field(default_factory=list)  # EXECUTE statements (not read)
     skipped: str | None = None  # why (part of) the body is not analysed
+    atomic: bool = False  # a BEGIN ATOMIC body: stored parsed, with its dependencies
 
 
 def read_routine(sql: str, dialect: str) -> Routine | None:
@@ -81,7 +82,7 @@ def read_routine(sql: str, dialect: str) -> Routine | None:
     kind, name = header.group(1).lower(), re.sub(r"\s+", "", header.group(2))
     parameters = _parameters(sql[header.end() : close])
     rest = sql[close + 1 :]
-    body, options = _body(rest)
+    body, options, atomic = _body(rest)
     match = _LANGUAGE.search(options)
     language = match.group(1).lower() if match else "sql"
     # a SQL-language body cannot name its OUT parameters; PL/pgSQL's are variables
@@ -92,7 +93,7 @@ def read_routine(sql: str, dialect: str) -> Routine | None:
         variables |= {n for n, _ in _parameters(options[table.end() : end or len(options)])}
     if language == "plpgsql":
         variables |= _PLPGSQL_SPECIAL
-    routine = Routine(kind, name, language, {v.lower() for v in variables})
+    routine = Routine(kind, name, language, {v.lower() for v in variables}, atomic=atomic)
     if body is None:
         routine.skipped = "no body the checker can read"
     elif language == "sql":
@@ -153,21 +154,23 @@ def _parameters(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _body(rest: str) -> tuple[str | None, str]:
-    """(body text, the options without it)."""
+def _body(rest: str) -> tuple[str | None, str, bool]:
+    """(body text, the options without it, whether it is a BEGIN ATOMIC body)."""
     dollar = _DOLLAR.search(rest)
     if dollar is not None and _AS.search(rest[: dollar.start()]):
-        return dollar.group(2), rest[: dollar.start()] + rest[dollar.end() :]
+        return dollar.group(2), rest[: dollar.start()] + rest[dollar.end() :], False
     for match in _QUOTED.finditer(rest):
         if _AS.search(rest[: match.start()]):
-            return match.group(1).replace("''", "'"), rest[: match.start()] + rest[match.end() :]
+            body = match.group(1).replace("''", "'")
+            return body, rest[: match.start()] + rest[match.end() :], False
     atomic = _ATOMIC.search(rest)
     if atomic is not None:
-        return atomic.group(1), rest[: atomic.start()]
-    returned = _RETURN.search(rest)  # a SQL-standard `RETURN expr` body
+        return atomic.group(1), rest[: atomic.start()], True
+    returned = _RETURN.search(rest)  # a SQL-standard `RETURN expr` body: also stored parsed
     if returned is not None:
-        return f"SELECT {returned.group(1).strip().rstrip(';')}", rest[: returned.start()]
-    return None, rest
+        body = f"SELECT {returned.group(1).strip().rstrip(';')}"
+        return body, rest[: returned.start()], True
+    return None, rest, False
 
 
 def _sql_statements(body: str, dialect: str) -> list[str]:

@@ -216,9 +216,12 @@ def _routine(state: DdlState, sql: str, location: Location) -> None:
     name = _name(state, routine.name) + "()"
     query, failed = body_query(routine, state.dialect)
     state.definitions.pop(name, None)
+    state.stored.discard(name)
     if query is not None and query.find(exp.Table) is not None:
         tree = normalize(query, state.dialect)
         state.definitions[name] = Definition(name, routine.kind, tree, location, [], state.dialect)
+        if routine.atomic:
+            state.stored.add(name)
     why = routine.skipped or (f"{failed} body statement(s) not parsed" if failed else None)
     if why:
         kind = f"{routine.language} {routine.kind} body"
