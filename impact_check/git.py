@@ -17,7 +17,8 @@ from impact_check.model import FileContent, Snapshot
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
 _READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
-_READ_NAMES = ("dbt_project.yml", "sqitch.plan", "atlas.sum")  # migration order files
+# dbt, and the migration frameworks' order and engine files (project/migrations.py)
+_READ_NAMES = ("dbt_project.yml", "sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
 
 
 @dataclass(frozen=True)

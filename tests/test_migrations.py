@@ -364,3 +364,38 @@ def test_dynamic_sql_makes_uncertain_only_what_it_may_change() -> None:
         "\nDO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD y INT', 't'); END $$;"
     )
     assert [i.rule for i in build(files).issues if i.rule != "AN911"] == []
+
+
+def test_the_engine_a_framework_names_sets_the_dialect_unless_configured() -> None:
+    texts = {
+        "p/migrations/migration_lock.toml": 'provider = "mysql"\n',
+        "s/sqitch.conf": "[core]\n\tengine = pg\n",
+        "s/sqitch.plan": "a 2020-01-01T00:00:00Z A <a@b>\n",
+        "db/structure.sql": "SET statement_timeout = 0;\n",
+    }
+    paths = [
+        *texts,
+        "p/migrations/1_a/migration.sql",
+        "s/deploy/a.sql",
+        "supabase/migrations/1_a.sql",
+        "db/V1__a.sql",
+    ]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "db/V1__a.sql": None,  # Flyway names no engine
+        "db/structure.sql": "postgres",
+        "p/migrations/1_a/migration.sql": "mysql",
+        "s/deploy/a.sql": "postgres",
+        "supabase/migrations/1_a.sql": "postgres",
+    }
+    # PostgreSQL syntax sqlglot's DuckDB reader rejects, read as PostgreSQL
+    sql = (
+        "CREATE TABLE u (id INT);\n"
+        "ALTER TABLE u ADD COLUMN IF NOT EXISTS created_at TIMESTAMP WITH TIME ZONE NULL "
+        "DEFAULT NULL, ALTER COLUMN created_at SET DEFAULT NOW();"
+    )
+    files = {"supabase/migrations/1_a.sql": sql}
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    assert "created_at" in load_catalog(snap, Config()).datasets["u"].columns
+    configured = load_catalog(snap, Config(dialect="duckdb"))
+    assert "created_at" not in configured.datasets["u"].columns

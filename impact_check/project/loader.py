@@ -46,7 +46,7 @@ from impact_check.sql.statements import apply_other
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
-_PLAN_FILES = ("sqitch.plan", "atlas.sum")
+_PLAN_FILES = ("sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
 # Parsed model trees kept from reading the files to tracing their lineage, in characters of
 # SQL (a tree weighs about 65 times its text): about 65 MB. Past it, a model is parsed
 # again when its lineage is traced, so a 5,000-model project keeps its memory bounded.
@@ -192,9 +192,20 @@ def _load_unit(unit: Unit, text: str | None, state: DdlState, config: Config) ->
     state.in_migration, state.sequence = unit.one_time, unit.sequence
     state.sequence_of[unit.path] = unit.sequence
     try:
-        _load_file(unit.path, migrations.forward_text(text, unit.lines), state, config)
+        text = migrations.forward_text(text, unit.lines)
+        _load_file(unit.path, text, state, config, _unit_dialect(unit, config))
     finally:
         state.in_migration, state.sequence = False, None
+
+
+def _unit_dialect(unit: Unit, config: Config) -> str | None:
+    """The engine a framework's own files name (Supabase, a Prisma lock, sqitch.conf, a
+    pg_dump), unless the configuration sets the dialect."""
+    if unit.dialect is None or "dialect" in config.model_fields_set:
+        return None
+    if any(fnmatch.fnmatch(unit.path, glob) for glob in config.dialects):
+        return None
+    return unit.dialect
 
 
 def _load_files_cached(
@@ -229,7 +240,8 @@ def _load_files_cached(
             items.append((unit, None))
             data = content.data
             sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
-            sequence.append(("sql", path, sha, str(unit.framework), unit.role, str(unit.lines)))
+            framework = f"{unit.framework}/{unit.role}/{unit.lines}/{unit.dialect}"
+            sequence.append(("sql", path, sha, framework))
     key = incremental.ddl_key(sequence, config)
     if _restore_ddl(cache, key, state):
         for _path, definition in items:
@@ -369,8 +381,10 @@ def decode_file(content: FileContent, config: Config) -> tuple[str | None, str, 
         return None, f"not UTF-8 text (byte 0x{data[err.start]:02x}; re-save as UTF-8)", line
 
 
-def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
-    dialect = dialect_for(path, config)
+def _load_file(
+    path: str, text: str, state: DdlState, config: Config, dialect: str | None = None
+) -> None:
+    dialect = dialect or dialect_for(path, config)
     state.dialect = dialect
     schema = model_schema(path, config)
     limits = config.limits

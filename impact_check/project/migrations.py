@@ -61,6 +61,7 @@ class Unit:
     role: str = "plain"
     lines: tuple[tuple[int, int], ...] | None = None
     sequence: str | None = None
+    dialect: str | None = None  # the engine the framework's own files name, when they do
 
     @property
     def one_time(self) -> bool:
@@ -85,6 +86,7 @@ class _Group:
     units: list[Unit] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
+    dialect: str | None = None
 
 
 Texts = Mapping[str, "str | None"]
@@ -120,7 +122,9 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
             out.units.append(Unit(path))
         elif id(mine) not in emitted:
             emitted.add(id(mine))
-            out.units.extend(replace(u, sequence=mine.root) for u in mine.units)
+            out.units.extend(
+                replace(u, sequence=mine.root, dialect=mine.dialect) for u in mine.units
+            )
     for group in groups:
         out.excluded.update(group.excluded)
         out.sequences[group.root] = group.framework
@@ -186,8 +190,36 @@ def _sqitch(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> 
                 group.excluded[path] = "sqitch verify script"
             elif path not in used:
                 group.excluded[path] = "sqitch deploy script not listed in sqitch.plan"
+        group.dialect = _engine(texts.get(_join(top, "sqitch.conf")), _SQITCH_ENGINE, _SQITCH)
         groups.append(group)
     return groups
+
+
+_SQITCH = {
+    "pg": "postgres",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "snowflake": "snowflake",
+    "oracle": "oracle",
+    "exasol": "exasol",
+    "vertica": "postgres",
+    "cockroach": "postgres",
+}
+_SQITCH_ENGINE = re.compile(r"^\s*engine\s*=\s*(\w+)", re.MULTILINE)
+_PRISMA = {
+    "postgresql": "postgres",
+    "cockroachdb": "postgres",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "sqlserver": "tsql",
+}
+_PRISMA_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(\w+)\"", re.MULTILINE)
+
+
+def _engine(text: str | None, pattern: re.Pattern[str], names: Mapping[str, str]) -> str | None:
+    """The sqlglot dialect a framework's config file names (sqitch.conf, migration_lock.toml)."""
+    match = pattern.search(text or "")
+    return names.get(match.group(1).lower()) if match else None
 
 
 def _sqitch_scripts(text: str, deploy: set[str]) -> list[str]:
@@ -264,7 +296,11 @@ def _diesel_key(folder: str) -> tuple[object, ...]:
 
 
 def _prisma(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[_Group]:
-    return _folder_groups(sql, "prisma", "migration.sql", lambda folder: (folder,))
+    groups = _folder_groups(sql, "prisma", "migration.sql", lambda folder: (folder,))
+    for group in groups:
+        lock = texts.get(_join(group.root, "migration_lock.toml"))
+        group.dialect = _engine(lock, _PRISMA_PROVIDER, _PRISMA)
+    return groups
 
 
 def _folder_groups(
@@ -309,7 +345,7 @@ def _supabase(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -
     for root, files in dirs.items():
         if not (root == "supabase/migrations" or root.endswith("/supabase/migrations")):
             continue
-        group = _Group(root, "supabase", members=set(files))
+        group = _Group(root, "supabase", members=set(files), dialect="postgres")
         for path in sorted(files, key=_name):
             if _TIMESTAMPED.match(_name(path)):
                 group.units.append(Unit(path, "supabase", "versioned"))
@@ -481,16 +517,19 @@ def _rails(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> l
     groups = []
     for path in sql:
         if _parent(path).split("/")[-1] == "db" and _name(path).endswith("structure.sql"):
-            groups.append(
-                _Group(_parent(path), "rails", [Unit(path, "rails", "dump")], members={path})
-            )
+            head = (texts.get(path) or "")[:2000]
+            dialect = "postgres" if "pg_catalog" in head or "statement_timeout" in head else None
+            unit = Unit(path, "rails", "dump")
+            groups.append(_Group(_parent(path), "rails", [unit], members={path}, dialect=dialect))
     return groups
 
 
 Detector = Callable[[list[str], list[str], Dirs, Texts], list[_Group]]
-# The order decides when layouts overlap: a plan or checksum file names its files outright;
+# The order decides when layouts overlap: a dump by its name, a plan or checksum file names
+# its files outright;
 # folder layouts before file-name patterns; content markers before Flyway's V prefix.
 _DETECTORS: Sequence[Detector] = (
+    _rails,
     _sqitch,
     _atlas,
     _diesel,
@@ -500,7 +539,6 @@ _DETECTORS: Sequence[Detector] = (
     _dbmate,
     _liquibase,
     _flyway,
-    _rails,
 )
 
 __all__ = ["Plan", "Unit", "forward_text", "natural_key", "plan"]
