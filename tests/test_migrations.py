@@ -399,3 +399,25 @@ def test_the_engine_a_framework_names_sets_the_dialect_unless_configured() -> No
     assert "created_at" in load_catalog(snap, Config()).datasets["u"].columns
     configured = load_catalog(snap, Config(dialect="duckdb"))
     assert "created_at" not in configured.datasets["u"].columns
+
+
+@pytest.mark.parametrize(
+    "takes_inserts",
+    [
+        "CREATE TRIGGER ins INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION f();",
+        "CREATE OR REPLACE RULE ins AS ON INSERT TO v DO INSTEAD INSERT INTO t VALUES (NEW.a);",
+    ],
+)
+def test_a_view_with_an_instead_of_insert_trigger_or_rule_takes_inserts(
+    takes_inserts: str,
+) -> None:
+    from impact_check.bind import broken_datasets
+
+    files = {
+        "db/V1__a.sql": "CREATE TABLE t (a INT);\nCREATE TABLE u (a INT);\n"
+        "CREATE VIEW v AS SELECT a FROM t UNION ALL SELECT a FROM u;",
+        "jobs/load.sql": "INSERT INTO v (a) SELECT a FROM u;",
+    }
+    assert set(broken_datasets(build(files), set())) == {"sql:insert/jobs/load.sql:1"}
+    files["db/V1__a.sql"] += "\n" + takes_inserts
+    assert broken_datasets(build(files), set()) == {}

@@ -14,6 +14,7 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -448,6 +449,10 @@ def _derive(
 ) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
     schema = derive_definitions(state.definitions, catalog, resolver, cache, deadline)
+    for name in state.insertable:  # an INSTEAD OF trigger or rule takes INSERTs
+        view = catalog.datasets.get(resolver.resolve(name))
+        if view is not None and view.derived:
+            catalog.datasets[view.name] = replace(view, updatable=True)  # may be shared
     for insert in state.inserts:
         deadline.check("tracing lineage")
         catalog.loads.append(_load(insert, schema, resolver))

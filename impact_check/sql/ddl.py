@@ -65,6 +65,7 @@ class DdlState(MigrationPoint):
         self.sequence: str | None = None  # the migration directory being applied
         self.sequence_of: dict[str, str | None] = {}  # file -> its migration directory
         self.stored: set[str] = set()  # definitions the engine keeps parsed (sql/renames.py)
+        self.insertable: set[str] = set()  # views with an INSTEAD OF INSERT trigger or rule
         # relations whose columns a statement not read may have changed (None: any relation)
         self.uncertain: set[str] | None = set()
 

@@ -171,6 +171,13 @@ _SET_SCHEMA = re.compile(
     rf"(?:ONLY\s+)?({_REL})\s+(?:SET\s+SCHEMA|RENAME\s+TO)\s+({_REL})"
 )
 _SCHEMA_WORDS = re.compile(r"\b(?:ALTER|CREATE|DROP|RENAME)\b", re.I)
+_INSTEAD_TRIGGER = re.compile(
+    rf"(?is)\bINSTEAD\s+OF\s+(?:(?:UPDATE|DELETE)\s+OR\s+)*INSERT\b.*?\bON\s+({_REL})"
+)
+_INSTEAD_RULE = re.compile(
+    rf"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?RULE\s+\S+\s+AS\s+ON\s+INSERT\s+TO\s+({_REL})"
+    r"\s.*?\bDO\s+INSTEAD\b"
+)
 _DO_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.S)
 _DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)'?", re.I)
 
@@ -189,11 +196,19 @@ def apply_other(state: DdlState, sql: str, location: Location) -> bool:
     elif kind == "CALL":
         state.mark_uncertain(None)  # a procedure may change any table
         state.catalog.issues.append(skipped_issue("CALL", sql.strip()[:60], location))
+    elif kind in ("trigger", "other object") and (target := _instead_of_insert(sql)):
+        # PostgreSQL accepts INSERT into a view with an INSTEAD OF trigger or DO INSTEAD rule
+        state.insertable.add(_name(state, target))
     elif kind == "rename constraint":
         _rename_constraint(state, sql)
     elif kind in ("set schema", "rename relation"):
         _move_relation(state, sql, location)
     return True
+
+
+def _instead_of_insert(sql: str) -> str | None:
+    match = _INSTEAD_TRIGGER.search(sql[:2000]) or _INSTEAD_RULE.match(sql[:2000])
+    return match.group(1) if match else None
 
 
 def _name(state: DdlState, written: str) -> str:
