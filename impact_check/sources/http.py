@@ -128,6 +128,7 @@ class HttpClient:
     offline: bool = False
     max_concurrency: int = 4
     transport: httpx.BaseTransport | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # extra, never secret
     served_from_cache: bool = False  # set when any answer came from the cache
     requests: int = 0
     _client: httpx.Client | None = None
@@ -137,9 +138,26 @@ class HttpClient:
         """GET ``path`` (relative to ``base_url``) and decode its JSON body."""
         return self._request("GET", path, params, None)
 
-    def post_json(self, path: str, body: Any) -> Any:
-        """POST a JSON body (GraphQL) and decode the JSON answer."""
+    def post_json(self, path: str, body: Any, cache: bool = True) -> Any:
+        """POST a JSON body (GraphQL, SQL statements) and decode the JSON answer.
+
+        ``cache=False`` for requests whose answer is a credential (a token exchange) or
+        that must not be replayed: never written to, nor answered from, the cache.
+        """
+        if not cache:
+            url = self.url(path)
+            if self.offline:
+                raise SourceError(f"{url}: offline: not sent")
+            return self._with_retries("POST", url, None, body, "json")
         return self._request("POST", path, None, body)
+
+    def use_bearer(self, token: str) -> None:
+        """Send ``token`` as the bearer credential from now on (one obtained at run time
+        from credentials in the environment, e.g. Airflow 3's ``/auth/token``); it is
+        redacted from every error like the others."""
+        client = self._http(self.base_url)
+        client.headers["Authorization"] = f"Bearer {token}"
+        self._secrets.append(token)
 
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> str:
         """GET ``path`` and return its body as text (artifacts such as MLflow's YAML MLmodel)."""
@@ -230,7 +248,9 @@ class HttpClient:
                 if response.status_code in _RETRY_STATUS:
                     raise _Retryable(f"HTTP {response.status_code}", _retry_after(response.headers))
                 if response.status_code >= 400:
-                    raise SourceError(self._redact(f"{url}: {_status_text(response)}"))
+                    raise HttpStatusError(
+                        self._redact(f"{url}: {_status_text(response)}"), response.status_code
+                    )
                 raw = self._read_capped(response, url)
                 content_type = response.headers.get("content-type", "")
         except httpx.TooManyRedirects:
@@ -266,7 +286,12 @@ class HttpClient:
             timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
             verify: Any = _verify(self.ca_bundle, url)
             self._client = httpx.Client(
-                headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **headers},
+                headers={
+                    "User-Agent": _USER_AGENT,
+                    "Accept": "application/json",
+                    **self.headers,
+                    **headers,
+                },
                 timeout=timeout,
                 verify=verify,
                 follow_redirects=True,
@@ -281,6 +306,15 @@ class HttpClient:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class HttpStatusError(SourceError):
+    """The server answered with a client error (4xx other than 429); ``status`` says which
+    (a source may try another API version on 404)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Retryable(Exception):
