@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
+    "airflow": "impact_check.sources.airflow",
     "datahub": "impact_check.sources.datahub",
     "datahub-file": "impact_check.sources.datahub_file",
     "feast": "impact_check.sources.feast",

@@ -63,6 +63,13 @@ class Auth:
             return {"Authorization": f"Basic {basic}"}, [p for p in (password, basic) if p]
         return {}, []
 
+    def values(self, url: str) -> tuple[str, str]:
+        """The user name and password from the environment, for a source that exchanges
+        them for a token (Airflow 3's ``/auth/token``)."""
+        user = _env(self.username_env, url) if self.username_env else ""
+        password = _env(self.password_env, url) if self.password_env else ""
+        return user, password
+
 
 def _env(name: str, url: str) -> str:
     value = os.environ.get(name)

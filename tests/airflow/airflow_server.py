@@ -129,6 +129,7 @@ def airflow_server(home: Path, runs: tuple[str, ...] = ALL_RUNS) -> Iterator[Air
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    (home / "api-server.pid").write_text(str(proc.pid))
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, home / "api-server.log")
