@@ -17,9 +17,15 @@ from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
 from impact_check.sources.airflow import BEYOND_DEPTH, NO_RUN, NOT_RELATIONS, UNKNOWN
 from impact_check.sources.base import GraphFragment, SourceContext
-from tests.sourcekit import FAULT_TEXT, FAULTS, after_fault, fault_options, json_response
+from tests.sourcekit import (
+    FAULT_TEXT,
+    FAULTS,
+    after_fault,
+    fault_options,
+    json_response,
+    serve_fault,
+)
 from tests.sourcekit import recorded as load
-from tests.sourcekit import serve_fault
 
 DATA = Path(__file__).parent / "data" / "airflow"
 PASSWORD = "airflow-PW-secret-9"
