@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -55,10 +56,18 @@ def serve_fault(server: HTTPServer, path: str, fault: str, method: str = "GET") 
         raise ValueError(fault)
 
 
-def after_fault(fault: str) -> None:
-    """Let the single-threaded test server finish a slow handler before the next test."""
-    if fault == "timeout":
-        time.sleep(SLOW_SECONDS)
+def after_fault(server: HTTPServer, fault: str) -> None:
+    """Let the single-threaded test server finish its slow handlers before the next test:
+    requests are served in order, so once a ping is answered the queue is empty."""
+    if fault != "timeout":
+        return
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(server.url_for("/__drained"), timeout=SLOW_SECONDS * 2)
+            return
+        except httpx.HTTPError:
+            continue
 
 
 def fault_options() -> dict[str, Any]:

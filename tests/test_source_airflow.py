@@ -220,7 +220,7 @@ def test_faults_of_the_asset_list_fail_the_source_naming_the_url(
     httpserver.expect_request("/auth/token", method="POST").respond_with_json({"access_token": JWT})
     serve_fault(httpserver, "/api/v2/assets", fault)
     fragment = fetch_one(spec(httpserver, timeout=0.4), ctx)
-    after_fault(fault)
+    after_fault(httpserver, fault)
     url = httpserver.url_for("/api/v2/assets")  # the token exchange said: Airflow 3
     assert fragment.status == "failed", fragment.detail
     assert url in fragment.detail and FAULT_TEXT[fault] in fragment.detail
@@ -235,7 +235,7 @@ def test_a_failed_rendered_sql_request_is_partial(
     serve_fault(httpserver, "/api/v2/dags/train_churn/dagRuns/~/taskInstances", fault)
     httpserver.handlers.insert(0, httpserver.handlers.pop())  # before the stand-in's
     fragment = fetch_one(spec(httpserver, timeout=0.4), ctx)
-    after_fault(fault)
+    after_fault(httpserver, fault)
     assert fragment.status == "partial", fragment.detail
     assert "train_churn/dagRuns/~/taskInstances" in fragment.detail
     assert node(fragment, FEATURIZE).sql is None  # kept, table-level

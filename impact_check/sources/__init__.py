@@ -28,6 +28,7 @@ FETCHERS: dict[str, str] = {
     "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
     "static": "impact_check.sources.static",
+    "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",
 }
 
