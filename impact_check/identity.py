@@ -82,6 +82,11 @@ def upper_case_folded(part: str) -> str:
     return part.lower() if part == part.upper() else f'"{part}"'
 
 
+def name_parts(name: str) -> list[str]:
+    """The dot-separated parts of ``name`` (dots inside double quotes do not split)."""
+    return _split(name)
+
+
 def _split(name: str) -> list[str]:
     """Split on dots outside double quotes."""
     parts, current, quoted = [], [], False

@@ -27,6 +27,7 @@ FETCHERS: dict[str, str] = {
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
+    "openmetadata": "impact_check.sources.openmetadata",
     "static": "impact_check.sources.static",
     "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",
