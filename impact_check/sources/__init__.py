@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
     "airflow": "impact_check.sources.airflow",
+    "atlas": "impact_check.sources.atlas",
     "datahub": "impact_check.sources.datahub",
     "datahub-file": "impact_check.sources.datahub_file",
     "feast": "impact_check.sources.feast",
