@@ -129,8 +129,15 @@ class Names:
         return f"{ORIGIN}:{kind}/{entity.qualified_name}"
 
 
-_KINDS = (("dashboard", "dashboard"), ("report", "dashboard"), ("chart", "chart"))
-_KINDS += (("workbook", "dashboard"), ("model", "ml_model"), ("notebook", "notebook"))
+# words in a type name -> node kind of a consumer that is neither a process nor a dataset
+_KINDS: tuple[tuple[str, str], ...] = (
+    ("dashboard", "dashboard"),
+    ("report", "dashboard"),
+    ("workbook", "dashboard"),
+    ("chart", "chart"),
+    ("model", "ml_model"),
+    ("notebook", "notebook"),
+)
 
 
 def asset_kind(entity: Header) -> str:
