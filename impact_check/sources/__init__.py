@@ -29,6 +29,7 @@ FETCHERS: dict[str, str] = {
     "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
     "openmetadata": "impact_check.sources.openmetadata",
+    "snowflake": "impact_check.sources.snowflake",
     "static": "impact_check.sources.static",
     "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",

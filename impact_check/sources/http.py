@@ -158,6 +158,29 @@ class HttpClient:
             return self._with_retries("POST", url, None, body, "json")
         return self._request("POST", path, None, body)
 
+    def remembered(self, what: str, key: Any, compute: Callable[[], R]) -> R:
+        """``compute()`` (a result that takes several requests: a SQL statement posted,
+        polled and paged) cached like one answer under ``key``: offline, or when
+        ``compute`` fails, the last good result is used (``served_from_cache``)."""
+        url = self.url(what)
+        cache_key = self.cache.key("RESULT", url, None, key) if self.cache is not None else ""
+        cached = self.cache.get(cache_key) if self.cache is not None else None
+        if self.offline:
+            if cached is None:
+                raise SourceError(f"{url}: offline, and no cached answer for this request")
+            self.served_from_cache = True
+            return cached  # type: ignore[no-any-return]
+        try:
+            result = compute()
+        except SourceError:
+            if cached is None:
+                raise
+            self.served_from_cache = True
+            return cached  # type: ignore[no-any-return]
+        if self.cache is not None:
+            self.cache.put(cache_key, url, result)
+        return result
+
     def use_bearer(self, token: str) -> None:
         """Send ``token`` as the bearer credential from now on (one obtained at run time
         from credentials in the environment, e.g. Airflow 3's ``/auth/token``); it is

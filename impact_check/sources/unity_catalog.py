@@ -432,6 +432,10 @@ class _Statements:
     timeout: float
 
     def rows(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        key = [body, self.warehouse_id]
+        return self.client.remembered("api/2.0/sql/statements", key, lambda: self._run(body))
+
+    def _run(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         request = {
             **body,
             "warehouse_id": self.warehouse_id,
