@@ -22,6 +22,7 @@ FETCHERS: dict[str, str] = {
     "airflow": "impact_check.sources.airflow",
     "atlas": "impact_check.sources.atlas",
     "datahub": "impact_check.sources.datahub",
+    "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
     "feast": "impact_check.sources.feast",
     "marquez": "impact_check.sources.marquez",
