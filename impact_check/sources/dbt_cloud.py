@@ -164,10 +164,11 @@ def build(
                         following.append(child.unique_id)
             frontier, hops = following, hops + 1
         for uid in sorted(reached):
-            model = env.models.get(uid)
-            if model is None:
+            found = env.models.get(uid)
+            if found is None:  # the touched public model, known here only by reference
                 out.node(relation[uid], "model", name=uid, attrs={"unique_id": uid})
                 continue
+            model = found
             out.node(
                 model.relation,
                 "model",
