@@ -17,6 +17,8 @@ import httpx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from impact_check.sources.base import FragmentNode, GraphFragment
+
 FAULT_TEXT = {
     "401": "unauthorized",
     "403": "forbidden",
@@ -82,3 +84,13 @@ def recorded(folder: Path, name: str) -> Any:
 
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
+    """A fragment's edges as (source, destination, kind)."""
+    return {(e.src, e.dst, e.kind) for e in fragment.edges}
+
+
+def node(fragment: GraphFragment, node_id: str) -> FragmentNode:
+    """The fragment's (first) node with this id."""
+    return next(n for n in fragment.nodes if n.id == node_id)

@@ -16,13 +16,15 @@ from werkzeug import Request, Response
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
 from impact_check.sources.airflow import BEYOND_DEPTH, NO_RUN, NOT_RELATIONS, UNKNOWN
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import SourceContext
 from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    edges,
     fault_options,
     json_response,
+    node,
     serve_fault,
 )
 from tests.sourcekit import recorded as load
@@ -47,14 +49,6 @@ FEATURIZE_SQL = (
 
 def recorded(name: str) -> Any:
     return load(DATA / "recorded", name)
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 class Airflow3:

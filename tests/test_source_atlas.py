@@ -13,8 +13,17 @@ from pytest_httpserver import HTTPServer
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
 from impact_check.sources.atlas import UNKNOWN, Names, qualified_name
-from impact_check.sources.base import GraphFragment, SourceContext
-from tests.sourcekit import FAULT_TEXT, FAULTS, after_fault, fault_options, recorded, serve_fault
+from impact_check.sources.base import SourceContext
+from tests.sourcekit import (
+    FAULT_TEXT,
+    FAULTS,
+    after_fault,
+    edges,
+    fault_options,
+    node,
+    recorded,
+    serve_fault,
+)
 
 DATA = Path(__file__).parent / "data" / "atlas"
 PASSWORD = "atlas-PW-secret"
@@ -24,14 +33,6 @@ ENTITY = "/api/atlas/v2/entity/uniqueAttribute/type/hive_table"
 ETL = "atlas:process/shop.orders_daily@primary:1764748800000"
 TRAIN = "atlas:process/churn_training@primary"
 REPORT = "atlas:powerbi_report/powerbi://finance/reports/daily_sales"
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 def serve(server: HTTPServer) -> None:

@@ -13,14 +13,16 @@ from werkzeug import Request, Response
 
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import SourceContext
 from impact_check.sources.dbt_cloud import BEYOND_DEPTH
 from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    edges,
     fault_options,
     json_response,
+    node,
     recorded,
     serve_fault,
 )
@@ -29,14 +31,6 @@ DATA = Path(__file__).parent / "data" / "dbt_cloud"
 TOKEN = "dbtc-SECRET-service-token"
 DASH = "dbt_cloud:exposure/exposure.marketing.ltv_dashboard"
 NOTEBOOK = "dbt_cloud:exposure/exposure.marketing.orders_notebook"
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 class Discovery:

@@ -11,9 +11,18 @@ from pytest_httpserver import HTTPServer
 
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import SourceContext
 from impact_check.sources.openmetadata import DEPTH_CAPPED, NO_PREFIX, UNKNOWN, relation
-from tests.sourcekit import FAULT_TEXT, FAULTS, after_fault, fault_options, recorded, serve_fault
+from tests.sourcekit import (
+    FAULT_TEXT,
+    FAULTS,
+    after_fault,
+    edges,
+    fault_options,
+    node,
+    recorded,
+    serve_fault,
+)
 
 DATA = Path(__file__).parent / "data" / "openmetadata"
 TOKEN = "om-bot-jwt-SECRET"
@@ -22,14 +31,6 @@ PIPELINE = "openmetadata:pipeline/airflow_prod.revenue_dag"
 MODEL = "openmetadata:dashboarddatamodel/looker_prod.model.orders_explore"
 DASH = "openmetadata:dashboard/looker_prod.finance_kpis"
 ML = "openmetadata:mlmodel/mlflow_prod.churn_model"
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 def serve(server: HTTPServer, depth: int = 3, name: str = "SYNTHETIC-lineage-orders.json") -> None:

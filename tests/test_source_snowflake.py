@@ -13,14 +13,16 @@ from werkzeug import Request, Response
 
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import SourceContext
 from impact_check.sources.snowflake import BEYOND_DEPTH, Names, snowflake_name
 from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    edges,
     fault_options,
     json_response,
+    node,
     recorded,
     serve_fault,
 )
@@ -35,14 +37,6 @@ COUNTS = "reporting.OrderCounts"  # quoted in Snowflake: case kept
 
 def payload(name: str) -> Any:
     return recorded(DATA, name)
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 class SqlApi:

@@ -13,14 +13,16 @@ from werkzeug import Request, Response
 
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
-from impact_check.sources.base import GraphFragment, SourceContext
+from impact_check.sources.base import SourceContext
 from impact_check.sources.unity_catalog import BEYOND_DEPTH, NO_CATALOG
 from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    edges,
     fault_options,
     json_response,
+    node,
     recorded,
     serve_fault,
 )
@@ -38,14 +40,6 @@ SHORT["main.ml.order_features"] = "order_features"
 
 def payload(name: str) -> Any:
     return recorded(DATA, name)
-
-
-def edges(fragment: GraphFragment) -> set[tuple[str, str, str]]:
-    return {(e.src, e.dst, e.kind) for e in fragment.edges}
-
-
-def node(fragment: GraphFragment, node_id: str) -> Any:
-    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 class Workspace:

@@ -11,9 +11,9 @@ downstream dataset).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from impact_check.sources.base import FragmentNode, GraphFragment
 
@@ -83,12 +83,39 @@ class Collector:
         return self.fragment
 
 
+T = TypeVar("T", str, tuple[str, str])
+
+
+def walk_hops(
+    starts: Iterable[T],
+    depth: int,
+    step: Callable[[list[T]], list[T]],
+    fragment: GraphFragment,
+    beyond: str,
+) -> set[T]:
+    """Breadth-first from ``starts``: ``step(frontier)`` asks the system about one hop and
+    returns what lies next; at most ``depth`` hops, what is left is counted under
+    ``beyond``. Returns every item asked about."""
+    seen: set[T] = set()
+    frontier = sorted(set(starts))
+    for hop in range(depth + 1):
+        frontier = sorted(set(frontier) - seen)
+        if not frontier:
+            break
+        if hop == depth:
+            fragment.count(beyond, len(frontier))
+            break
+        seen |= set(frontier)
+        frontier = step(frontier)
+    return seen
+
+
 def with_prefix(name: str, prefix: str | None, parts: int) -> str | None:
     """``name`` as a ``parts``-part name in a system that needs them (Unity Catalog's
     ``catalog.schema.table``, OpenMetadata's ``service.database.schema.table``): the
-    leading parts it lacks are the first ones of ``prefix`` (``svc.shop`` gives
-    ``svc.shop.analytics.orders`` and ``svc.shop.orders``… for 4 parts from 2, and
-    ``svc.shop.analytics.orders`` from ``shop.analytics.orders``); None when it has too few."""
+    leading parts it lacks are the first ones of ``prefix``. With ``svc.shop`` and 4 parts,
+    ``analytics.orders`` becomes ``svc.shop.analytics.orders`` and ``shop.analytics.orders``
+    becomes ``svc.shop.analytics.orders``; None when ``prefix`` has too few parts."""
     have = name.split(".")
     if len(have) >= parts:
         return name

@@ -33,7 +33,7 @@ from impact_check.errors import SourceError
 from impact_check.identity import canonical_in, name_parts, upper_case_folded
 from impact_check.model import column_id
 from impact_check.sources.base import GraphFragment, SourceContext, as_object, as_text
-from impact_check.sources.collect import Collector, skipped, with_prefix
+from impact_check.sources.collect import Collector, skipped, walk_hops, with_prefix
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
 
@@ -225,20 +225,12 @@ def _dependencies(
     faults: Faults,
     fragment: GraphFragment,
 ) -> None:
-    seen: set[str] = set()
-    frontier = list(starts)
-    for hop in range(depth + 1):
-        frontier = sorted(set(frontier) - seen)
-        if not frontier:
-            break
-        if hop == depth:
-            fragment.count(BEYOND_DEPTH, len(frontier))
-            break
-        seen |= set(frontier)
-        marks = ", ".join("?" for _ in frontier)
-        sql = DEPENDENCIES_SQL.format(marks=marks)
-        rows = faults.attempt(lambda s=sql, f=frontier: run.rows(s, f))  # type: ignore[misc]
-        frontier = add_dependencies(found, rows or [])
+    def hop(frontier: list[str]) -> list[str]:
+        sql = DEPENDENCIES_SQL.format(marks=", ".join("?" for _ in frontier))
+        rows = faults.attempt(lambda: run.rows(sql, frontier))
+        return add_dependencies(found, rows or [])
+
+    walk_hops(starts, depth, hop, fragment, BEYOND_DEPTH)
     views = sorted(n for n, (domain, _r) in found.dependents.items() if domain in VIEW_DOMAINS)
     answers = run.client.map(
         lambda v: faults.attempt(lambda: run.rows(DDL_SQL, [_quoted(v)])), views

@@ -31,7 +31,7 @@ from impact_check.errors import SourceError
 from impact_check.identity import canonical_in
 from impact_check.model import column_id
 from impact_check.sources.base import GraphFragment, SourceContext, as_object, as_text
-from impact_check.sources.collect import Collector, skipped, with_prefix
+from impact_check.sources.collect import Collector, skipped, walk_hops, with_prefix
 from impact_check.sources.faults import Faults
 from impact_check.sources.http import HttpClient, client_for
 
@@ -297,22 +297,15 @@ def _rest(
     def info(name: str) -> Any:
         return client.get_json(f"api/2.1/unity-catalog/tables/{quote(name, safe='')}")
 
-    seen: set[str] = set()
-    frontier = list(starts)
-    for hop in range(spec.depth + 1):
-        frontier = [t for t in dict.fromkeys(frontier) if t not in seen]
-        if not frontier:
-            break
-        if hop == spec.depth:
-            fragment.count(BEYOND_DEPTH, len(frontier))
-            break
-        seen |= set(frontier)
+    def hop(frontier: list[str]) -> list[str]:
         answers = client.map(lambda t: faults.attempt(lambda: tables(t)), frontier)
         following: list[str] = []
         for table, answer in zip(frontier, answers):
             if answer is not None:
                 following += add_table_lineage(lineage, table, answer)
-        frontier = following
+        return following
+
+    seen = walk_hops(starts, spec.depth, hop, fragment, BEYOND_DEPTH)
     described = sorted(
         set(starts) | {t for t in lineage.tables if t in seen or _is_view(lineage, t)}
     )
@@ -350,20 +343,15 @@ def _columns(
         params = {"table_name": pair[0], "column_name": pair[1]}
         return client.get_json("api/2.0/lineage-tracking/column-lineage", params)
 
-    seen: set[tuple[str, str]] = set()
-    for hop in range(spec.depth):
-        frontier = [p for p in dict.fromkeys(frontier) if p not in seen]
-        if not frontier:
-            return
-        seen |= set(frontier)
+    def hop(frontier: list[tuple[str, str]]) -> list[tuple[str, str]]:
         answers = client.map(lambda p: faults.attempt(lambda: ask(p)), frontier)
         following: list[tuple[str, str]] = []
         for pair, answer in zip(frontier, answers):
             if answer is not None:
                 following += add_column_lineage(lineage, pair[0], pair[1], answer)
-        frontier = following
-        if hop == spec.depth - 1 and [p for p in frontier if p not in seen]:
-            fragment.count(BEYOND_DEPTH)
+        return following
+
+    walk_hops(frontier, spec.depth, hop, fragment, BEYOND_DEPTH)
 
 
 TABLE_SQL = (
@@ -404,23 +392,17 @@ def _system_tables(
 ) -> None:
     days = int(spec.options.get("days", 90))
     run = _Statements(client, str(spec.options["warehouse_id"]), float(spec.timeout or 30))
-    seen: set[str] = set()
-    frontier = list(starts)
-    for hop in range(spec.depth + 1):
-        frontier = sorted(set(frontier) - seen)
-        if not frontier:
-            return
-        if hop == spec.depth:
-            fragment.count(BEYOND_DEPTH, len(frontier))
-            return
-        seen |= set(frontier)
+
+    def hop(frontier: list[str]) -> list[str]:
         table_body = statement(TABLE_SQL, frontier, days)
         column_body = statement(COLUMN_SQL, frontier, days)
-        rows = faults.attempt(lambda b=table_body: run.rows(b))  # type: ignore[misc]
+        rows = faults.attempt(lambda: run.rows(table_body))
         following = add_system_rows(lineage, rows or [], columns=False)
-        column_rows = faults.attempt(lambda b=column_body: run.rows(b))  # type: ignore[misc]
+        column_rows = faults.attempt(lambda: run.rows(column_body))
         add_system_rows(lineage, column_rows or [], columns=True)
-        frontier = following
+        return following
+
+    walk_hops(starts, spec.depth, hop, fragment, BEYOND_DEPTH)
 
 
 @dataclass
