@@ -118,6 +118,7 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SourceContext:
 
 def test_names_fold_like_snowflake() -> None:
     assert snowflake_name('shop.analytics."Orders"') == 'SHOP.ANALYTICS."Orders"'
+    assert snowflake_name("shop.analytics.Orders") == 'SHOP.ANALYTICS."Orders"'
     names = Names({"shop": ""})
     assert names.dotted("SHOP.ANALYTICS.ORDERS") == "analytics.orders"
     assert names.dotted("SHOP.REPORTING.OrderCounts") == COUNTS
@@ -157,6 +158,16 @@ def test_dependent_views_with_ddl_and_readers_with_user_role_tag(
         '"SHOP"."REPORTING"."REVENUE"',
         '"SHOP"."REPORTING"."REVENUE_EU"',
     ]
+
+
+def test_a_quoted_table_is_looked_up_by_its_stored_name(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
+    api = SqlApi(httpserver)
+    ctx.touched = {"analytics.Orders"}  # canonical: capitals mean it was quoted
+    fetch_one(spec(httpserver, options={"access_history": False}), ctx)
+    (body,) = api.bodies
+    assert body["bindings"]["1"]["value"] == "SHOP.ANALYTICS.Orders"
 
 
 def test_depth_bounds_the_dependency_walk(httpserver: HTTPServer, ctx: SourceContext) -> None:

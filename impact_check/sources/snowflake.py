@@ -69,13 +69,12 @@ DDL_SQL = "SELECT GET_DDL('VIEW', ?)"
 
 
 def snowflake_name(name: str) -> str:
-    """A canonical name as Snowflake spells it: unquoted parts upper-cased, quoted kept."""
+    """A canonical name as Snowflake spells it: lower-case parts (unquoted identifiers)
+    upper-cased; a part with capitals was quoted, and is kept, quoted."""
     out = []
     for part in name_parts(name):
-        if part.startswith('"') and part.endswith('"'):
-            out.append(part)
-        else:
-            out.append(part.upper())
+        bare = part.strip('"')
+        out.append(bare.upper() if bare == bare.lower() else f'"{bare}"')
     return ".".join(out)
 
 
@@ -230,7 +229,9 @@ def _dependencies(
         rows = faults.attempt(lambda: run.rows(sql, frontier))
         return add_dependencies(found, rows or [])
 
-    walk_hops(starts, depth, hop, fragment, BEYOND_DEPTH)
+    # OBJECT_DEPENDENCIES stores names as created, without quotes
+    raw = [".".join(p.strip('"') for p in name_parts(s)) for s in starts]
+    walk_hops(raw, depth, hop, fragment, BEYOND_DEPTH)
     views = sorted(n for n, (domain, _r) in found.dependents.items() if domain in VIEW_DOMAINS)
     answers = run.client.map(
         lambda v: faults.attempt(lambda: run.rows(DDL_SQL, [_quoted(v)])), views
