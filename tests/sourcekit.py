@@ -58,6 +58,14 @@ def serve_fault(server: HTTPServer, path: str, fault: str, method: str = "GET") 
         raise ValueError(fault)
 
 
+def busy_once(server: HTTPServer, path: str, method: str = "GET") -> None:
+    """``path`` answers its next request 429 with ``Retry-After: 0``, then as before
+    (pytest-httpserver tries one-shot handlers before permanent ones)."""
+    server.expect_oneshot_request(path, method=method).respond_with_data(
+        "rate limited", status=429, headers={"Retry-After": "0"}
+    )
+
+
 def after_fault(server: HTTPServer, fault: str) -> None:
     """Let the single-threaded test server finish its slow handlers before the next test:
     requests are served in order, so once a ping is answered the queue is empty."""

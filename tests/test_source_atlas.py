@@ -18,6 +18,7 @@ from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    busy_once,
     edges,
     fault_options,
     node,
@@ -144,6 +145,15 @@ def test_purview_data_map_api(
         ("analytics.orders", copy, "reads"),
         (copy, "export.orders_copy", "writes"),
     }
+
+
+def test_429_is_retried_after_the_requested_wait(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
+    serve(httpserver)
+    busy_once(httpserver, ENTITY)
+    fragment = fetch_one(spec(httpserver, options={"retries": 1}), ctx)
+    assert fragment.status == "ok" and ("shop.orders", TRAIN, "reads") in edges(fragment)
 
 
 def test_unknown_table_is_counted(httpserver: HTTPServer, ctx: SourceContext) -> None:

@@ -19,6 +19,7 @@ from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    busy_once,
     edges,
     fault_options,
     json_response,
@@ -116,6 +117,15 @@ def test_an_environment_the_token_cannot_read_is_partial(
     fragment = fetch_one(spec(httpserver, options={"environments": [42, 43]}), ctx)
     assert fragment.status == "partial" and "environment 43" in fragment.detail
     assert ("analytics.orders", "marketing.customer_ltv", "reads") in edges(fragment)
+
+
+def test_429_is_retried_after_the_requested_wait(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
+    Discovery(httpserver)
+    busy_once(httpserver, "/graphql", method="POST")
+    fragment = fetch_one(spec(httpserver, options={"retries": 1}), ctx)
+    assert fragment.status == "ok" and DASH in {n.id for n in fragment.nodes}
 
 
 def test_environments_are_required(httpserver: HTTPServer, ctx: SourceContext) -> None:

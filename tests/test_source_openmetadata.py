@@ -17,6 +17,7 @@ from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    busy_once,
     edges,
     fault_options,
     node,
@@ -127,6 +128,16 @@ def test_faults_fail_the_source_naming_the_url(
     assert fragment.status == "failed", fragment.detail
     assert httpserver.url_for(PATH) in fragment.detail and FAULT_TEXT[fault] in fragment.detail
     assert TOKEN not in fragment.detail
+
+
+def test_429_is_retried_after_the_requested_wait(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
+    serve(httpserver)
+    busy_once(httpserver, PATH)
+    fragment = fetch_one(spec(httpserver, options={"retries": 1}), ctx)
+    assert fragment.status == "ok" and (MODEL, DASH, "reads") in edges(fragment)
+    assert [r.path for r, _ in httpserver.log].count(PATH) == 2
 
 
 def test_one_of_two_tables_failing_is_partial(httpserver: HTTPServer, ctx: SourceContext) -> None:

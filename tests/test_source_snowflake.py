@@ -19,6 +19,7 @@ from tests.sourcekit import (
     FAULT_TEXT,
     FAULTS,
     after_fault,
+    busy_once,
     edges,
     fault_options,
     json_response,
@@ -182,6 +183,18 @@ def test_sql_error_of_one_statement_is_partial(httpserver: HTTPServer, ctx: Sour
     fragment = fetch_one(spec(httpserver), ctx)
     assert fragment.status == "partial" and "HTTP 422" in fragment.detail
     assert ("analytics.orders", "reporting.revenue", "reads") in edges(fragment)
+
+
+def test_429_is_retried_after_the_requested_wait(
+    httpserver: HTTPServer, ctx: SourceContext
+) -> None:
+    api = SqlApi(httpserver)
+    busy_once(httpserver, "/api/v2/statements", method="POST")
+    fragment = fetch_one(spec(httpserver, options={"retries": 1}), ctx)
+    assert fragment.status == "ok", fragment.detail
+    assert ("analytics.orders", "reporting.revenue", "reads") in edges(fragment)
+    posts = [r for r, _ in httpserver.log if r.method == "POST"]
+    assert len(posts) == len(api.bodies) + 1  # the rate-limited request was sent again
 
 
 def test_wrong_token_is_unauthorized(
