@@ -40,9 +40,8 @@ def _builds(sql: str, dialect: str, drop_amount: bool) -> bool:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {prefix}reporting")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {prefix}marketing")
         con.execute(ORDERS.format(db=prefix))
-        con.execute(
-            f"CREATE TABLE {prefix}analytics.customer_features (customer_id INT, spend DECIMAL(18,2))"
-        )
+        features = f"{prefix}analytics.customer_features"
+        con.execute(f"CREATE TABLE {features} (customer_id INT, spend DECIMAL(18,2))")
         if drop_amount:
             con.execute(f"ALTER TABLE {prefix}analytics.orders DROP COLUMN amount")
     try:
