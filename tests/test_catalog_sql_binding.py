@@ -8,6 +8,7 @@ Needs the binding of consumers' SQL (carried.py); skipped where it is absent.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,51 @@ def _ddl(answer: Any) -> str:
 def _compiled(answer: Any) -> str:
     edges = answer["data"]["environment"]["applied"]["models"]["edges"]
     return str(edges[0]["node"]["compiledCode"])
+
+
+@pytest.mark.parametrize("dropped", ["amount", "status"])
+def test_a_unity_catalog_view_breaks_exactly_when_its_definition_fails(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, dropped: str
+) -> None:
+    from tests import test_source_unity_catalog as uc
+    from tests.gitrepo import GitRepo
+
+    monkeypatch.setenv("DATABRICKS_TOKEN", uc.TOKEN)
+    uc.Workspace(httpserver)
+    source = {
+        "kind": "unity_catalog",
+        "location": httpserver.url_for("/"),
+        "token_env": "DATABRICKS_TOKEN",
+        "options": {"catalog": "main", "retries": 0},
+    }
+    config = json.dumps({"aliases": {"main": ""}, "lineage": [source]})
+    table = "CREATE TABLE sales.orders (id BIGINT, amount DECIMAL(10,2), status TEXT)"
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {"db/V1__orders.sql": f"CREATE SCHEMA sales;\n{table};\n", ".impact-check.yml": config}
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"db/V2__drop.sql": f"ALTER TABLE sales.orders DROP COLUMN {dropped};\n"})
+    _code, report = repo.report("--base", "main")
+    definition = recorded(DATA / "unity_catalog", "SYNTHETIC-tables-revenue.json")
+    sql = str(definition["view_definition"])
+
+    def builds(drop: bool) -> bool:
+        con = duckdb.connect()
+        con.execute("ATTACH ':memory:' AS main_catalog")
+        con.execute("CREATE SCHEMA sales")
+        con.execute(table)
+        if drop:
+            con.execute(f"ALTER TABLE sales.orders DROP COLUMN {dropped}")
+        try:  # the definition names main.sales.orders: DuckDB's default catalog is "memory"
+            con.execute(sql.replace("main.sales.orders", "sales.orders"))
+        except duckdb.Error:
+            return False
+        return True
+
+    assert builds(drop=False)
+    breaks = not builds(drop=True)
+    findings = [f for f in report["findings"] if f["rule"] == "CO201"]
+    hit = {i["node"]["id"]: i for f in findings for i in f["impacted"]}
+    assert hit.get("reporting.revenue", {}).get("breaks", False) == breaks
+    assert breaks == (dropped == "amount")
