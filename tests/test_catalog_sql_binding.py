@@ -145,7 +145,6 @@ def test_a_unity_catalog_view_breaks_exactly_when_its_definition_fails(
 
     def builds(drop: bool) -> bool:
         con = duckdb.connect()
-        con.execute("ATTACH ':memory:' AS main_catalog")
         con.execute("CREATE SCHEMA sales")
         con.execute(table)
         if drop:
