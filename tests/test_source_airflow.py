@@ -1,6 +1,6 @@
 """The Airflow source against a real local HTTP server serving answers recorded from a real
 Airflow 3.3.2 (tests/data/airflow/recorded/, see the README there) and a SYNTHETIC Airflow 2
-answer; the same source against the real Airflow is tests/airflow/test_airflow_live.py."""
+answer; the same source against the real Airflow is tests/airflow_live/test_airflow_live.py."""
 
 from __future__ import annotations
 

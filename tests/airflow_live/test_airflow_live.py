@@ -1,4 +1,4 @@
-"""The Airflow source against a real Airflow 3 (tests/airflow/airflow_server.py): its API
+"""The Airflow source against a real Airflow 3 (tests/airflow_live/airflow_server.py): its API
 server on 127.0.0.1 with token auth, the DAGs of tests/data/airflow/dags/ registered and one
 of them run, so the consumers and the SQL come from Airflow itself, not from a recording.
 
@@ -17,7 +17,7 @@ import pytest
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
 from impact_check.sources.base import SourceContext
-from tests.airflow.airflow_server import (
+from tests.airflow_live.airflow_server import (
     PASSWORD,
     USER,
     Airflow,

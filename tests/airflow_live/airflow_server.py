@@ -7,7 +7,7 @@ once with ``airflow dags test`` (their SQL operator fails to connect, which is f
 has rendered and stored the SQL by then). Only the API server keeps running: no scheduler,
 dag processor or triggerer (``airflow standalone`` runs all four and costs ~5 GB).
 
-``python -m tests.airflow.airflow_server record`` re-records tests/data/airflow/recorded/.
+``python -m tests.airflow_live.airflow_server record`` re-records tests/data/airflow/recorded/.
 """
 
 from __future__ import annotations
@@ -220,6 +220,6 @@ if __name__ == "__main__":
     import tempfile
 
     if sys.argv[1:] != ["record"]:
-        sys.exit("usage: python -m tests.airflow.airflow_server record")
+        sys.exit("usage: python -m tests.airflow_live.airflow_server record")
     with tempfile.TemporaryDirectory() as tmp:
         record(Path(tmp))
