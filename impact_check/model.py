@@ -267,6 +267,7 @@ class FileContent:
     data: bytes | None
     reason: str | None = None  # symlink, unreadable, …
     sha: str | None = None  # git blob SHA-1 of data, when git named it
+    missing: bool = False  # git names the blob but this clone lacks it (partial clone, …)
 
 
 @dataclass
