@@ -139,8 +139,8 @@ def incomplete_clone(
             base.files[old] = FileContent(old, after.data, sha=after.sha)
             what = "its change is not analysed (the head version stands in at base)"
         else:
-            what = f"what it defined is unknown: its {change.status} is not analysed"
-        message = f"the base version of {old} cannot be read: {before.reason}; {what}"
+            what = "what it defined is unknown: its deletion is not analysed"
+        message = f"base version of {old}: {before.reason}; {what}"
         findings.append(RULES["AN915"].finding(message, Location(change.path)))
         unread.append(Unanalyzed(change.path, f"base version: {before.reason}"))
     lost = sorted(

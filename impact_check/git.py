@@ -254,7 +254,7 @@ def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
     """(tag, mode, sha, path) of each staged file the loaders read; tag ``S`` marks a
     skip-worktree entry (outside a sparse checkout: git reads it from the index)."""
     out = run_git(root, "ls-files", "-s", "-t", "-z")
-    entries = {}
+    entries: dict[str, tuple[str, str, str, str]] = {}
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         tag, mode, sha, _stage = meta.split()
