@@ -9,8 +9,6 @@ marker and the verdict.
 
 from __future__ import annotations
 
-import itertools
-
 from impact_check.model import Finding, Impact, Report, Severity
 from impact_check.report.common import (
     AtRisk,
@@ -23,6 +21,7 @@ from impact_check.report.common import (
     ml_at_risk,
     ordered,
 )
+from impact_check.report.impact_graph import box_of, column_of, impact_graph
 
 LIMIT = 65_000
 MARKER = "<!-- impact-check -->"
@@ -150,33 +149,44 @@ def _row(impact: Impact) -> str:
 
 
 def mermaid(report: Report, max_edges: int = 200) -> str:
-    """A ``graph LR`` of every change and the paths to its consumers (broken ones in red)."""
-    ids: dict[str, str] = {}
-    broken = {i.node for f in report.findings for i in f.impacted if i.breaks}
-    changed = {f.change.target for f in report.findings if f.change and f.impacted}
-
-    def ref(node: str) -> str:
-        if node not in ids:
-            ids[node] = f"n{len(ids)}"
-        return ids[node]
-
-    edges = []
-    for finding in report.findings:
-        for impact in finding.impacted:
-            edges += list(itertools.pairwise(impact.path))
-    edges = list(dict.fromkeys(edges))[:max_edges]
-    if not edges:
+    """A ``graph LR`` of every change and the paths to its consumers, grouped like the HTML
+    report: a dataset is a subgraph holding its affected columns; broken ones in red."""
+    graph = impact_graph(report, max_edges)
+    if not graph.edges:
         return ""
+    ids: dict[str, str] = {}
     lines = ["```mermaid", "graph LR"]
-    lines += [f"  {ref(a)} --> {ref(b)}" for a, b in edges]
-    for node, short in ids.items():
-        lines.append(f'  {short}["{mermaid_label(node)}"]')
+    for number, box in enumerate(graph.boxes.values()):
+        if not box.columns:
+            ids[box.id] = f"n{len(ids)}"
+            lines.append(f'  {ids[box.id]}["{mermaid_label(box.id)}"]')
+            continue
+        lines.append(f'  subgraph d{number}["{mermaid_label(box.id)}"]')
+        for column in box.columns:
+            node = f"{box.id}#{column}"
+            ids[node] = f"n{len(ids)}"
+            lines.append(f'    {ids[node]}["{mermaid_label(column)}"]')
+        lines.append("  end")
+        if box.state in ("broken", "changed"):
+            fill = "fill:#ffd6d6,stroke:#c00" if box.state == "broken" else "fill:#fff3c4"
+            lines.append(f"  style d{number} {fill}")
+    lines += [f"  {_mermaid_id(a, ids)} --> {_mermaid_id(b, ids)}" for a, b in graph.edges]
     lines.append("  classDef broken fill:#ffd6d6,stroke:#c00,color:#600")
     lines.append("  classDef changed fill:#fff3c4,stroke:#b80")
     for node, short in ids.items():
-        if node in broken or (node.split("#")[0] in broken and node.split("#")[0] != node):
+        owner = graph.boxes[box_of(node)]
+        part = column_of(node)
+        if part in owner.broken_columns or (part is None and owner.state == "broken"):
             lines.append(f"  class {short} broken")
-        elif node in changed:
+        elif part in owner.changed_columns or (part is None and owner.state == "changed"):
             lines.append(f"  class {short} changed")
     lines.append("```")
     return "\n".join(lines)
+
+
+def _mermaid_id(node: str, ids: dict[str, str]) -> str:
+    """A path node's Mermaid id: its column node, else its dataset's first one."""
+    if node in ids:
+        return ids[node]
+    box = box_of(node)
+    return ids.get(box) or next(v for k, v in ids.items() if box_of(k) == box)
