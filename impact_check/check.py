@@ -71,7 +71,7 @@ def check(
     started = time.perf_counter()
     changes = git.changed_files(root, revisions.base, revisions.head)
     if not config.lineage and not any(_analysed(c.path, c.old_path, c.mode) for c in changes):
-        return _nothing_to_analyse(root, revisions, config, started)
+        return _nothing_to_analyse(root, revisions, config, started, len(changes))
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
 
@@ -105,6 +105,7 @@ def check(
         cache.save()
     report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
+    report.files_changed = len(changes)
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
 
@@ -175,11 +176,12 @@ def _analysed(path: str, old_path: str | None, mode: str | None = None) -> bool:
 
 
 def _nothing_to_analyse(
-    root: Path, revisions: Revisions, config: Config, started: float
+    root: Path, revisions: Revisions, config: Config, started: float, files_changed: int
 ) -> tuple[Report, LineageGraph]:
     """No SQL, schema or dbt file changed: nothing can break, and nothing is parsed (this
     path never imports sqlglot)."""
     report = Report(base=revisions.base, head=revisions.head, fail_on=config.fail_on)
+    report.files_changed = files_changed
     report.sources = _dbt_manifest(root, config)[1]
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, LineageGraph()

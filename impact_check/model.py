@@ -313,3 +313,4 @@ class Report:
     elapsed_ms: float = 0.0
     fail_on: str = "error"
     partial: bool = False  # the time budget ran out: some of the work was skipped
+    files_changed: int | None = None  # files in the git diff (None: not from a diff)
