@@ -8,6 +8,7 @@ file missing at head is never read as deleted.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,12 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from gitrepo import GIT_ENV, GitRepo, broken_nodes
 
 from impact_check import git
 from impact_check.errors import GitError
 
+SCHEMA = json.loads((Path(__file__).parent / "data" / "report.schema.json").read_text())
 # Over 1 KiB, so that `--filter=blob:limit=1k` leaves these versions out of the clone.
 _PADDED = "models/10_staging/stg_web_events.sql"  # big at base and at head, changed
 _GROWN = "models/40_reporting/daily_revenue.sql"  # small at base, big at head
@@ -183,6 +186,7 @@ def test_partial_clone_with_its_remote_gone_goes_on_and_names_every_file(
     clone = _clone(source, tmp_path / "c", "--filter=blob:none", "--no-checkout")
     _gone(clone, tmp_path)
     code, report = clone.report("--base", fork, "--head", "origin/feature")
+    jsonschema.validate(report, SCHEMA)
     assert code == 0  # nothing could be read: nothing is called broken
     assert not _dropped(report) and not broken_nodes(report)
     changed = {"migrations/V11__drop_channel_rename_category.sql", _PADDED, _GROWN}

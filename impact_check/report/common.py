@@ -354,6 +354,20 @@ def triage(
     return failing, [item for _, item in rest]
 
 
+def reach(finding: Finding, name: Callable[[str], str] = str) -> str:
+    """``would break 2: a, b; affected 12: c, d, e (+9 more)``: who a finding that does not
+    fail the build reaches, in one line."""
+    kinds: dict[str, list[str]] = {"would break": [], "already broken": [], "affected": []}
+    for impact in finding.impacted:
+        mark = impact_mark(impact, False)
+        kinds[mark].append(impact.node)
+    return "; ".join(
+        f"{label} {len(nodes)}: {capped(name(n) for n in nodes)}"
+        for label, nodes in kinds.items()
+        if nodes
+    )
+
+
 def group_summary(group: RuleGroup, name: Callable[[str], str] = str, count: bool = True) -> str:
     """``×37 on raw.orders, raw.items (+3 more) in a.sql lines 3, 9, 12 (+34 more)``, then
     the consumers; ``name`` formats each name (Markdown code spans, or as is)."""

@@ -13,7 +13,6 @@ from impact_check.report import markdown
 from impact_check.report.common import (
     MAX_LINE,
     RuleGroup,
-    blocking,
     capped,
     clip,
     group_summary,
@@ -75,9 +74,7 @@ def render(report: Report) -> str:
     first, then a notice counting the rest."""
     active = [f for f in report.findings if f.severity != Severity.INFO and not f.suppressed]
     failing, rest = triage(report, active)
-    entries: list[tuple[Severity, int, str]] = [
-        (f.severity, 1, annotation(f, blocking(f, report))) for f in failing
-    ]
+    entries = [(f.severity, 1, annotation(f, True)) for f in failing]
     for item in rest:
         if isinstance(item, RuleGroup):
             entries.append((item.severity, len(item.findings), _group_annotation(item)))

@@ -29,6 +29,7 @@ from impact_check.report.common import (
     mermaid_label,
     ml_at_risk,
     plural,
+    reach,
     triage,
     unanalyzed_groups,
 )
@@ -162,18 +163,8 @@ def _quiet(item: Finding | RuleGroup) -> str:
             f"- {_ICON[item.severity]} **{item.rule} {item.name}** {group_summary(item, md_code)}",
             2 * MAX_LINE,
         )
-    line = f"- {_title(item, MAX_LINE)}"
-    breaking = [i.node for i in item.impacted if i.breaks and not i.preexisting]
-    already = [i.node for i in item.impacted if i.breaks and i.preexisting]
-    affected = [i.node for i in item.impacted if not i.breaks]
-    reach = []
-    if breaking:
-        reach.append(f"would break {len(breaking)}: {capped(md_code(n) for n in breaking)}")
-    if already:
-        reach.append(f"already broken {len(already)}: {capped(md_code(n) for n in already)}")
-    if affected:
-        reach.append(f"affected {len(affected)}: {capped(md_code(n) for n in affected)}")
-    return line + (" — " + "; ".join(reach) if reach else "")
+    reached = reach(item, md_code)
+    return f"- {_title(item, MAX_LINE)}" + (f" — {reached}" if reached else "")
 
 
 def _unanalyzed(report: Report) -> str:

@@ -28,6 +28,7 @@ from impact_check.report.common import (
     ml_at_risk,
     plain,
     plural,
+    reach,
     triage,
     unanalyzed_groups,
 )
@@ -166,18 +167,9 @@ def _quiet(finding: Finding, style: _Style) -> list[str]:
     """A finding that does not fail the build: one line (clipped), and who it reaches."""
     prefix, message = _title(finding, style, MAX_LINE - 2)
     lines = [f"  {prefix}{message}"]
-    breaking = [i.node for i in finding.impacted if i.breaks and not i.preexisting]
-    already = [i.node for i in finding.impacted if i.breaks and i.preexisting]
-    affected = [i.node for i in finding.impacted if not i.breaks]
-    reach = []
-    if breaking:
-        reach.append(f"would break {len(breaking)}: {capped(plain(n) for n in breaking)}")
-    if already:
-        reach.append(f"already broken {len(already)}: {capped(plain(n) for n in already)}")
-    if affected:
-        reach.append(f"affected {len(affected)}: {capped(plain(n) for n in affected)}")
-    if reach:
-        lines.append(clip("      " + "; ".join(reach), MAX_LINE))
+    reached = reach(finding, plain)
+    if reached:
+        lines.append(clip(f"      {reached}", MAX_LINE))
     return lines
 
 
