@@ -309,3 +309,19 @@ def test_copy_without_some_objects_names_them_and_goes_on(
     assert set(_an915(report)) == {_PADDED, _GROWN}
     assert "missing from this clone" in _an915(report)[_GROWN]
     assert not _dropped(report)
+
+
+def test_unreachable_remote_url_never_prints_its_credentials(
+    source: GitRepo, fork: str, tmp_path: Path
+) -> None:
+    """git's own error names the remote URL; a token in it must not reach the report."""
+    clone = _clone(source, tmp_path / "c", "--filter=blob:none", "--no-checkout")
+    clone.git(
+        "remote", "set-url", "origin", "https://x-access-token:s3cr3t-t0ken@127.0.0.1:1/r.git"
+    )
+    code, out, err = clone.run(
+        "check", "--base", fork, "--head", "origin/feature", "--format", "json"
+    )
+    assert code == 0, err
+    assert "s3cr3t-t0ken" not in out + err
+    assert "127.0.0.1" in out  # git's reason is kept, without the credentials

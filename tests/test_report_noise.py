@@ -46,9 +46,14 @@ def test_text_noisy_report_is_short_and_no_line_is_long() -> None:
     )
     assert any("AN901 sql-unparseable ×104 in 40 files" in line for line in lines)
     assert "(200 info findings not shown: use --verbose)" in lines
-    # 269 files not analysed for 19 reasons: ten lines and a count.
-    assert lines[end] == "Not analysed (269 files):"
-    assert lines[end + 11] == "  (+8 more files for 8 other reasons: --format json)"
+    # 269 files not analysed for 19 reasons: ten reasons (two lines for a reason that
+    # several files share) and a count.
+    assert lines[end : end + 3] == [
+        "Not analysed (269 files):",
+        "  250 files: macros/m000.sql, macros/m001.sql, macros/m002.sql (+247 more)",
+        "      Jinja outside a dbt project",
+    ]
+    assert lines[end + 13] == "  (+8 more files for 8 other reasons: --format json)"
     # Every line but those of the three failing findings (40 consumers with 12-hop paths).
     assert len(lines) - _failing_lines(lines) <= 40
 

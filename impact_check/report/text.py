@@ -191,8 +191,8 @@ def _unanalyzed(report: Report) -> list[str]:
         if len(places) == 1:
             lines.append(clip(plain(f"  {places[0]}: {reason}"), MAX_LINE))
             continue
-        files = f" — {len(places)} files: {capped(plain(p) for p in places)}"
-        lines.append("  " + clip(plain(reason), MAX_LINE - 2 - len(files)) + files)
+        lines.append(clip(f"  {len(places)} files: {capped(plain(p) for p in places)}", MAX_LINE))
+        lines.append(clip(f"      {plain(reason)}", MAX_LINE))
     left = groups[_UNANALYZED_SHOWN:]
     if left:
         more = sum(len(places) for _, places in left)
