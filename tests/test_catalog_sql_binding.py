@@ -161,3 +161,24 @@ def test_a_unity_catalog_view_breaks_exactly_when_its_definition_fails(
     hit = {i["node"]["id"]: i for f in findings for i in f["impacted"]}
     assert hit.get("reporting.revenue", {}).get("breaks", False) == breaks
     assert breaks == (dropped == "amount")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="carried.py binds each consumer's query against the catalogs without the other "
+    "consumers' queries: a view (or dbt Cloud model) on a broken carried view is only "
+    "'affected'",
+)
+def test_a_view_on_a_broken_view_outside_the_repository_breaks(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _code, report = catalog_report(tmp_path, httpserver, monkeypatch)
+    hit = impacted(report, "CO201")
+    chain = [
+        _sql("snowflake", "SYNTHETIC-ddl-REVENUE.json", _ddl),
+        _sql("snowflake", "SYNTHETIC-ddl-REVENUE_EU.json", _ddl),
+    ]
+    # in DuckDB the second view cannot be created once the first cannot
+    assert _truth(";\n".join(chain), "snowflake")
+    assert hit["reporting.revenue"]["breaks"]
+    assert hit["reporting.revenue_eu"]["breaks"]
