@@ -322,6 +322,8 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     rendered: dict[tuple[str, str], tuple[str, str | None]] = {}
     with client_for(spec, ctx, base_url=base_url) as client:
         api = _connect(client, spec, ctx.offline)
+        # the asset list is the source: when it cannot be read, the source fails (the
+        # SourceError propagates); later failures (rendered SQL) only make it partial
         assets = parse_assets(api.list_assets(faults), aliases, fragment)
         faults.succeeded += 1
         reached = walk(assets, ctx.touched, spec.depth, fragment)
