@@ -98,3 +98,38 @@ def test_pull_request_cannot_redirect_an_airflow_source(
     assert not [r for r, _ in httpserver.log if r.path.startswith("/collector")]
     assert not [r for r, _ in httpserver.log if b"do-not-send-me" in r.get_data()]
     assert "base revision's configuration" in stderr
+
+
+# the least each catalog source needs to ask its server about raw.orders
+MINIMAL = {
+    "airflow": {},
+    "unity_catalog": {"options": {"catalog": "main"}},
+    "openmetadata": {"namespace": "pg.shop"},
+    "snowflake": {"options": {"database": "shop"}},
+    "dbt_cloud": {"options": {"environments": [42]}},
+    "atlas": {"namespace": "primary"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_a_catalog_source_that_fails_fails_the_check_under_on_source_error_fail(
+    tmp_path: Path, httpserver: HTTPServer, kind: str
+) -> None:
+    import re
+
+    httpserver.expect_request(re.compile(".*")).respond_with_data("down", status=503)
+    url = httpserver.url_for("/").rstrip("/")
+    source = {"kind": kind, "location": url, **MINIMAL[kind]}
+    source["options"] = {**source.get("options", {}), "retries": 0}
+    outcomes = {}
+    for policy in ("warn", "fail"):
+        config = json.dumps({"on_source_error": policy, "lineage": [source]})
+        repo = _repo(tmp_path / policy, config)
+        code, out, err = repo.run("check", "--base", "main", "--format", "json", "--no-cache")
+        assert code in (0, 1), err
+        report = json.loads(out)
+        (an905,) = [f for f in report["findings"] if f["rule"] == "AN905"]
+        assert url in an905["message"] and "HTTP 503" in an905["message"]
+        (status,) = [s["status"] for s in report["sources"] if s["kind"] == kind]
+        outcomes[policy] = (code, an905["severity"], status)
+    assert outcomes == {"warn": (0, "warning", "failed"), "fail": (1, "error", "failed")}
