@@ -436,6 +436,7 @@ def replay_repo(
                 "exit": proc.returncode,
                 "stderr": proc.stderr[-STDERR_KEPT:],
                 "sql_files": tracked_sql_files(work, newest),
+                "dbt_models": dbt_model_files(work, newest),
             }
             (target / GRAPH_FILE).write_text(json.dumps(graph, indent=2) + "\n")
             if proc.stdout.strip():
@@ -444,6 +445,42 @@ def replay_repo(
         meta["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         (target / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return target
+
+
+MODEL_PATHS = re.compile(r"^(?:model|source)-paths:\s*\[([^\]]*)\]", re.MULTILINE)
+
+
+def dbt_model_files(work: Path, rev: str) -> dict[str, list[str]]:
+    """The model files of every dbt project at ``rev`` (by project folder): ``.sql`` and
+    ``.py`` files under its ``model-paths`` (default ``models``). Installed packages
+    (``dbt_packages/``, ``dbt_modules/``) are not the repository's own."""
+    names = git(work, "ls-tree", "-r", "--name-only", rev).splitlines()
+    projects = sorted(
+        n.rsplit("/", 1)[0] if "/" in n else ""
+        for n in names
+        if n.rsplit("/", 1)[-1] == "dbt_project.yml"
+        and "dbt_packages/" not in n
+        and "dbt_modules/" not in n
+    )
+    found: dict[str, list[str]] = {}
+    for project in projects:
+        prefix = f"{project}/" if project else ""
+        text = git(work, "show", f"{rev}:{prefix}dbt_project.yml", check=False)
+        match = MODEL_PATHS.search(text)
+        folders = (
+            [f.strip().strip("'\"") for f in match.group(1).split(",") if f.strip()]
+            if match
+            else ["models"]
+        )
+        roots = tuple(f"{prefix}{f.rstrip('/')}/" for f in folders)
+        found[project or "."] = [
+            n
+            for n in names
+            if n.startswith(roots)
+            and n.endswith((".sql", ".py"))
+            and not any(n.startswith(f"{q}/") for q in projects if q != project and q)
+        ]
+    return found
 
 
 def tracked_sql_files(work: Path, rev: str) -> dict[str, int]:
@@ -611,7 +648,14 @@ def head_graph_figures(directory: Path) -> dict[str, Any]:
             if isinstance(n, dict) and n.get("kind") in RELATION_KINDS and not n.get("column")
         ]
         figures["relations"] = dict(Counter(str(n.get("kind")) for n in relations))
-        figures["relation_files"] = len({n.get("file") for n in relations if n.get("file")})
+        files = {str(n.get("file")) for n in relations if n.get("file")}
+        figures["relation_files"] = len(files)
+        models = info.get("dbt_models") or {}
+        if models:
+            figures["dbt_models_analysed"] = {
+                project: f"{len(files & set(paths))} of {len(paths)}"
+                for project, paths in models.items()
+            }
     return figures
 
 
