@@ -251,6 +251,8 @@ def select_commits(
         "--first-parent",
         "--diff-merges=first-parent",
         "--name-only",
+        # rename detection reads blobs; a snapshot can lack some, and names need only trees
+        "--no-renames",
         "--format=%x00%H %P%x01%cI%x01%s",
         rev,
     ]
