@@ -13,6 +13,11 @@ carries it.
     python benchmarks/replay.py --summary runs/                     # summarise saved runs
     python benchmarks/replay.py --summary runs/ --markdown          # the table for the docs
 
+``--graph`` also saves the lineage graph at the newest replayed commit and prints how many of
+each dbt project's model files it holds (coverage when reports carry none). Snapshots of
+public repositories may lack their largest files: an empty blob stands in for each missing
+one (``git replace``, the same at base and head) unless ``--keep-missing`` is given.
+
 A REPO is a directory with a work tree or a bare git directory; it is never modified: it is
 cloned (``git clone --no-hardlinks``) into a temporary directory first. ``NAME=PATH`` names
 the repository in the output (default: derived from the path). The checker runs as a
@@ -872,4 +877,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `--summary DIR | head`: the reader left, nothing to report
+        sys.stderr.close()
+        sys.exit(0)
