@@ -9,7 +9,15 @@ import html
 from collections import defaultdict
 
 from impact_check.model import Finding, Report, Severity
-from impact_check.report.common import counts, grouped, location_text, ordered
+from impact_check.report.common import (
+    blocking,
+    counts,
+    diff_size,
+    grouped,
+    impact_mark,
+    location_text,
+    ordered,
+)
 from impact_check.report.impact_graph import Box, ImpactGraph, box_of, column_of, impact_graph
 
 # Geometry in SVG units. Labels are set in a monospace face, so a box fits its longest name
@@ -59,19 +67,19 @@ def render(report: Report) -> str:
         f"<h1 class='{'fail' if report.failed else 'pass'}'>impact-check {verdict}: "
         f"{html.escape(c.headline)}</h1>",
         f"<p>base <code>{html.escape(report.base[:12])}</code> → head "
-        f"<code>{html.escape(report.head[:12])}</code> · {len(report.changes)} changes</p>",
+        f"<code>{html.escape(report.head[:12])}</code> · {html.escape(diff_size(report))}</p>",
         "<h2>Impact graph</h2>",
         graph_section(report),
         "<h2>Findings</h2>",
     ]
-    parts += [_finding(f) for f in ordered(report.findings)]
+    parts += [_finding(f, blocking(f, report)) for f in ordered(report.findings)]
     parts.append("<h2>Consumers by kind</h2>")
     parts.append(_consumers(report))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _finding(finding: Finding) -> str:
+def _finding(finding: Finding, blocks: bool) -> str:
     sev = finding.severity.value
     where = html.escape(location_text(finding))
     suppressed = (
@@ -80,10 +88,11 @@ def _finding(finding: Finding) -> str:
     rows = []
     for impact in finding.impacted:
         chain = " → ".join(f"<code>{html.escape(p)}</code>" for p in impact.path)
-        state = "breaks" if impact.breaks else "affected"
+        mark = impact_mark(impact, blocks)
+        state = "breaks" if mark == "BREAKS" else "affected"
         rows.append(
             f"<div class='path {state}' data-node='{html.escape(impact.node)}'>"
-            f"<b>{state}</b> {chain}</div>"
+            f"<b>{html.escape(mark.lower() if mark == 'BREAKS' else mark)}</b> {chain}</div>"
         )
     return (
         f"<div class='finding {sev}'><b>{finding.rule} {finding.name}</b> "
