@@ -52,8 +52,8 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
 
     ``paths`` are the repository files the loader may read (``.sql`` files and the
     frameworks' own files: ``sqitch.plan``, ``sqitch.conf``, ``atlas.sum``,
-    ``migration_lock.toml``); ``texts`` gives the decoded text of any of them on request (None when it
-    cannot be read), and is asked only for the files whose content decides the layout.
+    ``migration_lock.toml``); ``texts`` gives the decoded text of any of them on request
+    (None when it cannot be read), and is asked only for the files whose content decides.
     """
     everything = sorted(set(paths), key=natural_key)
     sql = [p for p in everything if p.endswith(".sql")]
