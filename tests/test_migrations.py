@@ -421,3 +421,14 @@ def test_a_view_with_an_instead_of_insert_trigger_or_rule_takes_inserts(
     assert set(broken_datasets(build(files), set())) == {"sql:insert/jobs/load.sql:1"}
     files["db/V1__a.sql"] += "\n" + takes_inserts
     assert broken_datasets(build(files), set()) == {}
+
+
+def test_insert_values_into_a_dropped_table_fails_on_deploy() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT);",
+            "db/V2__b.sql": "DROP TABLE t;",
+            "db/V3__c.sql": "INSERT INTO t VALUES (1);",
+        }
+    )
+    assert [(i.rule, i.target) for i in catalog.issues] == [("TB109", "t")]

@@ -42,8 +42,9 @@ def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
         if isinstance(target, exp.Schema):
             columns = [c.copy() for c in target.expressions if isinstance(c, exp.Identifier)]
             target = target.this
-        if isinstance(target, exp.Table) and columns:
-            parts.append(exp.select(*[exp.column(c) for c in columns]).from_(target.copy()))
+        if isinstance(target, exp.Table):  # the target and its listed columns must exist
+            listed = [exp.column(c) for c in columns] or [exp.Literal.number(1)]
+            parts.append(exp.select(*listed).from_(target.copy()))
         if isinstance(statement.expression, exp.Query):
             parts.append(statement.expression.copy())
     elif isinstance(statement, exp.Update) and isinstance(statement.this, exp.Table):
