@@ -43,7 +43,7 @@ from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
-from impact_check.sql.statements import apply_other
+from impact_check.sql.statements import apply_actions, apply_other
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
@@ -402,6 +402,9 @@ def _load_file(
         location = Location(path, stmt.line)
         try:
             if apply_other(state, stmt.sql, location):  # not table schema (sql/statements.py)
+                continue
+            opaque = stmt.expression is None or isinstance(stmt.expression, exp.Command)
+            if opaque and apply_actions(state, stmt.sql, location):
                 continue
             if stmt.expression is None:
                 state.unreadable(stmt.sql)

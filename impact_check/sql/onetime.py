@@ -43,8 +43,8 @@ def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
             columns = [c.copy() for c in target.expressions if isinstance(c, exp.Identifier)]
             target = target.this
         if isinstance(target, exp.Table):  # the target and its listed columns must exist
-            listed = [exp.column(c) for c in columns] or [exp.Literal.number(1)]
-            parts.append(exp.select(*listed).from_(target.copy()))
+            listed: list[exp.Expr] = [exp.column(c) for c in columns]
+            parts.append(exp.select(*(listed or [exp.Literal.number(1)])).from_(target.copy()))
         if isinstance(statement.expression, exp.Query):
             parts.append(statement.expression.copy())
     elif isinstance(statement, exp.Update) and isinstance(statement.this, exp.Table):

@@ -125,14 +125,20 @@ def _closing(text: str, start: int) -> int | None:
 
 
 def split_top(text: str, sep: str = ",") -> list[str]:
-    """``text`` split at ``sep`` outside parentheses, each part stripped."""
+    """``text`` split at ``sep`` outside parentheses and quotes, each part stripped."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
+    quote = None
     for char in text:
-        depth += char == "("
-        depth -= char == ")"
-        if char == sep and depth == 0:
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        else:
+            depth += char == "("
+            depth -= char == ")"
+        if char == sep and depth == 0 and quote is None:
             parts.append("".join(current))
             current = []
         else:

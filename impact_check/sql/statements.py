@@ -178,6 +178,9 @@ _INSTEAD_RULE = re.compile(
     rf"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?RULE\s+\S+\s+AS\s+ON\s+INSERT\s+TO\s+({_REL})"
     r"\s.*?\bDO\s+INSTEAD\b"
 )
+_ALTER_ACTIONS = re.compile(
+    rf"(?is)^\s*(ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_REL})\s+(.*?)\s*;?\s*$"
+)
 _DO_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.S)
 _DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)'?", re.I)
 
@@ -280,22 +283,44 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
         state.catalog.issues.append(skipped_issue("DO block", routine.skipped, location))
 
 
-def apply_embedded(state: DdlState, sql: str, location: Location) -> None:
-    """Apply one statement read out of a PL/pgSQL block (errors cost only itself)."""
+def apply_embedded(state: DdlState, sql: str, location: Location) -> bool:
+    """Apply one statement read out of a larger one (a PL/pgSQL block, a multi-action
+    ALTER); False when it does not parse (its table is then uncertain)."""
     import sqlglot
     from sqlglot.errors import SqlglotError
 
     from impact_check.sql.names import normalize
 
     if apply_other(state, sql, location):
-        return
+        return True
     try:
         expression = sqlglot.parse_one(sql, read=state.dialect)
     except (SqlglotError, RecursionError):
         state.unreadable(sql)
-        return
+        return False
     if expression is not None:
         state.apply(normalize(expression, state.dialect), location)
+    return True
+
+
+def apply_actions(state: DdlState, sql: str, location: Location) -> bool:
+    """A multi-action ``ALTER TABLE`` sqlglot reads only as an opaque command (``DROP
+    CONSTRAINT a, ADD CONSTRAINT a FOREIGN KEY …``, an action it does not know next to
+    ones it does): each action applied on its own. False when ``sql`` is not one."""
+    match = _ALTER_ACTIONS.match(sql)
+    if match is None:
+        return False
+    from impact_check.sql.routines import split_top
+
+    actions = split_top(match.group(2))
+    if len(actions) < 2:
+        return False
+    for action in actions:
+        part = f"{match.group(1)} {action}"
+        if not apply_embedded(state, part, location):
+            why = f"cannot parse one action of an ALTER TABLE: {part.strip()[:80]!r}"
+            state.catalog.issues.append(Issue("AN901", why, location))
+    return True
 
 
 def _rename_constraint(state: DdlState, sql: str) -> None:
@@ -326,6 +351,7 @@ def _move_relation(state: DdlState, sql: str, location: Location) -> None:
 __all__ = [
     "SILENT",
     "SKIPPED",
+    "apply_actions",
     "apply_embedded",
     "apply_other",
     "kind_of",
