@@ -443,3 +443,21 @@ def test_each_action_of_an_alter_sqlglot_reads_as_a_command_is_applied() -> None
     table = catalog.datasets["t"]
     assert list(table.columns) == ["id", "p_id", "note", "x"]
     assert "ON DELETE CASCADE" in table.constraints["t_p"]
+
+
+def test_quoted_mixed_case_names_keep_their_case_in_data_migrations() -> None:
+    """Prisma writes "Organisation"."portalId": an UPDATE of it reads that very column."""
+    catalog = build(
+        {
+            "prisma/migrations/1_a/migration.sql": 'CREATE TABLE "Org" ("id" TEXT, '
+            '"portalId" TEXT);\nCREATE TABLE "Portal" ("id" TEXT, "orgId" TEXT);',
+            "prisma/migrations/2_b/migration.sql": 'UPDATE "Org" o SET "portalId" = p."id"\n'
+            'FROM "Portal" p WHERE p."orgId" = o."id" AND o."portalId" IS NULL;\n'
+            'INSERT INTO "Portal" ("id", "orgId") SELECT "id", "id" FROM "Org";\n'
+            'ALTER TABLE "Org" RENAME "portalId" TO "portal";\n'
+            'ALTER TABLE "Portal" RENAME COLUMN "orgId" TO "ownerId";',
+        }
+    )
+    assert catalog.issues == []
+    assert "portal" in catalog.datasets["Org"].columns
+    assert list(catalog.datasets["Portal"].columns) == ["id", "ownerId"]

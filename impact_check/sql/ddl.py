@@ -458,7 +458,9 @@ def _column_rename(alter: exp.Alter, action: exp.AlterRename) -> exp.RenameColum
     )
     if target is None or not isinstance(action.this, exp.Table):
         return None
-    return exp.RenameColumn(this=exp.column(action.this.name), to=exp.column(target.name))
+    return exp.RenameColumn(
+        this=exp.Column(this=action.this.this.copy()), to=exp.Column(this=target.this.copy())
+    )
 
 
 def _derived_kind(create: exp.Create) -> str:

@@ -43,7 +43,8 @@ def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
             columns = [c.copy() for c in target.expressions if isinstance(c, exp.Identifier)]
             target = target.this
         if isinstance(target, exp.Table):  # the target and its listed columns must exist
-            listed: list[exp.Expr] = [exp.column(c) for c in columns]
+            # the identifiers themselves: their quoting (case) is the statement's
+            listed: list[exp.Expr] = [exp.Column(this=c) for c in columns]
             parts.append(exp.select(*(listed or [exp.Literal.number(1)])).from_(target.copy()))
         if isinstance(statement.expression, exp.Query):
             parts.append(statement.expression.copy())
@@ -62,14 +63,15 @@ def reading_query(statement: exp.Expr) -> exp.Select | exp.Query | None:
 
 def _update_query(update: exp.Update) -> exp.Select:
     target = update.this
-    alias = target.alias_or_name
+    alias = target.args.get("alias")
+    qualifier = (alias.this if isinstance(alias, exp.TableAlias) else target.this).copy()
     selected: list[exp.Expr] = []
     for assignment in update.expressions:
         if not isinstance(assignment, exp.EQ):
             continue
         left = assignment.this
         if isinstance(left, exp.Column):  # the assigned column must exist in the target
-            selected.append(exp.column(left.name, table=alias))
+            selected.append(exp.Column(this=left.this.copy(), table=qualifier.copy()))
         selected.append(assignment.expression.copy())
     query = exp.select(*(selected or [exp.Literal.number(1)])).from_(target.copy())
     source = update.args.get("from_")
