@@ -23,12 +23,21 @@ def base() -> Schema:
             {"name": "amount", "type": "double"},
             {"name": "qty", "type": "int", "default": 1},
             {"name": "note", "type": ["null", "string"], "default": None},
-            {"name": "status", "type": {"type": "enum", "name": "Status",
-                                        "symbols": ["NEW", "PAID", "SHIPPED"]}},
-            {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [
-                {"name": "cid", "type": "long"},
-                {"name": "email", "type": "string"},
-            ]}},
+            {
+                "name": "status",
+                "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]},
+            },
+            {
+                "name": "customer",
+                "type": {
+                    "type": "record",
+                    "name": "Customer",
+                    "fields": [
+                        {"name": "cid", "type": "long"},
+                        {"name": "email", "type": "string"},
+                    ],
+                },
+            },
             {"name": "tags", "type": {"type": "array", "items": "string"}},
             {"name": "attrs", "type": {"type": "map", "values": "int"}},
             {"name": "hash", "type": {"type": "fixed", "name": "Hash", "size": 16}},
@@ -48,18 +57,21 @@ Mutation = Callable[[Schema], None]
 def _set_type(name: str, new: Any) -> Mutation:
     def apply(s: Schema) -> None:
         _field(s, name)["type"] = new
+
     return apply
 
 
 def _drop(name: str) -> Mutation:
     def apply(s: Schema) -> None:
         s["fields"] = [f for f in s["fields"] if f["name"] != name]
+
     return apply
 
 
 def _add(spec: dict[str, Any]) -> Mutation:
     def apply(s: Schema) -> None:
         s["fields"].append(copy.deepcopy(spec))
+
     return apply
 
 
@@ -69,6 +81,7 @@ def _rename(old: str, new: str, alias: bool) -> Mutation:
         f["name"] = new
         if alias:
             f["aliases"] = [old]
+
     return apply
 
 
@@ -79,12 +92,14 @@ def _default(name: str, value: Any, remove: bool = False) -> Mutation:
             f.pop("default", None)
         else:
             f["default"] = value
+
     return apply
 
 
 def _nested(mutation: Callable[[dict[str, Any]], None]) -> Mutation:
     def apply(s: Schema) -> None:
         mutation(_field(s, "customer")["type"])
+
     return apply
 
 
@@ -94,6 +109,7 @@ def _enum(symbols: list[str], default: str | None = None) -> Mutation:
         t["symbols"] = symbols
         if default:
             t["default"] = default
+
     return apply
 
 
@@ -103,6 +119,7 @@ def _rename_type(field: str, new: str, alias: str | None) -> Mutation:
         t["name"] = new
         if alias:
             t["aliases"] = [alias]
+
     return apply
 
 
@@ -111,6 +128,7 @@ def _rename_record(new: str, alias: bool) -> Mutation:
         s["name"] = new
         if alias:
             s["aliases"] = ["shop.Order"]
+
     return apply
 
 
@@ -118,8 +136,12 @@ MUTATIONS: dict[str, Mutation] = {
     "add optional field": _add({"name": "extra", "type": ["null", "long"], "default": None}),
     "add field with default": _add({"name": "region", "type": "string", "default": "eu"}),
     "add required field": _add({"name": "region", "type": "string"}),
-    "add enum field with enum default": _add({"name": "kind", "type": {
-        "type": "enum", "name": "Kind", "symbols": ["A", "B"], "default": "A"}}),
+    "add enum field with enum default": _add(
+        {
+            "name": "kind",
+            "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"], "default": "A"},
+        }
+    ),
     "remove required field": _drop("amount"),
     "remove field with default": _drop("qty"),
     "remove nullable field": _drop("note"),
@@ -144,7 +166,9 @@ MUTATIONS: dict[str, Mutation] = {
     "union remove branch": _set_type("choice", ["int"]),
     "union to branch": _set_type("choice", "string"),
     "branch to union": _set_type("id", ["null", "long"]),
-    "nested add required": _nested(lambda t: t["fields"].append({"name": "phone", "type": "string"})),
+    "nested add required": _nested(
+        lambda t: t["fields"].append({"name": "phone", "type": "string"})
+    ),
     "nested remove field": _nested(lambda t: t.__setitem__("fields", t["fields"][:1])),
     "nested promote": _nested(lambda t: t["fields"][0].__setitem__("type", "double")),
     "nested rename type": _rename_type("customer", "Client", None),
