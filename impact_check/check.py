@@ -67,6 +67,7 @@ def check(
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
+    history = _schema_history(root, revisions.base, changed, head_snapshot, config)
     manifest, statuses = _dbt_manifest(root, config)
     prefetched = catalog_sources(root, config, deadline)
     report, graph = analyze(
@@ -82,6 +83,7 @@ def check(
         cache,
         deadline,
         [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")],
+        history,
     )
     if cache is not None:
         cache.save()
@@ -89,6 +91,23 @@ def check(
     report.base, report.head = revisions.base, revisions.head
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _schema_history(
+    root: Path, base: str, changed: list[Any], head: Snapshot, config: Config
+) -> dict[str, list[str]]:
+    """Earlier committed versions (oldest first) of the changed message schema files whose
+    subject's mode is transitive (messages/analysis.py compares with each)."""
+    from impact_check.messages.analysis import wants_history
+
+    out: dict[str, list[str]] = {}
+    for change in changed:
+        if change.status == "deleted" or not wants_history(change.path, head, config):
+            continue
+        old = change.old_path or change.path
+        versions, _cut = git.file_versions(root, base, old, config.message_schemas.max_versions)
+        out[change.path] = [v.decode("utf-8", "replace") for v in versions]
+    return out
 
 
 def _analysed(path: str, old_path: str | None, mode: str | None = None) -> bool:

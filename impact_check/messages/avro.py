@@ -144,7 +144,8 @@ class _Parser:
             fullname = f"{namespace}.{name}" if namespace else name
         if fullname in self.named:
             raise SchemaReadError(f"{fullname} is defined twice", line_of(self.text, at))
-        aliases = [a for a in data.get("aliases") or [] if isinstance(a, str)]  # type: ignore[union-attr]
+        written = data.get("aliases")
+        aliases = [a for a in written if isinstance(a, str)] if isinstance(written, list) else []
         node = AvroType(
             "record" if kind == "error" else kind,
             name=name,
