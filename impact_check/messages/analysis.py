@@ -316,7 +316,10 @@ def _sink_impacts(
     column = link.fields.get(field_name, field_name).lower() if field_name else None
     start = column_id(table, column) if column and column_id(table, column) in graph else table
     topic = f"kafka:{subject.topic}"
-    reason = f"the sink connector writes it from topic {subject.topic}, whose schema change is incompatible"
+    reason = (
+        f"the sink connector writes it from topic {subject.topic}, whose schema change is "
+        "incompatible"
+    )
     first = Impact(table, "table", False, [topic, start], reason=reason, origin="kafka")
     first.column = column
     out = [first]

@@ -5,8 +5,9 @@ connector, ``direction: sink``). No I/O: the schema texts come from the head Sna
 CDC: the topic ``kafka:<topic>`` reads ``table#column`` (a ``field`` edge) for every
 top-level field of its value schema (field names map to columns by ``fields:``, else by
 name). At head the topic breaks when a column whose field it requires (Avro: no default
-and not nullable; Protobuf: proto2 ``required``; JSON Schema: in ``required``) is gone, or when the column's new type no longer
-fits the field's type family: the connector cannot produce records its subject accepts.
+and not nullable; Protobuf: proto2 ``required``; JSON Schema: in ``required``) is gone,
+or when the column's new type no longer fits the field's type family: the connector cannot
+produce records its subject accepts.
 A column behind an optional field only affects it.
 """
 
@@ -172,8 +173,9 @@ def topic_breaks(topics: list[Topic], base: Catalog, head: Catalog) -> dict[str,
                     out.setdefault(topic.node_id, []).append(Break(message, {cause, topic.table}))
                 continue
             declared = declared_sql(f.type)
-            now = after.columns[f.column].type
-            if declared and now and compare(declared, now) == "incompatible":
+            was, now = before.columns[f.column].type, after.columns[f.column].type
+            # only a column change breaks the topic here; a schema change is the MS rules'
+            if declared and now and was != now and compare(declared, now) == "incompatible":
                 message = (
                     f"its schema {topic.schema} declares field {f.name} as {f.type}, and "
                     f"{topic.table}.{f.column} is now {now}"
