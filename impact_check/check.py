@@ -204,7 +204,12 @@ def lineage_fetcher(
             if fragment is None:
                 out.append(fetch_one(spec, ctx))
                 continue
-            fragment.nodes = [n for n in fragment.nodes if matcher.relation(n.id) in known]
+            fragment.nodes = [  # and the consumers inside kept tables (Delta constraints)
+                n
+                for n in fragment.nodes
+                if matcher.relation(n.id) in known
+                or matcher.relation(str(n.attrs.get("table", ""))) in known
+            ]
             out.append(fragment)
         return out
 
