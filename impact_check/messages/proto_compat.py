@@ -60,7 +60,7 @@ def proto_breaking(
     for name, enum_before in old.enums.items():
         enum_after = new.enums.get(name)
         if enum_after is not None:
-            out += _enum(enum_before, enum_after)
+            out += _enum(enum_before, enum_after, category)
     return out
 
 
@@ -204,7 +204,7 @@ def _cardinality(field: ProtoField) -> str:
     return "optional"
 
 
-def _enum(before: ProtoEnum, after: ProtoEnum) -> list[Incompatibility]:
+def _enum(before: ProtoEnum, after: ProtoEnum, category: str) -> list[Incompatibility]:
     out = []
     names_before: dict[int, set[str]] = {}
     for name, number, _ in before.values:
@@ -223,7 +223,7 @@ def _enum(before: ProtoEnum, after: ProtoEnum) -> list[Incompatibility]:
                 )
                 out.append(_hit("ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", message,
                                 f"{after.full_name}.{min(names)}", after.line))  # fmt: skip
-            if not names <= after.reserved_names:
+            if category == "WIRE_JSON" and not names <= after.reserved_names:
                 message = (
                     f'Previously present enum value "{number}" on enum "{after.name}" was '
                     f"deleted without reserving the name{'s' if len(names) > 1 else ''} "
@@ -232,7 +232,7 @@ def _enum(before: ProtoEnum, after: ProtoEnum) -> list[Incompatibility]:
                 )
                 out.append(_hit("ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED", message,
                                 f"{after.full_name}.{min(names)}", after.line))  # fmt: skip
-        elif not names_after[number] <= names:
+        elif category == "WIRE_JSON" and not names_after[number] <= names:
             message = (
                 f'Enum value "{number}" on enum "{after.name}" changed name from '
                 f"{sorted(names)} to {sorted(names_after[number])}."
