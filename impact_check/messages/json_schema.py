@@ -181,9 +181,9 @@ class _Checker:
         self, reader: dict[str, Any], writer: dict[str, Any], path: list[str]
     ) -> list[Incompatibility]:
         allowed, written = _types(reader), _types(writer)
-        values = _values(writer)
+        values = _writable(writer)
         if values is not None:  # an enum or const: only the types of its values are written
-            written = {_type_of(v) for v in values if _type_of(v) in written or not written}
+            written = {_type_of(v) for v in values}
         missing = {
             t for t in written if not (t in allowed or (t == "integer" and "number" in allowed))
         }
@@ -198,7 +198,7 @@ class _Checker:
         allowed = _values(reader)
         if allowed is None:
             return []
-        written = _values(writer)
+        written = _writable(writer)
         if written is None:
             return [self.hit("enum_narrowed", "reader restricts values to an enum or const", path)]
         gone = [v for v in written if v not in allowed]
@@ -309,6 +309,15 @@ def _values(schema: dict[str, Any]) -> list[Any] | None:
         return [schema["const"]]
     enum = schema.get("enum")
     return list(enum) if isinstance(enum, list) else None
+
+
+def _writable(schema: dict[str, Any]) -> list[Any] | None:
+    """The enum/const values a schema's own ``type`` lets through (None: no enum/const)."""
+    values = _values(schema)
+    if values is None or "type" not in schema:
+        return values
+    types = _types(schema)
+    return [v for v in values if _type_of(v) in types]
 
 
 def _number(value: Any) -> float | None:
