@@ -17,8 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from impact_check.messages.model import Incompatibility, SchemaReadError, line_of
-from impact_check.safeload import LimitExceeded, load_json
+from impact_check.messages.model import (
+    Incompatibility,
+    SchemaReadError,
+    line_of,
+    load_schema_json,
+)
 
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 _NAMED = frozenset({"record", "error", "enum", "fixed"})
@@ -64,13 +68,7 @@ class AvroType:
 
 def parse_avro(text: str, max_depth: int = 100) -> AvroType:
     """Parse an ``.avsc`` document; SchemaReadError (with a line when known) when invalid."""
-    try:
-        data = load_json(text, max_depth)
-    except LimitExceeded as err:
-        raise SchemaReadError(f"Avro schema {err}") from None
-    except ValueError as err:
-        line = getattr(err, "lineno", None)
-        raise SchemaReadError(f"invalid JSON: {getattr(err, 'msg', err)}", line) from None
+    data = load_schema_json(text, max_depth, "Avro schema")
     return _Parser(text).parse(data, None, 0)
 
 

@@ -23,8 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from impact_check.messages.model import Incompatibility, SchemaReadError, line_of
-from impact_check.safeload import LimitExceeded, load_json
+from impact_check.messages.model import (
+    Incompatibility,
+    SchemaReadError,
+    line_of,
+    load_schema_json,
+)
 
 _TYPES = ("null", "boolean", "object", "array", "number", "integer", "string")
 NOT_COMPARED = (
@@ -48,13 +52,7 @@ class JsonSchemaDoc:
 
 def parse_json_schema(text: str, max_depth: int = 100) -> JsonSchemaDoc:
     """Parse a JSON Schema file; SchemaReadError naming the line when it is not one."""
-    try:
-        root = load_json(text, max_depth)
-    except LimitExceeded as err:
-        raise SchemaReadError(f"JSON Schema {err}") from None
-    except ValueError as err:
-        line = getattr(err, "lineno", None)
-        raise SchemaReadError(f"invalid JSON: {getattr(err, 'msg', err)}", line) from None
+    root = load_schema_json(text, max_depth, "JSON Schema")
     if not isinstance(root, (dict, bool)):
         raise SchemaReadError("a JSON Schema must be an object or a boolean", 1)
     declared = str(root.get("$schema", "")) if isinstance(root, dict) else ""

@@ -3,17 +3,14 @@ the error a schema file that cannot be read raises."""
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
+from typing import Any
 
-MODES = (
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-    "NONE",
-)
+from impact_check.messages.settings import Mode
+from impact_check.safeload import LimitExceeded, load_json
+
+MODES: tuple[str, ...] = typing.get_args(Mode)
 DEFAULT_MODE = "BACKWARD"
 
 
@@ -51,6 +48,17 @@ def directions(mode: str) -> tuple[bool, bool]:
 def transitive(mode: str) -> bool:
     """Whether the mode compares with every earlier version, not only the previous one."""
     return mode.endswith("_TRANSITIVE")
+
+
+def load_schema_json(text: str, max_depth: int, what: str) -> Any:
+    """A JSON schema document, bounded; SchemaReadError (with the line) when it is not JSON."""
+    try:
+        return load_json(text, max_depth)
+    except LimitExceeded as err:
+        raise SchemaReadError(f"{what} {err}") from None
+    except ValueError as err:
+        line = getattr(err, "lineno", None)
+        raise SchemaReadError(f"invalid JSON: {getattr(err, 'msg', err)}", line) from None
 
 
 def line_of(text: str, offset: int) -> int:
