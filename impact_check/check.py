@@ -105,7 +105,10 @@ def _schema_history(
         if change.status == "deleted" or not wants_history(change.path, head, config):
             continue
         old = change.old_path or change.path
-        versions, _cut = git.file_versions(root, base, old, config.message_schemas.max_versions)
+        # one more than the limit, so the analysis can say versions were left out
+        versions, _more = git.file_versions(
+            root, base, old, config.message_schemas.max_versions + 1
+        )
         out[change.path] = [v.decode("utf-8", "replace") for v in versions]
     return out
 

@@ -194,14 +194,18 @@ def _check_file(
     except SchemaReadError as err:
         _unreadable(results, str(err), path, err.line)
         return
+    limit = config.message_schemas.max_versions
     earlier = list(history) if history and transitive(subject.mode) else []
+    cut = len(earlier) > limit  # the edge reads one more than the limit to tell
+    earlier = earlier[-limit:]
     if old_text is not None and (not earlier or earlier[-1] != old_text):
         earlier.append(old_text)
     if not earlier:
         return  # a new subject: nothing to be compatible with
     found: dict[tuple[str, str, str], Incompatibility] = {}
     versions = earlier if transitive(subject.mode) else earlier[-1:]
-    for number, text in enumerate(versions, 1):
+    unreadable = 0
+    for text in versions:
         try:
             old = parse_schema(fmt, text, depth)
         except SchemaReadError as err:
@@ -209,12 +213,21 @@ def _check_file(
                 where = f"{old_path} at base" + (f", line {err.line}" if err.line else "")
                 _unreadable(results, f"the previous version cannot be read ({where}: {err})",
                             path, None)  # fmt: skip
-            continue  # an unreadable old version in the history: skipped, said above
+            else:
+                unreadable += 1
+            continue
         for hit in _compare(fmt, old, new, subject.mode, config, new_text):
             key = (hit.kind, hit.path, hit.message)
             if key not in found:
                 found[key] = hit
-        del number
+    if unreadable or cut:  # compared with fewer versions than the mode asks: say so
+        parts = []
+        if unreadable:
+            parts.append(f"{unreadable} earlier version(s) in its git history cannot be parsed")
+        if cut:
+            parts.append(f"versions older than the newest {limit} were not read (max_versions)")
+        message = f"{path}: {subject.mode} compared with fewer versions: {'; '.join(parts)}"
+        results.findings.append(RULES["MS119"].finding(message, Location(path)))
     for hit in found.values():
         _finding(results, hit, path, subject, config, graph, bindings, len(versions), new)
 

@@ -108,6 +108,13 @@ def test_transitive_mode_checks_every_earlier_version(tmp_path: Path) -> None:
     assert code == 1
     (ms101,) = [f for f in report["findings"] if f["rule"] == "MS101"]
     assert "2 earlier versions" in ms101["message"] and "region" in ms101["message"]
+    assert "MS119" not in _rules(report)
+    limited = "message_schemas: {compatibility: BACKWARD_TRANSITIVE, max_versions: 1}\n"
+    repo.commit({".impact-check.yml": limited})
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0  # only v2 is read: the version without region is left out, and said
+    (ms119,) = [f for f in report["findings"] if f["rule"] == "MS119"]
+    assert "newest 1 were not read" in ms119["message"]
 
 
 def test_modes_from_a_committed_registry_state_file(tmp_path: Path) -> None:
