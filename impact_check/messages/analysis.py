@@ -273,7 +273,7 @@ def _finding(
     field_name = hit.field or _proto_field(hit, new)
     against = "the previous version" if versions == 1 else f"{versions} earlier versions"
     message = (
-        f"{path}: {hit.message} ({hit.kind} at {hit.path}); subject {subject.name} is "
+        f"{hit.message} ({hit.kind} at {hit.path}); subject {subject.name} is "
         f"{subject.mode} ({subject.because}), checked against {against}"
     )
     if hit.kind.startswith("FIELD_NO_DELETE") and field_name:
