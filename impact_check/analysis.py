@@ -9,6 +9,7 @@ from sqlglot.errors import SqlglotError
 
 from impact_check.bind import Break, broken_datasets
 from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
+from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
@@ -262,6 +263,7 @@ def compare_catalogs(
     ]
     report = Report(base="", head="", changes=changes)
     deadline = deadline or NO_DEADLINE
+    base_view, head_view = base_catalog, head_catalog
     if lineage is not None and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
@@ -272,8 +274,14 @@ def compare_catalogs(
             for known in (bindings.base, bindings.head):
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
-        bindings.base.update(fetched_breaks(graph, base_catalog, base_catalog, bindings.base))
-        bindings.head.update(fetched_breaks(graph, base_catalog, head_catalog, bindings.head))
+        # consumers' own queries, bound like views: from here on the catalogs include them
+        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings)
+        report.findings += carried.findings
+        base_view, head_view = carried.base, carried.head
+        bindings.base.update(carried.base_breaks)
+        bindings.head.update(carried.head_breaks)
+        bindings.base.update(fetched_breaks(graph, base_view, base_view, bindings.base))
+        bindings.head.update(fetched_breaks(graph, base_view, head_view, bindings.head))
     explained: set[str] = set()
     positional = _positional_readers(head_catalog)
     for change in changes:
@@ -296,9 +304,7 @@ def compare_catalogs(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
-    report.findings += ml_findings(
-        report.findings, graph, base_catalog, head_catalog, describe_change
-    )
+    report.findings += ml_findings(report.findings, graph, base_view, head_view, describe_change)
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f
