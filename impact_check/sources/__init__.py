@@ -24,6 +24,7 @@ FETCHERS: dict[str, str] = {
     "datahub": "impact_check.sources.datahub",
     "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
+    "delta": "impact_check.sources.delta",
     "feast": "impact_check.sources.feast",
     "marquez": "impact_check.sources.marquez",
     "mlflow": "impact_check.sources.mlflow",
@@ -38,7 +39,7 @@ FETCHERS: dict[str, str] = {
 
 # Kinds read before the catalogs are built: their dataset nodes with columns describe
 # relations the repository does not define (sources/warehouse.external_relations).
-CATALOG_KINDS = frozenset({"warehouse"})
+CATALOG_KINDS = frozenset({"warehouse", "delta"})
 
 
 def known_kinds() -> list[str]:

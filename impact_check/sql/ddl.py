@@ -15,7 +15,7 @@ or renamed is recorded as a TB109/TB110 issue (the migration would fail on deplo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
@@ -68,6 +68,9 @@ class DdlState(MigrationPoint):
         self.insertable: set[str] = set()  # views with an INSTEAD OF INSERT trigger or rule
         # relations whose columns a statement not read may have changed (None: any relation)
         self.uncertain: set[str] | None = set()
+        # a table the repository alters but never creates, described from outside (a
+        # warehouse, a Delta log): None when it is not known there either
+        self.outside: Callable[[str], Dataset | None] = lambda name: None
 
     # -- names ------------------------------------------------------------------------
 
@@ -188,7 +191,10 @@ class DdlState(MigrationPoint):
         if (alter.args.get("kind") or "TABLE").upper() not in ("TABLE", "VIEW"):
             return  # ALTER INDEX … RENAME and the like: no relation's columns
         name = self.name_of(alter.this)
-        if alter.args.get("exists") and name not in self.catalog.datasets:
+        missing = name not in self.catalog.datasets and (
+            name in self.catalog.dropped or self.outside(name) is None
+        )
+        if alter.args.get("exists") and missing:
             return  # ALTER TABLE IF EXISTS on a table that is not there does nothing
         for action in alter.args.get("actions") or []:
             if isinstance(action, exp.AlterRename):
@@ -202,6 +208,10 @@ class DdlState(MigrationPoint):
                     name = self._renamed_name(name, action.this)
                     continue
             dataset = self.catalog.datasets.get(name)
+            if dataset is None and name not in self.catalog.dropped:
+                dataset = self.outside(name)
+                if dataset is not None:
+                    self.catalog.datasets[name] = dataset
             if dataset is None:
                 if not self._gone_target(name, location, "ALTER TABLE"):
                     self._alter_unknown(name, action, location)
