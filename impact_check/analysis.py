@@ -12,6 +12,7 @@ from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
+from impact_check.discover import discover
 from impact_check.external import fetched_breaks
 from impact_check.graph import (
     LineageGraph,
@@ -127,6 +128,7 @@ def analyze(
         (changed_paths, paths) if paths else None,
         lineage,
         deadline,
+        discover(head, config),  # consumers the repository carries, read at head
     )
     report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head)
@@ -221,11 +223,13 @@ def compare_catalogs(
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
     deadline: Deadline | None = None,
+    consumers: list[GraphFragment] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
     ``scope`` = (changed paths, PATH arguments) restricts findings to those files;
-    ``lineage`` fetches the lineage sources, merged before impact is computed.
+    ``lineage`` fetches the lineage sources, merged before impact is computed, after the
+    ``consumers`` the repository carries (discover.py).
     """
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
@@ -241,11 +245,12 @@ def compare_catalogs(
     report = Report(base="", head="", changes=changes)
     deadline = deadline or NO_DEADLINE
     base_view, head_view = base_catalog, head_catalog
-    if lineage is not None and not deadline.note("fetching lineage sources"):
+    if (lineage is not None or consumers) and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
         }
-        fragments = lineage(touched, set(base_catalog.datasets) | set(head_catalog.datasets))
+        defined = set(base_catalog.datasets) | set(head_catalog.datasets)
+        fragments = list(consumers or []) + (lineage(touched, defined) if lineage else [])
         _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
         for merged, keeper in merge_same_models(graph).items():
             for known in (bindings.base, bindings.head):

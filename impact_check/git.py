@@ -162,26 +162,36 @@ def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
     return _read_blobs(root, entries, known)
 
 
+def _selected(paths: list[str]) -> set[str]:
+    """The files a snapshot holds: what the loaders read, and the consumer files the
+    repository carries (discover.py: Feast repositories, MLmodel files, …)."""
+    from impact_check.discover import consumer_paths
+
+    return {p for p in paths if wanted(p)} | consumer_paths(paths)
+
+
 def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
     out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", rev)
-    entries = []
+    blobs = []
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         mode, kind, sha = meta.split()
-        if kind == "blob" and wanted(path):
-            entries.append((mode, sha, path))
-    return entries
+        if kind == "blob":
+            blobs.append((mode, sha, path))
+    selected = _selected([path for _mode, _sha, path in blobs])
+    return [entry for entry in blobs if entry[2] in selected]
 
 
 def _index_entries(root: Path) -> list[tuple[str, str, str]]:
     out = run_git(root, "ls-files", "-s", "-z")
-    entries = []
+    staged = []
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         mode, sha, _stage = meta.split()
-        if mode != "160000" and wanted(path):
-            entries.append((mode, sha, path))
-    return entries
+        if mode != "160000":
+            staged.append((mode, sha, path))
+    selected = _selected([path for _mode, _sha, path in staged])
+    return [entry for entry in staged if entry[2] in selected]
 
 
 def _read_blobs(
@@ -215,8 +225,10 @@ def _read_blobs(
 def _worktree_snapshot(root: Path) -> Snapshot:
     out = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     snap = Snapshot()
-    for path in sorted(set(_split_z(out))):
-        if not wanted(path):
+    paths = sorted(set(_split_z(out)))
+    selected = _selected(paths)
+    for path in paths:
+        if path not in selected:
             continue
         full = root / path
         if full.is_symlink():
