@@ -13,6 +13,7 @@ from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.discover import discover
+from impact_check.dq import dq_findings
 from impact_check.external import fetched_breaks
 from impact_check.graph import (
     LineageGraph,
@@ -287,6 +288,7 @@ def compare_catalogs(
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
     report.findings += ml_findings(report.findings, graph, base_view, head_view, describe_change)
+    report.findings += dq_findings(report.findings, graph, describe_change)
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from impact_check.sources.base import GraphFragment
 
 FEAST_MARKER = "feature_store.yaml"
+GX_MARKER = "great_expectations.yml"
 MLMODEL_NAME = "MLmodel"
 
 
@@ -56,10 +57,15 @@ def consumer_paths(paths: Iterable[str]) -> set[str]:
     """The paths among ``paths`` that discovery reads besides SQL and YAML files."""
     listed = list(paths)
     feast = _roots(listed, FEAST_MARKER)
+    gx = _roots(listed, GX_MARKER)
     out = set()
     for path in listed:
         name = _name(path)
-        if name == MLMODEL_NAME or (path.endswith(".py") and any(_under(path, r) for r in feast)):
+        if (
+            name == MLMODEL_NAME
+            or (path.endswith(".py") and any(_under(path, r) for r in feast))
+            or (path.endswith(".json") and any(_under(path, r) for r in gx))
+        ):
             out.add(path)
     return out
 
@@ -76,6 +82,10 @@ def discover(snapshot: Snapshot, config: Config) -> list[GraphFragment]:
         for root in _roots(files, FEAST_MARKER):
             if not _configured("feast", root, config.lineage):
                 out.append(_feast(files, root, config))
+    if "great_expectations" in kinds:
+        for root in _roots(files, GX_MARKER):
+            if not _configured("great_expectations", root, config.lineage):
+                out.append(_gx(files, root, config))
     if "mlmodel" in kinds:
         models = [
             p
@@ -140,6 +150,13 @@ def _feast(files: dict[str, FileContent], root: str, config: Config) -> GraphFra
             texts[path] = text.encode("utf-8") if text is not None else reason
     repo = read_files(texts, root)
     return build_fragment(repo, _spec("feast", root), _context(config))
+
+
+def _gx(files: dict[str, FileContent], root: str, config: Config) -> GraphFragment:
+    from impact_check.sources.gx import read_project
+
+    spec = _spec("great_expectations", root)
+    return read_project(files, root, spec, _context(config), config)
 
 
 def _mlmodels(files: dict[str, FileContent], paths: list[str], config: Config) -> GraphFragment:

@@ -124,6 +124,9 @@ DETAIL_KEYS = (
     "feature_view",
     "feature_services",
     "url",
+    "suite",  # data-quality checks (dq.py): the suite, its checkpoints, the check's type
+    "checkpoints",
+    "expectation_type",
     "also_known_as",  # ids of the nodes naming the same ML model (graph.merge_same_models)
     "known_from",
 )

@@ -10,7 +10,18 @@ from impact_check.model import Finding, Impact, Report, Severity
 # Consumer kinds as users think of them (report.schema.json node kinds).
 GROUPS = {
     "Models": {"table", "view", "materialized_view", "model", "source", "seed", "snapshot", "job"},
-    "ML features and models": {"ml_model", "feature", "feature_view", "feature_service", "entity"},
+    "ML features and models": {
+        "ml_model",
+        "feature",
+        "feature_view",
+        "feature_service",
+        "entity",
+        "data_source",
+        "feature_schema",
+        "ml_pipeline",
+        "data_import",
+    },
+    "Data-quality checks": {"expectation", "expectation_suite"},
     "Dashboards and exposures": {
         "dashboard",
         "chart",

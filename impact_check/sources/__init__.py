@@ -22,6 +22,7 @@ FETCHERS: dict[str, str] = {
     "datahub": "impact_check.sources.datahub",
     "datahub-file": "impact_check.sources.datahub_file",
     "feast": "impact_check.sources.feast",
+    "great_expectations": "impact_check.sources.gx",
     "marquez": "impact_check.sources.marquez",
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
