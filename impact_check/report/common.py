@@ -88,6 +88,14 @@ def grouped(finding: Finding) -> dict[str, list[Impact]]:
     return out
 
 
+def consumer_text(impact: Impact) -> str:
+    """A consumer for one-line formats: its name (or id) and, when known, its owners."""
+    label = impact.name or impact.node
+    if label != impact.node:
+        label = f"{label} ({impact.node})"
+    return label + (f" [owners: {', '.join(impact.owners)}]" if impact.owners else "")
+
+
 def location_text(finding: Finding) -> str:
     loc = finding.location
     if loc is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from impact_check.model import Finding, Report, Severity
 from impact_check.report import markdown
-from impact_check.report.common import ordered
+from impact_check.report.common import consumer_text, ordered
 
 MAX_PER_LEVEL = 10
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -29,7 +29,7 @@ def annotation(finding: Finding) -> str:
         if finding.location.line:
             props.append(f"line={finding.location.line}")
     props.append(f"title={escape_property(f'{finding.rule} {finding.name}')}")
-    broken = [i.node for i in finding.impacted if i.breaks and not i.preexisting]
+    broken = [consumer_text(i) for i in finding.impacted if i.breaks and not i.preexisting]
     message = finding.message + (f"\nBreaks: {', '.join(broken)}" if broken else "")
     return f"::{_COMMAND[finding.severity]} {','.join(props)}::{escape_data(message)}"
 
