@@ -297,9 +297,18 @@ def usable_external(
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
     text, reason, line = decode_file(content, config)
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(content.path, line), whole_file=True))
+        issue = Issue(
+            unreadable_rule(content), reason, Location(content.path, line), whole_file=True
+        )
+        catalog.issues.append(issue)
         return None
     return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
+
+
+def unreadable_rule(content: FileContent) -> str:
+    """The rule of a file that cannot be read: AN915 when git named a blob this clone
+    lacks, else AN901."""
+    return "AN915" if content.missing else "AN901"
 
 
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"

@@ -203,6 +203,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
         "fix the source the report's `sources` entry names; on_source_error: fail to insist",
     ),
+    "AN915": (
+        "git clone --filter=blob:limit=1k …  # then the remote is gone: big blobs never arrive",
+        "actions/checkout with fetch-depth: 0 and no `filter` (or keep the remote reachable)",
+    ),
     "AN909": (
         "impact-check check --timeout 5  # on a repository that takes a minute",
         "a timeout above the check's usual time (the report says when it is partial)",
