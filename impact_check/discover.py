@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from impact_check.model import FileContent, Snapshot
+from impact_check.sources.dvc import is_dvc_file
 
 if TYPE_CHECKING:
     from impact_check.config import Config, LineageSource
@@ -65,6 +66,7 @@ def consumer_paths(paths: Iterable[str]) -> set[str]:
             name == MLMODEL_NAME
             or (path.endswith(".py") and any(_under(path, r) for r in feast))
             or (path.endswith(".json") and any(_under(path, r) for r in gx))
+            or is_dvc_file(path)
         ):
             out.add(path)
     return out
@@ -86,6 +88,14 @@ def discover(snapshot: Snapshot, config: Config) -> list[GraphFragment]:
         for root in _roots(files, GX_MARKER):
             if not _configured("great_expectations", root, config.lineage):
                 out.append(_gx(files, root, config))
+    if "dvc" in kinds:
+        dvc = {
+            p: c
+            for p, c in files.items()
+            if is_dvc_file(p) and not _configured("dvc", p, config.lineage)
+        }
+        if any(p.endswith((".dvc", "dvc.yaml")) for p in dvc):
+            out.append(_dvc(dvc, config))
     if "mlmodel" in kinds:
         models = [
             p
@@ -157,6 +167,12 @@ def _gx(files: dict[str, FileContent], root: str, config: Config) -> GraphFragme
 
     spec = _spec("great_expectations", root)
     return read_project(files, root, spec, _context(config), config)
+
+
+def _dvc(files: dict[str, FileContent], config: Config) -> GraphFragment:
+    from impact_check.sources.dvc import read_dvc
+
+    return read_dvc(files, _spec("dvc", ""), _context(config), config)
 
 
 def _mlmodels(files: dict[str, FileContent], paths: list[str], config: Config) -> GraphFragment:

@@ -147,6 +147,8 @@ def _affected_reason(path: list[str], graph: LineageGraph) -> str:
     last = _edge_kind(graph, path[-2], path[-1]) if len(path) > 1 else None
     if last is not None and last.startswith("clause"):
         return f"filters, joins or groups on {path[-2]}: its rows may change"
+    if last == "feeds":  # a pipeline step after an import or another step (sources/dvc.py)
+        return f"runs on what {path[-2]} writes"
     if last == "projection":
         return f"passes {path[-2]} through as {path[-1]}"
     return "reads the changed relation"

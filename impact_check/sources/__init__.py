@@ -24,6 +24,7 @@ FETCHERS: dict[str, str] = {
     "datahub": "impact_check.sources.datahub",
     "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
+    "dvc": "impact_check.sources.dvc",
     "feast": "impact_check.sources.feast",
     "great_expectations": "impact_check.sources.gx",
     "marquez": "impact_check.sources.marquez",

@@ -70,7 +70,8 @@ def disk_files(
     out: dict[str, FileContent] = {}
     for path in paths:
         rel = path.relative_to(top).as_posix()
-        if not wanted(rel) or any(part.startswith(".") for part in Path(rel).parts[:-1]):
+        hidden = [p for p in Path(rel).parts[:-1] if p.startswith(".") and p != ".dvc"]
+        if not wanted(rel) or hidden:  # hidden folders, but DVC's own config folder
             continue
         if path.is_symlink():
             out[rel] = FileContent(rel, None, "symbolic link: not followed")
