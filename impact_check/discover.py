@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from impact_check.model import FileContent, Snapshot
 from impact_check.sources.dvc import is_dvc_file
+from impact_check.sources.tfx import is_schema, pipeline_files
 
 if TYPE_CHECKING:
     from impact_check.config import Config, LineageSource
@@ -67,9 +68,10 @@ def consumer_paths(paths: Iterable[str]) -> set[str]:
             or (path.endswith(".py") and any(_under(path, r) for r in feast))
             or (path.endswith(".json") and any(_under(path, r) for r in gx))
             or is_dvc_file(path)
+            or is_schema(path)
         ):
             out.add(path)
-    return out
+    return out | pipeline_files(listed)
 
 
 def discover(snapshot: Snapshot, config: Config) -> list[GraphFragment]:
@@ -96,6 +98,12 @@ def discover(snapshot: Snapshot, config: Config) -> list[GraphFragment]:
         }
         if any(p.endswith((".dvc", "dvc.yaml")) for p in dvc):
             out.append(_dvc(dvc, config))
+    if "tfx" in kinds:
+        schemas = [p for p in files if is_schema(p) and not _configured("tfx", p, config.lineage)]
+        if schemas:
+            near = pipeline_files(list(files))
+            tfx = {p: c for p, c in files.items() if p in schemas or p in near}
+            out.append(_tfx(tfx, config))
     if "mlmodel" in kinds:
         models = [
             p
@@ -173,6 +181,12 @@ def _dvc(files: dict[str, FileContent], config: Config) -> GraphFragment:
     from impact_check.sources.dvc import read_dvc
 
     return read_dvc(files, _spec("dvc", ""), _context(config), config)
+
+
+def _tfx(files: dict[str, FileContent], config: Config) -> GraphFragment:
+    from impact_check.sources.tfx import read_schemas
+
+    return read_schemas(files, _spec("tfx", ""), _context(config), config)
 
 
 def _mlmodels(files: dict[str, FileContent], paths: list[str], config: Config) -> GraphFragment:

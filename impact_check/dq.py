@@ -30,6 +30,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from sqlglot import exp
+
 from impact_check.bind import Break
 from impact_check.graph import LineageGraph
 from impact_check.model import Catalog, Change, Finding, Impact, column_id, split_node_id
@@ -91,6 +93,12 @@ def _need_problem(need: str, actual: str | None) -> str | None:
     kind = family(actual)
     if kind == "unknown":
         return None
+    if need.startswith("tfx_"):
+        declared = need.removeprefix("tfx_")
+        found = tfx_type(actual)
+        if found is None or found == declared:
+            return None
+        return f"is {actual}: the schema declares the feature {declared} ({TFX_TYPE}: {found})"
     if need == "numeric" and kind not in _NUMERIC:
         return f"is {actual}: the check needs a numeric column"
     if need == "text" and kind not in _TEXTUAL:
@@ -99,6 +107,29 @@ def _need_problem(need: str, actual: str | None) -> str | None:
         return f"is {actual}: the check compares it with text values"
     if need == "number_values" and kind not in _NUMERIC:
         return f"is {actual}: the check compares it with numbers"
+    return None
+
+
+TFX_TYPE = "TFX type"
+
+
+def tfx_type(type_sql: str | None) -> str | None:
+    """The TFX feature type a column of this SQL type feeds (None: no telling)."""
+    dtype = parse_type(type_sql) if type_sql else None
+    if dtype is None:
+        return None
+    T = exp.DataType
+    if dtype.this in (T.Type.ARRAY, T.Type.LIST) and dtype.expressions:
+        inner = dtype.expressions[0]
+        return tfx_type(inner.sql()) if isinstance(inner, exp.DataType) else None
+    if dtype.this in T.INTEGER_TYPES or dtype.this == T.Type.BOOLEAN:
+        return "INT"
+    if dtype.this in T.REAL_TYPES:
+        return "FLOAT"
+    if dtype.this in (T.Type.STRUCT, T.Type.OBJECT):
+        return "STRUCT"
+    if family(type_sql) in ("text", "binary", "date", "timestamp", "time", "json"):
+        return "BYTES"
     return None
 
 
@@ -162,7 +193,7 @@ def dq_findings(
         change = finding.change
         if change is None or finding.rule[:2] in ("AN", "ML", "DQ"):
             continue
-        checks = [i for i in finding.impacted if i.kind in DQ_KINDS]
+        checks = [i for i in finding.impacted if i.kind in DQ_KINDS or _tfx(i)]
         if not checks:
             continue
         if finding.rule[:2] in ("RS", "VL"):
@@ -174,20 +205,27 @@ def dq_findings(
             continue
         by_rule: dict[str, list[Impact]] = {}
         for impact in broken:
-            if impact.kind == "expectation_suite":
+            if impact.kind in ("expectation_suite", "feature_schema"):
                 continue
-            by_rule.setdefault(_rule(impact.reason), []).append(impact)
+            code = ("ML705" if TFX_TYPE in impact.reason else "ML704") if _tfx(impact) else None
+            by_rule.setdefault(code or _rule(impact.reason), []).append(impact)
         for code in sorted(by_rule):
             impacts = [dataclasses.replace(i, path=list(i.path)) for i in by_rule[code]]
             suites = {str(graph.attrs(i.node).get("suite")) for i in impacts}
+            schemas = {str(graph.attrs(i.node).get("feature_view")) for i in impacts}
             impacts += [
                 dataclasses.replace(i, path=list(i.path))
-                for i in broken
-                if i.kind == "expectation_suite" and str(i.name) in suites
+                for i in finding.impacted
+                if (i.kind == "expectation_suite" and str(i.name) in suites)
+                or (i.kind == "feature_schema" and i.node in schemas)
             ]
             message = f"{describe(change)}: breaks {_names(impacts, graph)}"
             out.append(RULES[code].finding(message, finding.location, change, impacts))
     return out
+
+
+def _tfx(impact: Impact) -> bool:
+    return impact.origin == "tfx" and impact.kind == "feature"
 
 
 def _rule(reason: str) -> str:
@@ -202,7 +240,11 @@ def _names(impacts: list[Impact], graph: LineageGraph) -> str:
     parts = []
     for impact in sorted(impacts, key=lambda i: (i.kind != "expectation", i.node)):
         attrs = graph.attrs(impact.node)
-        if impact.kind == "expectation_suite":
+        if impact.kind == "feature_schema":
+            parts.append(f"TFX schema {impact.name or impact.node}")
+        elif impact.kind == "feature":
+            parts.append(f"feature {impact.name or impact.node} ({attrs.get('dtype')})")
+        elif impact.kind == "expectation_suite":
             checkpoints = attrs.get("checkpoints") or []
             via = f" (checkpoint {', '.join(checkpoints)})" if checkpoints else ""
             parts.append(f"suite {impact.name or impact.node}{via}")

@@ -34,6 +34,7 @@ FETCHERS: dict[str, str] = {
     "openmetadata": "impact_check.sources.openmetadata",
     "snowflake": "impact_check.sources.snowflake",
     "static": "impact_check.sources.static",
+    "tfx": "impact_check.sources.tfx",
     "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",
 }
