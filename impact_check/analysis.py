@@ -258,7 +258,8 @@ def compare_catalogs(
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
         # consumers' own queries, bound like views: from here on the catalogs include them
-        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings)
+        relevant = _downstream_relations(graph, touched) | set(bindings.head)
+        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings, relevant)
         report.findings += carried.findings
         base_view, head_view = carried.base, carried.head
         bindings.base.update(carried.base_breaks)
@@ -296,6 +297,15 @@ def compare_catalogs(
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _downstream_relations(graph: LineageGraph, touched: set[str]) -> set[str]:
+    """The relations the diff changes and every relation downstream of them."""
+    out = set(touched)
+    for relation in touched:
+        if relation in graph:
+            out |= {n.split("#", 1)[0] for n in graph.walk(relation)}
+    return out
 
 
 def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:
