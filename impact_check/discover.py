@@ -55,6 +55,13 @@ def _roots(paths: Iterable[str], marker: str) -> list[str]:
     return sorted({_folder(p) for p in paths if _name(p) == marker})
 
 
+def _in_project(path: str, roots: list[str]) -> bool:
+    """Inside a GX project, not in its ``uncommitted/`` (validation results, data docs)."""
+    return any(
+        _under(path, r) and not path[len(r) :].lstrip("/").startswith("uncommitted/") for r in roots
+    )
+
+
 def consumer_paths(paths: Iterable[str]) -> set[str]:
     """The paths among ``paths`` that discovery reads besides SQL and YAML files."""
     listed = list(paths)
@@ -66,7 +73,7 @@ def consumer_paths(paths: Iterable[str]) -> set[str]:
         if (
             name == MLMODEL_NAME
             or (path.endswith(".py") and any(_under(path, r) for r in feast))
-            or (path.endswith(".json") and any(_under(path, r) for r in gx))
+            or (path.endswith(".json") and _in_project(path, gx))
             or is_dvc_file(path)
             or is_schema(path)
         ):

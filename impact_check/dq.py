@@ -34,6 +34,7 @@ from sqlglot import exp
 
 from impact_check.bind import Break
 from impact_check.graph import LineageGraph
+from impact_check.ml import column_type
 from impact_check.model import Catalog, Change, Finding, Impact, column_id, split_node_id
 from impact_check.rules import RULES
 from impact_check.sql.types import family, parse_type
@@ -44,14 +45,6 @@ _TYPED = ("accepts only", "needs a", "compares")
 _NUMERIC = {"numeric"}
 _TEXTUAL = {"text"}
 _COMPARABLE = [{"numeric"}, {"text"}, {"date", "timestamp"}, {"time"}, {"boolean"}]
-
-
-def column_type(catalog: Catalog, column: str) -> str | None:
-    relation, name = split_node_id(column)
-    dataset = catalog.datasets.get(relation)
-    if dataset is None or name is None or name not in dataset.columns:
-        return None
-    return dataset.columns[name].type
 
 
 def dq_breaks(graph: LineageGraph, node: str, base: Catalog, head: Catalog) -> list[Break]:

@@ -72,11 +72,26 @@ def test_snapshot_paths_are_the_consumer_files_only() -> None:
         "scripts/etl.py",
         "ml/models/churn/MLmodel",
         "README.md",
+        "gx/great_expectations.yml",
+        "gx/expectations/orders.json",
+        "gx/uncommitted/validations/run.json",
+        "data/orders.csv.dvc",
+        ".dvc/config",
+        ".dvc/tmp/lock",
+        "pipeline/schema/schema.pbtxt",
+        "pipeline/pipeline.py",
+        "pipeline/other/unrelated.pbtxt",
+        "notes/data.json",
     ]
     assert consumer_paths(paths) == {
         "ml/features/orders.py",
         "ml/features/sub/more.py",
         "ml/models/churn/MLmodel",
+        "gx/expectations/orders.json",
+        "data/orders.csv.dvc",
+        ".dvc/config",
+        "pipeline/schema/schema.pbtxt",
+        "pipeline/pipeline.py",
     }
 
 
