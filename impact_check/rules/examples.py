@@ -156,6 +156,15 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
         "  -- new key alongside the old one",
     ),
+    "ML704": (
+        "ALTER TABLE taxi.trips DROP COLUMN fare;"
+        "  -- schema.pbtxt: feature fare, presence { min_fraction: 1.0 }",
+        "-- remove the feature from schema.pbtxt (or make it optional) in the same pull request",
+    ),
+    "ML705": (
+        "ALTER TABLE taxi.trips ALTER COLUMN trip_seconds TYPE VARCHAR;  -- feature type INT",
+        "keep trip_seconds an integer (add a text column beside it), or change the feature type",
+    ),
     "DQ801": (
         "ALTER TABLE shop.orders DROP COLUMN amount;"
         "  -- gx/expectations/orders_suite.json checks amount",
