@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impact_check.errors import ConfigError
+from impact_check.messages.settings import MessageSchemaSettings, TopicLink
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 
 CONFIG_FILES = (".impact-check.yml", ".impact-check.yaml")
@@ -137,6 +138,8 @@ class Config(_Strict):
     on_source_error: Literal["warn", "fail"] = "warn"
     offline: bool = False
     cache: bool = True
+    message_schemas: MessageSchemaSettings = Field(default_factory=MessageSchemaSettings)
+    topics: dict[str, TopicLink] = Field(default_factory=dict)  # topic -> table and schema
 
     @field_validator("models", mode="before")
     @classmethod

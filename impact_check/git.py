@@ -17,7 +17,8 @@ from impact_check.model import FileContent, Snapshot
 
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
-_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
+# SQL, dbt/config YAML, dbt seeds, message schemas (Avro, Protobuf, JSON Schema)
+_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".avsc", ".proto", ".schema.json")
 _READ_NAMES = ("dbt_project.yml",)
 
 
@@ -445,3 +446,22 @@ def hook_range() -> tuple[str, str] | None:
     """pre-commit's pre-push range, when set."""
     source, target = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     return (source, target) if source and target else None
+
+
+def file_versions(root: Path, rev: str, path: str, limit: int) -> tuple[list[bytes], bool]:
+    """The distinct committed contents of ``path`` in the history of ``rev``, oldest first
+    (at most the ``limit`` newest), and whether older ones were left out."""
+    out = run_git(root, "log", "--format=%H", "--no-renames", rev, "--", path)
+    commits = out.decode().split()
+    blobs: list[str] = []
+    for commit in commits:  # newest first
+        try:
+            sha = run_git(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
+        except GitError:
+            continue  # the commit deleted it
+        blob = sha.decode().strip()
+        if blob and blob not in blobs:
+            blobs.append(blob)
+    cut = len(blobs) > limit
+    chosen = list(reversed(blobs[:limit]))
+    return [run_git(root, "cat-file", "blob", blob) for blob in chosen], cut

@@ -25,6 +25,7 @@ FETCHERS: dict[str, str] = {
     "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
     "dvc": "impact_check.sources.dvc",
+    "delta": "impact_check.sources.delta",
     "feast": "impact_check.sources.feast",
     "great_expectations": "impact_check.sources.gx",
     "marquez": "impact_check.sources.marquez",
@@ -41,7 +42,7 @@ FETCHERS: dict[str, str] = {
 
 # Kinds read before the catalogs are built: their dataset nodes with columns describe
 # relations the repository does not define (sources/warehouse.external_relations).
-CATALOG_KINDS = frozenset({"warehouse"})
+CATALOG_KINDS = frozenset({"warehouse", "delta"})
 
 
 def known_kinds() -> list[str]:
