@@ -12,6 +12,8 @@ from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
+from impact_check.discover import discover
+from impact_check.dq import dq_findings
 from impact_check.external import fetched_breaks
 from impact_check.graph import (
     LineageGraph,
@@ -138,6 +140,7 @@ def analyze(
         lineage,
         deadline,
         topics,
+        discover(head, config),  # consumers the repository carries, read at head
     )
     messages = message_findings(base, head, changed, config, graph, topics, history)
     for change in messages.changes:  # numbered after the catalog's changes
@@ -239,12 +242,14 @@ def compare_catalogs(
     lineage: LineageFetch | None = None,
     deadline: Deadline | None = None,
     topics: list[Topic] | None = None,
+    consumers: list[GraphFragment] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
     ``scope`` = (changed paths, PATH arguments) restricts findings to those files;
-    ``lineage`` fetches the lineage sources, merged before impact is computed;
-    ``topics`` (configured, with their head schemas) join the graph as consumers.
+    ``lineage`` fetches the lineage sources, merged before impact is computed, after the
+    ``consumers`` the repository carries (discover.py); ``topics`` (configured, with their
+    head schemas) join the graph as consumers.
     """
     from impact_check.messages.topics import add_topics, topic_breaks
 
@@ -265,18 +270,20 @@ def compare_catalogs(
     report = Report(base="", head="", changes=changes)
     deadline = deadline or NO_DEADLINE
     base_view, head_view = base_catalog, head_catalog
-    if lineage is not None and not deadline.note("fetching lineage sources"):
+    if (lineage is not None or consumers) and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
         }
-        fragments = lineage(touched, set(base_catalog.datasets) | set(head_catalog.datasets))
+        defined = set(base_catalog.datasets) | set(head_catalog.datasets)
+        fragments = list(consumers or []) + (lineage(touched, defined) if lineage else [])
         _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
         for merged, keeper in merge_same_models(graph).items():
             for known in (bindings.base, bindings.head):
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
         # consumers' own queries, bound like views: from here on the catalogs include them
-        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings)
+        relevant = _downstream_relations(graph, touched) | set(bindings.head)
+        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings, relevant)
         report.findings += carried.findings
         base_view, head_view = carried.base, carried.head
         bindings.base.update(carried.base_breaks)
@@ -306,6 +313,7 @@ def compare_catalogs(
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
     report.findings += ml_findings(report.findings, graph, base_view, head_view, describe_change)
+    report.findings += dq_findings(report.findings, graph, describe_change)
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f
@@ -313,6 +321,15 @@ def compare_catalogs(
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _downstream_relations(graph: LineageGraph, touched: set[str]) -> set[str]:
+    """The relations the diff changes and every relation downstream of them."""
+    out = set(touched)
+    for relation in touched:
+        if relation in graph:
+            out |= {n.split("#", 1)[0] for n in graph.walk(relation)}
+    return out
 
 
 def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:

@@ -89,6 +89,18 @@ class LineageSource(_Strict):
         return value
 
 
+DISCOVERED_KINDS = ("feast", "mlmodel", "great_expectations", "dvc", "tfx")
+
+
+class Discovery(_Strict):
+    """Consumers the repository carries (Feast repositories, MLmodel files, Great
+    Expectations projects, DVC files, TFX schemas), found without configuration."""
+
+    enabled: bool = True
+    kinds: list[Literal["feast", "mlmodel", "great_expectations", "dvc", "tfx"]] | None = None
+    exclude: list[str] = Field(default_factory=list)  # path globs never read as consumers
+
+
 def parse_lineage_flag(value: str) -> LineageSource:
     """``KIND:LOCATION`` from the command line (the location may contain colons)."""
     kind, sep, location = value.partition(":")
@@ -121,6 +133,7 @@ class Config(_Strict):
     timeout: float | None = None
     dbt: DbtSettings = Field(default_factory=DbtSettings)
     lineage: list[LineageSource] = Field(default_factory=list)
+    discover: Discovery = Field(default_factory=Discovery)
     aliases: dict[str, str] = Field(default_factory=dict)  # namespace/platform -> catalog
     on_source_error: Literal["warn", "fail"] = "warn"
     offline: bool = False

@@ -237,15 +237,24 @@ def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
     return _read_blobs(root, entries, known, "HEAD" if rev == INDEX else rev)
 
 
+def _selected(paths: list[str]) -> set[str]:
+    """The files a snapshot holds: what the loaders read, and the consumer files the
+    repository carries (discover.py: Feast repositories, MLmodel files, GX suites, …)."""
+    from impact_check.discover import consumer_paths
+
+    return {p for p in paths if wanted(p)} | consumer_paths(paths)
+
+
 def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
     out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", rev)
-    entries = []
+    blobs = []
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         mode, kind, sha = meta.split()
-        if kind == "blob" and wanted(path):
-            entries.append((mode, sha, path))
-    return entries
+        if kind == "blob":
+            blobs.append((mode, sha, path))
+    selected = _selected([path for _mode, _sha, path in blobs])
+    return [entry for entry in blobs if entry[2] in selected]
 
 
 def _index_entries(root: Path) -> list[tuple[str, str, str]]:
@@ -260,9 +269,10 @@ def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         tag, mode, sha, _stage = meta.split()
-        if mode != "160000" and wanted(path):
+        if mode != "160000":
             entries.setdefault(path, (tag, mode, sha, path))  # one entry per conflict stage
-    return list(entries.values())
+    selected = _selected(list(entries))
+    return [entry for path, entry in entries.items() if path in selected]
 
 
 def _read_blobs(
@@ -409,8 +419,9 @@ def _worktree_snapshot(root: Path, known: Snapshot | None = None) -> Snapshot:
         else:
             paths.add(path)
     snap = _read_blobs(root, sparse, known, "HEAD") if sparse else Snapshot()
+    selected = _selected(sorted(paths | {path for _mode, _sha, path in sparse}))
     for path in sorted(paths):
-        if not wanted(path):
+        if path not in selected:
             continue
         full = root / path
         if full.is_symlink():

@@ -167,6 +167,34 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
         "  -- new key alongside the old one",
     ),
+    "ML704": (
+        "ALTER TABLE taxi.trips DROP COLUMN fare;"
+        "  -- schema.pbtxt: feature fare, presence { min_fraction: 1.0 }",
+        "-- remove the feature from schema.pbtxt (or make it optional) in the same pull request",
+    ),
+    "ML705": (
+        "ALTER TABLE taxi.trips ALTER COLUMN trip_seconds TYPE VARCHAR;  -- feature type INT",
+        "keep trip_seconds an integer (add a text column beside it), or change the feature type",
+    ),
+    "DQ801": (
+        "ALTER TABLE shop.orders DROP COLUMN amount;"
+        "  -- gx/expectations/orders_suite.json checks amount",
+        "-- remove or move expect_column_values_to_be_between(amount) in the same pull request",
+    ),
+    "DQ802": (
+        "ALTER TABLE shop.orders ALTER COLUMN qty TYPE TEXT;"
+        "  -- expect_column_mean_to_be_between(qty)",
+        "keep qty numeric (add qty_text beside it), or update the expectation with the change",
+    ),
+    "DQ803": (
+        "ALTER TABLE shop.orders ADD COLUMN note TEXT;"
+        "  -- expect_table_columns_to_match_set(exact_match=True)",
+        "add note to the expectation's column_set in the same pull request",
+    ),
+    "DQ819": (
+        'gx/expectations/orders_suite.json: {"name": "orders_suite", "expectations": [',
+        "a complete JSON suite (or discover.exclude for files that are not suites)",
+    ),
     "MS101": (
         '{"name": "region", "type": "string"}  # added to orders.avsc, no default',
         '{"name": "region", "type": "string", "default": "eu"}',

@@ -24,8 +24,10 @@ FETCHERS: dict[str, str] = {
     "datahub": "impact_check.sources.datahub",
     "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
+    "dvc": "impact_check.sources.dvc",
     "delta": "impact_check.sources.delta",
     "feast": "impact_check.sources.feast",
+    "great_expectations": "impact_check.sources.gx",
     "marquez": "impact_check.sources.marquez",
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
@@ -33,6 +35,7 @@ FETCHERS: dict[str, str] = {
     "openmetadata": "impact_check.sources.openmetadata",
     "snowflake": "impact_check.sources.snowflake",
     "static": "impact_check.sources.static",
+    "tfx": "impact_check.sources.tfx",
     "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",
 }
