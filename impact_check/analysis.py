@@ -23,6 +23,7 @@ from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
+    FileContent,
     Finding,
     Impact,
     Issue,
@@ -98,7 +99,7 @@ def analyze(
         pair = None
         if cache is not None and lineage is None and not external:  # only what can be reached
             pair = load_pair(base, head, config, manifest, cache, deadline)
-            if any(i.whole_file for i in pair[1].issues):
+            if _stand_ins(base, head, pair[1]):
                 pair = None  # an unreadable head file keeps its base version (below)
         if pair is None:
             pair = (
@@ -128,7 +129,8 @@ def analyze(
         deadline,
     )
     report.findings += list(notes or [])
-    _analysis_limits(report, head_catalog, changed, head)
+    _analysis_limits(report, head_catalog, changed, head, base_catalog)
+    _coverage(report, base_catalog, head_catalog, config)
     _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
     if deadline.hit is not None:
@@ -192,13 +194,13 @@ def _head_catalog(
 ) -> Catalog:
     """The head catalog; a file that cannot be read at head keeps its base version.
 
-    An unreadable file (binary, too large, invalid YAML, LFS pointer, …) says nothing about
-    what it defines: reading it as empty would report everything it defined as dropped.
-    Its issues stay, so it is still listed as not analysed.
+    An unreadable file (binary, too large, invalid YAML, LFS pointer, a model whose Jinja or
+    SQL the checker cannot read, …) says nothing about what it defines: reading it as empty
+    would report everything it defined as dropped. Its issues stay, so it is still listed
+    as not analysed, and so do its coverage entries (the head version was not analysed).
     """
     catalog = load_catalog(head, config, manifest, external, cache=cache, deadline=deadline)
-    unread = {i.location.file for i in catalog.issues if i.whole_file}
-    stand_in = {path: base.files[path] for path in unread if path in base.files}
+    stand_in = _stand_ins(base, head, catalog)
     if not stand_in:
         return catalog
     patched = Snapshot(files={**head.files, **stand_in})
@@ -209,7 +211,25 @@ def _head_catalog(
         for i in catalog.issues
         if i.location.file in stand_in and (i.rule, i.message, i.location) not in kept
     ]
+    for name, entry in catalog.defined.items():
+        if entry.location.file in stand_in and entry.reason is not None:
+            entry.reason += " (the base version stands in)"
+            retry.defined[name] = entry
     return retry
+
+
+def _stand_ins(base: Snapshot, head: Snapshot, catalog: Catalog) -> dict[str, FileContent]:
+    """Base versions of the head files the catalog could not read, where they differ
+    (a file unreadable at both revisions gains nothing from its base version)."""
+    out = {}
+    for issue in catalog.issues:
+        path = issue.location.file
+        if not issue.whole_file or path not in base.files or path in out:
+            continue
+        before, after = base.files[path], head.files.get(path)
+        if after is None or before.data != after.data or before.reason != after.reason:
+            out[path] = before
+    return out
 
 
 def compare_catalogs(
@@ -228,9 +248,13 @@ def compare_catalogs(
     """
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
+    base_broken = broken_datasets(base_catalog, set())
+    limited: dict[str, list[Break]] = {}  # breaks resting on what was unbound at base
     bindings = Bindings(
-        base=broken_datasets(base_catalog, set()),
-        head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
+        base=base_broken,
+        head=broken_datasets(
+            head_catalog, set(base_catalog.datasets), base_catalog, set(base_broken), limited
+        ),
     )
     changes = [
         c
@@ -280,9 +304,35 @@ def compare_catalogs(
     report.findings += [
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
+        + _unknown_findings(limited, bindings, base_catalog, head_catalog, graph)
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _unknown_findings(
+    limited: dict[str, list[Break]],
+    bindings: Bindings,
+    base: Catalog,
+    head: Catalog,
+    graph: LineageGraph,
+) -> list[Finding]:
+    """AN914 for changed or new datasets whose only breaks rest on what the checker could
+    not bind at base either (an analysis limit there, not a proven failure)."""
+    out = []
+    for name, reasons in limited.items():
+        if name in bindings.base or name in bindings.head:
+            continue
+        old, new = base.datasets.get(name), head.datasets.get(name)
+        if old is not None and new is not None and old.definition == new.definition:
+            continue  # unchanged: nothing of it is this diff's doing
+        upstream = sorted({r.upstream for r in reasons if r.upstream})
+        message = (
+            f"{name} reads {', '.join(upstream)}, which the checker could not bind at base "
+            "either: whether it builds is not judged (it rests on what is unknown)"
+        )
+        out.append(RULES["AN914"].finding(message, _location_of(name, head, graph)))
+    return out
 
 
 def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:
@@ -461,6 +511,9 @@ def describe_change(change: Change) -> str:
         "cardinality_changed": f"row-multiplying projection of {what} {target} changed",
         "source_changed": f"relations read by {what} {target} changed",
         "limit_changed": f"LIMIT/OFFSET/sample of {what} {target} changed",
+        "test_removed": f"dbt {change.before} removed from {target}",
+        "test_relaxed": f"dbt {change.before} of {target} relaxed (severity warn, where, "
+        "or thresholds)",
     }
     return texts.get(change.kind, f"{change.kind.replace('_', ' ')} on {target}")
 
@@ -518,12 +571,31 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
     return Location(file) if file else None
 
 
+def _coverage(report: Report, base: Catalog, head: Catalog, config: Config) -> None:
+    """The head's coverage, and AN912/AN913 when the diff made it worse or it is low."""
+    from impact_check.coverage import coverage_findings, coverage_of
+
+    report.coverage = coverage_of(head)
+    before = coverage_of(base)
+    report.findings += coverage_findings(base, head, before, report.coverage, config)
+
+
 def _analysis_limits(
-    report: Report, head: Catalog, changed: list[ChangedFile], head_snapshot: Snapshot
+    report: Report,
+    head: Catalog,
+    changed: list[ChangedFile],
+    head_snapshot: Snapshot,
+    base: Catalog | None = None,
 ) -> None:
-    """AN findings and `unanalyzed` entries for changed files the checker could not read."""
+    """AN findings and `unanalyzed` entries for changed files the checker could not read
+    (and TB108 for Jinja that does not parse, unless it did not at base either)."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
+    before = (
+        {(i.location.file, i.message) for i in base.issues if i.rule == "TB108"} if base else set()
+    )
     for issue in head.issues:
+        if issue.rule == "TB108" and (issue.location.file, issue.message) in before:
+            continue  # broken at base already: not this diff's doing
         if issue.location.file in changed_paths:
             report.findings.append(_issue_finding(issue))
             if issue.unanalyzed:

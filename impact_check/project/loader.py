@@ -24,6 +24,7 @@ from impact_check.model import (
     Catalog,
     Column,
     Dataset,
+    Defined,
     FileContent,
     Issue,
     Lineage,
@@ -53,14 +54,27 @@ def natural_key(path: str) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in _NATURAL.split(path)]
 
 
+# Where `dbt deps` installs packages: their projects are a project's packages, not projects.
+_PACKAGE_FOLDERS = {"dbt_packages", "dbt_modules"}
+
+
 def dbt_roots(paths: Iterable[str]) -> list[str]:
-    """Directories holding a dbt_project.yml (``""`` for the repository root)."""
+    """Directories holding a dbt_project.yml (``""`` for the repository root), installed
+    packages left out."""
     roots = []
     for path in paths:
         p = PurePosixPath(path)
-        if p.name == "dbt_project.yml":
+        if p.name == "dbt_project.yml" and not _PACKAGE_FOLDERS & set(p.parts[:-1]):
             roots.append("" if str(p.parent) == "." else str(p.parent) + "/")
     return roots
+
+
+def configured_dialect(root: str, config: Config) -> str | None:
+    """The dialect the configuration sets for files under ``root`` (None: it sets none)."""
+    for pattern, dialect in config.dialects.items():
+        if fnmatch.fnmatch(root + "models/x.sql", pattern) or fnmatch.fnmatch(root, pattern):
+            return dialect
+    return config.dialect if "dialect" in config.model_fields_set else None
 
 
 def in_dbt_project(path: str, roots: list[str]) -> bool:
@@ -151,10 +165,13 @@ def _load_catalog(
                 config.dbt.vars,
                 config.limits,
                 deadline,
+                lambda root: configured_dialect(root, config),
             )
         if external:
             _add_external(catalog, external, config.dialect)
         _derive(state, catalog, resolver, cache, deadline)
+    for name, definition in state.definitions.items():
+        catalog.defined.setdefault(name, Defined(name, definition.location))
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
@@ -342,13 +359,11 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
     for stmt in parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file):
         location = Location(path, stmt.line)
         if stmt.expression is None:
+            message = f"cannot parse SQL ({dialect}): {stmt.error}"
             state.catalog.issues.append(
-                Issue(
-                    "AN901",
-                    f"cannot parse SQL ({dialect}): {stmt.error}",
-                    Location(path, stmt.error_line or stmt.line),
-                )
+                Issue("AN901", message, Location(path, stmt.error_line or stmt.line))
             )
+            _unparsed_definition(state.catalog, path, stmt.sql, location, schema, message)
             continue
         try:
             _apply_statement(path, stmt.expression, location, schema, state, config)
@@ -360,6 +375,27 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
                     location,
                 )
             )
+
+
+_VIEW = re.compile(
+    r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:materialized\s+)?view\s+"
+    r"(?:if\s+not\s+exists\s+)?([\w.\"`\[\]]+)",
+    re.IGNORECASE,
+)
+
+
+def _unparsed_definition(
+    catalog: Catalog, path: str, sql: str, location: Location, schema: str | None, why: str
+) -> None:
+    """A view or model file the checker could not parse still counts as defined (coverage)."""
+    match = _VIEW.match(sql)
+    if match is not None:
+        name = match.group(1).replace('"', "").replace("`", "").strip("[]").lower()
+    elif schema is not None:
+        name = f"{schema}.{PurePosixPath(path).stem}".lower()
+    else:
+        return
+    catalog.defined[name] = Defined(name, location, why)
 
 
 def _apply_statement(

@@ -39,6 +39,19 @@ def render(report: Report, marker: str = MARKER, limit: int = LIMIT) -> str:
     return _truncate(_render(report, marker, "headlines"), limit)
 
 
+def _coverage(report: Report, level: str) -> str:
+    """One line of coverage; what was left out folds into <details> (not in headlines)."""
+    from impact_check.report.coverage import detail_lines, headline
+
+    assert report.coverage is not None
+    line = f"**{md_text(headline(report.coverage)).capitalize()}**"
+    details = detail_lines(report.coverage)
+    if level == "headlines" or not details:
+        return line
+    body = "\n".join(f"- {md_text(d.strip())}" for d in details[1:])
+    return f"{line}\n<details><summary>{md_text(details[0])}</summary>\n\n{body}\n</details>"
+
+
 def _truncate(body: str, limit: int) -> str:
     note = "\n\n_…report truncated to fit a comment: see the job summary or the JSON report._\n"
     head = body[: limit - len(note)]
@@ -72,6 +85,8 @@ def _render(report: Report, marker: str, level: str) -> str:
         parts.append(_finding(finding, level))
     if infos:
         parts.append(f"<sub>{infos} info finding{'s' if infos != 1 else ''} not shown.</sub>")
+    if report.coverage is not None and report.coverage.defined:
+        parts.append(_coverage(report, level))
     if report.unanalyzed:
         rows = "\n".join(f"- `{u.file}`: {u.reason}" for u in report.unanalyzed[:50])
         parts.append(f"**Not analysed** ({len(report.unanalyzed)}):\n{rows}")

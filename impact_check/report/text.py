@@ -43,6 +43,13 @@ def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
                 "dim",
             )
         )
+    if report.coverage is not None and report.coverage.defined:
+        from impact_check.report.coverage import detail_lines, headline
+
+        lines.append("")
+        lines += [
+            plain(line) for line in [headline(report.coverage), *detail_lines(report.coverage)]
+        ]
     if report.unanalyzed:
         lines.append("")
         lines.append("Not analysed:")
