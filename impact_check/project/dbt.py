@@ -50,9 +50,10 @@ from impact_check.project.schema_yml import (
 )
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 from impact_check.sql.ddl import DdlState, Definition
-from impact_check.sql.jinja import DbtRenderer, Target
+from impact_check.sql.jinja import DbtRenderer, Rendered, Target
 from impact_check.sql.names import normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.placeholders import PLACEHOLDER_PREFIX, placeholder
 
 EXPOSURE_KINDS = {
     "ml": "ml_model",
@@ -500,18 +501,23 @@ def _model(
                 unanalyzed=False,
             )
         )
-    limits = project.limits
-    statements = parse_file(
-        rendered.sql, dialect, limits.max_nesting_depth, limits.max_statements_per_file
-    )
-    query = statements[0].expression if len(statements) == 1 else None
-    if not isinstance(query, exp.Query):
-        error = statements[0].error if statements else "empty model"
-        if len(statements) > 1:
-            error = f"{len(statements)} statements, a model is one query"
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits)
+    if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         _not_analysed(catalog, project, relation, path, why, "AN901")
         return
+    if approximated and rendered.empty and not rendered.unknown:
+        catalog.issues.append(
+            Issue(
+                "AN908",
+                f"{relation} leaves part of its SQL to run time ({', '.join(rendered.empty)} "
+                f"render nothing until dbt executes): it is read as reading "
+                f"{', '.join(rendered.relations)}, with columns unknown",
+                location,
+                target=relation,
+                unanalyzed=False,
+            )
+        )
     materialized = str(config.get("materialized", "view"))
     kind = "view" if materialized in ("view", "ephemeral") else "table"
     state.definitions[relation] = Definition(
@@ -528,6 +534,69 @@ def _model(
         "on_schema_change": config.get("on_schema_change"),
         "version": info.version,
     }
+
+
+_PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
+RUN_TIME_SQL = placeholder("sql produced at run time")
+_SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def parse_rendered(
+    rendered: Rendered, dialect: str, limits: Limits
+) -> tuple[exp.Query | None, str, bool]:
+    """The model's query, or None and why not; and whether it is an approximation.
+
+    Jinja the checker could not expand leaves placeholders; where one stands in a clause (a
+    macro writing ``partition by …`` text) the SQL does not parse, so the model is read
+    again without them, every select of it then yielding unknown columns besides its own.
+    A model whose macros leave their SQL to run time (they render nothing until dbt's
+    ``execute``, like ``dbt_utils.union_relations``) reads the relations it named, with
+    columns unknown.
+    """
+    text = rendered.sql
+    run_time = f"select {RUN_TIME_SQL} from {' cross join '.join(rendered.relations)}"
+    if not _SQL_COMMENTS.sub("", text).strip():
+        if rendered.relations:
+            return (*_one_query(run_time, dialect, limits), True)
+        return (
+            None,
+            (
+                "it renders no SQL without a warehouse (its macros build the SQL from queries "
+                "at run time; dbt's own parse sees nothing either)"
+            ),
+            False,
+        )
+    query, error = _one_query(text, dialect, limits)
+    if query is not None:
+        return query, error, False
+    if PLACEHOLDER_PREFIX not in text:
+        if rendered.empty and rendered.relations:  # a macro left its part to run time
+            return (*_one_query(run_time, dialect, limits), True)
+        return None, error, False
+    without = _PLACEHOLDERS.sub("", text)
+    if not _SQL_COMMENTS.sub("", without).strip():
+        unknown = ", ".join(rendered.unknown) or "macros"
+        return (
+            None,
+            f"its SQL comes entirely from {unknown}, which the checker cannot expand",
+            False,
+        )
+    stripped, _ = _one_query(without, dialect, limits)
+    if stripped is None:
+        return None, error, False
+    for select in stripped.find_all(exp.Select):
+        select.set("expressions", [*select.expressions, exp.column(RUN_TIME_SQL)])
+    return stripped, "", True
+
+
+def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | None, str]:
+    statements = parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file)
+    query = statements[0].expression if len(statements) == 1 else None
+    if isinstance(query, exp.Query):
+        return query, ""
+    if len(statements) > 1:
+        return None, f"{len(statements)} statements, a model is one query"
+    return None, str(statements[0].error) if statements else "empty model"
 
 
 def _define(

@@ -17,6 +17,7 @@ from typing import Any
 
 from impact_check.sql.dbt_context import adapter_for_dialect, dialect_for_adapter
 from impact_check.sql.jinja import TARGET_KEYS, DbtRenderer, Target
+from impact_check.sql.placeholders import PLACEHOLDER_PREFIX
 
 _CI_FILES = re.compile(
     r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.ya?ml|bitbucket-pipelines\.ya?ml"
@@ -35,9 +36,16 @@ class Warehouse:
     origin: str  # "profiles.yml (shop/profiles.yml, target dev)", "CI: …", "" when guessed
 
 
+def _installed(path: str) -> bool:
+    """Inside installed packages: their profiles and CI files are the packages' own."""
+    return bool({"dbt_packages", "dbt_modules"} & set(PurePosixPath(path).parts[:-1]))
+
+
 def profile_files(paths: Iterable[str], root: str) -> list[str]:
     """Candidate profiles files: the project's own first, then the nearest others."""
-    found = [p for p in paths if PurePosixPath(p).name.endswith("profiles.yml")]
+    found = [
+        p for p in paths if PurePosixPath(p).name.endswith("profiles.yml") and not _installed(p)
+    ]
     own = root + "profiles.yml"
 
     def distance(path: str) -> tuple[int, int, str]:
@@ -105,6 +113,8 @@ def _from_profile(
         for k, v in output.items()
         if k in (*TARGET_KEYS, "type", "dbname")
     }
+    # an env_var without a default is unknown here: the adapter's defaults stand in
+    values = {k: v for k, v in values.items() if PLACEHOLDER_PREFIX not in str(v)}
     adapter = str(values.get("type") or "duckdb").lower()
     schema = values.get("schema") or values.get("dataset") or _default_schema(adapter)
     database = values.get("database") or values.get("project") or values.get("dbname") or ""
@@ -125,7 +135,7 @@ def _from_profile(
 def _ci_adapters(paths: list[str], read_text: Callable[[str], str | None]) -> set[str]:
     found: set[str] = set()
     for path in paths:
-        if not _CI_FILES.search(path):
+        if not _CI_FILES.search(path) or _installed(path):
             continue
         text = read_text(path) or ""
         for adapter in _ADAPTER_PACKAGE.findall(text.lower()):

@@ -62,6 +62,8 @@ class Rendered:
     config: dict[str, Any] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # what rendered as placeholders
     refs: list[str] = field(default_factory=list)
+    relations: list[str] = field(default_factory=list)  # what ref() and source() returned
+    empty: list[str] = field(default_factory=list)  # macros that rendered nothing
     error: str | None = None
     syntax_error: bool = False  # the Jinja does not parse: dbt rejects the project too
     line: int | None = None  # where the error is, when known
@@ -269,15 +271,18 @@ class _MacroCall:
             function = renderer.macro_function(self._macro)
             if function is None:
                 return placeholder(self._macro.name)
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except _Return as done:
-            return done.value
+            result = done.value
         except Exception:
             if renderer.failed_in is None:
                 renderer.failed_in = list(renderer.stack)
             raise
         finally:
             renderer.stack.pop()
+        if isinstance(result, str) and not result.strip() and self._macro.package:
+            renderer.empty.append(f"{self._macro.package}.{self._macro.name}")
+        return result
 
 
 class _Adapter:
@@ -420,6 +425,7 @@ class DbtRenderer:
         self.max_steps = max_steps
         self.recorder = _Recorder()
         self.stack: list[MacroSource] = []
+        self.empty: list[str] = []  # macros that rendered nothing (waiting for `execute`)
         self.failed_in: list[MacroSource] | None = None
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._functions: dict[tuple[str, str], Any] = {}
@@ -461,9 +467,8 @@ class DbtRenderer:
         for name in self._internal:  # dbt's macros are global names, dispatched
             names[name] = self._dispatching(name, "dbt")
         names["dbt"] = _Namespace("dbt", lambda n: self._package_macro("dbt", n))
-        for package in self.macros:
-            if package != self.project:
-                names[package] = _Namespace(package, self._package_lookup(package))
+        for package in self.macros:  # the project's own name too: `shop.cents(…)`
+            names[package] = _Namespace(package, self._package_lookup(package))
         for name in self.macros.get(self.project, {}):
             names[name] = self._call(self.project, name)
         return names
@@ -602,6 +607,7 @@ class DbtRenderer:
     def _begin(self, model_vars: dict[str, Any]) -> None:
         self.env.steps_left = self.max_steps
         self.recorder.unknown.clear()
+        self.empty.clear()
         self.stack.clear()
         self.failed_in = None
         self._functions.clear()
@@ -622,13 +628,17 @@ class DbtRenderer:
         configured = dict(values)
         refs: list[str] = []
 
+        relations: list[str] = []
+
         def ref_stub(*args: Any, **kwargs: Any) -> Relation:
             name = args[-1] if args else kwargs.get("name", "")
             refs.append(str(name))
-            return Relation.parse(ref(*args, **kwargs))
+            relations.append(ref(*args, **kwargs))
+            return Relation.parse(relations[-1])
 
         def source_stub(source_name: Any, table_name: Any) -> Relation:
-            return Relation.parse(source(str(source_name), str(table_name)))
+            relations.append(source(str(source_name), str(table_name)))
+            return Relation.parse(relations[-1])
 
         config_object = _Config(values)
         this_relation = Relation.parse(this)
@@ -651,26 +661,32 @@ class DbtRenderer:
             )
         except TemplateSyntaxError as err:
             message = f"the Jinja does not parse: {err.message} (line {err.lineno})"
-            return Rendered("", values, [], refs, message, syntax_error=True, line=err.lineno)
+            return Rendered("", values, [], refs, error=message, syntax_error=True, line=err.lineno)
         except RecursionError:
-            return Rendered("", values, [], refs, "the template nests too deeply to render")
+            return Rendered("", values, [], refs, error="the template nests too deeply to render")
         try:
             sql = template.render(model_vars)
         except _Return:
-            return Rendered("", values, [], refs, "return() outside a macro")
+            return Rendered("", values, [], refs, error="return() outside a macro")
         except SecurityError as err:
-            return Rendered("", values, self._unknown(), refs, f"the sandbox refused: {err}")
+            return Rendered("", values, self._unknown(), refs, error=f"the sandbox refused: {err}")
         except (TemplateError, TypeError, ValueError, KeyError, ArithmeticError) as err:
-            return Rendered("", values, self._unknown(), refs, self._explain(err))
+            return Rendered("", values, self._unknown(), refs, error=self._explain(err))
         except (CompilerError, AttributeError, IndexError, LookupError) as err:
-            return Rendered("", values, self._unknown(), refs, self._explain(err))
+            return Rendered("", values, self._unknown(), refs, error=self._explain(err))
         except RecursionError:
             error = "the template nests too deeply to render"
-            return Rendered("", values, self._unknown(), refs, error)
+            return Rendered("", values, self._unknown(), refs, error=error)
         except MemoryError:
-            return Rendered("", values, self._unknown(), refs, "the template builds too much text")
+            return Rendered(
+                "", values, self._unknown(), refs, error="the template builds too much text"
+            )
         set_by_model = {k: v for k, v in values.items() if configured.get(k, _MISSING) != v}
-        return Rendered(sql, set_by_model, self._unknown(), refs)
+        rendered = Rendered(
+            sql, set_by_model, self._unknown(), refs, list(dict.fromkeys(relations))
+        )
+        rendered.empty = list(dict.fromkeys(self.empty))
+        return rendered
 
     def _unknown(self) -> list[str]:
         return list(self.recorder.unknown)
