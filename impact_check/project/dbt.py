@@ -476,8 +476,8 @@ def _model(
     use_compiled = compiled is not None and raw is not None and _same_code(project, path, raw, text)
     if rendered.syntax_error:
         message = (
-            f"{relation}: {rendered.error}: dbt refuses to compile the project "
-            "(the base version of the model stands in for the comparison)"
+            f"{relation} does not compile: {rendered.error}; dbt refuses to compile the "
+            "project (the base version of the model stands in for the comparison)"
         )
         catalog.issues.append(
             Issue("TB108", message, Location(path, rendered.line), relation, whole_file=True)

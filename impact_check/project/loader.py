@@ -39,6 +39,7 @@ from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.placeholders import described, is_placeholder_name
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
@@ -551,11 +552,15 @@ def _add_derived(
         {c.name: c.type for c in dataset.columns.values()} if dataset.columns_known else {}
     )
     for relation in star_unknown:
+        what = (
+            described(relation)
+            if is_placeholder_name(relation)
+            else f"`*` over {relation}, whose columns are unknown"
+        )
         issues.setdefault(definition.name, []).append(
             Issue(
                 "AN902",
-                f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
-                "columns cannot be listed",
+                f"{what}: {definition.name}'s columns cannot be listed",
                 definition.location,
                 target=definition.name,
                 unanalyzed=False,

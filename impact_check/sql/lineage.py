@@ -92,6 +92,15 @@ def is_placeholder(node: exp.Expr) -> bool:
     return isinstance(node, exp.Column) and node.name.startswith(PLACEHOLDER_PREFIX)
 
 
+def _unknown_projection(sel: exp.Expr) -> bool:
+    """A projection whose output names are unknown: an unexpanded macro in the select list
+    (``select {{ pkg.star(…) }}``; qualify aliases it to itself), or one whose alias is
+    itself a placeholder (two macros side by side)."""
+    return is_placeholder(sel) or (
+        isinstance(sel, exp.Alias) and sel.alias.startswith(PLACEHOLDER_PREFIX)
+    )
+
+
 class _Outputs:
     """Output columns of one scope: by name, by position, and what a `*` passes through."""
 
@@ -296,10 +305,10 @@ class _Walker:
             if _is_star(sel):
                 self._star(scope, sel, out)
                 continue
-            if is_placeholder(sel):  # `select {{ dbt_utils.star(…) }}`: unknown columns
+            if _unknown_projection(sel):  # `select {{ dbt_utils.star(…) }}`: unknown columns
                 out.stars.append(UNKNOWN_COLUMNS)
                 out.ordered.append(set())
-                self.res.star_unknown.add(sel.name)
+                self.res.star_unknown.add(sel.alias_or_name)
                 continue
             deps = self.resolve_expr(sel, scope)
             name = sel.alias_or_name
@@ -615,7 +624,11 @@ def _named_selects(node: exp.Expr) -> list[tuple[str, exp.Expr]]:
         node = node.unnest()
     if not isinstance(node, exp.Select):
         return []
-    return [(sel.alias_or_name, sel) for sel in node.selects if not _is_star(sel)]
+    return [
+        (sel.alias_or_name, sel)
+        for sel in node.selects
+        if not _is_star(sel) and not _unknown_projection(sel)
+    ]
 
 
 def type_need(col: exp.Column) -> tuple[str, str] | None:
