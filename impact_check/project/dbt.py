@@ -49,6 +49,7 @@ from impact_check.project.schema_yml import (
     versions,
 )
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
+from impact_check.sql.dbt_context import Relation
 from impact_check.sql.ddl import DdlState, Definition
 from impact_check.sql.jinja import DbtRenderer, Rendered, Target
 from impact_check.sql.names import normalize
@@ -91,6 +92,10 @@ class Project:
     packages: dict[str, dict[str, Macro]] = field(default_factory=dict)  # installed: macros
     dispatch: dict[str, list[str]] = field(default_factory=dict)  # namespace -> search order
     install_path: str = "dbt_packages/"
+    source_parts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # a
+    # source's (schema, identifier), for SQL: an identifier may hold dots or spaces
+    yaml_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema.yml, for
+    # `graph` when a model is rendered as dbt compiles it: "model:<name>", "source:<s>.<t>"
 
 
 def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> Any:
@@ -400,6 +405,8 @@ def _load(
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
+    if project.renderer is not None:
+        project.renderer.graph = project_graph(project)
     for name, path in project.models.items():
         deadline.check("rendering dbt models")
         try:
@@ -412,6 +419,70 @@ def _load(
         consumer = _guarded(catalog, path, "an exposure", _exposure, entry, path, project)
         if consumer is not None:
             catalog.consumers.append(consumer)
+
+
+def project_graph(project: Project) -> dict[str, Any]:
+    """``graph`` as dbt's context has it once the project is parsed: the models and sources
+    with their schema.yml columns and meta (macros reading it build real SQL from it)."""
+    nodes: dict[str, Any] = {}
+    for name, path in project.models.items():
+        entry = project.yaml_entries.get(f"model:{name}", {})
+        config = {**_folder_config(project, path), **dict(entry.get("config") or {})}
+        relation = relation_of(project, name, config).split(".")
+        nodes[f"model.{project.name}.{name}"] = {
+            "unique_id": f"model.{project.name}.{name}",
+            "name": name,
+            "resource_type": "model",
+            "package_name": project.name,
+            "original_file_path": path[len(project.root) :],
+            "path": path[len(project.root) :],
+            "alias": relation[-1],
+            "schema": relation[-2] if len(relation) > 1 else project.target.schema,
+            "database": relation[-3] if len(relation) > 2 else project.target.database,
+            "config": config,
+            "meta": dict(entry.get("meta") or {}),
+            "tags": list(config.get("tags") or []) if isinstance(config.get("tags"), list) else [],
+            "description": str(entry.get("description") or ""),
+            "columns": _graph_columns(entry.get("columns")),
+            "depends_on": {"nodes": [], "macros": []},
+            "refs": [],
+            "sources": [],
+        }
+    sources: dict[str, Any] = {}
+    for key, entry in project.yaml_entries.items():
+        if key.startswith("source:"):
+            source_name, table = str(entry.get("source_name")), str(entry.get("name"))
+            parts = project.sources.get((source_name, table), f"{source_name}.{table}").split(".")
+            sources[f"source.{project.name}.{source_name}.{table}"] = {
+                "unique_id": f"source.{project.name}.{source_name}.{table}",
+                "name": table,
+                "source_name": source_name,
+                "resource_type": "source",
+                "package_name": project.name,
+                "identifier": parts[-1],
+                "schema": parts[-2] if len(parts) > 1 else source_name,
+                "meta": dict(entry.get("meta") or {}),
+                "columns": _graph_columns(entry.get("columns")),
+            }
+    return {"nodes": nodes, "sources": sources, "macros": {}, "exposures": {}, "metrics": {}}
+
+
+def _graph_columns(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("name"):
+            out[str(item["name"])] = {
+                "name": str(item["name"]),
+                "description": str(item.get("description") or ""),
+                "data_type": item.get("data_type"),
+                "meta": dict(item.get("meta") or {}) if isinstance(item.get("meta"), dict) else {},
+                "tags": list(item.get("tags") or []) if isinstance(item.get("tags"), list) else [],
+                "quote": item.get("quote"),
+                "constraints": list(item.get("constraints") or [])
+                if isinstance(item.get("constraints"), list)
+                else [],
+            }
+    return out
 
 
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
@@ -463,7 +534,7 @@ def _model(
         text,
         path,
         ref=lambda *args, **kwargs: _ref(project, args, kwargs),
-        source=lambda src, table: project.sources.get((src, table), f"{src}.{table}".lower()),
+        source=lambda src, table: _source_relation(project, src, table),
         this=this,
         config=config,
         model=_model_node(project, name, path, this, config, text),
@@ -502,8 +573,38 @@ def _model(
             )
         )
     query, error, approximated = parse_rendered(rendered, dialect, project.limits)
+    if query is None and not use_compiled:
+        # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
+        # as dbt compiles it, against an empty warehouse and the project's graph
+        again = renderer.render(
+            text,
+            path,
+            ref=lambda *args, **kwargs: _ref(project, args, kwargs),
+            source=lambda src, table: _source_relation(project, src, table),
+            this=this,
+            config=config,
+            model=_model_node(project, name, path, this, config, text),
+            execute=True,
+        )
+        if again.error is None:
+            query, _error, approximated = parse_rendered(again, dialect, project.limits)
+            if query is not None:
+                catalog.issues.append(
+                    Issue(
+                        "AN908",
+                        f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
+                        "is read as dbt would compile it against an empty warehouse, so "
+                        "columns its macros take from query results are not known",
+                        location,
+                        target=relation,
+                        unanalyzed=False,
+                    )
+                )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
+        materialized = str(config.get("materialized", "view"))
+        if materialized not in _QUERY_MATERIALIZATIONS:
+            why = f"materialized='{materialized}', whose body is not a query the checker reads"
         _not_analysed(catalog, project, relation, path, why, "AN901")
         return
     if approximated and rendered.empty and not rendered.unknown:
@@ -536,6 +637,18 @@ def _model(
     }
 
 
+# materializations whose model body is one SELECT (others: a custom one's own language)
+_QUERY_MATERIALIZATIONS = {
+    "view",
+    "table",
+    "incremental",
+    "ephemeral",
+    "materialized_view",
+    "dynamic_table",
+    "microbatch",
+    "seed",
+    "snapshot",
+}
 _PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
 RUN_TIME_SQL = placeholder("sql produced at run time")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -597,6 +710,14 @@ def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | Non
     if len(statements) > 1:
         return None, f"{len(statements)} statements, a model is one query"
     return None, str(statements[0].error) if statements else "empty model"
+
+
+def _source_relation(project: Project, source: str, table: str) -> str | Relation:
+    """What ``source()`` renders: the source's relation, its parts quoted where needed."""
+    parts = project.source_parts.get((source, table))
+    if parts is not None and project.sources.get((source, table)) == ".".join(parts):
+        return Relation(None, parts[0], parts[1])
+    return project.sources.get((source, table), f"{source}.{table}".lower())
 
 
 def _define(
@@ -713,8 +834,13 @@ def _schema_file(
                 )
     for source in data.get("sources") or []:
         _source(source, path, project, catalog, dialect)
+        for table in source.get("tables") or [] if isinstance(source, dict) else []:
+            if isinstance(table, dict) and table.get("name"):
+                entry = {**table, "source_name": source.get("name")}
+                project.yaml_entries[f"source:{source.get('name')}.{table['name']}"] = entry
     for model in data.get("models") or []:
         if isinstance(model, dict) and model.get("name"):
+            project.yaml_entries[f"model:{model['name']}"] = model
             model = _rendered_config(model, project)
             info = model_info(model, path, dialect)
             if isinstance(model.get("versions"), list) and model["versions"]:
@@ -763,6 +889,7 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
         key = (str(source["name"]), str(table["name"]))
         relation = project.sources.get(key) or f"{schema}.{identifier}"  # manifest names win
         project.sources[key] = relation
+        project.source_parts[key] = (schema, identifier)
         columns = declared_columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
         if existing is not None and existing.columns_known:

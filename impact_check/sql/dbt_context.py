@@ -155,7 +155,7 @@ class Relation:
         return str(self)
 
     def __str__(self) -> str:
-        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
+        return ".".join(_quoted(p) for p in (self.database, self.schema, self.identifier) if p)
 
     def __html__(self) -> str:
         return str(self)
@@ -165,6 +165,16 @@ class Relation:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _quoted(part: str) -> str:
+    """A name part as SQL: quoted when it is no plain identifier (``"spell.episodes"``)."""
+    if _PLAIN.fullmatch(part) or part.startswith(('"', "`", "[")) or "__impact" in part:
+        return part
+    return '"' + part.replace('"', '""') + '"'
 
 
 class _RelationApi:
@@ -703,6 +713,57 @@ def _diff_of_two_dicts(one: Any, two: Any) -> dict[str, Any]:
         return {}
     lowered = {str(k).lower() for k in two}
     return {k: v for k, v in one.items() if str(k).lower() not in lowered}
+
+
+class EmptyColumn:
+    """A column of a query result with no rows."""
+
+    name = ""
+
+    def values(self) -> list[Any]:
+        return []
+
+    def values_distinct(self) -> list[Any]:
+        return []
+
+
+class _EmptyColumns(list):  # type: ignore[type-arg]
+    """Any column of an empty result: ``table.columns[0].values()`` is ``[]``."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return EmptyColumn()
+
+
+class EmptyTable:
+    """What ``run_query`` answers when the checker renders as dbt compiles (``execute``
+    true): a result without rows, so macros that read one build their empty form."""
+
+    def __init__(self) -> None:
+        self.columns = _EmptyColumns()
+        self.rows: list[Any] = []
+        self.column_names: list[str] = []
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def print_table(self, *_: Any, **__: Any) -> str:
+        return ""
+
+
+def _empty_table(*_: Any, **__: Any) -> EmptyTable:
+    return EmptyTable()
+
+
+def _empty_result(*_: Any, **__: Any) -> dict[str, Any]:
+    return {"data": [], "table": EmptyTable(), "response": None}
+
+
+def executing_context() -> dict[str, Any]:
+    """The names that change when rendering as dbt compiles (``execute`` true)."""
+    return {"execute": True, "run_query": _empty_table, "load_result": _empty_result}
 
 
 def _statement(*_: Any, **kwargs: Any) -> str:

@@ -31,6 +31,7 @@ from impact_check.sql.dbt_context import (
     Relation,
     base_context,
     dispatch_prefixes,
+    executing_context,
     quote_character,
 )
 from impact_check.sql.placeholders import PLACEHOLDER_PREFIX, placeholder
@@ -423,6 +424,7 @@ class DbtRenderer:
         self.macros = {pkg: dict(found) for pkg, found in (macros or {}).items()}
         self.dispatch_order = dict(dispatch or {})
         self.max_steps = max_steps
+        self.graph: dict[str, Any] = {"nodes": {}, "sources": {}, "macros": {}, "exposures": {}}
         self.recorder = _Recorder()
         self.stack: list[MacroSource] = []
         self.empty: list[str] = []  # macros that rendered nothing (waiting for `execute`)
@@ -617,28 +619,37 @@ class DbtRenderer:
         self,
         text: str,
         path: str,
-        ref: Callable[..., str],
-        source: Callable[[str, str], str],
+        ref: Callable[..., str | Relation],
+        source: Callable[[str, str], str | Relation],
         this: str,
         config: Mapping[str, Any] | None = None,
         model: Mapping[str, Any] | None = None,
+        execute: bool = False,
     ) -> Rendered:
-        """Render one model's raw code; errors are returned, never raised."""
+        """Render one model's raw code; errors are returned, never raised.
+
+        By default as dbt parses (``execute`` false: macros that need the warehouse hold
+        back); with ``execute`` as dbt compiles against an empty warehouse (queries return
+        no rows, relations no columns) and with ``graph`` holding the project's nodes.
+        """
         values: dict[str, Any] = dict(config or {})
         configured = dict(values)
         refs: list[str] = []
 
         relations: list[str] = []
 
+        def relation(found: str | Relation) -> Relation:
+            rel = found if isinstance(found, Relation) else Relation.parse(found)
+            relations.append(str(rel))
+            return rel
+
         def ref_stub(*args: Any, **kwargs: Any) -> Relation:
             name = args[-1] if args else kwargs.get("name", "")
             refs.append(str(name))
-            relations.append(ref(*args, **kwargs))
-            return Relation.parse(relations[-1])
+            return relation(ref(*args, **kwargs))
 
         def source_stub(source_name: Any, table_name: Any) -> Relation:
-            relations.append(source(str(source_name), str(table_name)))
-            return Relation.parse(relations[-1])
+            return relation(source(str(source_name), str(table_name)))
 
         config_object = _Config(values)
         this_relation = Relation.parse(this)
@@ -650,6 +661,8 @@ class DbtRenderer:
             "database": this_relation.database or self.target.database,
             "schema": this_relation.schema or self.target.schema,
         }
+        if execute:
+            model_vars.update(executing_context(), graph=self.graph)
         own = self.macros.get(self.project, {})
         model_vars.update({k: v for k, v in builtins.items() if k not in own})
         self._begin(model_vars)
