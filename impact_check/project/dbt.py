@@ -494,6 +494,8 @@ def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
         schema = f"{schema}_{str(custom).lower()}"
     alias = str(config.get("alias") or model).lower()
     database = config.get("database")
+    if database and PLACEHOLDER_PREFIX in str(database):
+        database = None  # an env_var without default: the target's database stands in
     return f"{str(database).lower()}.{schema}.{alias}" if database else f"{schema}.{alias}"
 
 
@@ -709,7 +711,12 @@ def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | Non
         return query, ""
     if len(statements) > 1:
         return None, f"{len(statements)} statements, a model is one query"
-    return None, str(statements[0].error) if statements else "empty model"
+    if not statements:
+        return None, "empty model"
+    if statements[0].expression is not None:
+        kind = type(statements[0].expression).__name__.lower()
+        return None, f"the rendered text is not a query (sqlglot reads a {kind})"
+    return None, str(statements[0].error)
 
 
 def _source_relation(project: Project, source: str, table: str) -> str | Relation:
