@@ -17,7 +17,7 @@ LISTED = 5  # models named in a finding's message; the report's coverage lists t
 
 
 def coverage_of(catalog: Catalog) -> Coverage:
-    """The catalog's coverage, per dbt project (SQL files under the name "")."""
+    """The catalog's coverage, per dbt project (SQL views and model files: name "")."""
     failed = _lineage_failures(catalog)
     entries = []
     for entry in catalog.defined.values():
@@ -28,17 +28,18 @@ def coverage_of(catalog: Catalog) -> Coverage:
         analysed=sum(1 for e in entries if e.reason is None),
         not_analysed=sorted(
             (e for e in entries if e.reason is not None),
-            key=lambda e: (e.project, e.location.file, e.name),
+            key=lambda e: (e.project or "", e.location.file, e.name),
         ),
     )
-    projects = {p.name: p for p in catalog.projects}
-    for name in sorted({e.project for e in entries} | set(projects)):
-        mine = [e for e in entries if e.project == name]
-        info = projects.get(name)
+    projects = {p.root: p for p in catalog.projects}
+    roots = {e.project for e in entries} | set(projects)
+    for root in sorted(roots, key=lambda r: (r is not None, r or "")):
+        mine = [e for e in entries if e.project == root]
+        info = projects.get(root) if root is not None else None
         out.projects.append(
             ProjectCoverage(
-                name=name,
-                root=info.root if info else "",
+                name=info.name if info else "",
+                root=root or "",
                 defined=len(mine),
                 analysed=sum(1 for e in mine if e.reason is None),
                 dialect=info.dialect if info else "",
@@ -58,8 +59,8 @@ def _lineage_failures(catalog: Catalog) -> dict[str, str]:
 def lost_by_diff(base: Coverage, head: Coverage) -> list[Defined]:
     """Models not analysed at head that were analysed at base, or are new: the coverage
     the diff lost (a model left out at both revisions is not the diff's doing)."""
-    was_out = {e.name for e in base.not_analysed}
-    return [e for e in head.not_analysed if e.name not in was_out]
+    was_out = {(e.project, e.name) for e in base.not_analysed}
+    return [e for e in head.not_analysed if (e.project, e.name) not in was_out]
 
 
 def coverage_findings(
@@ -70,7 +71,8 @@ def coverage_findings(
     out = []
     lost = [e for e in lost_by_diff(base, head) if not _syntax_error(head_catalog, e)]
     if len(lost) > config.coverage.max_drop:
-        new = sum(1 for e in lost if e.name not in base_catalog.defined)
+        before = {(e.project, e.name) for e in base_catalog.defined.values()}
+        new = sum(1 for e in lost if (e.project, e.name) not in before)
         plural = len(lost) != 1
         what = f"{len(lost)} model{'s' if plural else ''} or view{'s' if plural else ''}"
         detail = f", {new} of them new" if new else ""

@@ -175,7 +175,7 @@ class Defined:
     name: str
     location: Location
     reason: str | None = None  # None: analysed
-    project: str = ""  # the dbt project's name ("" for SQL files)
+    project: str | None = None  # the dbt project's directory ("" at the root); None: SQL
 
 
 @dataclass
@@ -220,7 +220,8 @@ class Catalog:
     keys: dict[str, str] = field(default_factory=dict)
     reads: dict[str, set[str]] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)  # name -> cache key of its lineage
-    defined: dict[str, Defined] = field(default_factory=dict)  # models and views, for coverage
+    defined: dict[str, Defined] = field(default_factory=dict)  # models and views (by file
+    # for dbt models, by name for SQL views), for coverage
     projects: list[ProjectInfo] = field(default_factory=list)  # dbt projects read
 
 

@@ -730,7 +730,8 @@ def _source_relation(project: Project, source: str, table: str) -> str | Relatio
 def _define(
     catalog: Catalog, project: Project, relation: str, path: str, reason: str | None
 ) -> None:
-    catalog.defined[relation] = Defined(relation, Location(path, 1), reason, project.name)
+    # keyed by file: projects of one repository may define the same relation names
+    catalog.defined[path] = Defined(relation, Location(path, 1), reason, project.root)
 
 
 def _not_analysed(

@@ -171,8 +171,10 @@ def _load_catalog(
         if external:
             _add_external(catalog, external, config.dialect)
         _derive(state, catalog, resolver, cache, deadline)
+    named = {entry.name for entry in catalog.defined.values()}  # dbt models: keyed by file
     for name, definition in state.definitions.items():
-        catalog.defined.setdefault(name, Defined(name, definition.location))
+        if name not in named:
+            catalog.defined.setdefault(name, Defined(name, definition.location))
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, config.dialect)

@@ -30,8 +30,12 @@ def headline(coverage: Coverage) -> str:
 
 def reason_kind(reason: str) -> str:
     """A reason without its specifics, to count alike reasons together."""
-    kind = reason.split(":", 1)[0]
-    return re.sub(r"\s*\(the base version stands in\)", "", kind).strip()
+    reason = re.sub(r"\s*\(the base version stands in\)", "", reason)
+    head, _, rest = reason.partition(": ")
+    if head.startswith(("cannot parse", "cannot render")) and rest:
+        rest = re.split(r"['\"`<(]| near | at ", rest, maxsplit=1)[0]
+        return f"{head}: {' '.join(rest.split()[:8])}".strip()
+    return head.strip()
 
 
 def grouped_reasons(entries: list[Defined]) -> list[tuple[str, int]]:
@@ -58,6 +62,7 @@ def detail_lines(coverage: Coverage, shown: int = SHOWN) -> list[str]:
 
 def to_json(coverage: Coverage) -> dict[str, Any]:
     """The report's ``coverage`` field."""
+    names = {p.root: p.name for p in coverage.projects if p.name}
     return {
         "defined": coverage.defined,
         "analysed": coverage.analysed,
@@ -79,7 +84,7 @@ def to_json(coverage: Coverage) -> dict[str, Any]:
                 "file": e.location.file,
                 **({"line": e.location.line} if e.location.line else {}),
                 "reason": e.reason,
-                "project": e.project,
+                "project": names.get(e.project or "", "") if e.project is not None else "",
             }
             for e in coverage.not_analysed
         ],
