@@ -175,6 +175,10 @@ def _load_catalog(
     for name, definition in state.definitions.items():
         if name not in named:
             catalog.defined.setdefault(name, Defined(name, definition.location))
+    for issue in catalog.issues:  # views and model files that did not parse
+        target = issue.target
+        if issue.rule == "AN901" and target and target not in named:
+            catalog.defined.setdefault(target, Defined(target, issue.location, issue.message))
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
@@ -363,10 +367,12 @@ def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
         location = Location(path, stmt.line)
         if stmt.expression is None:
             message = f"cannot parse SQL ({dialect}): {stmt.error}"
-            state.catalog.issues.append(
-                Issue("AN901", message, Location(path, stmt.error_line or stmt.line))
-            )
-            _unparsed_definition(state.catalog, path, stmt.sql, location, schema, message)
+            where = Location(path, stmt.error_line or stmt.line)
+            # a view or model file that does not parse still counts as defined (coverage)
+            target = _unparsed_name(path, stmt.sql, schema)
+            # a model file that does not parse is not gone: at head its base version stands in
+            whole = schema is not None
+            state.catalog.issues.append(Issue("AN901", message, where, target, whole_file=whole))
             continue
         try:
             _apply_statement(path, stmt.expression, location, schema, state, config)
@@ -387,18 +393,14 @@ _VIEW = re.compile(
 )
 
 
-def _unparsed_definition(
-    catalog: Catalog, path: str, sql: str, location: Location, schema: str | None, why: str
-) -> None:
-    """A view or model file the checker could not parse still counts as defined (coverage)."""
+def _unparsed_name(path: str, sql: str, schema: str | None) -> str | None:
+    """The view (or model file) a statement that does not parse would define, if any."""
     match = _VIEW.match(sql)
     if match is not None:
-        name = match.group(1).replace('"', "").replace("`", "").strip("[]").lower()
-    elif schema is not None:
-        name = f"{schema}.{PurePosixPath(path).stem}".lower()
-    else:
-        return
-    catalog.defined[name] = Defined(name, location, why)
+        return match.group(1).replace('"', "").replace("`", "").strip("[]").lower()
+    if schema is not None:
+        return f"{schema}.{PurePosixPath(path).stem}".lower()
+    return None
 
 
 def _apply_statement(
