@@ -532,15 +532,20 @@ def _model(
     this = relation_of(project, name, config)
     raw, compiled = project.compiled.get(path, (None, None))
     renderer = project.renderer or DbtRenderer(project.name, project.target, project.variables)
-    rendered = renderer.render(
-        text,
-        path,
-        ref=lambda *args, **kwargs: _ref(project, args, kwargs),
-        source=lambda src, table: _source_relation(project, src, table),
-        this=this,
-        config=config,
-        model=_model_node(project, name, path, this, config, text),
-    )
+
+    def render(execute: bool) -> Rendered:
+        return renderer.render(
+            text,
+            path,
+            ref=lambda *args, **kwargs: _ref(project, args, kwargs),
+            source=lambda src, table: _source_relation(project, src, table),
+            this=this,
+            config=config,
+            model=_model_node(project, name, path, this, config, text),
+            execute=execute,
+        )
+
+    rendered = render(False)
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
         return
@@ -578,16 +583,7 @@ def _model(
     if query is None and not use_compiled:
         # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
         # as dbt compiles it, against an empty warehouse and the project's graph
-        again = renderer.render(
-            text,
-            path,
-            ref=lambda *args, **kwargs: _ref(project, args, kwargs),
-            source=lambda src, table: _source_relation(project, src, table),
-            this=this,
-            config=config,
-            model=_model_node(project, name, path, this, config, text),
-            execute=True,
-        )
+        again = render(True)
         if again.error is None:
             query, _error, approximated = parse_rendered(again, dialect, project.limits)
             if query is not None:

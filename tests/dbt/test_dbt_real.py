@@ -27,18 +27,10 @@ from typing import Any
 
 import pytest
 from gitrepo import GitRepo, broken_nodes
+from test_dbt_truth import dbt_bin
 
 PROJECT = Path(__file__).parent.parent / "data" / "dbt_real"
-DBT = os.environ.get("IMPACT_CHECK_DBT", "/tmp/impact-check-dbt-venv/bin/dbt")
 PACKAGES = "dbt_packages/"
-
-
-def _dbt() -> str:
-    if not Path(DBT).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"dbt not found at {DBT}; .ci/run installs it in its own venv")
-        pytest.skip("dbt not installed (see .ci/run: a venv with dbt-core<1.12 and dbt-duckdb)")
-    return DBT
 
 
 def read(path: Path) -> dict[str, str]:
@@ -56,7 +48,7 @@ def run_dbt(workdir: Path, *command: str) -> tuple[int, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     proc = subprocess.run(
-        [_dbt(), *command], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
+        [dbt_bin(), *command], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
     )
     return proc.returncode, proc.stdout + proc.stderr
 
