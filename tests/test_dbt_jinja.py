@@ -283,3 +283,32 @@ def test_every_report_states_coverage_and_names_what_was_not_analysed(tmp_path: 
     assert code == 0 and {f["rule"] for f in report["findings"]} >= {"AN901", "AN912"}
     _code, text, _err = repo.run("check", "--base", "main", "--head", "feature")
     assert "coverage: 1 of 2 models and views analysed (50.0%)" in text
+
+
+def test_private_package_macros_and_warehouse_columns_as_dbt_compiles() -> None:
+    r = renderer(
+        packages={
+            "u": {
+                "m.sql": "{% macro _quote(x) %}'{{ x }}'{% endmacro %}"
+                "{% macro cols(rel) %}{% set names = [] %}"
+                "{% for c in adapter.get_columns_in_relation(rel) %}"
+                "{% do names.append(c.name) %}{% endfor %}"
+                "{{ return(names | join(', ') or '*') }}{% endmacro %}"
+            }
+        }
+    )
+    assert render(r, "{{ u._quote('a') }}").sql == "'a'"
+    parsing = render(r, "select {{ u.cols(ref('a')) }} from {{ ref('a') }}")
+    assert parsing.sql == "select * from analytics.a"
+    compiled = r.render(
+        "select {{ u.cols(ref('a')) }} from {{ ref('a') }}",
+        "m.sql",
+        lambda *a: "analytics.a",
+        lambda s, t: "",
+        "x.m",
+        execute=True,
+    )
+    # the warehouse's columns are unknown: one placeholder column, read as unknown columns
+    assert compiled.sql.startswith("select __impact_check_macro_columns_of_analytics")
+    lineage = query_lineage(sqlglot.parse_one(compiled.sql), {"analytics.a": {"x": "INT"}}, "")
+    assert "*" in lineage.columns and not lineage.missing

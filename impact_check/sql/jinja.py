@@ -26,6 +26,7 @@ from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from impact_check.sql.dbt_context import (
+    ColumnInfo,
     CompilerError,
     CrossDatabase,
     Relation,
@@ -253,6 +254,14 @@ class _Namespace:
             raise AttributeError(name)  # jinja makes it a placeholder named label.name
         return found
 
+    def __getitem__(self, name: str) -> Any:
+        """``pkg._private_macro``: jinja's sandbox refuses attributes starting with an
+        underscore and falls back to the item, which holds only this package's macros."""
+        found = self._lookup(str(name)) if not str(name).startswith("__") else None
+        if found is None:
+            raise KeyError(name)
+        return found
+
     def __str__(self) -> str:
         return self._label
 
@@ -291,8 +300,9 @@ class _Adapter:
 
     _label = "adapter"
 
-    def __init__(self, renderer: DbtRenderer) -> None:
+    def __init__(self, renderer: DbtRenderer, executing: bool = False) -> None:
         self._renderer = renderer
+        self._executing = executing
 
     def dispatch(
         self,
@@ -318,8 +328,13 @@ class _Adapter:
     def get_relation(self, *_: Any, **__: Any) -> None:
         return None
 
-    def get_columns_in_relation(self, *_: Any, **__: Any) -> list[Any]:
-        return []
+    def get_columns_in_relation(self, relation: Any = None, *_: Any, **__: Any) -> list[Any]:
+        """Nothing while parsing; as dbt compiles, one column of unknown name: macros
+        listing a relation's columns build SQL whose columns lineage reads as unknown."""
+        if not self._executing:
+            return []
+        name = placeholder(f"columns of {relation}")
+        return [ColumnInfo(name, "unknown")]
 
     def get_missing_columns(self, *_: Any, **__: Any) -> list[Any]:
         return []
@@ -546,8 +561,11 @@ class DbtRenderer:
         template = self._template(macro)
         function = None
         if template is not None:
-            module = template.make_module(vars=self._vars)
-            function = getattr(module, macro.name, None)
+            # the block defines the macro in its context (a module would hide `_private`)
+            context = template.new_context(vars=self._vars)
+            for _ in template.root_render_func(context):
+                pass
+            function = context.vars.get(macro.name)
         self._functions[key] = function
         return function
 
@@ -662,7 +680,7 @@ class DbtRenderer:
             "schema": this_relation.schema or self.target.schema,
         }
         if execute:
-            model_vars.update(executing_context(), graph=self.graph)
+            model_vars.update(executing_context(), graph=self.graph, adapter=_Adapter(self, True))
         own = self.macros.get(self.project, {})
         model_vars.update({k: v for k, v in builtins.items() if k not in own})
         self._begin(model_vars)
