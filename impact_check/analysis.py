@@ -107,12 +107,14 @@ def analyze(
                 _head_catalog(base, head, config, manifest, deadline, cache=cache),
             )
         base_catalog, head_catalog = pair
+        stand_in_unanalysed(base_catalog, head_catalog)
         usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
         if usable:  # a second pass, only when the repository reads what the warehouse knows
             base_catalog = load_catalog(
                 base, config, manifest, usable, cache=cache, deadline=deadline
             )
             head_catalog = _head_catalog(base, head, config, manifest, deadline, usable, cache)
+            stand_in_unanalysed(base_catalog, head_catalog)
     except BudgetExceeded as hit:
         report = Report(base="", head="")
         report.findings += list(notes or [])
@@ -216,6 +218,23 @@ def _head_catalog(
             entry.reason += " (the base version stands in)"
             retry.defined[name] = entry
     return retry
+
+
+def stand_in_unanalysed(base: Catalog, head: Catalog) -> None:
+    """Models head defines but could not analyse keep their base dataset (in place).
+
+    The file-level stand-in covers a model whose own file broke; this covers one whose file
+    is unchanged but whose rendering broke with something else (a macro edit): absent at
+    head, it would read as dropped and everything reading it as broken.
+    """
+    for entry in head.defined.values():
+        if entry.reason is None or entry.name in head.datasets:
+            continue
+        dataset = base.datasets.get(entry.name)
+        if dataset is not None and dataset.derived:
+            head.datasets[entry.name] = dataset
+            if entry.name in base.model_meta:
+                head.model_meta.setdefault(entry.name, base.model_meta[entry.name])
 
 
 def _stand_ins(base: Snapshot, head: Snapshot, catalog: Catalog) -> dict[str, FileContent]:
