@@ -92,9 +92,10 @@ def dispatch_prefixes(adapter: str) -> list[str]:
 # -- relations ----------------------------------------------------------------------------
 
 
-class Relation:
+class Relation(Mapping[str, Any]):
     """What ``ref()``, ``source()``, ``this`` and ``api.Relation.create`` return: renders as
-    the checker's canonical name, with dbt's attributes."""
+    the checker's canonical name, with dbt's attributes, and is a mapping with dbt's
+    ``metadata.type`` (packages check ``obj is mapping and … endswith('Relation')``)."""
 
     def __init__(
         self, database: str | None, schema: str | None, identifier: str | None, kind: str = ""
@@ -159,6 +160,28 @@ class Relation:
 
     def __html__(self) -> str:
         return str(self)
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "metadata": {"type": "BaseRelation"},
+            "path": {
+                "database": self.database,
+                "schema": self.schema,
+                "identifier": self.identifier,
+            },
+            "type": self.type,
+            "quote_policy": {"database": False, "schema": False, "identifier": False},
+            "include_policy": {"database": True, "schema": True, "identifier": True},
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
 
     def __eq__(self, other: object) -> bool:
         return str(self) == str(other)
