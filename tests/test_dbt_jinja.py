@@ -299,7 +299,10 @@ def test_private_package_macros_and_warehouse_columns_as_dbt_compiles() -> None:
     )
     assert render(r, "{{ u._quote('a') }}").sql == "'a'"
     # packages check relations like dbt_utils._is_relation does
-    check = "{{ ref('a') is mapping and ref('a').get('metadata', {}).get('type', '').endswith('Relation') }}"
+    check = (
+        "{{ ref('a') is mapping and "
+        "ref('a').get('metadata', {}).get('type', '').endswith('Relation') }}"
+    )
     assert render(r, check).sql == "True"
     parsing = render(r, "select {{ u.cols(ref('a')) }} from {{ ref('a') }}")
     assert parsing.sql == "select * from analytics.a"
