@@ -48,7 +48,11 @@ def declared_columns(items: Any, dialect: str) -> dict[str, Column]:
 
 
 def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else []
+    if value is None:
+        return []
+    if not isinstance(value, list):  # reported by the caller's guard, naming the file
+        raise TypeError(f"tests must be a list, not a {type(value).__name__}")
+    return value
 
 
 _RELAXING = ("where", "error_if", "warn_if", "limit")
