@@ -44,7 +44,8 @@ def _coverage(report: Report, level: str) -> str:
     from impact_check.report.coverage import detail_lines, headline
 
     assert report.coverage is not None
-    line = f"**{md_text(headline(report.coverage)).capitalize()}**"
+    text = md_text(headline(report.coverage))
+    line = f"**{text[:1].upper()}{text[1:]}**"
     details = detail_lines(report.coverage)
     if level == "headlines" or not details:
         return line
