@@ -612,17 +612,17 @@ class DbtRenderer:
         return template.render(self._vars)
 
     def render_yaml_value(self, value: Any) -> Any:
-        """A YAML value rendered natively (``"{{ var('on', true) }}"`` -> True), errors
-        returned as the text unchanged: callers only ever need a best effort."""
+        """A YAML value rendered natively (``"{{ var('on', true) }}"`` -> True); None when
+        it cannot be rendered (never the Jinja text itself: it would end up in names)."""
         if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
             return value
         self._begin({})
         try:
             return _native(str(self.render_value(value)))
         except (TemplateError, TypeError, ValueError, KeyError, ArithmeticError, _Return):
-            return value
-        except (CompilerError, RecursionError, AttributeError):
-            return value
+            return None
+        except (CompilerError, RecursionError, AttributeError, LookupError):
+            return None
 
     def _begin(self, model_vars: dict[str, Any]) -> None:
         self.env.steps_left = self.max_steps
