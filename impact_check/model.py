@@ -291,6 +291,7 @@ class FileContent:
     data: bytes | None
     reason: str | None = None  # symlink, unreadable, …
     sha: str | None = None  # git blob SHA-1 of data, when git named it
+    missing: bool = False  # git names the blob but this clone lacks it (partial clone, …)
 
 
 @dataclass
@@ -363,3 +364,4 @@ class Report:
     fail_on: str = "error"
     partial: bool = False  # the time budget ran out: some of the work was skipped
     coverage: Coverage | None = None  # models and views analysed at head
+    files_changed: int | None = None  # files in the git diff (None: not from a diff)

@@ -38,7 +38,7 @@ from impact_check.model import (
     ProjectInfo,
     Snapshot,
 )
-from impact_check.project.loader import decode_file
+from impact_check.project.loader import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
 from impact_check.project.profiles import find_warehouse
 from impact_check.project.schema_yml import (
@@ -105,7 +105,8 @@ def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> An
     config = Config(limits=limits)
     text, reason, line = decode_file(content, config)
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         return None
     try:
         loaded = load_yaml(text, limits.max_nesting_depth, limits.max_yaml_nodes)
@@ -522,9 +523,11 @@ def _model(
     catalog: Catalog,
     dialect: str,
 ) -> None:
-    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    content = snapshot.files[path]
+    text, reason, line = decode_file(content, Config(limits=project.limits))
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         _define(catalog, project, name, path, reason)
         return
     info = project.infos.get(name, ModelInfo())
@@ -914,9 +917,11 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
 
 
 def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
-    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    content = snapshot.files[path]
+    text, reason, line = decode_file(content, Config(limits=project.limits))
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         return
     try:
         header = next(csv.reader(io.StringIO(text)), [])
