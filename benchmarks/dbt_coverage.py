@@ -9,6 +9,7 @@ analysed, the dialect and where it came from, then the reasons for the rest, gro
 (with ``--list``) each model left out.
 
 Usage: python benchmarks/dbt_coverage.py CHECKOUT [CHECKOUT ...] [--dialect D] [--list]
+                                          [--vars '{claims_enabled: true}']
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+import yaml
 
 from impact_check import git
 from impact_check.config import Config
@@ -44,9 +47,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("checkouts", nargs="+", type=Path)
     parser.add_argument("--dialect", help="as the configuration would set it (default: profile)")
     parser.add_argument("--list", action="store_true", help="name every model left out")
+    parser.add_argument("--vars", default="{}", help="dbt vars as YAML, like --vars of check")
     args = parser.parse_args(argv)
     for root in args.checkouts:
-        config = Config(cache=False, **({"dialect": args.dialect} if args.dialect else {}))
+        settings: dict[str, object] = {"cache": False, "dbt": {"vars": yaml.safe_load(args.vars)}}
+        if args.dialect:
+            settings["dialect"] = args.dialect
+        config = Config.model_validate(settings)
         started = time.perf_counter()
         coverage = coverage_of(load_catalog(snapshot_of(root), config))
         seconds = time.perf_counter() - started

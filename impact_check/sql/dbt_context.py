@@ -593,7 +593,7 @@ class _FrozenDate(dt.date):
 
 
 def modules() -> SimpleNamespace:
-    """``modules``: datetime (frozen at ``run_started_at``), re and itertools."""
+    """``modules``: datetime (frozen at ``run_started_at``), re, itertools, pytz."""
     datetime_module = SimpleNamespace(
         datetime=_FrozenDatetime,
         date=_FrozenDate,
@@ -634,7 +634,28 @@ def modules() -> SimpleNamespace:
             for name in ("chain", "product", "combinations", "groupby", "islice", "zip_longest")
         }
     )
-    return SimpleNamespace(datetime=datetime_module, re=regex, itertools=tools)
+    return SimpleNamespace(
+        datetime=datetime_module, re=regex, itertools=tools, pytz=_pytz(), zoneinfo=_zoneinfo()
+    )
+
+
+def _timezone(name: Any) -> dt.tzinfo:
+    """A named time zone (the UTC offset of an unknown name: no error in a template)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def _pytz() -> SimpleNamespace:
+    """``modules.pytz``: ``utc`` and ``timezone(name)`` (as zoneinfo zones)."""
+    return SimpleNamespace(utc=dt.timezone.utc, UTC=dt.timezone.utc, timezone=_timezone)
+
+
+def _zoneinfo() -> SimpleNamespace:
+    return SimpleNamespace(ZoneInfo=_timezone)
 
 
 class CompilerError(Exception):

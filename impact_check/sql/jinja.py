@@ -404,8 +404,11 @@ class _Config:
         return False
 
 
-def _native(text: str) -> Any:
-    """A rendered YAML value as dbt's native rendering reads it (booleans, numbers)."""
+def _native(text: Any) -> Any:
+    """A rendered value as dbt's native rendering reads it (booleans, numbers, None);
+    ``as_bool``/``as_native``/``as_number`` are this filter, and pass other values on."""
+    if not isinstance(text, str):
+        return text
     stripped = text.strip()
     lowered = stripped.lower()
     if lowered in ("true", "false"):
@@ -414,6 +417,8 @@ def _native(text: str) -> Any:
         return None
     if re.fullmatch(r"-?\d+", stripped):
         return int(stripped)
+    if re.fullmatch(r"-?\d+\.\d*", stripped):
+        return float(stripped)
     return text
 
 
