@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -575,20 +576,22 @@ def _model(
         catalog.issues.append(
             Issue(
                 "AN908",
-                f"{relation} uses {_unknown_text(rendered.unknown)}, which the checker cannot "
-                "expand: what they produce is unknown (columns read from them are not checked)",
+                f"{relation} uses {_unknown_text(rendered.unknown, set(project.packages))}, "
+                "which the checker cannot expand: what they produce is unknown (columns read "
+                "from them are not checked)",
                 location,
                 target=relation,
                 unanalyzed=False,
             )
         )
-    query, error, approximated = parse_rendered(rendered, dialect, project.limits)
+    installed = set(project.packages)
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
     if query is None and not use_compiled:
         # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
         # as dbt compiles it, against an empty warehouse and the project's graph
         again = render(True)
         if again.error is None:
-            query, _error, approximated = parse_rendered(again, dialect, project.limits)
+            query, _error, approximated = parse_rendered(again, dialect, project.limits, installed)
             if query is not None:
                 catalog.issues.append(
                     Issue(
@@ -656,7 +659,10 @@ _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def parse_rendered(
-    rendered: Rendered, dialect: str, limits: Limits
+    rendered: Rendered,
+    dialect: str,
+    limits: Limits,
+    installed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[exp.Query | None, str, bool]:
     """The model's query, or None and why not; and whether it is an approximation.
 
@@ -689,12 +695,8 @@ def parse_rendered(
         return None, error, False
     without = _PLACEHOLDERS.sub("", text)
     if not _SQL_COMMENTS.sub("", without).strip():
-        unknown = ", ".join(rendered.unknown) or "macros"
-        return (
-            None,
-            f"its SQL comes entirely from {unknown}, which the checker cannot expand",
-            False,
-        )
+        unknown = _unknown_text(rendered.unknown, installed) or "macros"
+        return None, f"its SQL comes entirely from {unknown}", False
     stripped, _ = _one_query(without, dialect, limits)
     if stripped is None:
         return None, error, False
@@ -743,18 +745,32 @@ def _not_analysed(
     _define(catalog, project, relation, path, why)
 
 
-def _unknown_text(names: list[str]) -> str:
-    packages = sorted({n for n in names if "." in n and not n.startswith(("adapter.", "dbt."))})
-    others = [n for n in names if n not in packages]
+def _unknown_text(names: list[str], installed: AbstractSet[str]) -> str:
+    """What rendered as placeholders, for people: macros of packages that are not
+    installed (run `dbt deps`), macros an installed package lacks (another version), the
+    rest as named."""
+    macros = sorted({n for n in names if "." in n and not n.startswith(("adapter.", "dbt."))})
+    missing = [n for n in macros if n.split(".", 1)[0] not in installed]
+    lacking = [n for n in macros if n.split(".", 1)[0] in installed]
+    others = [n for n in names if n not in macros]
     parts = []
-    if packages:
+    if missing:
         parts.append(
-            f"package macros ({', '.join(packages[:5])}{', …' if len(packages) > 5 else ''}; "
-            "run `dbt deps` before the check to have installed packages expanded)"
+            f"macros of packages not installed ({_first(missing)}; run `dbt deps` before "
+            "the check to have them expanded)"
+        )
+    if lacking:
+        parts.append(
+            f"macros the installed packages do not have ({_first(lacking)}: the project "
+            "needs other versions than those installed)"
         )
     if others:
-        parts.append(", ".join(others[:5]) + (", …" if len(others) > 5 else ""))
+        parts.append(_first(others))
     return " and ".join(parts)
+
+
+def _first(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
 
 
 def _model_node(
