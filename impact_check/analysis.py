@@ -366,8 +366,19 @@ def _unknown_findings(
     graph: LineageGraph,
 ) -> list[Finding]:
     """AN914 for changed or new datasets whose only breaks rest on what the checker could
-    not bind at base either (an analysis limit there, not a proven failure)."""
+    not bind at base either (an analysis limit there, not a proven failure), and for dbt
+    models removed from the project but still read through ref() while packages.yml
+    declares packages that are not installed (one of them may now define the model)."""
     out = []
+    for name, dataset in head.datasets.items():
+        before = base.datasets.get(name)
+        if dataset.origin == "package-not-installed" and before is not None and before.derived:
+            message = (
+                f"{name} is no longer a model of the project but is still read through ref(); "
+                "a package packages.yml declares, not installed here, may define it: whether "
+                "its readers build is not judged (run `dbt deps` before the check)"
+            )
+            out.append(RULES["AN914"].finding(message, before.location))
     for name, reasons in limited.items():
         if name in bindings.base or name in bindings.head:
             continue

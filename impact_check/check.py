@@ -114,12 +114,13 @@ def check(
 
 
 _PACKAGE_FOLDERS = ("dbt_packages", "dbt_modules")
-_NOT_MACROS = {"models", "tests", "analyses", "seeds", "snapshots", "integration_tests", "docs"}
+_NOT_MACROS = {"tests", "analyses", "seeds", "snapshots", "integration_tests", "docs"}
 
 
 def _add_installed_packages(root: Path, config: Config, *snapshots: Snapshot) -> None:
     """Packages `dbt deps` installed on disk (git ignores them) into both revisions: their
-    macros expand models as dbt would. Only dbt_project.yml and macro files are read."""
+    macros expand models as dbt would, their model files say which models they provide.
+    Only dbt_project.yml and SQL files (not tests, seeds, …) are read."""
     from impact_check.project.loader import dbt_roots
 
     roots = {r for snap in snapshots for r in dbt_roots(snap.files)}

@@ -318,3 +318,14 @@ def test_private_package_macros_and_warehouse_columns_as_dbt_compiles() -> None:
     assert compiled.sql.startswith("select __impact_check_macro_columns_of_analytics")
     lineage = query_lineage(sqlglot.parse_one(compiled.sql), {"analytics.a": {"x": "INT"}}, "")
     assert "*" in lineage.columns and not lineage.missing
+
+
+def test_dbt_dateadd_over_a_timestamp_binds() -> None:
+    """``dbt.dateadd`` on DuckDB is ``ts + interval (n) day``: a timestamp is fine there,
+    a number is not (the need is temporal, not numeric-or-date)."""
+    r = renderer()
+    sql = render(r, "select {{ dbt.dateadd('day', 3, 'ts') }} as d from t").sql
+    uses = query_lineage(
+        sqlglot.parse_one(sql, read="duckdb"), {"t": {"ts": "TIMESTAMP"}}, "duckdb"
+    )
+    assert [(u.source, u.needs) for u in uses.type_uses] == [(("t", "ts"), "temporal")]

@@ -95,6 +95,10 @@ class Project:
     install_path: str = "dbt_packages/"
     source_parts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # a
     # source's (schema, identifier), for SQL: an identifier may hold dots or spaces
+    package_models: dict[str, str] = field(default_factory=dict)  # model name -> package
+    packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
+    package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
+    # a package's model -> whether an installed package is known to define it
     yaml_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema.yml, for
     # `graph` when a model is rendered as dbt compiles it: "model:<name>", "source:<s>.<t>"
 
@@ -280,6 +284,9 @@ def _project(
         dispatch=dispatch,
         install_path=install,
     )
+    project.package_models = _package_models(snapshot, root + install)
+    declared = _declared_packages(snapshot, root, catalog, limits)
+    project.packages_missing = declared > len(packages)
     project.renderer = DbtRenderer(
         name, target, variables, macros, dispatch, limits.max_render_steps
     )
@@ -373,6 +380,28 @@ def _installed_packages(
     return packages
 
 
+def _package_models(snapshot: Snapshot, folder: str) -> dict[str, str]:
+    """Model names the installed packages define (``<folder><package>/models/…/x.sql``)."""
+    out: dict[str, str] = {}
+    for path in snapshot.files:
+        if path.startswith(folder) and path.endswith(".sql"):
+            parts = path[len(folder) :].split("/")
+            if len(parts) > 2 and parts[1] == "models":
+                out.setdefault(PurePosixPath(path).stem, parts[0])
+    return out
+
+
+def _declared_packages(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> int:
+    """How many packages packages.yml (or dependencies.yml) asks `dbt deps` for."""
+    count = 0
+    for name in ("packages.yml", "dependencies.yml"):
+        if root + name in snapshot.files:
+            data = _yaml(snapshot, root + name, catalog, limits)
+            entries = data.get("packages") if isinstance(data, dict) else None
+            count += len(entries) if isinstance(entries, list) else 0
+    return count
+
+
 def _under(path: str, project: Project, folders: list[str]) -> str | None:
     for folder in folders:
         prefix = project.root + folder.rstrip("/") + "/"
@@ -417,6 +446,16 @@ def _load(
             # an unexpected shape costs this model only, and it is not analysed, not gone
             reason = f"unexpected structure in the model ({type(err).__name__}: {err})"
             _not_analysed(catalog, project, name, path, reason, "AN901")
+    for relation, known in sorted(project.package_refs.items()):
+        # A model of an installed package (its models are not loaded), or possibly of one
+        # packages.yml declares but dbt deps has not installed: it exists, with columns the
+        # checker does not know. (A ref no package can answer still reads as missing.)
+        if relation not in state.definitions:
+            origin = "package" if known else "package-not-installed"
+            catalog.datasets.setdefault(
+                relation,
+                Dataset(relation, "view", dialect=dialect, columns_known=False, origin=origin),
+            )
     for entry, path in project.exposures:
         consumer = _guarded(catalog, path, "an exposure", _exposure, entry, path, project)
         if consumer is not None:
@@ -830,7 +869,12 @@ def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
     config = {**_folder_config(project, path), **info.config} if path else info.config
-    return relation_of(project, name, config)
+    relation = relation_of(project, name, config)
+    package = str(args[0]) if len(args) > 1 else None
+    known = (package is not None and package != project.name) or name in project.package_models
+    if not path and (known or project.packages_missing):
+        project.package_refs[relation] = known  # a package's model: exists, columns unknown
+    return relation
 
 
 def _schema_file(

@@ -645,6 +645,11 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     if isinstance(parent, (exp.Neg, _ARITHMETIC)):
         return "arithmetic", "numeric"
     if isinstance(parent, _ADDITIVE):
+        other = parent.expression if parent.this is node else parent.this
+        while isinstance(other, exp.Paren):
+            other = other.this
+        if isinstance(other, exp.Interval):  # `ts + interval '1' day`: a date or timestamp
+            return "interval arithmetic", "temporal"
         return "arithmetic", "numeric_or_date"
     if isinstance(parent, _NUMERIC_FUNCS):
         return parent.key, "numeric"
