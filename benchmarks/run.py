@@ -703,6 +703,7 @@ def main() -> int:
         capture_output=True,
         text=True,
         check=True,
+        cwd=work,
     ).stdout.strip()
     print(f"measuring {tool}; import sqlglot {imports:.3f} s, import networkx {networkx:.3f} s")
     results: dict[str, dict[int, dict[str, float]]] = {}
