@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         _common(trace)
 
     graph = sub.add_parser("graph", help="print the lineage graph")
-    graph.add_argument("--format", default="json", choices=("json", "mermaid", "dot"))
+    graph.add_argument("--format", default="json", choices=("json", "graphml", "mermaid", "dot"))
     graph.add_argument("--rev", default=None, help="revision (default: work tree)")
     _common(graph)
 
