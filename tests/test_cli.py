@@ -327,7 +327,7 @@ def test_trace_depth_counts_dataset_hops(repo: GitRepo) -> None:
     assert "analytics.top#total" not in reached  # two
     code, out, _ = repo.run("upstream", "analytics.top", "--depth", "2", "--format", "json")
     reached = {n["id"] for n in json.loads(out)["nodes"]}
-    assert {"analytics.revenue", "raw.orders#amount"} <= reached
+    assert code == 0 and {"analytics.revenue", "raw.orders#amount"} <= reached
 
 
 def test_rules_lists_the_catalogue(repo: GitRepo) -> None:
