@@ -194,7 +194,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from impact_check.demo import run_demo
 
-        return run_demo(keep=args.keep, output_format=args.format)
+        return run_demo(main, keep=args.keep, output_format=args.format)
     if args.command == "check":
         return _check(args)
     if args.command == "ci":

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from impact_check.model import Catalog, Lineage, column_id, split_node_id
+from impact_check.model import Catalog, GraphFragment, Lineage, column_id, split_node_id
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -344,8 +344,8 @@ class MergeStats:
 REPO_ORIGINS = ("sql", "dbt")  # nodes the repository itself defines
 
 
-def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> MergeStats:
-    """Merge a source's GraphFragment into ``graph`` (sources.base.GraphFragment).
+def merge_fragment(graph: LineageGraph, fragment: GraphFragment, derived: set[str]) -> MergeStats:
+    """Merge a source's GraphFragment into ``graph``.
 
     Relation names are matched onto the repository's (exactly, else by an unambiguous
     suffix, reported). The repository's own lineage wins for the datasets it derives
@@ -403,13 +403,13 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
         if dst.split("#", 1)[0] in derived and edge.kind != "has":
             stats.overridden += 1
             continue
-        for node in (src, dst):
-            if node not in graph:
-                dataset = node.split("#", 1)[0]
-                graph.add_node(node, kind="column" if "#" in node else "table", dataset=dataset)
-                if "#" in node:
+        for end in (src, dst):
+            if end not in graph:
+                dataset = end.split("#", 1)[0]
+                graph.add_node(end, kind="column" if "#" in end else "table", dataset=dataset)
+                if "#" in end:
                     graph.add_node(dataset)
-                    graph.add_edge(dataset, node, "has")
+                    graph.add_edge(dataset, end, "has")
                 if not is_asset(dataset) and dataset not in repo:
                     external.add(dataset)
         if graph.g.has_edge(src, dst) and graph.g.edges[src, dst].get("kind") == "exposure":
@@ -425,7 +425,7 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
     return stats
 
 
-def _own_jobs(fragment: Any, matcher: Any, derived: set[str]) -> set[str]:
+def _own_jobs(fragment: GraphFragment, matcher: Any, derived: set[str]) -> set[str]:
     """Fetched jobs every output of which the repository derives: the repository's own
     builds (a dbt-ol run of this project), described by its SQL, not consumers of it."""
     writes: dict[str, set[str]] = {}
