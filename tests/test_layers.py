@@ -133,9 +133,12 @@ def _imports(modules: dict[str, Path]) -> nx.DiGraph[str]:
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names if a.name.startswith("impact_check")]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                if node.module.startswith("impact_check"):
-                    targets = [f"{node.module}.{a.name}" for a in node.names]
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").startswith("impact_check")
+            ):
+                targets = [f"{node.module}.{a.name}" for a in node.names]
             for target in targets:
                 found = resolve(target)
                 if found is not None and found not in (module, ""):
