@@ -88,8 +88,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("analysis", "sources.base"),
     ("analysis", "suppressions"),
     ("carried", "config"),
-    # reading a dbt artifact by URL from the project layer
-    ("project.artifacts", "sources.http"),
     # the configuration travels through the loaders; caching is woven into them
     ("project.dbt", "config"),
     ("project.incremental", "cache"),
