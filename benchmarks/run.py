@@ -71,9 +71,14 @@ def git(root: Path, *args: str) -> str:
     return out.stdout
 
 
+# What "seconds" means: wall-clock (what a user waits) or CPU time of the command and its
+# workers (user + system: steadier on a machine other jobs share). --clock sets it.
+CLOCK = "wall"
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MB of the command and its workers), via a wrapper process
-    so RUSAGE_CHILDREN holds only this command."""
+    """(seconds by CLOCK, peak RSS in MB of the command or its largest worker), via a
+    wrapper process so RUSAGE_CHILDREN holds only this command."""
     probe = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
@@ -81,7 +86,8 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
         "w = time.perf_counter() - t\n"
         "if p.returncode not in (0, 1):\n"
         "    sys.stderr.write(p.stderr.decode()); sys.exit(3)\n"
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(w, r.ru_utime + r.ru_stime, r.ru_maxrss)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe, *cmd],
@@ -92,8 +98,8 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}: {proc.stderr[-2000:]}")
-    wall, rss_kb = proc.stdout.split()
-    return float(wall), int(rss_kb) // 1024
+    wall, cpu, rss_kb = proc.stdout.split()
+    return float(cpu if CLOCK == "cpu" else wall), int(rss_kb) // 1024
 
 
 def median(values: list[float]) -> float:
@@ -478,7 +484,7 @@ def reference(python: Path, corpus: Path, runs: int) -> float:
             text=True,
             check=True,
         ).stdout.split()
-        walls.append(float(out[out.index("wall_s") + 1]))
+        walls.append(float(out[out.index("cpu_s" if CLOCK == "cpu" else "wall_s") + 1]))
     return median(walls)
 
 
@@ -593,31 +599,32 @@ def measure_layout(
     layout: str,
     size: int,
     runs: int,
-    imports: float,
-    refs: dict[int, float],
     branches: list[str],
 ) -> dict[str, float]:
-    """Every figure of one layout at one size (seconds, MB and the ratios)."""
+    """Every figure of one layout at one size (seconds, MB and the ratios). Each ratio's
+    two sides are measured next to each other (the reference just before the cold check,
+    the import just before the warm checks): the load of a shared machine drifts."""
     root = generated_project(work, size, layout)
     corpus = corpus_dir(work, size)
-    if size not in refs:
-        refs[size] = reference(python, corpus, runs)
-    figures: dict[str, float] = {"reference s": refs[size]}
     reset(root)
+    ref = reference(python, corpus, runs)
+    figures: dict[str, float] = {"reference s": ref}
     cold_wall, peak = cold(python, root, "drop_column", runs)
     figures["cold s"] = cold_wall
-    figures["cold / reference"] = cold_wall / refs[size]
+    figures["cold / reference"] = cold_wall / ref
     figures["cold peak MB"] = peak
+    before = import_time(python, "sqlglot", runs)
     for branch in branches:
-        wall = warm_branch(python, root, branch, runs)
-        figures[f"warm {branch} s"] = wall
-        if branch == "drop_column":
-            figures["warm same diff / import"] = wall / imports
+        figures[f"warm {branch} s"] = warm_branch(python, root, branch, runs)
     pre = precommit(python, root, layout, runs)
     figures["pre-commit s"] = pre
-    figures["pre-commit, 5 edits / import"] = pre / imports
     quiet = no_sql(python, root, runs)
     figures["diff without SQL s"] = quiet
+    # the import, timed before and after the warm checks (the load drifts meanwhile)
+    imports = figures["import sqlglot s"] = (before + import_time(python, "sqlglot", runs)) / 2
+    if "warm drop_column s" in figures:
+        figures["warm same diff / import"] = figures["warm drop_column s"] / imports
+    figures["pre-commit, 5 edits / import"] = pre / imports
     figures["diff without SQL / import"] = quiet / imports
     return figures
 
@@ -662,6 +669,12 @@ def main() -> int:
         help=f"changes timed warm (of {', '.join(BRANCHES)})",
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="seconds as wall-clock, or as CPU time of the command and its workers",
+    )
     parser.add_argument("--work", default=None, help="work directory (kept: venvs, corpora)")
     parser.add_argument(
         "--python",
@@ -691,6 +704,8 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     layouts = [name for name in args.layouts.split(",") if name]
     branches = [b for b in args.branches.split(",") if b]
+    global CLOCK
+    CLOCK = args.clock
     imports = import_time(python, "sqlglot", args.runs)
     networkx = import_time(python, "networkx", args.runs)
     tool = subprocess.run(
@@ -705,12 +720,16 @@ def main() -> int:
         check=True,
         cwd=work,
     ).stdout.strip()
-    print(f"measuring {tool}; import sqlglot {imports:.3f} s, import networkx {networkx:.3f} s")
+    print(
+        f"measuring {tool} ({CLOCK} clock); "
+        f"import sqlglot {imports:.3f} s, import networkx {networkx:.3f} s"
+    )
     results: dict[str, dict[int, dict[str, float]]] = {}
     refs: dict[int, float] = {}
     for layout in layouts:
         for size in sizes:
-            figures = measure_layout(python, work, layout, size, args.runs, imports, refs, branches)
+            figures = measure_layout(python, work, layout, size, args.runs, branches)
+            refs[size] = figures["reference s"]
             results.setdefault(layout, {})[size] = figures
             print(
                 f"\n{layout} at {size}: " + ", ".join(f"{k} {v:.3g}" for k, v in figures.items()),
