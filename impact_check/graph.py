@@ -210,9 +210,46 @@ def _hops(path: list[str]) -> int:
     return sum(1 for a, b in itertools.pairwise(datasets) if a != b)
 
 
+class _Draft:
+    """LineageGraph's ``add_node``/``add_edge``/``attrs`` on plain dicts, same semantics: a
+    graph made in one go is drafted here and loaded into networkx in bulk (node by node,
+    networkx's own checks cost about as much again)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.edges: dict[tuple[str, str], str] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        existing = self.nodes.get(node)
+        if existing is None:
+            self.nodes[node] = attrs
+        else:
+            for key, value in attrs.items():
+                if value is not None:
+                    existing[key] = value
+
+    def add_edge(self, src: str, dst: str, kind: str) -> None:
+        if (src, dst) not in self.edges:
+            self.nodes.setdefault(src, {})
+            self.nodes.setdefault(dst, {})
+            self.edges[src, dst] = kind
+
+    def attrs(self, node: str) -> dict[str, Any]:
+        return dict(self.nodes.get(node, {}))
+
+    def graph(self) -> LineageGraph:
+        graph = LineageGraph()
+        g = graph.g
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((src, dst, {"kind": kind}) for (src, dst), kind in self.edges.items())
+        for node in self.nodes:
+            graph._index(node)
+        return graph
+
+
 def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     """The lineage a catalog's SQL defines."""
-    graph = LineageGraph()
+    graph = _Draft()
     for name, dataset in catalog.datasets.items():
         file = dataset.location.file if dataset.location else None
         origin = dataset.origin
@@ -249,7 +286,7 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
         if load.lineage is not None:
             _add_lineage(graph, load.node_id, load.lineage, target=load.target)
         graph.add_edge(load.node_id, load.target, "insert")
-    return graph
+    return graph.graph()
 
 
 def add_lineage(
@@ -261,7 +298,7 @@ def add_lineage(
 
 
 def _add_lineage(
-    graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
+    graph: LineageGraph | _Draft, name: str, lineage: Lineage, target: str | None = None
 ) -> None:
     out = target or name
     for table in lineage.tables:
