@@ -12,6 +12,8 @@ from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
 from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
+from impact_check.discover import discover
+from impact_check.dq import dq_findings
 from impact_check.external import fetched_breaks
 from impact_check.graph import (
     LineageGraph,
@@ -41,16 +43,18 @@ from impact_check.project.loader import (
     dialect_for,
     in_dbt_project,
     load_catalog,
-    natural_key,
     usable_external,
 )
+from impact_check.project.migrations import natural_key
 from impact_check.rules import RULES, rule_for
 from impact_check.sql.parse import split_statements
+from impact_check.sql.statements import summary as statements_summary
 from impact_check.sql.types import compare
 from impact_check.suppressions import parse_ignores
 
 if TYPE_CHECKING:
     from impact_check.cache import AnalysisCache
+    from impact_check.messages.topics import Topic
     from impact_check.sources.base import GraphFragment
 
 # Fetches lineage for (touched datasets, datasets the repository defines): injected by the
@@ -83,6 +87,7 @@ def analyze(
     cache: AnalysisCache | None = None,
     deadline: Deadline | None = None,
     notes: list[Finding] | None = None,
+    history: Mapping[str, list[str]] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them).
 
@@ -91,13 +96,19 @@ def analyze(
     what earlier runs derived (cache.py): unchanged files are not re-read. ``notes`` are
     findings the edges made (a source that failed); past ``deadline`` the report is
     partial: an AN909 finding, and what was not analysed listed under unanalyzed.
+    ``history`` holds earlier versions of message schema files (oldest first) for the
+    ``_TRANSITIVE`` compatibility modes (messages/analysis.py).
     """
+    from impact_check.messages.analysis import message_findings, needs_whole_catalogs
+    from impact_check.messages.topics import topics_at
+
     deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if _selected(c.path, paths)]
     base, head, over = _file_limit(base, head, config.limits.max_files)
     try:
         pair = None
-        if cache is not None and lineage is None and not external:  # only what can be reached
+        whole = needs_whole_catalogs(changed, config)  # a sink topic's readers are listed
+        if cache is not None and lineage is None and not external and not whole:
             pair = load_pair(base, head, config, manifest, cache, deadline)
             if any(i.whole_file for i in pair[1].issues):
                 pair = None  # an unreadable head file keeps its base version (below)
@@ -119,6 +130,7 @@ def analyze(
         _partial(report, config, hit.stage, [c.path for c in changed])
         return finish(report, config), LineageGraph()
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
+    topics = topics_at(head, config) if config.topics else []
     report, graph = compare_catalogs(
         base_catalog,
         head_catalog,
@@ -127,9 +139,17 @@ def analyze(
         (changed_paths, paths) if paths else None,
         lineage,
         deadline,
+        topics,
+        discover(head, config),  # consumers the repository carries, read at head
     )
+    messages = message_findings(base, head, changed, config, graph, topics, history)
+    for change in messages.changes:  # numbered after the catalog's changes
+        change.id = f"C{len(report.changes) + 1}"
+        report.changes.append(change)
+    report.findings += messages.findings
+    report.unanalyzed += messages.unanalyzed
     report.findings += list(notes or [])
-    _analysis_limits(report, head_catalog, changed, head)
+    _analysis_limits(report, head_catalog, changed, head, base_catalog)
     _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
     if deadline.hit is not None:
@@ -221,18 +241,27 @@ def compare_catalogs(
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
     deadline: Deadline | None = None,
+    topics: list[Topic] | None = None,
+    consumers: list[GraphFragment] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
     ``scope`` = (changed paths, PATH arguments) restricts findings to those files;
-    ``lineage`` fetches the lineage sources, merged before impact is computed.
+    ``lineage`` fetches the lineage sources, merged before impact is computed, after the
+    ``consumers`` the repository carries (discover.py); ``topics`` (configured, with their
+    head schemas) join the graph as consumers.
     """
+    from impact_check.messages.topics import add_topics, topic_breaks
+
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(
         base=broken_datasets(base_catalog, set()),
         head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
     )
+    if topics:
+        add_topics(graph, topics, base_catalog, head_catalog)
+        bindings.head.update(topic_breaks(topics, base_catalog, head_catalog))
     changes = [
         c
         for c in diff_catalogs(base_catalog, head_catalog, renames or {})
@@ -241,18 +270,20 @@ def compare_catalogs(
     report = Report(base="", head="", changes=changes)
     deadline = deadline or NO_DEADLINE
     base_view, head_view = base_catalog, head_catalog
-    if lineage is not None and not deadline.note("fetching lineage sources"):
+    if (lineage is not None or consumers) and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
         }
-        fragments = lineage(touched, set(base_catalog.datasets) | set(head_catalog.datasets))
+        defined = set(base_catalog.datasets) | set(head_catalog.datasets)
+        fragments = list(consumers or []) + (lineage(touched, defined) if lineage else [])
         _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
         for merged, keeper in merge_same_models(graph).items():
             for known in (bindings.base, bindings.head):
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
         # consumers' own queries, bound like views: from here on the catalogs include them
-        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings)
+        relevant = _downstream_relations(graph, touched) | set(bindings.head)
+        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings, relevant)
         report.findings += carried.findings
         base_view, head_view = carried.base, carried.head
         bindings.base.update(carried.base_breaks)
@@ -282,6 +313,7 @@ def compare_catalogs(
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
     report.findings += ml_findings(report.findings, graph, base_view, head_view, describe_change)
+    report.findings += dq_findings(report.findings, graph, describe_change)
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f
@@ -289,6 +321,15 @@ def compare_catalogs(
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
+
+
+def _downstream_relations(graph: LineageGraph, touched: set[str]) -> set[str]:
+    """The relations the diff changes and every relation downstream of them."""
+    out = set(touched)
+    for relation in touched:
+        if relation in graph:
+            out |= {n.split("#", 1)[0] for n in graph.walk(relation)}
+    return out
 
 
 def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:
@@ -525,17 +566,33 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
 
 
 def _analysis_limits(
-    report: Report, head: Catalog, changed: list[ChangedFile], head_snapshot: Snapshot
+    report: Report,
+    head: Catalog,
+    changed: list[ChangedFile],
+    head_snapshot: Snapshot,
+    base: Catalog | None = None,
 ) -> None:
-    """AN findings and `unanalyzed` entries for changed files the checker could not read."""
+    """AN findings and `unanalyzed` entries for changed files the checker could not read;
+    migrations the diff adds or edits that fail on deploy (TB109/TB110, unless they already
+    did at base); one AN911 summary of the statements not analysed."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
+    at_base = {_deploy_key(i) for i in (base.issues if base else []) if i.rule in _DEPLOY}
+    skipped = []
     for issue in head.issues:
         if issue.location.file in changed_paths:
+            if issue.rule == "AN911":
+                skipped.append(issue)
+                continue
+            if issue.rule in _DEPLOY and _deploy_key(issue) in at_base:
+                continue
             report.findings.append(_issue_finding(issue))
             if issue.unanalyzed:
                 report.unanalyzed.append(
                     Unanalyzed(issue.location.file, issue.message, issue.location.line)
                 )
+    summary = statements_summary(skipped)
+    if summary is not None:
+        report.findings.append(RULES["AN911"].finding(*summary))
     for change in changed:
         if change.mode == "160000":  # a gitlink: the checker reads no other repository
             reason = "git submodule: its files are not analysed"
@@ -553,6 +610,13 @@ def _analysis_limits(
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             message = f"{change.path}: {reason}"
             report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
+
+
+_DEPLOY = ("TB109", "TB110")  # a migration that fails on deploy (sql/onetime.py)
+
+
+def _deploy_key(issue: Issue) -> tuple[str, str, str]:
+    return issue.rule, issue.message, issue.location.file
 
 
 def _inline_suppressions(

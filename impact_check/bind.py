@@ -86,7 +86,12 @@ def broken_datasets(
         reasons += _upstream_breaks(load.lineage, broken)
         reasons += _assignment_breaks(load, catalog)
         target = catalog.datasets.get(load.target)
-        insertable = target is not None and target.updatable and load.dialect in _STRICT_EQUALITY
+        # the engine where the view lives takes the INSERT (PostgreSQL: updatable views)
+        insertable = (
+            target is not None
+            and target.updatable
+            and (load.dialect in _STRICT_EQUALITY or target.dialect in _STRICT_EQUALITY)
+        )
         if target is not None and target.kind in ("view", "materialized_view") and not insertable:
             reasons.append(
                 Break(f"inserts into {load.target}, which is a {target.kind}", {load.target})

@@ -82,6 +82,7 @@ def check(
     head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
     missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
+    history = _schema_history(root, revisions.base, changed, head_snapshot, config)
     manifest, statuses = _dbt_manifest(root, config)
     prefetched = catalog_sources(root, config, deadline)
     report, graph = analyze(
@@ -98,6 +99,7 @@ def check(
         deadline,
         [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")]
         + missing,
+        history,
     )
     listed = {u.file for u in report.unanalyzed}
     report.unanalyzed += [u for u in unread if u.file not in listed]
@@ -108,6 +110,26 @@ def check(
     report.files_changed = len(changes)
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _schema_history(
+    root: Path, base: str, changed: list[Any], head: Snapshot, config: Config
+) -> dict[str, list[str]]:
+    """Earlier committed versions (oldest first) of the changed message schema files whose
+    subject's mode is transitive (messages/analysis.py compares with each)."""
+    from impact_check.messages.analysis import wants_history
+
+    out: dict[str, list[str]] = {}
+    for change in changed:
+        if change.status == "deleted" or not wants_history(change.path, head, config):
+            continue
+        old = change.old_path or change.path
+        # one more than the limit, so the analysis can say versions were left out
+        versions, _more = git.file_versions(
+            root, base, old, config.message_schemas.max_versions + 1
+        )
+        out[change.path] = [v.decode("utf-8", "replace") for v in versions]
+    return out
 
 
 def incomplete_clone(
@@ -262,7 +284,12 @@ def lineage_fetcher(
             if fragment is None:
                 out.append(fetch_one(spec, ctx))
                 continue
-            fragment.nodes = [n for n in fragment.nodes if matcher.relation(n.id) in known]
+            fragment.nodes = [  # and the consumers inside kept tables (Delta constraints)
+                n
+                for n in fragment.nodes
+                if matcher.relation(n.id) in known
+                or matcher.relation(str(n.attrs.get("table", ""))) in known
+            ]
             out.append(fragment)
         return out
 

@@ -57,7 +57,7 @@ def rows(model: type[BaseModel] = Config, prefix: str = "") -> list[tuple[str, s
     """(dotted key, type, default) for every key of ``model``; ``[]`` marks list items."""
     out: list[tuple[str, str, str]] = []
     for name, field in model.model_fields.items():
-        key = prefix + name
+        key = prefix + (field.alias or name)  # the key as written in the file
         annotation = field.annotation
         out.append((key, _type_text(annotation), _default_text(field)))
         nested = _nested_model(annotation)

@@ -11,6 +11,10 @@ from collections.abc import Iterator
 
 from impact_check.model import Catalog, Change, Column, Dataset, Location, column_id
 
+# Functions and procedures are consumers (sql/routines.py), never changes of their own:
+# callers of a routine are not modelled.
+ROUTINES = ("function", "procedure")
+
 
 def diff_catalogs(
     base: Catalog, head: Catalog, declared: dict[str, str] | None = None
@@ -20,7 +24,7 @@ def diff_catalogs(
     ``declared`` holds renames the author declared (``impact-check: rename OLD NEW``).
     """
     _declare(base, head, declared or {})
-    changes = list(_relation_changes(base, head))
+    changes = [c for c in _relation_changes(base, head) if c.dataset_kind not in ROUTINES]
     for index, change in enumerate(changes, 1):
         change.id = f"C{index}"
     return changes

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 
 from impact_check.bind import Break
+from impact_check.dq import dq_breaks
 from impact_check.graph import REPO_ORIGINS, LineageGraph
 from impact_check.ml import expectation_breaks
 from impact_check.model import Catalog, column_id
@@ -80,6 +81,7 @@ def _own_reasons(graph: LineageGraph, node: str, base: Catalog, head: Catalog) -
                 )
             )
     reasons += expectation_breaks(graph, node, base, head)
+    reasons += dq_breaks(graph, node, base, head)
     unique = {r.message: r for r in reasons}
     return [unique[m] for m in sorted(unique)]
 

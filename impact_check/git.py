@@ -17,8 +17,10 @@ from impact_check.model import FileContent, Snapshot
 
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
-_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
-_READ_NAMES = ("dbt_project.yml",)
+# SQL, dbt/config YAML, dbt seeds, message schemas (Avro, Protobuf, JSON Schema)
+_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".avsc", ".proto", ".schema.json")
+# dbt, and the migration frameworks' order and engine files (project/migrations.py)
+_READ_NAMES = ("dbt_project.yml", "sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
 
 
 @dataclass(frozen=True)
@@ -235,15 +237,24 @@ def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
     return _read_blobs(root, entries, known, "HEAD" if rev == INDEX else rev)
 
 
+def _selected(paths: list[str]) -> set[str]:
+    """The files a snapshot holds: what the loaders read, and the consumer files the
+    repository carries (discover.py: Feast repositories, MLmodel files, GX suites, …)."""
+    from impact_check.discover import consumer_paths
+
+    return {p for p in paths if wanted(p)} | consumer_paths(paths)
+
+
 def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
     out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", rev)
-    entries = []
+    blobs = []
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         mode, kind, sha = meta.split()
-        if kind == "blob" and wanted(path):
-            entries.append((mode, sha, path))
-    return entries
+        if kind == "blob":
+            blobs.append((mode, sha, path))
+    selected = _selected([path for _mode, _sha, path in blobs])
+    return [entry for entry in blobs if entry[2] in selected]
 
 
 def _index_entries(root: Path) -> list[tuple[str, str, str]]:
@@ -258,9 +269,10 @@ def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
         tag, mode, sha, _stage = meta.split()
-        if mode != "160000" and wanted(path):
+        if mode != "160000":
             entries.setdefault(path, (tag, mode, sha, path))  # one entry per conflict stage
-    return list(entries.values())
+    selected = _selected(list(entries))
+    return [entry for path, entry in entries.items() if path in selected]
 
 
 def _read_blobs(
@@ -407,8 +419,9 @@ def _worktree_snapshot(root: Path, known: Snapshot | None = None) -> Snapshot:
         else:
             paths.add(path)
     snap = _read_blobs(root, sparse, known, "HEAD") if sparse else Snapshot()
+    selected = _selected(sorted(paths | {path for _mode, _sha, path in sparse}))
     for path in sorted(paths):
-        if not wanted(path):
+        if path not in selected:
             continue
         full = root / path
         if full.is_symlink():
@@ -434,3 +447,22 @@ def hook_range() -> tuple[str, str] | None:
     """pre-commit's pre-push range, when set."""
     source, target = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     return (source, target) if source and target else None
+
+
+def file_versions(root: Path, rev: str, path: str, limit: int) -> tuple[list[bytes], bool]:
+    """The distinct committed contents of ``path`` in the history of ``rev``, oldest first
+    (at most the ``limit`` newest), and whether older ones were left out."""
+    out = run_git(root, "log", "--format=%H", "--no-renames", rev, "--", path)
+    commits = out.decode().split()
+    blobs: list[str] = []
+    for commit in commits:  # newest first
+        try:
+            sha = run_git(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
+        except GitError:
+            continue  # the commit deleted it
+        blob = sha.decode().strip()
+        if blob and blob not in blobs:
+            blobs.append(blob)
+    cut = len(blobs) > limit
+    chosen = list(reversed(blobs[:limit]))
+    return [run_git(root, "cat-file", "blob", blob) for blob in chosen], cut

@@ -117,8 +117,16 @@ DETAIL_KEYS = (
     "feature_view",
     "feature_services",
     "url",
+    "suite",  # data-quality checks (dq.py): the suite, its checkpoints, the check's type
+    "checkpoints",
+    "expectation_type",
     "also_known_as",  # ids of the nodes naming the same ML model (graph.merge_same_models)
     "known_from",
+    "user",  # a Snowflake ACCESS_HISTORY reader: who, as which role, with which query tag
+    "role",
+    "query_tag",
+    "queries",
+    "last_read",
 )
 
 
@@ -130,6 +138,8 @@ def _affected_reason(path: list[str], graph: LineageGraph) -> str:
     last = _edge_kind(graph, path[-2], path[-1]) if len(path) > 1 else None
     if last is not None and last.startswith("clause"):
         return f"filters, joins or groups on {path[-2]}: its rows may change"
+    if last == "feeds":  # a pipeline step after an import or another step (sources/dvc.py)
+        return f"runs on what {path[-2]} writes"
     if last == "projection":
         return f"passes {path[-2]} through as {path[-1]}"
     return "reads the changed relation"

@@ -16,6 +16,7 @@ from impact_check.rules import RULES, Rule
 
 # Presets are a ladder (buf's): contract ⊂ consumer (default) ⊂ strict.
 _STRICT_ERRORS = {"RS502", "RS503"}
+_ANALYSIS_LIMITS = {"DQ819"}  # limits of the analysis outside the AN family (files not read)
 
 
 def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | None:
@@ -32,7 +33,8 @@ def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | Non
         severity = finding.floor
     if rule.breaking and finding.breaking:
         severity = Severity.ERROR
-    if family == "AN" and (config.strict or config.preset == "strict"):
+    limit = family == "AN" or rule.code in _ANALYSIS_LIMITS
+    if limit and (config.strict or config.preset == "strict"):
         severity = Severity.ERROR
     configured = config.rules.get(rule.code)
     if configured == "off":

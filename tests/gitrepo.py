@@ -101,6 +101,11 @@ def broken_nodes(report: dict[str, Any]) -> set[str]:
     nodes |= {  # a changed definition that no longer binds is the finding's own subject
         f["message"].split(" ", 1)[0] for f in report["findings"] if f["rule"] == "TB108"
     }
+    nodes |= {  # a migration that fails on deploy (TB109/TB110)
+        f"deploy:{f['location']['file']}"
+        for f in report["findings"]
+        if f["rule"] in ("TB109", "TB110") and not f.get("suppressed")
+    }
     return nodes
 
 

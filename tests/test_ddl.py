@@ -109,11 +109,33 @@ def test_opaque_command_becomes_an_issue_naming_the_table() -> None:
         "postgres",
         {
             "a.sql": CREATE,
-            "b.sql": "ALTER TABLE shop.orders RENAME CONSTRAINT a TO b;",
+            "b.sql": "ALTER TABLE shop.orders SPLIT PARTITION p INTO (PARTITION q);",
         },
     )
     assert [(i.rule, i.target) for i in catalog.issues] == [("AN901", "shop.orders")]
     assert catalog.issues[0].location.line == 1
+
+
+def test_constraint_forms_sqlglot_reads_as_commands_are_understood() -> None:
+    catalog = build(
+        "postgres",
+        {
+            "a.sql": "CREATE TABLE shop.t (x INT, CONSTRAINT positive CHECK (x > 0));",
+            "b.sql": "ALTER TABLE shop.t VALIDATE CONSTRAINT positive;\n"
+            "ALTER TABLE shop.t RENAME CONSTRAINT positive TO x_positive;\n"
+            "ALTER TABLE shop.t ALTER CONSTRAINT x_positive DEFERRABLE;\n"
+            "ALTER TABLE ONLY shop.t ENABLE ROW LEVEL SECURITY;\n",
+        },
+    )
+    assert catalog.issues == []
+    assert list(catalog.datasets["shop.t"].constraints) == ["x_positive"]
+
+
+def test_postgres_rename_without_column_keyword_renames_the_column() -> None:
+    rename = "ALTER TABLE shop.orders RENAME note TO memo;"
+    catalog = build("postgres", {"a.sql": CREATE, "b.sql": rename})
+    assert "memo" in catalog.datasets["shop.orders"].columns
+    assert catalog.renamed_columns == {("shop.orders", "note"): "memo"}
 
 
 def test_unparseable_statement_costs_only_itself() -> None:

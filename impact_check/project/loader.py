@@ -1,6 +1,8 @@
 """What a repository defines at one revision: files in, Catalog out.
 
-DDL files apply in natural path order (``V2__`` before ``V10__``). Derived datasets get their
+SQL files apply in the order project/migrations.py gives: each recognised migration framework
+in its own order (forward migrations only), every other file in natural path order
+(``V2__`` before ``V10__``). Derived datasets get their
 columns from one lineage pass each, in dependency order, against one growing schema, so
 ``SELECT *`` chains carry columns downstream. dbt project directories are left to the dbt
 loader (not yet supported: their changed files are reported as not analysed).
@@ -11,7 +13,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -20,6 +23,7 @@ from sqlglot import exp
 from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.cache import AnalysisCache, blob_sha
 from impact_check.config import Config
+from impact_check.diff import ROUTINES
 from impact_check.model import (
     Catalog,
     Column,
@@ -31,26 +35,23 @@ from impact_check.model import (
     Location,
     Snapshot,
 )
-from impact_check.project import incremental, parallel
+from impact_check.project import incremental, migrations, parallel
 from impact_check.project.codec import CodecError, decode_dataset, encode_dataset
+from impact_check.project.migrations import Unit
 from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.statements import apply_actions, apply_other
 from impact_check.sql.tree_digest import tree_digest
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_PLAN_FILES = ("sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
 # Parsed model trees kept from reading the files to tracing their lineage, in characters of
 # SQL (a tree weighs about 65 times its text): about 65 MB. Past it, a model is parsed
 # again when its lineage is traced, so a 5,000-model project keeps its memory bounded.
 KEPT_TREE_TEXT = 1_000_000
-_NATURAL = re.compile(r"(\d+)")
-
-
-def natural_key(path: str) -> list[object]:
-    """Sort key that orders digit runs numerically: V2__ before V10__."""
-    return [int(part) if part.isdigit() else part.lower() for part in _NATURAL.split(path)]
 
 
 def dbt_roots(paths: Iterable[str]) -> list[str]:
@@ -122,22 +123,20 @@ def _load_catalog(
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
     state = DdlState(catalog, resolver, config.dialect)
+    if external:  # a migration may alter a table only the warehouse (or a Delta log) has
+        state.outside = lambda name: (
+            _external_dataset(name, external[name], config.dialect) if name in external else None
+        )
     roots = dbt_roots(snapshot.files)
-    paths = [
-        p
-        for p in sorted(snapshot.files, key=natural_key)
-        if p.endswith(".sql") and not in_dbt_project(p, roots)
-    ]
+    units = sql_units(snapshot, roots, config)
     with paused_gc():
-        if cache is not None:
+        if cache is not None and not external:  # cached DDL states know nothing of outside
             deadline.check("reading SQL files")
-            _load_files_cached(paths, snapshot, state, config, cache)
+            _load_files_cached(units, snapshot, state, config, cache)
         else:
-            for path in paths:
+            for unit in units:
                 deadline.check("reading SQL files")
-                text = _read(snapshot.files[path], catalog, config)
-                if text is not None:
-                    _load_file(path, text, state, config)
+                _load_unit(unit, _read(snapshot.files[unit.path], catalog, config), state, config)
         if roots:
             from impact_check.project.dbt import load_projects
 
@@ -161,14 +160,68 @@ def _load_catalog(
     return catalog
 
 
+def sql_units(snapshot: Snapshot, roots: list[str], config: Config) -> list[Unit]:
+    """The SQL files outside dbt projects, as the units to apply in order
+    (project/migrations.py: migration frameworks' forward sequences, else path order)."""
+    candidates = [
+        p
+        for p in snapshot.files
+        if (p.endswith(".sql") or PurePosixPath(p).name in _PLAN_FILES)
+        and not in_dbt_project(p, roots)
+    ]
+    return migrations.plan(candidates, _Texts(snapshot, config)).units
+
+
+class _Texts(Mapping[str, "str | None"]):
+    """File texts on request (migrations.plan reads only the few whose content decides)."""
+
+    def __init__(self, snapshot: Snapshot, config: Config) -> None:
+        self.snapshot, self.config, self.seen = snapshot, config, dict[str, "str | None"]()
+
+    def __getitem__(self, path: str) -> str | None:
+        if path not in self.seen:
+            content = self.snapshot.files.get(path)
+            self.seen[path] = decode_file(content, self.config)[0] if content else None
+        return self.seen[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.snapshot.files)
+
+    def __len__(self) -> int:
+        return len(self.snapshot.files)
+
+
+def _load_unit(unit: Unit, text: str | None, state: DdlState, config: Config) -> None:
+    if text is None:
+        return
+    state.in_migration, state.sequence = unit.one_time, unit.sequence
+    state.sequence_of[unit.path] = unit.sequence
+    try:
+        text = migrations.forward_text(text, unit.lines)
+        _load_file(unit.path, text, state, config, _unit_dialect(unit, config))
+    finally:
+        state.in_migration, state.sequence = False, None
+
+
+def _unit_dialect(unit: Unit, config: Config) -> str | None:
+    """The engine a framework's own files name (Supabase, a Prisma lock, sqitch.conf, a
+    pg_dump), unless the configuration sets the dialect."""
+    if unit.dialect is None or "dialect" in config.model_fields_set:
+        return None
+    if any(fnmatch.fnmatch(unit.path, glob) for glob in config.dialects):
+        return None
+    return unit.dialect
+
+
 def _load_files_cached(
-    paths: list[str], snapshot: Snapshot, state: DdlState, config: Config, cache: AnalysisCache
+    units: list[Unit], snapshot: Snapshot, state: DdlState, config: Config, cache: AnalysisCache
 ) -> None:
     """The loop of load_catalog, with one-SELECT model files and the DDL state from cache."""
-    items: list[tuple[str, Definition | None]] = []
+    items: list[tuple[Unit, Definition | None]] = []
     sequence: list[tuple[str, ...]] = []
     tree_budget = KEPT_TREE_TEXT
-    for path in paths:
+    for unit in units:
+        path = unit.path
         content = snapshot.files[path]
         schema = model_schema(path, config)
         model = None
@@ -186,13 +239,14 @@ def _load_files_cached(
         if model is not None:
             if model.query is not None:
                 tree_budget -= len(model.text)
-            items.append((path, incremental.LazyDefinition(model)))
+            items.append((unit, incremental.LazyDefinition(model)))
             sequence.append(("model", path, model.name))
         else:
-            items.append((path, None))
+            items.append((unit, None))
             data = content.data
             sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
-            sequence.append(("sql", path, sha))
+            framework = f"{unit.framework}/{unit.role}/{unit.lines}/{unit.dialect}"
+            sequence.append(("sql", path, sha, framework))
     key = incremental.ddl_key(sequence, config)
     if _restore_ddl(cache, key, state):
         for _path, definition in items:
@@ -200,17 +254,15 @@ def _load_files_cached(
                 state.definitions[definition.name] = definition
     else:
         models: dict[str, Definition] = {}
-        for path, definition in items:
+        for unit, definition in items:
             if definition is not None:
                 state.definitions[definition.name] = models[definition.name] = definition
                 continue
-            text = _read(snapshot.files[path], state.catalog, config)
-            if text is not None:
-                _load_file(path, text, state, config)
+            _load_unit(unit, _read(snapshot.files[unit.path], state.catalog, config), state, config)
         if not state.inserts and incremental.untouched(state.definitions, models):
             cache.put(key, incremental.encode_ddl(state.catalog, state.dialect))
-    if paths:
-        state.dialect = dialect_for(paths[-1], config)
+    if units:
+        state.dialect = dialect_for(units[-1].path, config)
 
 
 def _restore_ddl(cache: AnalysisCache, key: str, state: DdlState) -> bool:
@@ -237,26 +289,33 @@ def _add_external(
     catalog: Catalog, external: Mapping[str, Mapping[str, str | None]], dialect: str
 ) -> None:
     """Relations this revision does not define (or declares without columns) from outside."""
-    from impact_check.sql.types import canonical, parse_type
-
     for name, columns in external.items():
         existing = catalog.datasets.get(name)
         if name in catalog.dropped or (
             existing is not None and (existing.derived or existing.columns_known)
         ):
             continue
-        typed = {}
-        for column, written in columns.items():
-            dtype = parse_type(written, dialect) if written else None
-            typed[column] = Column(column, canonical(dtype) if dtype else None, written)
-        catalog.datasets[name] = Dataset(
-            name,
-            existing.kind if existing else "table",
-            columns=typed,
-            location=existing.location if existing else None,
-            dialect=dialect,
-            origin="sql" if existing else "warehouse",
-        )
+        catalog.datasets[name] = _external_dataset(name, columns, dialect, existing)
+
+
+def _external_dataset(
+    name: str, columns: Mapping[str, str | None], dialect: str, existing: Dataset | None = None
+) -> Dataset:
+    """A relation described from outside (a warehouse, a Delta log) as a catalog dataset."""
+    from impact_check.sql.types import canonical, parse_type
+
+    typed = {}
+    for column, written in columns.items():
+        dtype = parse_type(written, dialect) if written else None
+        typed[column] = Column(column, canonical(dtype) if dtype else None, written)
+    return Dataset(
+        name,
+        existing.kind if existing else "table",
+        columns=typed,
+        location=existing.location if existing else None,
+        dialect=dialect,
+        origin="sql" if existing else "warehouse",
+    )
 
 
 def usable_external(
@@ -285,6 +344,8 @@ def usable_external(
             read |= {load.target} | (load.lineage.tables if load.lineage else set())
         for consumer in catalog.consumers:
             read |= set(consumer.reads)
+        # tables a migration alters without creating them (AN903): described from outside
+        read |= {i.target for i in catalog.issues if i.rule == "AN903" and i.target}
     matcher = Matcher(set(external))
     out: dict[str, dict[str, str | None]] = {}
     for name in sorted(read - own):
@@ -343,23 +404,31 @@ def decode_file(content: FileContent, config: Config) -> tuple[str | None, str, 
         return None, f"not UTF-8 text (byte 0x{data[err.start]:02x}; re-save as UTF-8)", line
 
 
-def _load_file(path: str, text: str, state: DdlState, config: Config) -> None:
-    dialect = dialect_for(path, config)
+def _load_file(
+    path: str, text: str, state: DdlState, config: Config, dialect: str | None = None
+) -> None:
+    dialect = dialect or dialect_for(path, config)
     state.dialect = dialect
     schema = model_schema(path, config)
     limits = config.limits
     for stmt in parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file):
         location = Location(path, stmt.line)
-        if stmt.expression is None:
-            state.catalog.issues.append(
-                Issue(
-                    "AN901",
-                    f"cannot parse SQL ({dialect}): {stmt.error}",
-                    Location(path, stmt.error_line or stmt.line),
-                )
-            )
-            continue
         try:
+            if apply_other(state, stmt.sql, location):  # not table schema (sql/statements.py)
+                continue
+            opaque = stmt.expression is None or isinstance(stmt.expression, exp.Command)
+            if opaque and apply_actions(state, stmt.sql, location):
+                continue
+            if stmt.expression is None:
+                state.unreadable(stmt.sql)
+                state.catalog.issues.append(
+                    Issue(
+                        "AN901",
+                        f"cannot parse SQL ({dialect}): {stmt.error}",
+                        Location(path, stmt.error_line or stmt.line),
+                    )
+                )
+                continue
             _apply_statement(path, stmt.expression, location, schema, state, config)
         except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
             state.catalog.issues.append(
@@ -405,6 +474,10 @@ def _derive(
 ) -> None:
     """Lineage for every derived dataset, in dependency order, then for INSERT … SELECT."""
     schema = derive_definitions(state.definitions, catalog, resolver, cache, deadline)
+    for name in state.insertable:  # an INSTEAD OF trigger or rule takes INSERTs
+        view = catalog.datasets.get(resolver.resolve(name))
+        if view is not None and view.derived:
+            catalog.datasets[view.name] = replace(view, updatable=True)  # may be shared
     for insert in state.inserts:
         deadline.check("tracing lineage")
         catalog.loads.append(_load(insert, schema, resolver))
@@ -636,6 +709,9 @@ def _derived_dataset(
     identity = tree_digest(first)
     rewrite_tables(first, resolver.resolve)
     lineage = query_lineage(first, schema, dialect, again=rewritten)
+    if definition.kind in ROUTINES:  # what a body reads; its unbound names may be variables
+        lineage.errors.clear()
+        lineage.missing = {src for src in lineage.missing if src[0]}
     names = [n for n in lineage.columns if n != "*"]
     if definition.declared_columns:
         mapping = dict(zip(names, definition.declared_columns))

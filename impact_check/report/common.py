@@ -13,7 +13,18 @@ from impact_check.model import Finding, Impact, Report, Severity, Unanalyzed
 # Consumer kinds as users think of them (report.schema.json node kinds).
 GROUPS = {
     "Models": {"table", "view", "materialized_view", "model", "source", "seed", "snapshot", "job"},
-    "ML features and models": {"ml_model", "feature", "feature_view", "feature_service", "entity"},
+    "ML features and models": {
+        "ml_model",
+        "feature",
+        "feature_view",
+        "feature_service",
+        "entity",
+        "data_source",
+        "feature_schema",
+        "ml_pipeline",
+        "data_import",
+    },
+    "Data-quality checks": {"expectation", "expectation_suite"},
     "Dashboards and exposures": {
         "dashboard",
         "chart",
@@ -78,6 +89,14 @@ def grouped(finding: Finding) -> dict[str, list[Impact]]:
     for impact in sorted(finding.impacted, key=lambda i: (not i.breaks, i.node)):
         out.setdefault(group_of(impact), []).append(impact)
     return out
+
+
+def consumer_text(impact: Impact) -> str:
+    """A consumer for one-line formats: its name (or id) and, when known, its owners."""
+    label = impact.name or impact.node
+    if label != impact.node:
+        label = f"{label} ({impact.node})"
+    return label + (f" [owners: {', '.join(impact.owners)}]" if impact.owners else "")
 
 
 def location_text(finding: Finding) -> str:

@@ -15,6 +15,7 @@ from impact_check.report.common import (
     RuleGroup,
     capped,
     clip,
+    consumer_text,
     group_summary,
     triage,
 )
@@ -46,7 +47,7 @@ def _command(severity: Severity, finding: Finding, title: str, message: str) -> 
 def annotation(finding: Finding, blocks: bool = True) -> str:
     """One finding's annotation: a failing one in full (up to _MESSAGE characters), with
     the consumers it breaks; any other clipped to MAX_LINE, its breaks said "would break"."""
-    broken = [i.node for i in finding.impacted if i.breaks and not i.preexisting]
+    broken = [consumer_text(i) for i in finding.impacted if i.breaks and not i.preexisting]
     if blocks:
         message = clip(finding.message, _MESSAGE)
         if broken:

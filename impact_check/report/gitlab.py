@@ -5,9 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-from impact_check.model import Report, Severity
+from impact_check.model import Finding, Report, Severity
+from impact_check.report.common import consumer_text
 
 _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def _description(finding: Finding) -> str:
+    broken = [consumer_text(i) for i in finding.impacted if i.breaks and not i.preexisting]
+    return finding.message + (f". Breaks: {'; '.join(broken)}" if broken else "")
 
 
 def render(report: Report) -> str:
@@ -21,7 +27,7 @@ def render(report: Report) -> str:
             {
                 "type": "issue",
                 "check_name": f"{finding.rule} {finding.name}",
-                "description": finding.message,
+                "description": _description(finding),
                 "categories": ["Bug Risk"],
                 "severity": _SEVERITY[finding.severity],
                 "fingerprint": hashlib.md5(f"{finding.rule}|{target}".encode()).hexdigest(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from impact_check.model import Report
-from impact_check.report.common import location_text, xml_safe
+from impact_check.report.common import consumer_text, location_text, xml_safe
 
 
 def render(report: Report) -> str:
@@ -21,7 +21,7 @@ def render(report: Report) -> str:
             file=finding.location.file if finding.location else "",
         )
         consumers = "\n".join(
-            f"{'BREAKS' if i.breaks else 'affected'} {i.node}: {' -> '.join(i.path)}"
+            f"{'BREAKS' if i.breaks else 'affected'} {consumer_text(i)}: {' -> '.join(i.path)}"
             for i in finding.impacted
         )
         if finding.suppressed:

@@ -9,6 +9,7 @@ from typing import Any
 
 from impact_check import __version__
 from impact_check.model import Finding, Report, Severity
+from impact_check.report.common import consumer_text
 from impact_check.rules import RULES
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -58,7 +59,11 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     if finding.location is not None:
         result["locations"] = [_location(finding.location.file, finding.location.line)]
     related = [
-        {**_location(i.file, None), "id": n, "message": {"text": f"{i.node} breaks: {i.reason}"}}
+        {
+            **_location(i.file, None),
+            "id": n,
+            "message": {"text": f"{consumer_text(i)} breaks: {i.reason}"},
+        }
         for n, i in enumerate(x for x in finding.impacted if x.breaks and x.file)
     ]
     if related:

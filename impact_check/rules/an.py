@@ -84,6 +84,16 @@ RULES = [
         "dump (`feast registry-dump`) or the registry server. Error under --strict.",
     ),
     Rule(
+        "AN911",
+        "statements-not-analysed",
+        S.INFO,
+        "Statements that may read tables could not be analysed (one summary per report).",
+        "DO blocks, CALL, function bodies in languages other than SQL and PL/pgSQL, dynamic "
+        "SQL (EXECUTE) and body statements that do not parse: what they read is not checked. "
+        "Indexes, grants, comments, policies and other statements that change no table or "
+        "view are read silently. Error under --strict.",
+    ),
+    Rule(
         "AN915",
         "git-object-missing",
         S.WARNING,

@@ -43,6 +43,17 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "CREATE VIEW mart.v AS SELECT amount_typo FROM raw.orders;",
         "CREATE VIEW mart.v AS SELECT amount FROM raw.orders;",
     ),
+    "TB109": (
+        "-- V3__drop_legacy.sql\nALTER TABLE users DROP COLUMN legacy_token;\n"
+        "-- V4__backfill.sql (new)\nINSERT INTO tokens (user_id, token) "
+        "SELECT id, legacy_token FROM users;",
+        "-- copy the data before the drop: V3__backfill.sql, then V4__drop_legacy.sql",
+    ),
+    "TB110": (
+        "-- V3__rename.sql\nALTER TABLE orders RENAME COLUMN amount TO total;\n"
+        "-- V4__widen.sql (new)\nALTER TABLE orders ALTER COLUMN amount TYPE BIGINT;",
+        "ALTER TABLE orders ALTER COLUMN total TYPE BIGINT;  -- the column's current name",
+    ),
     "CO201": (
         "ALTER TABLE raw.orders DROP COLUMN amount;",
         "-- deprecate: keep amount until its consumers moved, then drop it",
@@ -156,6 +167,98 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
         "  -- new key alongside the old one",
     ),
+    "ML704": (
+        "ALTER TABLE taxi.trips DROP COLUMN fare;"
+        "  -- schema.pbtxt: feature fare, presence { min_fraction: 1.0 }",
+        "-- remove the feature from schema.pbtxt (or make it optional) in the same pull request",
+    ),
+    "ML705": (
+        "ALTER TABLE taxi.trips ALTER COLUMN trip_seconds TYPE VARCHAR;  -- feature type INT",
+        "keep trip_seconds an integer (add a text column beside it), or change the feature type",
+    ),
+    "DQ801": (
+        "ALTER TABLE shop.orders DROP COLUMN amount;"
+        "  -- gx/expectations/orders_suite.json checks amount",
+        "-- remove or move expect_column_values_to_be_between(amount) in the same pull request",
+    ),
+    "DQ802": (
+        "ALTER TABLE shop.orders ALTER COLUMN qty TYPE TEXT;"
+        "  -- expect_column_mean_to_be_between(qty)",
+        "keep qty numeric (add qty_text beside it), or update the expectation with the change",
+    ),
+    "DQ803": (
+        "ALTER TABLE shop.orders ADD COLUMN note TEXT;"
+        "  -- expect_table_columns_to_match_set(exact_match=True)",
+        "add note to the expectation's column_set in the same pull request",
+    ),
+    "DQ819": (
+        'gx/expectations/orders_suite.json: {"name": "orders_suite", "expectations": [',
+        "a complete JSON suite (or discover.exclude for files that are not suites)",
+    ),
+    "MS101": (
+        '{"name": "region", "type": "string"}  # added to orders.avsc, no default',
+        '{"name": "region", "type": "string", "default": "eu"}',
+    ),
+    "MS102": (
+        "message Order { int64 id = 1; }  // was: double amount = 2;",
+        'message Order { int64 id = 1; reserved 2; reserved "amount"; }',
+    ),
+    "MS103": (
+        '{"name": "amount", "type": "string"}  # was "double"',
+        '{"name": "amount_text", "type": ["null", "string"], "default": null}  # a new field',
+    ),
+    "MS104": (
+        "double total = 2;  // was: double amount = 2;",
+        "double amount = 2;\ndouble total = 3;  // a new field beside the old one",
+    ),
+    "MS105": (
+        '{"type": "record", "name": "Purchase", ...}  # was "Order"',
+        '{"type": "record", "name": "Purchase", "aliases": ["shop.Order"], ...}',
+    ),
+    "MS106": (
+        '{"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"]}  # SHIPPED removed',
+        '{"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"], "default": "NEW"}',
+    ),
+    "MS107": (
+        '{"name": "choice", "type": ["int"]}  # was ["int", "string"]',
+        '{"name": "choice", "type": ["int", "string"]}  # keep the branch',
+    ),
+    "MS108": (
+        '{"type": "fixed", "name": "Hash", "size": 32}  # was 16',
+        '{"type": "fixed", "name": "Hash256", "size": 32}  # a new type, in a new field',
+    ),
+    "MS109": (
+        "repeated double amount = 2;  // was: double amount = 2;",
+        "double amount = 2;\nrepeated double amounts = 3;",
+    ),
+    "MS110": (
+        "oneof payment { string card = 9; string status = 3; }  // status moved in",
+        "oneof payment { string card = 9; string new_status = 13; }",
+    ),
+    "MS111": (
+        "message Order { ... }  // was: reserved 20, 30 to 39;",
+        "message Order { ... reserved 20, 30 to 39; }  // never remove reservations",
+    ),
+    "MS112": (
+        'optional string name = 2 [default = "n/a"];  // was "none"',
+        'optional string name = 2 [default = "none"];',
+    ),
+    "MS113": (
+        '"additionalProperties": false  # added to orders.schema.json',
+        "leave the content model open (or check FORWARD first, when writers comply)",
+    ),
+    "MS114": (
+        "git rm schemas/orders.avsc  # topics.orders-cdc still names it",
+        "keep the file while the subject has readers; remove the topic mapping first",
+    ),
+    "MS118": (
+        '"allOf": [{"required": ["id"]}]  # changed in orders.schema.json',
+        "express it with properties/required, which are compared",
+    ),
+    "MS119": (
+        '{"type": "record", "name": "Order", "fields": [  # truncated .avsc',
+        "fix the file at the line the finding names",
+    ),
     "AN901": (
         "CREATE VIEW mart.bad AS SELECT FROM WHERE (;",
         "fix the SQL or set `dialect` / `dialects` in .impact-check.yml",
@@ -175,6 +278,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN908": (
         "select {{ dbt_utils.star(ref('orders')) }} from {{ ref('orders') }}",
         "select id, amount from {{ ref('orders') }}  -- or provide a manifest",
+    ),
+    "AN911": (
+        "DO $$ BEGIN EXECUTE 'UPDATE ' || tbl || ' SET flag = true'; END $$;",
+        "UPDATE orders SET flag = true;  -- static SQL the checker can bind",
     ),
     "AN910": (
         "for name in TABLES: views.append(FeatureView(name=name, ...))  # in a Feast repo",

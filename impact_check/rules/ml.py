@@ -39,3 +39,26 @@ RULES = [
         "and add a new one; migrate the feature view explicitly.",
     ),
 ]
+
+RULES += [
+    Rule(
+        "ML704",
+        "schema-feature-column-missing",
+        S.ERROR,
+        "A column a required feature of a TFX/TFDV schema reads was dropped or renamed.",
+        "TFDV reports the column missing and the pipeline's validation fails. Update "
+        "schema.pbtxt with the change (remove the feature, or lower its presence), or keep "
+        "the column until the pipeline moved.",
+        breaking=True,
+    ),
+    Rule(
+        "ML705",
+        "schema-feature-type-changed",
+        S.ERROR,
+        "A column's new type no longer matches its feature's type in a TFX/TFDV schema "
+        "(INT, FLOAT, BYTES).",
+        "TFDV reports an unexpected type. Keep the column's type family (cast in a view), or "
+        "update the feature's type in schema.pbtxt and retrain.",
+        breaking=True,
+    ),
+]

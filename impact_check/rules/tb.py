@@ -33,6 +33,24 @@ RULES = [
         "uses a column in an operation its type does not support. Fix the definition.",
     ),
     Rule(
+        "TB109",
+        "migration-reads-removed",
+        S.ERROR,
+        "A migration the diff adds or edits reads what an earlier migration dropped or renamed.",
+        "Its INSERT, UPDATE, DELETE, SELECT or CREATE TABLE … AS runs once, on deploy, against "
+        "the schema the earlier migrations leave: the relation or column is gone by then, so "
+        "the deploy fails. Read the new name, or move the data before the earlier drop.",
+    ),
+    Rule(
+        "TB110",
+        "migration-alters-removed",
+        S.ERROR,
+        "A migration the diff adds or edits alters or drops what an earlier one removed.",
+        "ALTER, RENAME or DROP (without IF EXISTS) of a relation or column an earlier "
+        "migration already dropped or renamed fails on deploy. Use the current name, or IF "
+        "EXISTS when the statement must be idempotent.",
+    ),
+    Rule(
         "TB104",
         "contract-enforcement-removed",
         S.WARNING,

@@ -16,9 +16,9 @@ the same :class:`FeastRepo`, so every way of reading Feast ends in one model.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 # Feast classes the reader understands (anything else imported from feast is opaque).
@@ -165,39 +165,55 @@ class _Projection:
 
 @dataclass
 class _Module:
-    path: Path
+    path: PurePosixPath  # "/" + the file's key: a virtual absolute path, so parents stay valid
     rel: str
     env: dict[str, Any] = field(default_factory=dict)
     done: bool = False
 
 
-class StaticReader:
-    """Reads every ``*.py`` file under ``root`` (``repo_root`` names paths in problems)."""
+# A file's bytes, or why it could not be read.
+FileText = bytes | str
 
-    def __init__(self, root: Path, repo_root: Path | None = None) -> None:
-        self.root = root
-        self.repo_root = repo_root or root
+
+class StaticReader:
+    """Reads every ``*.py`` file of ``files`` under ``root``.
+
+    ``files`` maps paths (relative to the repository root, ``/``-separated; they name files in
+    problems) to their bytes or to why they could not be read: the same reader serves a
+    feature repository on disk (:func:`read_repo`) and one in a git revision's snapshot
+    (:func:`read_files`). Imports are resolved among ``files`` only.
+    """
+
+    def __init__(self, files: Mapping[str, FileText], root: str, only: str | None = None) -> None:
+        self.files = files
+        self.root = PurePosixPath("/", root)
+        self.only = only  # read this file (and what it imports) instead of every file
         self.repo = FeastRepo()
-        self._modules: dict[Path, _Module] = {}
+        self._modules: dict[PurePosixPath, _Module] = {}
 
     def read(self) -> FeastRepo:
         """The repository's definitions; never raises on bad Python (problems instead)."""
-        for path in sorted(_python_files(self.root)):
-            self._module(path)
+        for key in [self.only] if self.only else sorted(self.files):
+            path = PurePosixPath("/", key)
+            if path.suffix == ".py" and _inside(path, self.root) and not _skipped(path, self.root):
+                self._module(path)
         self._collect()
         return self.repo
 
     # --- modules and statements ----------------------------------------------------------
 
-    def _module(self, path: Path) -> _Module:
+    def _module(self, path: PurePosixPath) -> _Module:
         module = self._modules.get(path)
         if module is not None:
             return module  # done, or being read (an import cycle: names bound so far)
-        module = _Module(path, self._rel(path))
+        module = _Module(path, str(path)[1:])
         self._modules[path] = module
         self.repo.files += 1
+        content = self.files.get(module.rel, "not found")
         try:
-            tree = ast.parse(path.read_bytes(), filename=module.rel)
+            if isinstance(content, str):
+                raise OSError(content)
+            tree = ast.parse(content, filename=module.rel)
         except SyntaxError as err:
             self._problem(module.rel, err.lineno, f"syntax error: {err.msg}; file not read")
             module.done = True
@@ -290,10 +306,11 @@ class StaticReader:
         parts = [p for p in name.split(".") if p]
         for folder in candidates:
             stem = folder.joinpath(*parts) if parts else folder
-            for path in (stem.with_suffix(".py"), stem / "__init__.py"):
-                if parts and path == stem.with_suffix(".py") and not stem.name:
-                    continue
-                if path.is_file() and _inside(path, self.root):
+            paths = [stem / "__init__.py"]
+            if parts and stem.name:
+                paths.insert(0, stem.with_suffix(".py"))
+            for path in paths:
+                if str(path)[1:] in self.files and _inside(path, self.root):
                     return self._module(path)
         return None
 
@@ -602,16 +619,37 @@ class StaticReader:
         if problem not in self.repo.problems:
             self.repo.problems.append(problem)
 
-    def _rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.repo_root).as_posix()
-        except ValueError:
-            return path.as_posix()
+
+MAX_PYTHON_BYTES = 2_000_000  # limits.max_file_bytes' default, for files read from disk
 
 
 def read_repo(root: Path, repo_root: Path | None = None) -> FeastRepo:
-    """The Feast definitions under ``root``, read statically (paths relative to ``repo_root``)."""
-    return StaticReader(root, repo_root).read()
+    """The Feast definitions under ``root`` on disk (a folder, or one file and what it
+    imports), files named relative to ``repo_root`` when ``root`` is inside it."""
+    target = root.resolve()
+    folder = target if target.is_dir() else target.parent
+    top = (repo_root or root).resolve()
+    if not folder.is_relative_to(top):
+        top = folder
+    files: dict[str, FileText] = {}
+    for path in _python_files(folder):
+        key = path.relative_to(top).as_posix()
+        try:
+            size = path.stat().st_size
+            if size > MAX_PYTHON_BYTES:
+                files[key] = f"{size:,} bytes, over {MAX_PYTHON_BYTES:,}: not read"
+            else:
+                files[key] = path.read_bytes()
+        except OSError as err:
+            files[key] = str(err.strerror or err)
+    only = target.relative_to(top).as_posix() if target.is_file() else None
+    return StaticReader(files, folder.relative_to(top).as_posix(), only).read()
+
+
+def read_files(files: Mapping[str, FileText], root: str) -> FeastRepo:
+    """The Feast definitions of the files under ``root`` (``""``: everything) of a mapping
+    path -> bytes (a git revision's snapshot)."""
+    return StaticReader(files, root).read()
 
 
 def _python_files(root: Path) -> Iterator[Path]:
@@ -627,12 +665,14 @@ def _python_files(root: Path) -> Iterator[Path]:
         yield path
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+def _inside(path: PurePosixPath, root: PurePosixPath) -> bool:
+    return path == root or root in path.parents
+
+
+def _skipped(path: PurePosixPath, root: PurePosixPath) -> bool:
+    """Hidden folders and virtual environments are no part of a feature repository."""
+    parts = path.relative_to(root).parts[:-1]
+    return any(part.startswith(".") or part in _SKIP_DIRS for part in parts)
 
 
 def _text(value: Any) -> str | None:

@@ -171,24 +171,41 @@ def fetch(spec: Any, ctx: SourceContext) -> GraphFragment:
         try:
             if path.stat().st_size > MAX_MLMODEL_BYTES:
                 raise SourceError(f"{rel}: larger than {MAX_MLMODEL_BYTES:,} bytes; not read")
-            model = parse_mlmodel(path.read_text(encoding="utf-8", errors="replace"), rel)
+            text = path.read_text(encoding="utf-8", errors="replace")
         except (SourceError, OSError) as err:
             problems.append(str(err))
             continue
-        datasets = _datasets(model.metadata, default_dataset)
-        if not datasets:
-            problems.append(
-                f"{rel}: no training dataset (set metadata.training_dataset in the MLmodel "
-                "or options.dataset)"
-            )
-            continue
-        _add_model(fragment, rel, model, datasets, spec, ctx)
+        problem = add_file(fragment, rel, text, default_dataset, spec, ctx)
+        if problem:
+            problems.append(problem)
     if problems:
         fragment.status = "partial" if fragment.nodes else "failed"
         fragment.detail = "; ".join(problems[:5]) + (
             f"; +{len(problems) - 5} more" if len(problems) > 5 else ""
         )
     return fragment
+
+
+NO_DATASET = "MLmodel files naming no training dataset (not linked to a table)"
+
+
+def add_file(
+    fragment: GraphFragment, rel: str, text: str, default_dataset: Any, spec: Any, ctx: Any
+) -> str | None:
+    """Add the model of one MLmodel file (``rel``: its path in the repository); the
+    problem (``file[:line]: why``) when it cannot be read or names no training table."""
+    try:
+        model = parse_mlmodel(text, rel)
+    except SourceError as err:
+        return str(err)
+    datasets = _datasets(model.metadata, default_dataset)
+    if not datasets:
+        return (
+            f"{rel}: no training dataset (set metadata.training_dataset in the MLmodel "
+            "or options.dataset)"
+        )
+    _add_model(fragment, rel, model, datasets, spec, ctx)
+    return None
 
 
 def _add_model(

@@ -3,24 +3,29 @@
 Derived datasets (views, CTAS, INSERT … SELECT, bare-SELECT models) are only collected here;
 their columns come from lineage once all tables are known (project/loader.py).
 Statements that sqlglot gives back as an opaque ``Command`` become AN901 issues naming the
-relation they touch, so nothing passes silently.
+relation they touch, so nothing passes silently (statements that are not table schema are
+recognised before, by sql/statements.py).
+
+Inside a migration sequence (``in_migration``, project/migrations.py) data statements run
+once: they are bound at their point of the sequence (sql/onetime.py), a ``CREATE TABLE …
+AS SELECT`` creates a plain table, and reading or altering what an earlier migration dropped
+or renamed is recorded as a TB109/TB110 issue (the migration would fail on deploy).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
+from impact_check.sql.migration_point import COMMAND_TARGET, MigrationPoint
 from impact_check.sql.names import NameResolver, identifier_name, table_name
+from impact_check.sql.renames import FOLLOWS_RENAMES, rename_column_refs, rename_table_refs
 from impact_check.sql.types import canonical
 
-_COMMAND_TARGET = re.compile(
-    r"\b(?:TABLE|VIEW|INTO|ON)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([\w.\"`\[\]]+)", re.IGNORECASE
-)
 _MYSQL_RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -47,7 +52,7 @@ class InsertSelect:
     dialect: str = "duckdb"
 
 
-class DdlState:
+class DdlState(MigrationPoint):
     """The tables of one revision as DDL statements build them up."""
 
     def __init__(self, catalog: Catalog, resolver: NameResolver, dialect: str) -> None:
@@ -56,6 +61,16 @@ class DdlState:
         self.dialect = dialect
         self.definitions: dict[str, Definition] = {}
         self.inserts: list[InsertSelect] = []
+        self.in_migration = False  # the statements run once, at this point of a sequence
+        self.sequence: str | None = None  # the migration directory being applied
+        self.sequence_of: dict[str, str | None] = {}  # file -> its migration directory
+        self.stored: set[str] = set()  # definitions the engine keeps parsed (sql/renames.py)
+        self.insertable: set[str] = set()  # views with an INSTEAD OF INSERT trigger or rule
+        # relations whose columns a statement not read may have changed (None: any relation)
+        self.uncertain: set[str] | None = set()
+        # a table the repository alters but never creates, described from outside (a
+        # warehouse, a Delta log): None when it is not known there either
+        self.outside: Callable[[str], Dataset | None] = lambda name: None
 
     # -- names ------------------------------------------------------------------------
 
@@ -77,10 +92,18 @@ class DdlState:
             self._alter(statement, location)
         elif isinstance(statement, exp.Drop):
             self._drop(statement, location)
-        elif isinstance(statement, exp.Insert):
+        elif isinstance(statement, exp.Insert) and not self.in_migration:
             self._insert(statement, location)
+        elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Query)):
+            if self.in_migration:
+                self._once(statement, location)
         elif isinstance(statement, exp.Command):
             self._command(statement, location)
+
+    def rename_relation(self, old: str, new_table: exp.Table, location: Location) -> None:
+        """Rename a relation (``SET SCHEMA``, ``ALTER MATERIALIZED VIEW … RENAME``)."""
+        if not self._gone_target(old, location, "ALTER … RENAME"):
+            self._rename_table(old, new_table, location)
 
     def _create(self, create: exp.Create, location: Location) -> None:
         kind = (create.kind or "").upper()
@@ -93,8 +116,20 @@ class DdlState:
             return
         name = self._new_name(table)
         query = create.expression
+        if isinstance(query, (exp.Query, exp.Subquery)) and kind == "TABLE" and self.in_migration:
+            self._table_once(
+                name,
+                query.unnest() if isinstance(query, exp.Subquery) else query,
+                _declared_names(schema),
+                location,
+            )
+            return
         if isinstance(query, (exp.Query, exp.Subquery)) and kind in ("VIEW", "TABLE"):
             self.catalog.datasets.pop(name, None)
+            if kind == "VIEW":
+                self.stored.add(name)
+            else:
+                self.stored.discard(name)
             self.definitions[name] = Definition(
                 name=name,
                 kind=_derived_kind(create),
@@ -105,8 +140,12 @@ class DdlState:
             )
             return
         if kind == "TABLE" and schema is not None:
+            if create.args.get("exists") and name in self.catalog.datasets:
+                return  # CREATE TABLE IF NOT EXISTS over an existing table does nothing
             self.definitions.pop(name, None)
             columns = _columns(schema, self.dialect)
+            if self._inherits(schema, create, columns) and self.uncertain is not None:
+                self.uncertain.add(name)
             self.catalog.datasets[name] = Dataset(
                 name=name,
                 kind="table",
@@ -126,19 +165,58 @@ class DdlState:
                 )
             )
 
+    def _inherits(self, schema: exp.Schema, create: exp.Create, columns: dict[str, Column]) -> bool:
+        """Copy ``(LIKE other)`` columns; True when other columns may come from elsewhere
+        (INHERITS, PARTITION OF, a LIKE of an unknown table)."""
+        partial = False
+        for item in schema.expressions:
+            if isinstance(item, exp.LikeProperty) and isinstance(item.this, exp.Table):
+                source = self.catalog.datasets.get(self.name_of(item.this))
+                if source is None or not source.columns_known:
+                    partial = True
+                    continue
+                for column in source.columns.values():
+                    columns.setdefault(column.name, replace(column))
+        props = create.args.get("properties")
+        if props is not None and any(
+            isinstance(p, (exp.InheritsProperty, exp.PartitionedOfProperty))
+            for p in props.expressions
+        ):
+            partial = True
+        return partial
+
     def _alter(self, alter: exp.Alter, location: Location) -> None:
         if not isinstance(alter.this, exp.Table):
             return
+        if (alter.args.get("kind") or "TABLE").upper() not in ("TABLE", "VIEW"):
+            return  # ALTER INDEX … RENAME and the like: no relation's columns
         name = self.name_of(alter.this)
+        missing = name not in self.catalog.datasets and (
+            name in self.catalog.dropped or self.outside(name) is None
+        )
+        if alter.args.get("exists") and missing:
+            return  # ALTER TABLE IF EXISTS on a table that is not there does nothing
         for action in alter.args.get("actions") or []:
             if isinstance(action, exp.AlterRename):
-                self._rename_table(name, action.this, location)
-                name = self._renamed_name(name, action.this)
-                continue
+                column_rename = _column_rename(alter, action)
+                if column_rename is not None:  # PostgreSQL: RENAME [COLUMN] a TO b
+                    action = column_rename
+                else:
+                    if self._gone_target(name, location, "ALTER TABLE … RENAME"):
+                        return
+                    self._rename_table(name, action.this, location)
+                    name = self._renamed_name(name, action.this)
+                    continue
             dataset = self.catalog.datasets.get(name)
+            if dataset is None and name not in self.catalog.dropped:
+                dataset = self.outside(name)
+                if dataset is not None:
+                    self.catalog.datasets[name] = dataset
             if dataset is None:
-                self._alter_unknown(name, action, location)
+                if not self._gone_target(name, location, "ALTER TABLE"):
+                    self._alter_unknown(name, action, location)
                 continue
+            self._check_column_target(dataset, action, location)
             before = dict(dataset.columns)
             self._alter_action(dataset, action, location)
             self._touch_changed(name, before, dataset.columns, action, location)
@@ -162,6 +240,26 @@ class DdlState:
             touched.add(identifier_name(action.this))
         for col in touched:
             self.catalog.events[column_id(name, col)] = location
+
+    def _check_column_target(self, dataset: Dataset, action: exp.Expr, location: Location) -> None:
+        if isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
+            for column in _drop_column_names(action):
+                self._gone_column(
+                    dataset, column, location, "DROP COLUMN", bool(action.args.get("exists"))
+                )
+        elif isinstance(action, exp.RenameColumn):
+            self._gone_column(
+                dataset,
+                identifier_name(action.this),
+                location,
+                "RENAME COLUMN",
+                bool(action.args.get("exists")),
+            )
+        elif isinstance(action, exp.AlterColumn):
+            column = identifier_name(action.this)
+            self._gone_column(dataset, column, location, "ALTER COLUMN", False)
+        elif isinstance(action, exp.ColumnDef) and not action.args.get("exists"):
+            self._existing_column(dataset, identifier_name(action.this), location)
 
     def _alter_unknown(self, name: str, action: exp.Expr, location: Location) -> None:
         if name in self.definitions:
@@ -227,6 +325,21 @@ class DdlState:
                 renamed[key] = col
         dataset.columns = renamed
         self.catalog.renamed_columns[(dataset.name, old)] = new
+        if self.dialect in FOLLOWS_RENAMES:
+            known = {n: d for n, d in self.catalog.datasets.items() if d.columns_known}
+            for name in self.stored & set(self.definitions):
+                rename_column_refs(
+                    self.definitions[name].query,
+                    dataset.name,
+                    old,
+                    new,
+                    self._resolve_now,
+                    lambda relation: set(known[relation].columns) if relation in known else None,
+                )
+
+    def _resolve_now(self, written: str) -> str:
+        self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+        return self.resolver.resolve(written)
 
     def _alter_column(self, dataset: Dataset, action: exp.AlterColumn) -> None:
         col = dataset.columns.get(identifier_name(action.this))
@@ -280,6 +393,12 @@ class DdlState:
         self.catalog.renamed_tables[old] = new
         self.catalog.events[old] = location
         self.catalog.events[new] = location
+        if old in self.stored:
+            self.stored.add(new)
+        if self.dialect in FOLLOWS_RENAMES:
+            for name in self.stored & set(self.definitions):
+                self.resolver.known = set(self.catalog.datasets) | set(self.definitions) | {old}
+                rename_table_refs(self.definitions[name].query, old, new, self.resolver.resolve)
 
     def _drop(self, drop: exp.Drop, location: Location) -> None:
         kind = (drop.args.get("kind") or "").upper()
@@ -287,7 +406,10 @@ class DdlState:
         if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
             for table in tables:
                 if isinstance(table, exp.Table):
-                    self._drop_relation(self.name_of(table), location)
+                    name = self.name_of(table)
+                    if not drop.args.get("exists") and self._gone_target(name, location, "DROP"):
+                        continue
+                    self._drop_relation(name, location)
         elif kind == "SCHEMA":
             for table in tables:
                 prefix = table_name(table) + "."
@@ -323,8 +445,9 @@ class DdlState:
                 old_table, new_table = exp.to_table(old.strip()), exp.to_table(new.strip())
                 self._rename_table(self.name_of(old_table), new_table, location)
             return
-        match = _COMMAND_TARGET.search(text)
+        match = COMMAND_TARGET.search(text)
         target = match.group(1).strip('"`[]').lower() if match else None
+        self.unreadable(text)
         what = f" touching {target}" if target else ""
         self.catalog.issues.append(
             Issue(
@@ -334,6 +457,20 @@ class DdlState:
                 target=target,
             )
         )
+
+
+def _column_rename(alter: exp.Alter, action: exp.AlterRename) -> exp.RenameColumn | None:
+    """sqlglot reads PostgreSQL's ``ALTER TABLE t RENAME a TO b`` (COLUMN left out) as a
+    table rename to ``a`` with a ``TO b`` option: it renames column ``a``."""
+    target = next(
+        (o.this for o in alter.args.get("options") or [] if isinstance(o, exp.ToTableProperty)),
+        None,
+    )
+    if target is None or not isinstance(action.this, exp.Table):
+        return None
+    return exp.RenameColumn(
+        this=exp.Column(this=action.this.this.copy()), to=exp.Column(this=target.this.copy())
+    )
 
 
 def _derived_kind(create: exp.Create) -> str:

@@ -42,6 +42,8 @@ def identifier_name(node: exp.Expr | str | None) -> str:
         return ""
     if isinstance(node, str):
         return node.lower()
+    if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+        node = node.this  # RENAME COLUMN "mixedCase": the identifier keeps its quoting
     if isinstance(node, exp.Identifier):
         return node.name if node.quoted else node.name.lower()
     return node.name.lower() if isinstance(node.name, str) else str(node)

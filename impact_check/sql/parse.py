@@ -57,8 +57,19 @@ def _chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
     out: list[tuple[int, str, int]] = []
     first = None
     depth = deepest = 0
+    atomic = -1  # inside a BEGIN ATOMIC … END body: CASE … END pairs open, or -1
+    previous = None
     for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
+        kind = token.token_type
+        if atomic >= 0:  # a SQL-standard function body: its `;` do not end the statement
+            if kind == TokenType.CASE:
+                atomic += 1
+            elif kind == TokenType.END:
+                atomic -= 1
+        elif kind == TokenType.VAR and token.text.upper() == "ATOMIC" and previous == "BEGIN":
+            atomic = 0
+        previous = kind.name
+        if kind == TokenType.SEMICOLON and atomic < 0:
             if first is not None:
                 out.append((first.line, text[first.start : token.start].strip(), deepest))
             first, depth, deepest = None, 0, 0

@@ -4,6 +4,7 @@ Files run in natural path order (V2 before V10), one statement at a time. A deri
 is broken when its defining statement fails, or when it exists but ``SELECT * … LIMIT 0``
 fails at the end. A failing INSERT … SELECT is named like the checker names it:
 ``sql:insert/<file>:<line>`` (every generated load file holds one statement at line 1).
+Any other failing statement of a migration is a failed deploy: ``deploy:<file>``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def _build(files: dict[str, str], execute: object, error: type[Exception]) -> se
             except error:
                 if derived is not None:
                     broken.add(derived)
+                elif path.startswith("migrations/"):  # the migration fails on deploy
+                    broken.add(f"deploy:{path}")
                 continue
             if derived is not None and not derived.startswith("sql:"):
                 created.append(derived)

@@ -1,0 +1,99 @@
+"""Migration frameworks: which SQL files build the schema, and in what order.
+
+Pure: repository paths (and the texts of the few files whose content decides) in, the
+forward units in the order the framework applies them out. No I/O, no caching.
+
+A repository may hold several migration directories and plain SQL files. Each recognised
+directory is one sequence, applied in the framework's own order at the place its first
+file takes in natural path order; every other ``.sql`` file keeps natural path order
+(``V2`` before ``V10``). Down, undo, revert and verify scripts never build the schema.
+
+Recognised layouts (docs/migrations.md):
+
+- Flyway: ``V<version>__<desc>.sql`` by version, then ``R__<desc>.sql`` repeatables by
+  description; ``U`` undo scripts and callbacks excluded.
+- Diesel: ``<dir>/<version>_<name>/up.sql`` by version (dashes removed, compared as text);
+  ``down.sql`` excluded.
+- golang-migrate: ``<version>_<name>.up.sql`` by numeric version; ``.down.sql`` excluded.
+- dbmate: files with a ``-- migrate:up`` line, by version; only the up section is applied.
+- sqitch: ``sqitch.plan`` order, ``deploy/<change>.sql`` (a reworked change's earlier
+  instances ``deploy/<change>@<tag>.sql``); ``revert/`` and ``verify/`` excluded.
+- Prisma: ``<dir>/<timestamp>_<name>/migration.sql`` in folder-name order.
+- Liquibase formatted SQL: files starting ``--liquibase formatted sql``, in path order
+  (``--rollback`` lines are comments: never applied).
+- Atlas: the files a directory's ``atlas.sum`` lists, in its order.
+- Supabase: ``supabase/migrations/<timestamp>_<name>.sql`` by name; ``supabase/seed.sql``
+  after them, as a one-time script.
+- Rails: ``db/structure.sql`` (a schema dump: the whole schema at that revision).
+
+Other ``.sql`` files inside a recognised directory (a hand-run data fix next to Diesel
+folders) are one-time scripts, applied after the directory's sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from impact_check.project.layouts import DETECTORS, Group, Texts, Unit, natural_key
+
+
+@dataclass
+class Plan:
+    """The forward units in order, and the SQL files that build nothing, with why."""
+
+    units: list[Unit] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+    sequences: dict[str, str] = field(default_factory=dict)  # directory -> framework
+
+
+def plan(paths: Iterable[str], texts: Texts) -> Plan:
+    """The forward units of a revision, in application order.
+
+    ``paths`` are the repository files the loader may read (``.sql`` files and the
+    frameworks' own files: ``sqitch.plan``, ``sqitch.conf``, ``atlas.sum``,
+    ``migration_lock.toml``); ``texts`` gives the decoded text of any of them on request
+    (None when it cannot be read), and is asked only for the files whose content decides.
+    """
+    everything = sorted(set(paths), key=natural_key)
+    sql = [p for p in everything if p.endswith(".sql")]
+    parents = {p: p.rpartition("/")[0] for p in sql}
+    groups: list[Group] = []
+    claimed: set[str] = set()
+    for detect in DETECTORS:
+        unclaimed = [p for p in sql if p not in claimed]
+        dirs: dict[str, list[str]] = {}
+        for path in unclaimed:
+            dirs.setdefault(parents[path], []).append(path)
+        for group in detect(everything, unclaimed, dirs, texts):
+            groups.append(group)
+            claimed |= group.members
+    owner = {path: group for group in groups for path in group.members}
+    out = Plan()
+    emitted: set[int] = set()
+    for path in sql:
+        mine = owner.get(path)
+        if mine is None:
+            out.units.append(Unit(path))
+        elif id(mine) not in emitted:
+            emitted.add(id(mine))
+            out.units.extend(
+                replace(u, sequence=mine.root, dialect=mine.dialect) for u in mine.units
+            )
+    for group in groups:
+        out.excluded.update(group.excluded)
+        out.sequences[group.root] = group.framework
+    return out
+
+
+def forward_text(text: str, lines: tuple[tuple[int, int], ...] | None) -> str:
+    """``text`` with every line outside ``lines`` blanked (line numbers are kept)."""
+    if lines is None:
+        return text
+    kept = text.split("\n")
+    return "\n".join(
+        line if any(a <= n <= b for a, b in lines) else "" for n, line in enumerate(kept, 1)
+    )
+
+
+__all__ = ["Plan", "Unit", "forward_text", "natural_key", "plan"]

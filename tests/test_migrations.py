@@ -1,0 +1,463 @@
+"""Migration layouts: which files build the schema, in which order (project/migrations.py),
+and what the loader makes of one-time statements and statements that are not table schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from impact_check.config import Config
+from impact_check.model import Catalog, FileContent, Snapshot
+from impact_check.project.loader import load_catalog
+from impact_check.project.migrations import forward_text, plan
+
+
+def order(paths: list[str], texts: dict[str, str] | None = None) -> list[str]:
+    return [u.path for u in plan(paths, texts or {}).units]
+
+
+def test_plain_folders_keep_natural_path_order() -> None:
+    paths = ["sql/b10.sql", "sql/b2.sql", "views/a.sql", "ddl/x.sql"]
+    assert order(paths) == ["ddl/x.sql", "sql/b2.sql", "sql/b10.sql", "views/a.sql"]
+    assert all(u.framework is None and not u.one_time for u in plan(paths, {}).units)
+
+
+def test_flyway_orders_by_version_then_repeatables_by_description() -> None:
+    paths = [
+        "db/migration/V10__c.sql",
+        "db/migration/V1_1__b.sql",
+        "db/migration/V1__a.sql",
+        "db/migration/V10.1__d.sql",
+        "db/migration/R__views.sql",
+        "db/migration/R__all_functions.sql",
+        "db/migration/U10__c.sql",
+        "db/migration/afterMigrate.sql",
+        "db/migration/B1__old.sql",
+    ]
+    got = plan(paths, {})
+    assert [u.path.split("/")[-1] for u in got.units] == [
+        "V1__a.sql",
+        "V1_1__b.sql",
+        "V10__c.sql",
+        "V10.1__d.sql",
+        "R__all_functions.sql",
+        "R__views.sql",
+    ]
+    assert got.units[-1].role == "repeatable"
+    assert set(got.excluded) == {
+        "db/migration/U10__c.sql",
+        "db/migration/afterMigrate.sql",
+        "db/migration/B1__old.sql",
+    }
+
+
+def test_flyway_baseline_applies_when_no_older_versioned_migration_exists() -> None:
+    paths = ["db/B5__baseline.sql", "db/V6__next.sql"]
+    assert order(paths) == ["db/B5__baseline.sql", "db/V6__next.sql"]
+
+
+def test_diesel_compares_versions_without_dashes_and_skips_down() -> None:
+    paths = [
+        "migrations/2020-02-01-000000_late/up.sql",
+        "migrations/2020-02-01-000000_late/down.sql",
+        "migrations/20200110000000_early/up.sql",
+        "migrations/20200110000000_early/down.sql",
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        "migrations/fix_data.sql",
+    ]
+    got = plan(paths, {})
+    assert [u.path for u in got.units] == [
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        "migrations/20200110000000_early/up.sql",
+        "migrations/2020-02-01-000000_late/up.sql",
+        "migrations/fix_data.sql",
+    ]
+    assert got.units[-1].role == "script" and got.units[-1].one_time
+    assert got.excluded["migrations/2020-02-01-000000_late/down.sql"] == "Diesel down migration"
+
+
+def test_golang_migrate_orders_numerically() -> None:
+    paths = ["m/10_c.up.sql", "m/10_c.down.sql", "m/2_b.up.sql", "m/1_a.up.sql"]
+    assert order(paths) == ["m/1_a.up.sql", "m/2_b.up.sql", "m/10_c.up.sql"]
+
+
+def test_dbmate_applies_the_up_section_only() -> None:
+    text = "-- comment\n-- migrate:up\nCREATE TABLE t (a INT);\n-- migrate:down\nDROP TABLE t;\n"
+    dump = "CREATE TABLE t (a INT);\n-- Dbmate schema migrations\n"
+    got = plan(
+        ["db/migrations/2_b.sql", "db/schema.sql"],
+        {"db/migrations/2_b.sql": text, "db/schema.sql": dump},
+    )
+    (unit,) = got.units
+    assert unit.framework == "dbmate" and unit.lines == ((3, 3),)
+    assert forward_text(text, unit.lines).split("\n") == [
+        "",
+        "",
+        "CREATE TABLE t (a INT);",
+        "",
+        "",
+        "",
+    ]
+    assert "db/schema.sql" in got.excluded
+
+
+def test_sqitch_follows_the_plan_and_resolves_reworked_changes() -> None:
+    plan_text = (
+        "%syntax-version=1.0.0\n%project=p\n\n"
+        "schema 2020-01-01T00:00:00Z A <a@b> # first\n"
+        "fn 2020-01-01T00:00:00Z A <a@b>\n"
+        "@v1 2020-01-02T00:00:00Z A <a@b> # tag\n"
+        "@v1.1 2020-01-02T00:00:00Z A <a@b> # a second tag, no script for it\n"
+        "add_col [schema] 2020-01-03T00:00:00Z A <a@b>\n"
+        "fn [fn@v1] 2020-01-04T00:00:00Z A <a@b> # reworked\n"
+    )
+    paths = [
+        "db/sqitch.plan",
+        "db/deploy/add_col.sql",
+        "db/deploy/fn.sql",
+        "db/deploy/fn@v1.sql",
+        "db/deploy/schema.sql",
+        "db/deploy/orphan.sql",
+        "db/revert/schema.sql",
+        "db/verify/schema.sql",
+    ]
+    got = plan(paths, {"db/sqitch.plan": plan_text})
+    assert [u.path for u in got.units] == [
+        "db/deploy/schema.sql",
+        "db/deploy/fn@v1.sql",
+        "db/deploy/add_col.sql",
+        "db/deploy/fn.sql",
+    ]
+    assert set(got.excluded) == {
+        "db/deploy/orphan.sql",
+        "db/revert/schema.sql",
+        "db/verify/schema.sql",
+    }
+
+
+def test_prisma_atlas_supabase_and_liquibase() -> None:
+    assert order(["p/migrations/2_b/migration.sql", "p/migrations/1_a/migration.sql"]) == [
+        "p/migrations/1_a/migration.sql",
+        "p/migrations/2_b/migration.sql",
+    ]
+    atlas = {"m/atlas.sum": "h1:x\n2_b.sql h1:y\n1_a.sql h1:z\n"}
+    assert order(["m/atlas.sum", "m/1_a.sql", "m/2_b.sql", "m/3_new.sql"], atlas) == [
+        "m/2_b.sql",  # atlas.sum's order
+        "m/1_a.sql",
+        "m/3_new.sql",  # not hashed yet: after the listed ones
+    ]
+    got = plan(
+        [
+            "supabase/migrations/2_b.sql",
+            "supabase/migrations/1_a.sql",
+            "supabase/migrations/notes.sql",
+            "supabase/seed.sql",
+        ],
+        {},
+    )
+    assert [(u.path, u.role) for u in got.units] == [
+        ("supabase/migrations/1_a.sql", "versioned"),
+        ("supabase/migrations/2_b.sql", "versioned"),
+        ("supabase/seed.sql", "script"),
+    ]
+    assert "supabase/migrations/notes.sql" in got.excluded
+    texts = {"c/b.sql": "--liquibase formatted sql\n", "c/a.sql": "  -- Liquibase Formatted SQL\n"}
+    assert [(u.path, u.framework) for u in plan(["c/b.sql", "c/a.sql"], texts).units] == [
+        ("c/a.sql", "liquibase"),
+        ("c/b.sql", "liquibase"),
+    ]
+
+
+def test_a_sequence_takes_the_place_of_its_first_file() -> None:
+    paths = ["a.sql", "db/V2__b.sql", "db/V1__a.sql", "views/v.sql", "db/R__x.sql"]
+    assert order(paths) == ["a.sql", "db/V1__a.sql", "db/V2__b.sql", "db/R__x.sql", "views/v.sql"]
+
+
+def test_rails_structure_dump() -> None:
+    (unit,) = plan(["db/structure.sql"], {}).units
+    assert (unit.framework, unit.role) == ("rails", "dump")
+
+
+# -- the loader ------------------------------------------------------------------------------
+
+
+def build(files: dict[str, str], dialect: str = "postgres") -> Catalog:
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    return load_catalog(snap, Config(dialect=dialect))
+
+
+def test_down_migrations_never_build_the_schema() -> None:
+    catalog = build(
+        {
+            "migrations/2020-01-01-000000_t/up.sql": "CREATE TABLE t (a INT);",
+            "migrations/2020-01-01-000000_t/down.sql": "DROP TABLE t;",
+        }
+    )
+    assert "t" in catalog.datasets and not catalog.dropped
+
+
+def test_one_time_data_is_not_a_consumer_and_ctas_is_a_table() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE old (id INT, note TEXT);",
+            "db/V2__b.sql": "CREATE TABLE copy AS SELECT id, note FROM old;\n"
+            "CREATE TABLE t (id INT);\nINSERT INTO t (id) SELECT id FROM old;\n"
+            "UPDATE t SET id = id + 1;\nDROP TABLE old;",
+        }
+    )
+    assert catalog.loads == [] and not catalog.issues
+    copy = catalog.datasets["copy"]
+    assert not copy.derived and list(copy.columns) == ["id", "note"]
+    assert copy.columns["id"].type == "INT"
+
+
+def test_insert_select_outside_migrations_stays_a_recurring_consumer() -> None:
+    catalog = build(
+        {
+            "ddl/tables.sql": "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);",
+            "jobs/load.sql": "INSERT INTO b (id) SELECT id FROM a;",
+        }
+    )
+    assert [load.target for load in catalog.loads] == ["b"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "rule"),
+    [
+        ("INSERT INTO t (id) SELECT gone FROM t;", "TB109"),
+        ("UPDATE t SET id = 1 WHERE gone = 2;", "TB109"),
+        ("DELETE FROM dropped;", "TB109"),
+        ("SELECT count(*) FROM dropped;", "TB109"),
+        ("CREATE TABLE c AS SELECT gone FROM t;", "TB109"),
+        ("ALTER TABLE t RENAME COLUMN gone TO back;", "TB110"),
+        ("ALTER TABLE dropped ADD COLUMN x INT;", "TB110"),
+        ("DROP TABLE dropped;", "TB110"),
+    ],
+)
+def test_reading_what_an_earlier_migration_removed(statement: str, rule: str) -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT, gone INT);\nCREATE TABLE dropped (x INT);",
+            "db/V2__b.sql": "ALTER TABLE t DROP COLUMN gone;\nDROP TABLE dropped;",
+            "db/V3__c.sql": statement,
+        }
+    )
+    issues = [(i.rule, i.location.file) for i in catalog.issues]
+    assert issues == [(rule, "db/V3__c.sql")], catalog.issues
+    assert "db/V2__b.sql:" in catalog.issues[0].message
+
+
+def test_an_unread_statement_makes_its_table_uncertain() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT);\n"
+            "ALTER TABLE t SPLIT PARTITION p INTO (PARTITION q);",
+            "db/V2__b.sql": "UPDATE t SET x = 1;",
+        }
+    )
+    assert [i.rule for i in catalog.issues] == ["AN901"]  # and no TB109 on `x`
+
+
+def test_guarded_ddl_in_a_do_block_is_applied() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT);\n"
+            "DO $$ BEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
+            "    WHERE table_name = 't' AND column_name = 'x') THEN\n"
+            "    ALTER TABLE t ADD COLUMN x INT;\n  END IF;\nEND $$;",
+            "db/V2__b.sql": "UPDATE t SET x = 1;",
+        }
+    )
+    assert "x" in catalog.datasets["t"].columns and catalog.issues == []
+
+
+def test_statements_that_are_not_table_schema_say_nothing() -> None:
+    catalog = build(
+        {
+            "schema.sql": "CREATE TABLE t (id INT);\n"
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;\n"
+            "CREATE INDEX CONCURRENTLY t_id ON t USING gin (id);\n"
+            "COMMENT ON COLUMN t.id IS 'id';\nGRANT SELECT ON t TO r;\nREVOKE ALL ON t FROM r;\n"
+            "CREATE POLICY p ON t USING (id > 0);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n"
+            "ALTER TABLE ONLY t REPLICA IDENTITY FULL;\nALTER TABLE t OWNER TO app;\n"
+            "CREATE TRIGGER tr AFTER UPDATE OF id ON t FOR EACH ROW EXECUTE FUNCTION f();\n"
+            "ALTER PUBLICATION supabase_realtime ADD TABLE t;\nSET search_path = public;\n"
+            "SELECT pg_catalog.set_config('search_path', '', false);\n"
+            "CREATE TYPE mood AS ENUM ('a');\nALTER TYPE mood ADD VALUE 'b';\n"
+            "CREATE DOMAIN pos AS INT CHECK (VALUE > 0);\nCREATE SEQUENCE s;\n"
+            "ALTER SEQUENCE s OWNED BY t.id;\n"
+            "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r;\n"
+            "REFRESH MATERIALIZED VIEW mv;\nALTER INDEX t_id RENAME TO t_id2;\n",
+        }
+    )
+    assert catalog.issues == []
+
+
+def test_set_schema_moves_the_table() -> None:
+    catalog = build({"a.sql": "CREATE TABLE t (id INT);\nALTER TABLE t SET SCHEMA archive;"})
+    assert "archive.t" in catalog.datasets and catalog.renamed_tables == {"t": "archive.t"}
+
+
+def test_routines_with_readable_bodies_are_consumers_bound_at_head() -> None:
+    catalog = build(
+        {
+            "a.sql": "CREATE TABLE t (id INT, amount INT);\n"
+            "CREATE FUNCTION total(p INT) RETURNS BIGINT LANGUAGE sql AS $$\n"
+            "  SELECT sum(amount) FROM t WHERE id = p\n$$;\n"
+            "CREATE FUNCTION n() RETURNS BIGINT LANGUAGE sql BEGIN ATOMIC\n"
+            "  SELECT count(*) FROM t WHERE amount > 0;\nEND;\n"
+            "CREATE FUNCTION c() RETURNS INT AS 'lib', 'c' LANGUAGE c;\n"
+            "CREATE FUNCTION gone() RETURNS INT LANGUAGE sql AS 'SELECT 1';\n"
+            "DROP FUNCTION IF EXISTS gone(), nothing(INT);\n",
+        }
+    )
+    routines = {n: d for n, d in catalog.datasets.items() if d.kind == "function"}
+    assert set(routines) == {"total()", "n()"}
+    assert catalog.reads["total()"] == {"t"}
+    lineage = routines["total()"].lineage
+    assert lineage is not None and ("t", "amount") in lineage.referenced
+    assert [(i.rule, i.message.split(":")[0]) for i in catalog.issues] == [
+        ("AN911", "c function body")
+    ]
+
+
+def test_plpgsql_variables_are_not_columns() -> None:
+    catalog = build(
+        {
+            "a.sql": "CREATE TABLE t (id INT, amount INT);\n"
+            "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "DECLARE v_total INT;\nBEGIN\n"
+            "  SELECT sum(amount) INTO v_total FROM t WHERE id = NEW.id;\n"
+            "  IF v_total > 10 THEN\n    UPDATE t SET amount = v_total WHERE id = OLD.id;\n"
+            "  END IF;\n  RETURN NEW;\nEND;\n$$;\n",
+        }
+    )
+    lineage = catalog.datasets["f()"].lineage
+    assert lineage is not None and not lineage.missing and not lineage.errors
+    assert ("t", "amount") in lineage.referenced and ("t", "v_total") not in lineage.referenced
+
+
+def test_parallel_directories_never_blame_each_other() -> None:
+    """The same schema kept for two databases: one directory's drop is not the other's."""
+    catalog = build(
+        {
+            "pg/V1__a.sql": "CREATE TABLE t (id INT, c INT);",
+            "pg/V2__b.sql": "ALTER TABLE t DROP COLUMN c;",
+            "mysql/V1__a.sql": "CREATE TABLE IF NOT EXISTS t (id INT, c INT);",
+            "mysql/V2__b.sql": "UPDATE t SET c = 1;\nALTER TABLE t DROP COLUMN c;",
+        }
+    )
+    assert catalog.issues == []
+
+
+def test_dynamic_sql_makes_uncertain_only_what_it_may_change() -> None:
+    files = {
+        "db/V1__a.sql": "CREATE TABLE t (id INT);\nCREATE TABLE u (id INT);\n"
+        "DO $$ BEGIN EXECUTE format('GRANT SELECT ON %I TO app', 't'); END $$;\n"
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN x INT'; END $$;",
+        "db/V2__b.sql": "UPDATE t SET gone = 1;\nUPDATE u SET x = 1;",
+    }
+    catalog = build(files)
+    assert [(i.rule, i.target) for i in catalog.issues if i.rule != "AN911"] == [
+        ("TB109", "t.gone")
+    ]
+    files["db/V1__a.sql"] += (
+        "\nDO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD y INT', 't'); END $$;"
+    )
+    assert [i.rule for i in build(files).issues if i.rule != "AN911"] == []
+
+
+def test_the_engine_a_framework_names_sets_the_dialect_unless_configured() -> None:
+    texts = {
+        "p/migrations/migration_lock.toml": 'provider = "mysql"\n',
+        "s/sqitch.conf": "[core]\n\tengine = pg\n",
+        "s/sqitch.plan": "a 2020-01-01T00:00:00Z A <a@b>\n",
+        "db/structure.sql": "SET statement_timeout = 0;\n",
+    }
+    paths = [
+        *texts,
+        "p/migrations/1_a/migration.sql",
+        "s/deploy/a.sql",
+        "supabase/migrations/1_a.sql",
+        "db/V1__a.sql",
+    ]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "db/V1__a.sql": None,  # Flyway names no engine
+        "db/structure.sql": "postgres",
+        "p/migrations/1_a/migration.sql": "mysql",
+        "s/deploy/a.sql": "postgres",
+        "supabase/migrations/1_a.sql": "postgres",
+    }
+    files = {"supabase/migrations/1_a.sql": "CREATE TABLE u (id INT);"}
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    assert load_catalog(snap, Config()).datasets["u"].dialect == "postgres"
+    assert load_catalog(snap, Config(dialect="duckdb")).datasets["u"].dialect == "duckdb"
+
+
+@pytest.mark.parametrize(
+    "takes_inserts",
+    [
+        "CREATE TRIGGER ins INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION f();",
+        "CREATE OR REPLACE RULE ins AS ON INSERT TO v DO INSTEAD INSERT INTO t VALUES (NEW.a);",
+    ],
+)
+def test_a_view_with_an_instead_of_insert_trigger_or_rule_takes_inserts(
+    takes_inserts: str,
+) -> None:
+    from impact_check.bind import broken_datasets
+
+    files = {
+        "db/V1__a.sql": "CREATE TABLE t (a INT);\nCREATE TABLE u (a INT);\n"
+        "CREATE VIEW v AS SELECT a FROM t UNION ALL SELECT a FROM u;",
+        "jobs/load.sql": "INSERT INTO v (a) SELECT a FROM u;",
+    }
+    assert set(broken_datasets(build(files), set())) == {"sql:insert/jobs/load.sql:1"}
+    files["db/V1__a.sql"] += "\n" + takes_inserts
+    assert broken_datasets(build(files), set()) == {}
+
+
+def test_insert_values_into_a_dropped_table_fails_on_deploy() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT);",
+            "db/V2__b.sql": "DROP TABLE t;",
+            "db/V3__c.sql": "INSERT INTO t VALUES (1);",
+        }
+    )
+    assert [(i.rule, i.target) for i in catalog.issues] == [("TB109", "t")]
+
+
+def test_each_action_of_an_alter_sqlglot_reads_as_a_command_is_applied() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE p (id INT PRIMARY KEY);\n"
+            "CREATE TABLE t (id INT, p_id INT,\n"
+            "  CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id));",
+            "db/V2__b.sql": "ALTER TABLE t DROP CONSTRAINT t_p,\n"
+            "  ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE,\n"
+            "  ADD COLUMN note TEXT DEFAULT 'a,b';\n"
+            "ALTER TABLE t ADD COLUMN x INT, ALTER COLUMN id SET STATISTICS 5;",
+        }
+    )
+    assert catalog.issues == []
+    table = catalog.datasets["t"]
+    assert list(table.columns) == ["id", "p_id", "note", "x"]
+    assert "ON DELETE CASCADE" in table.constraints["t_p"]
+
+
+def test_quoted_mixed_case_names_keep_their_case_in_data_migrations() -> None:
+    """Prisma writes "Organisation"."portalId": an UPDATE of it reads that very column."""
+    catalog = build(
+        {
+            "prisma/migrations/1_a/migration.sql": 'CREATE TABLE "Org" ("id" TEXT, '
+            '"portalId" TEXT);\nCREATE TABLE "Portal" ("id" TEXT, "orgId" TEXT);',
+            "prisma/migrations/2_b/migration.sql": 'UPDATE "Org" o SET "portalId" = p."id"\n'
+            'FROM "Portal" p WHERE p."orgId" = o."id" AND o."portalId" IS NULL;\n'
+            'INSERT INTO "Portal" ("id", "orgId") SELECT "id", "id" FROM "Org";\n'
+            'ALTER TABLE "Org" RENAME "portalId" TO "portal";\n'
+            'ALTER TABLE "Portal" RENAME COLUMN "orgId" TO "ownerId";',
+        }
+    )
+    assert catalog.issues == []
+    assert "portal" in catalog.datasets["Org"].columns
+    assert list(catalog.datasets["Portal"].columns) == ["id", "ownerId"]
