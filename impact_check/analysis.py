@@ -26,6 +26,7 @@ from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
+    FileContent,
     Finding,
     Impact,
     Issue,
@@ -110,7 +111,7 @@ def analyze(
         whole = needs_whole_catalogs(changed, config)  # a sink topic's readers are listed
         if cache is not None and lineage is None and not external and not whole:
             pair = load_pair(base, head, config, manifest, cache, deadline)
-            if any(i.whole_file for i in pair[1].issues):
+            if _stand_ins(base, head, pair[1]):
                 pair = None  # an unreadable head file keeps its base version (below)
         if pair is None:
             pair = (
@@ -118,12 +119,14 @@ def analyze(
                 _head_catalog(base, head, config, manifest, deadline, cache=cache),
             )
         base_catalog, head_catalog = pair
+        stand_in_unanalysed(base_catalog, head_catalog)
         usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
         if usable:  # a second pass, only when the repository reads what the warehouse knows
             base_catalog = load_catalog(
                 base, config, manifest, usable, cache=cache, deadline=deadline
             )
             head_catalog = _head_catalog(base, head, config, manifest, deadline, usable, cache)
+            stand_in_unanalysed(base_catalog, head_catalog)
     except BudgetExceeded as hit:
         report = Report(base="", head="")
         report.findings += list(notes or [])
@@ -150,6 +153,7 @@ def analyze(
     report.unanalyzed += messages.unanalyzed
     report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head, base_catalog)
+    _coverage(report, base_catalog, head_catalog, config)
     _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
     if deadline.hit is not None:
@@ -213,13 +217,13 @@ def _head_catalog(
 ) -> Catalog:
     """The head catalog; a file that cannot be read at head keeps its base version.
 
-    An unreadable file (binary, too large, invalid YAML, LFS pointer, …) says nothing about
-    what it defines: reading it as empty would report everything it defined as dropped.
-    Its issues stay, so it is still listed as not analysed.
+    An unreadable file (binary, too large, invalid YAML, LFS pointer, a model whose Jinja or
+    SQL the checker cannot read, …) says nothing about what it defines: reading it as empty
+    would report everything it defined as dropped. Its issues stay, so it is still listed
+    as not analysed, and so do its coverage entries (the head version was not analysed).
     """
     catalog = load_catalog(head, config, manifest, external, cache=cache, deadline=deadline)
-    unread = {i.location.file for i in catalog.issues if i.whole_file}
-    stand_in = {path: base.files[path] for path in unread if path in base.files}
+    stand_in = _stand_ins(base, head, catalog)
     if not stand_in:
         return catalog
     patched = Snapshot(files={**head.files, **stand_in})
@@ -230,7 +234,42 @@ def _head_catalog(
         for i in catalog.issues
         if i.location.file in stand_in and (i.rule, i.message, i.location) not in kept
     ]
+    for name, entry in catalog.defined.items():
+        if entry.location.file in stand_in and entry.reason is not None:
+            entry.reason += " (the base version stands in)"
+            retry.defined[name] = entry
     return retry
+
+
+def stand_in_unanalysed(base: Catalog, head: Catalog) -> None:
+    """Models head defines but could not analyse keep their base dataset (in place).
+
+    The file-level stand-in covers a model whose own file broke; this covers one whose file
+    is unchanged but whose rendering broke with something else (a macro edit): absent at
+    head, it would read as dropped and everything reading it as broken.
+    """
+    for entry in head.defined.values():
+        if entry.reason is None or entry.name in head.datasets:
+            continue
+        dataset = base.datasets.get(entry.name)
+        if dataset is not None and dataset.derived:
+            head.datasets[entry.name] = dataset
+            if entry.name in base.model_meta:
+                head.model_meta.setdefault(entry.name, base.model_meta[entry.name])
+
+
+def _stand_ins(base: Snapshot, head: Snapshot, catalog: Catalog) -> dict[str, FileContent]:
+    """Base versions of the head files the catalog could not read, where they differ
+    (a file unreadable at both revisions gains nothing from its base version)."""
+    out = {}
+    for issue in catalog.issues:
+        path = issue.location.file
+        if not issue.whole_file or path not in base.files or path in out:
+            continue
+        before, after = base.files[path], head.files.get(path)
+        if after is None or before.data != after.data or before.reason != after.reason:
+            out[path] = before
+    return out
 
 
 def compare_catalogs(
@@ -255,9 +294,13 @@ def compare_catalogs(
 
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
+    base_broken = broken_datasets(base_catalog, set())
+    limited: dict[str, list[Break]] = {}  # breaks resting on what was unbound at base
     bindings = Bindings(
-        base=broken_datasets(base_catalog, set()),
-        head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
+        base=base_broken,
+        head=broken_datasets(
+            head_catalog, set(base_catalog.datasets), base_catalog, set(base_broken), limited
+        ),
     )
     if topics:
         add_topics(graph, topics, base_catalog, head_catalog)
@@ -318,6 +361,7 @@ def compare_catalogs(
     report.findings += [
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
+        + _unknown_findings(limited, bindings, base_catalog, head_catalog, graph)
         if f.location is None or scope is None or _selected(f.location.file, scope[1])
     ]
     return report, graph
@@ -329,6 +373,42 @@ def _downstream_relations(graph: LineageGraph, touched: set[str]) -> set[str]:
     for relation in touched:
         if relation in graph:
             out |= {n.split("#", 1)[0] for n in graph.walk(relation)}
+    return out
+
+
+def _unknown_findings(
+    limited: dict[str, list[Break]],
+    bindings: Bindings,
+    base: Catalog,
+    head: Catalog,
+    graph: LineageGraph,
+) -> list[Finding]:
+    """AN914 for changed or new datasets whose only breaks rest on what the checker could
+    not bind at base either (an analysis limit there, not a proven failure), and for dbt
+    models removed from the project but still read through ref() while packages.yml
+    declares packages that are not installed (one of them may now define the model)."""
+    out = []
+    for name, dataset in head.datasets.items():
+        before = base.datasets.get(name)
+        if dataset.origin == "package-not-installed" and before is not None and before.derived:
+            message = (
+                f"{name} is no longer a model of the project but is still read through ref(); "
+                "a package packages.yml declares, not installed here, may define it: whether "
+                "its readers build is not judged (run `dbt deps` before the check)"
+            )
+            out.append(RULES["AN914"].finding(message, before.location))
+    for name, reasons in limited.items():
+        if name in bindings.base or name in bindings.head:
+            continue
+        old, new = base.datasets.get(name), head.datasets.get(name)
+        if old is not None and new is not None and old.definition == new.definition:
+            continue  # unchanged: nothing of it is this diff's doing
+        upstream = sorted({r.upstream for r in reasons if r.upstream})
+        message = (
+            f"{name} reads {', '.join(upstream)}, which the checker could not bind at base "
+            "either: whether it builds is not judged (it rests on what is unknown)"
+        )
+        out.append(RULES["AN914"].finding(message, _location_of(name, head, graph)))
     return out
 
 
@@ -508,6 +588,9 @@ def describe_change(change: Change) -> str:
         "cardinality_changed": f"row-multiplying projection of {what} {target} changed",
         "source_changed": f"relations read by {what} {target} changed",
         "limit_changed": f"LIMIT/OFFSET/sample of {what} {target} changed",
+        "test_removed": f"dbt {change.before} removed from {target}",
+        "test_relaxed": f"dbt {change.before} of {target} relaxed (severity warn, where, "
+        "or thresholds)",
     }
     return texts.get(change.kind, f"{change.kind.replace('_', ' ')} on {target}")
 
@@ -565,6 +648,15 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
     return Location(file) if file else None
 
 
+def _coverage(report: Report, base: Catalog, head: Catalog, config: Config) -> None:
+    """The head's coverage, and AN912/AN913 when the diff made it worse or it is low."""
+    from impact_check.coverage import coverage_findings, coverage_of
+
+    report.coverage = coverage_of(head)
+    before = coverage_of(base)
+    report.findings += coverage_findings(base, head, before, report.coverage, config)
+
+
 def _analysis_limits(
     report: Report,
     head: Catalog,
@@ -572,13 +664,19 @@ def _analysis_limits(
     head_snapshot: Snapshot,
     base: Catalog | None = None,
 ) -> None:
-    """AN findings and `unanalyzed` entries for changed files the checker could not read;
-    migrations the diff adds or edits that fail on deploy (TB109/TB110, unless they already
-    did at base); one AN911 summary of the statements not analysed."""
+    """AN findings and `unanalyzed` entries for changed files the checker could not read
+    (and TB108 for Jinja that does not parse, unless it did not at base either); migrations
+    the diff adds or edits that fail on deploy (TB109/TB110, unless they already did at
+    base); one AN911 summary of the statements not analysed."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
     at_base = {_deploy_key(i) for i in (base.issues if base else []) if i.rule in _DEPLOY}
     skipped = []
+    before = (
+        {(i.location.file, i.message) for i in base.issues if i.rule == "TB108"} if base else set()
+    )
     for issue in head.issues:
+        if issue.rule == "TB108" and (issue.location.file, issue.message) in before:
+            continue  # broken at base already: not this diff's doing
         if issue.location.file in changed_paths:
             if issue.rule == "AN911":
                 skipped.append(issue)

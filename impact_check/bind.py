@@ -53,10 +53,15 @@ class Break:
     message: str
     causes: set[str] = field(default_factory=set)
     certainty: str = "certain"
+    upstream: str | None = None  # "reads X, which does not build": the X
 
 
 def broken_datasets(
-    catalog: Catalog, known_elsewhere: set[str], previous: Catalog | None = None
+    catalog: Catalog,
+    known_elsewhere: set[str],
+    previous: Catalog | None = None,
+    unknown: set[str] | None = None,
+    limited: dict[str, list[Break]] | None = None,
 ) -> dict[str, list[Break]]:
     """Derived datasets and INSERT statements that do not bind, with their reasons.
 
@@ -65,8 +70,14 @@ def broken_datasets(
     nowhere is external (created outside the repository) and is trusted. ``previous`` is
     the base catalog when ``catalog`` is the head: an incremental model with
     ``on_schema_change: fail`` whose columns changed since then fails its next run.
+
+    ``unknown`` holds nodes the checker could not bind at the other revision either: a
+    break that only rests on reading one of them is not proven (it is an analysis limit)
+    and goes to ``limited`` instead, and so do the breaks resting on those, transitively.
     """
     broken: dict[str, list[Break]] = {}
+    unknown = set(unknown or ())
+    limited = limited if limited is not None else {}
     schema = {name: ds for name, ds in catalog.datasets.items()}
     dropped = (known_elsewhere | set(catalog.dropped)) - set(catalog.datasets)
     for name, dataset in catalog.datasets.items():  # already in dependency order
@@ -77,6 +88,8 @@ def broken_datasets(
         reasons += _contract_breaks(name, dataset)
         if previous is not None:
             reasons += _schema_change_breaks(name, dataset, catalog, previous)
+        reasons += _upstream_breaks(dataset.lineage, limited)
+        reasons = _set_aside(name, reasons, unknown, limited)
         if reasons:
             broken[name] = reasons
     for load in catalog.loads:
@@ -84,6 +97,7 @@ def broken_datasets(
             continue
         reasons = _reasons(load.lineage, catalog, dropped, load.dialect, load.node_id)
         reasons += _upstream_breaks(load.lineage, broken)
+        reasons += _upstream_breaks(load.lineage, limited)
         reasons += _assignment_breaks(load, catalog)
         target = catalog.datasets.get(load.target)
         # the engine where the view lives takes the INSERT (PostgreSQL: updatable views)
@@ -100,6 +114,7 @@ def broken_datasets(
             reasons.append(
                 Break(f"inserts into {load.target}, which does not exist", {load.target})
             )
+        reasons = _set_aside(load.node_id, reasons, unknown, limited)
         if reasons:
             broken[load.node_id] = reasons
     for consumer in catalog.consumers:
@@ -109,9 +124,28 @@ def broken_datasets(
             if name in dropped
         ]
         reasons += _upstream_breaks(Lineage(tables=set(consumer.reads)), broken)
+        reasons += _upstream_breaks(Lineage(tables=set(consumer.reads)), limited)
+        reasons = _set_aside(consumer.node_id, reasons, unknown, limited)
         if reasons:
             broken[consumer.node_id] = reasons
     return broken
+
+
+def _set_aside(
+    name: str, reasons: list[Break], unknown: set[str], limited: dict[str, list[Break]]
+) -> list[Break]:
+    """The reasons proven from what is known; those resting on an upstream in ``unknown``
+    (or itself set aside) go to ``limited``."""
+    kept: list[Break] = []
+    aside: list[Break] = []
+    for reason in reasons:
+        resting = reason.upstream is not None and (
+            reason.upstream in unknown or reason.upstream in limited
+        )
+        (aside if resting else kept).append(reason)
+    if aside and not kept:
+        limited[name] = aside
+    return kept
 
 
 def lineage_breaks(
@@ -253,6 +287,7 @@ def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[B
                     f"reads {table}, which does not build",
                     causes,
                     "certain" if certain else "likely",
+                    upstream=table,
                 )
             )
     return out

@@ -81,6 +81,7 @@ def check(
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
     missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
+    _add_installed_packages(root, config, base_snapshot, head_snapshot)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
     history = _schema_history(root, revisions.base, changed, head_snapshot, config)
     manifest, statuses = _dbt_manifest(root, config)
@@ -110,6 +111,52 @@ def check(
     report.files_changed = len(changes)
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+_PACKAGE_FOLDERS = ("dbt_packages", "dbt_modules")
+_NOT_MACROS = {"tests", "analyses", "seeds", "snapshots", "integration_tests", "docs"}
+
+
+def _add_installed_packages(root: Path, config: Config, *snapshots: Snapshot) -> None:
+    """Packages `dbt deps` installed on disk (git ignores them) into both revisions: their
+    macros expand models as dbt would, their model files say which models they provide.
+    Only dbt_project.yml and SQL files (not tests, seeds, …) are read."""
+    from impact_check.project.loader import dbt_roots
+
+    roots = {r for snap in snapshots for r in dbt_roots(snap.files)}
+    found: dict[str, FileContent] = {}
+    for project in sorted(roots):
+        for folder in _PACKAGE_FOLDERS:
+            base = root / project / folder
+            if not base.is_dir() or base.is_symlink():
+                continue
+            for package in sorted(base.iterdir()):
+                if package.is_dir() and (package / "dbt_project.yml").is_file():
+                    _read_package(root, package, found, config.limits.max_file_bytes)
+    for snap in snapshots:
+        for path, content in found.items():
+            snap.files.setdefault(path, content)
+
+
+def _read_package(root: Path, package: Path, found: dict[str, Any], max_bytes: int) -> None:
+    from impact_check.model import FileContent
+
+    resolved = root.resolve()
+    for path in [package / "dbt_project.yml", *sorted(package.rglob("*.sql"))]:
+        relative = path.relative_to(package)
+        if relative.parts and relative.parts[0] in _NOT_MACROS:
+            continue
+        try:
+            real = path.resolve()
+            if path.is_symlink() or resolved not in real.parents or not path.is_file():
+                continue
+            if path.stat().st_size > max_bytes:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        name = path.relative_to(root).as_posix()
+        found[name] = FileContent(name, data)
 
 
 def _schema_history(

@@ -56,6 +56,13 @@ class DbtSettings(_Strict):
     vars: dict[str, Any] = Field(default_factory=dict)
 
 
+class CoverageSettings(_Strict):
+    """When coverage (models and views analysed of those defined) gets a finding."""
+
+    minimum: float | None = Field(default=None, ge=0, le=1)  # AN913 under this ratio
+    max_drop: int = Field(default=0, ge=0)  # AN912 when the diff loses more models than this
+
+
 class LineageSource(_Strict):
     """One fetched lineage source (``lineage:`` list, or ``--lineage KIND:LOCATION``).
 
@@ -132,6 +139,7 @@ class Config(_Strict):
     limits: Limits = Field(default_factory=Limits)
     timeout: float | None = None
     dbt: DbtSettings = Field(default_factory=DbtSettings)
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     lineage: list[LineageSource] = Field(default_factory=list)
     discover: Discovery = Field(default_factory=Discovery)
     aliases: dict[str, str] = Field(default_factory=dict)  # namespace/platform -> catalog

@@ -145,7 +145,10 @@ def _dataset_changes(
     for col in old.columns:
         target = renames.get(col, col)
         if target in new.columns:
-            yield from _column_changes(new, old.columns[col], new.columns[target], base, head)
+            tests_only = new.derived and _nullability_from_tests(old, new, col)
+            yield from _column_changes(
+                new, old.columns[col], new.columns[target], base, head, tests_only
+            )
     for key, sql in old.constraints.items():
         if key not in new.constraints and sql not in new.constraints.values():
             yield _change(
@@ -186,8 +189,35 @@ def _declared_changes(old: Dataset, new: Dataset) -> Iterator[Change]:
                 None,
                 new.location,
             )
-        if new.derived and before[name].unique and not after[name].unique:
+        tested = False
+        for test in ("not_null", "unique"):
+            had, has = _test(before[name], test), _test(after[name], test)
+            if had and not has:
+                yield _change("test_removed", new, name, f"{test} test", None, new.location)
+            elif had == "strict" and has == "relaxed":
+                what = f"{test} test relaxed"
+                yield _change("test_relaxed", new, name, f"{test} test", what, new.location)
+            tested = tested or (test == "unique" and had is not None)
+        if new.derived and before[name].unique and not after[name].unique and not tested:
             yield _change("constraint_changed", new, name, "UNIQUE", None, new.location)
+
+
+def _test(column: Column, test: str) -> str | None:
+    """ "strict", "relaxed" or None: whether a dbt test of this name checks the column."""
+    if test in column.tests:
+        return "strict"
+    return "relaxed" if f"{test}:relaxed" in column.tests else None
+
+
+def _nullability_from_tests(old: Dataset, new: Dataset, column: str) -> bool:
+    """A derived column's NOT NULL lost because a dbt not_null test went (CN407/CN409
+    report that; it is no constraint)."""
+    before, after = old.declared.get(column), new.declared.get(column)
+    return (
+        before is not None
+        and _test(before, "not_null") == "strict"
+        and (after is None or _test(after, "not_null") != "strict")
+    )
 
 
 _ROW_CHANGES = {
@@ -280,7 +310,12 @@ def _same_fingerprint(
 
 
 def _column_changes(
-    dataset: Dataset, old: Column, new: Column, base: Catalog, head: Catalog
+    dataset: Dataset,
+    old: Column,
+    new: Column,
+    base: Catalog,
+    head: Catalog,
+    tests_only: bool = False,
 ) -> Iterator[Change]:
     where = _where(head, column_id(dataset.name, new.name), column_id(dataset.name, old.name), base)
     if old.type and new.type and (old.type != new.type or _respelled(old, new)):
@@ -289,7 +324,7 @@ def _column_changes(
         yield _change(
             "type_changed", dataset, new.name, before, after, where, types=(old.type, new.type)
         )
-    relaxed_view = dataset.derived and old.not_null and not new.not_null
+    relaxed_view = dataset.derived and old.not_null and not new.not_null and not tests_only
     if old.not_null != new.not_null and (not dataset.derived or relaxed_view):
         yield _change(
             "nullability_changed",

@@ -58,6 +58,7 @@ class Column:
     unique: bool = False
     accepted_values: tuple[str, ...] | None = None  # dbt accepted_values, contract enum
     references: str | None = None  # dbt relationships test: "relation.column"
+    tests: tuple[str, ...] = ()  # dbt not_null/unique tests: "unique", "not_null:relaxed"
 
 
 @dataclass
@@ -168,6 +169,26 @@ class Issue:
 
 
 @dataclass
+class Defined:
+    """A model or view a revision defines; ``reason`` says why it was not analysed."""
+
+    name: str
+    location: Location
+    reason: str | None = None  # None: analysed
+    project: str | None = None  # the dbt project's directory ("" at the root); None: SQL
+
+
+@dataclass
+class ProjectInfo:
+    """A dbt project as the checker read it: where, and in which dialect (and why)."""
+
+    name: str
+    root: str
+    dialect: str
+    dialect_origin: str = ""  # "profiles.yml (…)", "CI installs dbt-…", "configured", ""
+
+
+@dataclass
 class Consumer:
     """A downstream asset that is not a relation (a dbt exposure: dashboard, ML model, …)."""
 
@@ -199,6 +220,9 @@ class Catalog:
     keys: dict[str, str] = field(default_factory=dict)
     reads: dict[str, set[str]] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)  # name -> cache key of its lineage
+    defined: dict[str, Defined] = field(default_factory=dict)  # models and views (by file
+    # for dbt models, by name for SQL views), for coverage
+    projects: list[ProjectInfo] = field(default_factory=list)  # dbt projects read
 
 
 @dataclass
@@ -300,6 +324,32 @@ class SourceStatus:
 
 
 @dataclass
+class ProjectCoverage:
+    """Coverage of one dbt project (or of the SQL files, name "")."""
+
+    name: str
+    root: str
+    defined: int
+    analysed: int
+    dialect: str = ""
+    dialect_origin: str = ""
+
+
+@dataclass
+class Coverage:
+    """Models and views analysed of those defined at head, and what was left out and why."""
+
+    defined: int = 0
+    analysed: int = 0
+    not_analysed: list[Defined] = field(default_factory=list)
+    projects: list[ProjectCoverage] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.analysed / self.defined if self.defined else 1.0
+
+
+@dataclass
 class Report:
     """The outcome of one check: what changed, findings, and what was not analysed."""
 
@@ -313,6 +363,7 @@ class Report:
     elapsed_ms: float = 0.0
     fail_on: str = "error"
     partial: bool = False  # the time budget ran out: some of the work was skipped
+    coverage: Coverage | None = None  # models and views analysed at head
     files_changed: int | None = None  # files in the git diff (None: not from a diff)
 
 

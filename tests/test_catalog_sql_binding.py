@@ -163,12 +163,6 @@ def test_a_unity_catalog_view_breaks_exactly_when_its_definition_fails(
     assert breaks == (dropped == "amount")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="carried.py binds each consumer's query against the catalogs without the other "
-    "consumers' queries: a view (or dbt Cloud model) on a broken carried view is only "
-    "'affected'",
-)
 def test_a_view_on_a_broken_view_outside_the_repository_breaks(
     tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

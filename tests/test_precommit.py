@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,14 @@ BASE = {
     "views/top.sql": "CREATE VIEW mart.top AS SELECT total FROM mart.revenue;\n",
 }
 
+# the test's own environment first: pre-commit is a test dependency of this package
+PRE_COMMIT = shutil.which("pre-commit", path=os.path.dirname(sys.executable)) or shutil.which(
+    "pre-commit"
+)
+if PRE_COMMIT is None and os.environ.get("CI"):
+    raise RuntimeError("pre-commit is not installed (pip install -e '.[test]')")
 pytestmark = pytest.mark.skipif(
-    shutil.which("pre-commit") is None or os.environ.get("IMPACT_CHECK_SKIP_PRECOMMIT") == "1",
+    PRE_COMMIT is None or os.environ.get("IMPACT_CHECK_SKIP_PRECOMMIT") == "1",
     reason="pre-commit not installed or skipped",
 )
 
@@ -65,7 +72,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def try_repo(repo: GitRepo, project: Path, home: Path, *extra: str) -> tuple[int, str]:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     proc = subprocess.run(
-        ["pre-commit", "try-repo", str(project), "impact-check", "--verbose", *extra],
+        [str(PRE_COMMIT), "try-repo", str(project), "impact-check", "--verbose", *extra],
         cwd=repo.root,
         capture_output=True,
         text=True,

@@ -177,15 +177,17 @@ def encode_column(col: Column) -> list[Any]:
         col.unique,
         None if col.accepted_values is None else list(col.accepted_values),
         col.references,
+        list(col.tests),
     ]
 
 
 def decode_column(value: Any) -> Column:
     """The Column ``encode_column`` produced."""
     parts = _list(value)
-    if len(parts) != 9:
+    if len(parts) not in (9, 10):  # 9: written before dbt tests were kept
         raise CodecError("bad column")
     accepted = None if parts[7] is None else tuple(_str(v) for v in _list(parts[7]))
+    tests = tuple(_str(t) for t in _list(parts[9])) if len(parts) == 10 else ()
     return Column(
         _str(parts[0]),
         _opt_str(parts[1]),
@@ -196,6 +198,7 @@ def decode_column(value: Any) -> Column:
         _bool(parts[6]),
         accepted,
         _opt_str(parts[8]),
+        tests,
     )
 
 

@@ -3,8 +3,13 @@ seeds, models rendered with stubbed Jinja (sql/jinja.py), schema.yml (declared c
 contracts, access, owners) and exposures as downstream consumers.
 
 Relation names follow dbt's defaults: ``<target schema>[_<custom schema>].<alias>``, the
-target schema taken from a ``profiles.yml`` in the project directory when there is one
-(else ``main``, DuckDB's default). Sources are ``<schema or source name>.<identifier>``.
+target schema taken from the project's profile (project/profiles.py; else ``main``,
+DuckDB's default). Sources are ``<schema or source name>.<identifier>``. Installed packages
+(``dbt_packages/``, after ``dbt deps``) give their macros; their models are not loaded.
+
+A model whose Jinja or SQL cannot be read at a revision is "not analysed" (its issue is a
+whole-file one: the base version stands in at head), never absent: absent would read as
+dropped. Jinja that does not parse is also what dbt rejects, so it is a TB108 issue.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,9 +28,20 @@ from sqlglot import exp
 from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config, Limits
 from impact_check.identity import exposure_model
-from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
+from impact_check.model import (
+    Catalog,
+    Column,
+    Consumer,
+    Dataset,
+    Defined,
+    Issue,
+    Location,
+    ProjectInfo,
+    Snapshot,
+)
 from impact_check.project.loader import decode_file, unreadable_rule
-from impact_check.project.macros import Macro, parse_macros, prelude
+from impact_check.project.macros import Macro, parse_macros
+from impact_check.project.profiles import find_warehouse
 from impact_check.project.schema_yml import (
     ModelInfo,
     declared_columns,
@@ -33,10 +50,12 @@ from impact_check.project.schema_yml import (
     versions,
 )
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
+from impact_check.sql.dbt_context import Relation
 from impact_check.sql.ddl import DdlState, Definition
-from impact_check.sql.jinja import Target, render_model
+from impact_check.sql.jinja import DbtRenderer, Rendered, Target
 from impact_check.sql.names import normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.placeholders import PLACEHOLDER_PREFIX, placeholder
 
 EXPOSURE_KINDS = {
     "ml": "ml_model",
@@ -69,6 +88,19 @@ class Project:
     # (latest version, version -> the model name of its file)
     # path -> the project macros its manifest compiled_code expanded, name -> macro_sql
     compiled_macros: dict[str, dict[str, str]] = field(default_factory=dict)
+    dialect: str = "duckdb"
+    renderer: DbtRenderer | None = None
+    packages: dict[str, dict[str, Macro]] = field(default_factory=dict)  # installed: macros
+    dispatch: dict[str, list[str]] = field(default_factory=dict)  # namespace -> search order
+    install_path: str = "dbt_packages/"
+    source_parts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # a
+    # source's (schema, identifier), for SQL: an identifier may hold dots or spaces
+    package_models: dict[str, str] = field(default_factory=dict)  # model name -> package
+    packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
+    package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
+    # a package's model -> whether an installed package is known to define it
+    yaml_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema.yml, for
+    # `graph` when a model is rendered as dbt compiles it: "model:<name>", "source:<s>.<t>"
 
 
 def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> Any:
@@ -132,23 +164,36 @@ def load_projects(
     variables: dict[str, Any] | None = None,
     limits: Limits | None = None,
     deadline: Deadline | None = None,
+    dialect_for: Any = None,
 ) -> None:
     """Add every dbt project's sources, seeds, models and exposures to the catalog.
 
     With a manifest, relation names come from it, and a model whose file still equals the
     manifest's ``raw_code`` uses its ``compiled_code`` (slim CI); other models are rendered.
+    ``dialect_for(root)`` is the dialect the configuration sets for a project directory
+    (None when it sets none: the project's profile then decides).
     """
     limits = limits or Limits()
     for root in roots:
         path = root + "dbt_project.yml"
+        configured = dialect_for(root) if dialect_for is not None else dialect
         project = _guarded(
-            catalog, path, "dbt_project.yml", _project, snapshot, root, catalog, limits
+            catalog,
+            path,
+            "dbt_project.yml",
+            _project,
+            snapshot,
+            root,
+            catalog,
+            limits,
+            configured,
+            dialect,
+            variables or {},
         )
         if project is not None:
-            project.variables.update(variables or {})
             if manifest is not None:
                 _guarded(catalog, path, "the manifest", _use_manifest, project, manifest)
-            _load(snapshot, project, state, catalog, dialect, deadline or NO_DEADLINE)
+            _load(snapshot, project, state, catalog, project.dialect, deadline or NO_DEADLINE)
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
@@ -174,7 +219,15 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
             project.sources[key] = relation(node["relation_name"])
 
 
-def _project(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> Project | None:
+def _project(
+    snapshot: Snapshot,
+    root: str,
+    catalog: Catalog,
+    limits: Limits,
+    configured: str | None,
+    default_dialect: str,
+    cli_vars: dict[str, Any],
+) -> Project | None:
     path = root + "dbt_project.yml"
     data = _yaml(snapshot, path, catalog, limits)
     if not isinstance(data, dict):
@@ -186,31 +239,167 @@ def _project(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) ->
                 Issue("AN901", f"dbt_project.yml is {what}", Location(path), whole_file=True)
             )
         return None
-    target = Target(schema=_target_schema(snapshot, root, data, catalog, limits))
-    return Project(
+    name = str(data.get("name", "project"))
+    install = str(data.get("packages-install-path") or "dbt_packages").strip("/") + "/"
+    packages = _installed_packages(snapshot, root + install, catalog, limits)
+    raw_vars = data["vars"] if isinstance(data.get("vars"), dict) else {}
+    variables = {**project_vars(raw_vars, name, set(packages)), **cli_vars}
+    warehouse = find_warehouse(
+        snapshot.files,
+        root,
+        str(data["profile"]) if data.get("profile") else None,
+        lambda p: _yaml(snapshot, p, catalog, limits),
+        lambda p: _text(snapshot, p),
+        configured or default_dialect,
+        variables,
+    )
+    dialect = configured or warehouse.dialect or default_dialect
+    origin = "configured" if configured else warehouse.origin
+    target = warehouse.target
+    bare = DbtRenderer(name, target, variables, max_steps=limits.max_render_steps)
+    data = {k: (v if k in _LATE_KEYS else render_tree(v, bare)) for k, v in data.items()}
+    macros = {name: {}, **packages}
+    for file in sorted(snapshot.files):
+        folders = [str(p) for p in data.get("macro-paths") or ["macros"]]
+        if any(file.startswith(root + f.rstrip("/") + "/") for f in folders) and file.endswith(
+            ".sql"
+        ):
+            text = _text(snapshot, file)
+            if text is not None:
+                macros[name].update(parse_macros(file, text, name))
+    dispatch = _dispatch_config(data.get("dispatch"))
+    project = Project(
         root=root,
-        name=str(data.get("name", "project")),
+        name=name,
         model_paths=[str(p) for p in data.get("model-paths") or ["models"]],
         seed_paths=[str(p) for p in data.get("seed-paths") or ["seeds"]],
         macro_paths=[str(p) for p in data.get("macro-paths") or ["macros"]],
-        variables=dict(data.get("vars") or {}),
+        variables=variables,
         models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
         target=target,
         limits=limits,
+        macros=macros[name],
+        dialect=dialect,
+        packages=packages,
+        dispatch=dispatch,
+        install_path=install,
     )
+    project.package_models = _package_models(snapshot, root + install)
+    declared = _declared_packages(snapshot, root, catalog, limits)
+    project.packages_missing = declared > len(packages)
+    project.renderer = DbtRenderer(
+        name, target, variables, macros, dispatch, limits.max_render_steps
+    )
+    catalog.projects.append(ProjectInfo(name, root, dialect, origin))
+    for macro, message, line in project.renderer.syntax_errors():
+        catalog.issues.append(
+            Issue(
+                "TB108",
+                f"macro {macro.name}: its Jinja does not parse ({message}): dbt refuses "
+                "to compile the project",
+                Location(macro.path, line),
+                unanalyzed=False,
+            )
+        )
+    return project
 
 
-def _target_schema(
-    snapshot: Snapshot, root: str, data: dict[str, Any], catalog: Catalog, limits: Limits
-) -> str:
-    profiles = _yaml(snapshot, root + "profiles.yml", catalog, limits)
-    profile = profiles.get(data.get("profile")) if isinstance(profiles, dict) else None
-    if isinstance(profile, dict):
-        output = (profile.get("outputs") or {}).get(profile.get("target"))
-        if isinstance(output, dict):
-            default = "main" if output.get("type") == "duckdb" else "public"
-            return str(output.get("schema") or default).lower()
-    return "main"
+# dbt_project.yml keys dbt renders late (at run time, in the model's context), not on load
+_LATE_KEYS = {"vars", "on-run-start", "on-run-end", "query-comment", "dispatch"}
+_HOOKS = {"pre-hook", "post-hook", "pre_hook", "post_hook"}
+
+
+def render_tree(value: Any, renderer: DbtRenderer, depth: int = 0) -> Any:
+    """A YAML tree with the Jinja of its strings rendered (hooks left alone, as dbt does)."""
+    if depth > 100:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: (v if str(k).lstrip("+") in _HOOKS else render_tree(v, renderer, depth + 1))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [render_tree(v, renderer, depth + 1) for v in value]
+    return renderer.render_yaml_value(value)
+
+
+def project_vars(raw: dict[str, Any], project: str, packages: set[str]) -> dict[str, Any]:
+    """The vars a root model sees: global ones, then those scoped to the project."""
+    out = {
+        str(k): v
+        for k, v in raw.items()
+        if not (isinstance(v, dict) and (k == project or k in packages))
+    }
+    scoped = raw.get(project)
+    if isinstance(scoped, dict):
+        out.update({str(k): v for k, v in scoped.items()})
+    return out
+
+
+def _dispatch_config(value: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entry in value if isinstance(value, list) else []:
+        if isinstance(entry, dict) and entry.get("macro_namespace"):
+            order = entry.get("search_order") or []
+            out[str(entry["macro_namespace"])] = [str(p) for p in order if p]
+    return out
+
+
+def _text(snapshot: Snapshot, path: str) -> str | None:
+    content = snapshot.files.get(path)
+    if content is None or content.data is None:
+        return None
+    return content.data.decode("utf-8", "replace")
+
+
+def _installed_packages(
+    snapshot: Snapshot, folder: str, catalog: Catalog, limits: Limits
+) -> dict[str, dict[str, Macro]]:
+    """Macros of the packages ``dbt deps`` installed under ``folder``, by package name."""
+    packages: dict[str, dict[str, Macro]] = {}
+    for path in sorted(snapshot.files):
+        if not path.startswith(folder) or not path.endswith("/dbt_project.yml"):
+            continue
+        package_root = path[: -len("dbt_project.yml")]
+        if package_root[len(folder) :].count("/") != 1:
+            continue  # a package's own integration tests, not the package
+        data = _yaml(snapshot, path, catalog, limits)
+        if not isinstance(data, dict) or not data.get("name"):
+            continue
+        name = str(data["name"])
+        folders = [
+            package_root + str(p).rstrip("/") + "/" for p in data.get("macro-paths") or ["macros"]
+        ]
+        macros: dict[str, Macro] = {}
+        for file in sorted(snapshot.files):
+            if file.endswith(".sql") and any(file.startswith(f) for f in folders):
+                text = _text(snapshot, file)
+                if text is not None:
+                    macros.update(parse_macros(file, text, name))
+        packages[name] = macros
+    return packages
+
+
+def _package_models(snapshot: Snapshot, folder: str) -> dict[str, str]:
+    """Model names the installed packages define (``<folder><package>/models/…/x.sql``)."""
+    out: dict[str, str] = {}
+    for path in snapshot.files:
+        if path.startswith(folder) and path.endswith(".sql"):
+            parts = path[len(folder) :].split("/")
+            if len(parts) > 2 and parts[1] == "models":
+                out.setdefault(PurePosixPath(path).stem, parts[0])
+    return out
+
+
+def _declared_packages(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> int:
+    """How many packages packages.yml (or dependencies.yml) asks `dbt deps` for."""
+    count = 0
+    for name in ("packages.yml", "dependencies.yml"):
+        if root + name in snapshot.files:
+            data = _yaml(snapshot, root + name, catalog, limits)
+            entries = data.get("packages") if isinstance(data, dict) else None
+            count += len(entries) if isinstance(entries, list) else 0
+    return count
 
 
 def _under(path: str, project: Project, folders: list[str]) -> str | None:
@@ -247,28 +436,94 @@ def _load(
             project.models[PurePosixPath(path).stem] = path
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
-        elif _under(path, project, project.macro_paths) is not None and path.endswith(".sql"):
-            data = snapshot.files[path].data
-            project.macros.update(parse_macros(path, (data or b"").decode("utf-8", "replace")))
+    if project.renderer is not None:
+        project.renderer.graph = project_graph(project)
     for name, path in project.models.items():
         deadline.check("rendering dbt models")
-        _guarded(
-            catalog,
-            path,
-            "the model",
-            _model,
-            snapshot,
-            name,
-            path,
-            project,
-            state,
-            catalog,
-            dialect,
-        )
+        try:
+            _model(snapshot, name, path, project, state, catalog, dialect)
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError) as err:
+            # an unexpected shape costs this model only, and it is not analysed, not gone
+            reason = f"unexpected structure in the model ({type(err).__name__}: {err})"
+            _not_analysed(catalog, project, name, path, reason, "AN901")
+    for relation, known in sorted(project.package_refs.items()):
+        # A model of an installed package (its models are not loaded), or possibly of one
+        # packages.yml declares but dbt deps has not installed: it exists, with columns the
+        # checker does not know. (A ref no package can answer still reads as missing.)
+        if relation not in state.definitions:
+            origin = "package" if known else "package-not-installed"
+            catalog.datasets.setdefault(
+                relation,
+                Dataset(relation, "view", dialect=dialect, columns_known=False, origin=origin),
+            )
     for entry, path in project.exposures:
         consumer = _guarded(catalog, path, "an exposure", _exposure, entry, path, project)
         if consumer is not None:
             catalog.consumers.append(consumer)
+
+
+def project_graph(project: Project) -> dict[str, Any]:
+    """``graph`` as dbt's context has it once the project is parsed: the models and sources
+    with their schema.yml columns and meta (macros reading it build real SQL from it)."""
+    nodes: dict[str, Any] = {}
+    for name, path in project.models.items():
+        entry = project.yaml_entries.get(f"model:{name}", {})
+        config = {**_folder_config(project, path), **dict(entry.get("config") or {})}
+        relation = relation_of(project, name, config).split(".")
+        nodes[f"model.{project.name}.{name}"] = {
+            "unique_id": f"model.{project.name}.{name}",
+            "name": name,
+            "resource_type": "model",
+            "package_name": project.name,
+            "original_file_path": path[len(project.root) :],
+            "path": path[len(project.root) :],
+            "alias": relation[-1],
+            "schema": relation[-2] if len(relation) > 1 else project.target.schema,
+            "database": relation[-3] if len(relation) > 2 else project.target.database,
+            "config": config,
+            "meta": dict(entry.get("meta") or {}),
+            "tags": list(config.get("tags") or []) if isinstance(config.get("tags"), list) else [],
+            "description": str(entry.get("description") or ""),
+            "columns": _graph_columns(entry.get("columns")),
+            "depends_on": {"nodes": [], "macros": []},
+            "refs": [],
+            "sources": [],
+        }
+    sources: dict[str, Any] = {}
+    for key, entry in project.yaml_entries.items():
+        if key.startswith("source:"):
+            source_name, table = str(entry.get("source_name")), str(entry.get("name"))
+            parts = project.sources.get((source_name, table), f"{source_name}.{table}").split(".")
+            sources[f"source.{project.name}.{source_name}.{table}"] = {
+                "unique_id": f"source.{project.name}.{source_name}.{table}",
+                "name": table,
+                "source_name": source_name,
+                "resource_type": "source",
+                "package_name": project.name,
+                "identifier": parts[-1],
+                "schema": parts[-2] if len(parts) > 1 else source_name,
+                "meta": dict(entry.get("meta") or {}),
+                "columns": _graph_columns(entry.get("columns")),
+            }
+    return {"nodes": nodes, "sources": sources, "macros": {}, "exposures": {}, "metrics": {}}
+
+
+def _graph_columns(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("name"):
+            out[str(item["name"])] = {
+                "name": str(item["name"]),
+                "description": str(item.get("description") or ""),
+                "data_type": item.get("data_type"),
+                "meta": dict(item.get("meta") or {}) if isinstance(item.get("meta"), dict) else {},
+                "tags": list(item.get("tags") or []) if isinstance(item.get("tags"), list) else [],
+                "quote": item.get("quote"),
+                "constraints": list(item.get("constraints") or [])
+                if isinstance(item.get("constraints"), list)
+                else [],
+            }
+    return out
 
 
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
@@ -280,6 +535,8 @@ def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
         schema = f"{schema}_{str(custom).lower()}"
     alias = str(config.get("alias") or model).lower()
     database = config.get("database")
+    if database and PLACEHOLDER_PREFIX in str(database):
+        database = None  # an env_var without default: the target's database stands in
     return f"{str(database).lower()}.{schema}.{alias}" if database else f"{schema}.{alias}"
 
 
@@ -311,70 +568,106 @@ def _model(
     if text is None:
         rule = unreadable_rule(content)
         catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
+        _define(catalog, project, name, path, reason)
         return
     info = project.infos.get(name, ModelInfo())
     config = {**_folder_config(project, path), **info.config}
     this = relation_of(project, name, config)
     raw, compiled = project.compiled.get(path, (None, None))
-    rendered = render_model(
-        text,
-        ref=lambda *args, **kwargs: _ref(project, args, kwargs),
-        source=lambda src, table: project.sources.get((src, table), f"{src}.{table}".lower()),
-        this=this,
-        variables=project.variables,
-        target=project.target,
-        max_steps=project.limits.max_render_steps,
-        prelude=prelude(text, project.macros),
-    )
+    renderer = project.renderer or DbtRenderer(project.name, project.target, project.variables)
+
+    def render(execute: bool) -> Rendered:
+        return renderer.render(
+            text,
+            path,
+            ref=lambda *args, **kwargs: _ref(project, args, kwargs),
+            source=lambda src, table: _source_relation(project, src, table),
+            this=this,
+            config=config,
+            model=_model_node(project, name, path, this, config, text),
+            execute=execute,
+        )
+
+    rendered = render(False)
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
         return
     relation = relation_of(project, name, config)
     location = Location(path, 1)
-    if rendered.error:
-        catalog.issues.append(
-            Issue(
-                "AN901",
-                f"cannot render the model's Jinja: {rendered.error}",
-                location,
-                target=relation,
-            )
+    use_compiled = compiled is not None and raw is not None and _same_code(project, path, raw, text)
+    if rendered.syntax_error:
+        message = (
+            f"{relation} does not compile: {rendered.error}; dbt refuses to compile the "
+            "project (the base version of the model stands in for the comparison)"
         )
+        catalog.issues.append(
+            Issue("TB108", message, Location(path, rendered.line), relation, whole_file=True)
+        )
+        _define(catalog, project, relation, path, rendered.error)
         return
-    if compiled is not None and raw is not None and _same_code(project, path, raw, text):
-        rendered.sql, rendered.unknown = compiled, []  # the manifest compiled this very code
+    if rendered.error and not use_compiled:
+        why = f"cannot render the model's Jinja: {rendered.error}"
+        _not_analysed(catalog, project, relation, path, why, "AN901")
+        return
+    if use_compiled:
+        rendered.sql, rendered.unknown = str(compiled), []  # the manifest compiled this code
     if rendered.unknown:
         catalog.issues.append(
             Issue(
                 "AN908",
-                f"{relation} uses {', '.join(rendered.unknown)}, which the checker "
-                "cannot expand: its lineage may be incomplete",
+                f"{relation} uses {_unknown_text(rendered.unknown, set(project.packages))}, "
+                "which the checker cannot expand: what they produce is unknown (columns read "
+                "from them are not checked)",
                 location,
                 target=relation,
                 unanalyzed=False,
             )
         )
-    limits = project.limits
-    statements = parse_file(
-        rendered.sql, dialect, limits.max_nesting_depth, limits.max_statements_per_file
-    )
-    query = statements[0].expression if len(statements) == 1 else None
-    if not isinstance(query, exp.Query):
-        error = statements[0].error if statements else "empty model"
+    installed = set(project.packages)
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
+    if query is None and not use_compiled:
+        # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
+        # as dbt compiles it, against an empty warehouse and the project's graph
+        again = render(True)
+        if again.error is None:
+            query, _error, approximated = parse_rendered(again, dialect, project.limits, installed)
+            if query is not None:
+                catalog.issues.append(
+                    Issue(
+                        "AN908",
+                        f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
+                        "is read as dbt would compile it against an empty warehouse, so "
+                        "columns its macros take from query results are not known",
+                        location,
+                        target=relation,
+                        unanalyzed=False,
+                    )
+                )
+    if query is None:
+        why = f"cannot parse the rendered model ({dialect}): {error}"
+        materialized = str(config.get("materialized", "view"))
+        if materialized not in _QUERY_MATERIALIZATIONS:
+            why = f"materialized='{materialized}', whose body is not a query the checker reads"
+        _not_analysed(catalog, project, relation, path, why, "AN901")
+        return
+    if approximated and rendered.empty and not rendered.unknown:
         catalog.issues.append(
             Issue(
-                "AN901",
-                f"cannot parse the rendered model ({dialect}): {error}",
+                "AN908",
+                f"{relation} leaves part of its SQL to run time ({', '.join(rendered.empty)} "
+                f"render nothing until dbt executes): it is read as reading "
+                f"{', '.join(rendered.relations)}, with columns unknown",
                 location,
                 target=relation,
+                unanalyzed=False,
             )
         )
-        return
     materialized = str(config.get("materialized", "view"))
     kind = "view" if materialized in ("view", "ephemeral") else "table"
     state.definitions[relation] = Definition(
         relation, kind, normalize(query, dialect), location, dialect=dialect
     )
+    _define(catalog, project, relation, path, None)
     contract = config.get("contract") or {}
     catalog.model_meta[relation] = {
         "declared": info.columns,
@@ -384,6 +677,164 @@ def _model(
         "materialized": materialized,
         "on_schema_change": config.get("on_schema_change"),
         "version": info.version,
+    }
+
+
+# materializations whose model body is one SELECT (others: a custom one's own language)
+_QUERY_MATERIALIZATIONS = {
+    "view",
+    "table",
+    "incremental",
+    "ephemeral",
+    "materialized_view",
+    "dynamic_table",
+    "microbatch",
+    "seed",
+    "snapshot",
+}
+_PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
+RUN_TIME_SQL = placeholder("sql produced at run time")
+_SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def parse_rendered(
+    rendered: Rendered,
+    dialect: str,
+    limits: Limits,
+    installed: set[str] | frozenset[str] = frozenset(),
+) -> tuple[exp.Query | None, str, bool]:
+    """The model's query, or None and why not; and whether it is an approximation.
+
+    Jinja the checker could not expand leaves placeholders; where one stands in a clause (a
+    macro writing ``partition by …`` text) the SQL does not parse, so the model is read
+    again without them, every select of it then yielding unknown columns besides its own.
+    A model whose macros leave their SQL to run time (they render nothing until dbt's
+    ``execute``, like ``dbt_utils.union_relations``) reads the relations it named, with
+    columns unknown.
+    """
+    text = rendered.sql
+    run_time = f"select {RUN_TIME_SQL} from {' cross join '.join(rendered.relations)}"
+    if not _SQL_COMMENTS.sub("", text).strip():
+        if rendered.relations:
+            return (*_one_query(run_time, dialect, limits), True)
+        return (
+            None,
+            (
+                "it renders no SQL without a warehouse (its macros build the SQL from queries "
+                "at run time; dbt's own parse sees nothing either)"
+            ),
+            False,
+        )
+    query, error = _one_query(text, dialect, limits)
+    if query is not None:
+        return query, error, False
+    if PLACEHOLDER_PREFIX not in text:
+        if rendered.empty and rendered.relations:  # a macro left its part to run time
+            return (*_one_query(run_time, dialect, limits), True)
+        return None, error, False
+    without = _PLACEHOLDERS.sub("", text)
+    if not _SQL_COMMENTS.sub("", without).strip():
+        unknown = _unknown_text(rendered.unknown, installed) or "macros"
+        return None, f"its SQL comes entirely from {unknown}", False
+    stripped, _ = _one_query(without, dialect, limits)
+    if stripped is None:
+        return None, error, False
+    for select in stripped.find_all(exp.Select):
+        select.set("expressions", [*select.expressions, exp.column(RUN_TIME_SQL)])
+    return stripped, "", True
+
+
+def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | None, str]:
+    statements = parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file)
+    query = statements[0].expression if len(statements) == 1 else None
+    if isinstance(query, exp.Query):
+        return query, ""
+    if len(statements) > 1:
+        return None, f"{len(statements)} statements, a model is one query"
+    if not statements:
+        return None, "empty model"
+    if statements[0].expression is not None:
+        kind = type(statements[0].expression).__name__.lower()
+        return None, f"the rendered text is not a query (sqlglot reads a {kind})"
+    return None, str(statements[0].error)
+
+
+def _source_relation(project: Project, source: str, table: str) -> str | Relation:
+    """What ``source()`` renders: the source's relation, its parts quoted where needed."""
+    parts = project.source_parts.get((source, table))
+    if parts is not None and project.sources.get((source, table)) == ".".join(parts):
+        return Relation(None, parts[0], parts[1])
+    return project.sources.get((source, table), f"{source}.{table}".lower())
+
+
+def _define(
+    catalog: Catalog, project: Project, relation: str, path: str, reason: str | None
+) -> None:
+    # keyed by file: projects of one repository may define the same relation names
+    catalog.defined[path] = Defined(relation, Location(path, 1), reason, project.root)
+
+
+def _not_analysed(
+    catalog: Catalog, project: Project, relation: str, path: str, why: str, rule: str
+) -> None:
+    """A model the checker cannot read at this revision: reported and listed as not
+    analysed; a whole-file issue, so that at head its base version stands in (absent, it
+    would read as dropped and its readers as broken)."""
+    catalog.issues.append(Issue(rule, why, Location(path, 1), relation, whole_file=True))
+    _define(catalog, project, relation, path, why)
+
+
+def _unknown_text(names: list[str], installed: AbstractSet[str]) -> str:
+    """What rendered as placeholders, for people: macros of packages that are not
+    installed (run `dbt deps`), macros an installed package lacks (another version), the
+    rest as named."""
+    macros = sorted({n for n in names if "." in n and not n.startswith(("adapter.", "dbt."))})
+    missing = [n for n in macros if n.split(".", 1)[0] not in installed]
+    lacking = [n for n in macros if n.split(".", 1)[0] in installed]
+    others = [n for n in names if n not in macros]
+    parts = []
+    if missing:
+        parts.append(
+            f"macros of packages not installed ({_first(missing)}; run `dbt deps` before "
+            "the check to have them expanded)"
+        )
+    if lacking:
+        parts.append(
+            f"macros the installed packages do not have ({_first(lacking)}: the project "
+            "needs other versions than those installed)"
+        )
+    if others:
+        parts.append(_first(others))
+    return " and ".join(parts)
+
+
+def _first(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+
+
+def _model_node(
+    project: Project, name: str, path: str, this: str, config: dict[str, Any], text: str
+) -> dict[str, Any]:
+    """``model``: the node as dbt's context shows it while parsing."""
+    parts = this.split(".")
+    return {
+        "name": name,
+        "alias": parts[-1],
+        "schema": parts[-2] if len(parts) > 1 else project.target.schema,
+        "database": parts[-3] if len(parts) > 2 else project.target.database,
+        "unique_id": f"model.{project.name}.{name}",
+        "package_name": project.name,
+        "resource_type": "model",
+        "original_file_path": path[len(project.root) :],
+        "path": path[len(project.root) :],
+        "raw_code": text,
+        "raw_sql": text,
+        "config": config,
+        "tags": list(config.get("tags") or []) if isinstance(config.get("tags"), list) else [],
+        "fqn": [project.name, *PurePosixPath(path[len(project.root) :]).with_suffix("").parts[1:]],
+        "columns": {},
+        "refs": [],
+        "sources": [],
     }
 
 
@@ -418,7 +869,12 @@ def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
     config = {**_folder_config(project, path), **info.config} if path else info.config
-    return relation_of(project, name, config)
+    relation = relation_of(project, name, config)
+    package = str(args[0]) if len(args) > 1 else None
+    known = (package is not None and package != project.name) or name in project.package_models
+    if not path and (known or project.packages_missing):
+        project.package_refs[relation] = known  # a package's model: exists, columns unknown
+    return relation
 
 
 def _schema_file(
@@ -445,8 +901,14 @@ def _schema_file(
                 )
     for source in data.get("sources") or []:
         _source(source, path, project, catalog, dialect)
+        for table in source.get("tables") or [] if isinstance(source, dict) else []:
+            if isinstance(table, dict) and table.get("name"):
+                entry = {**table, "source_name": source.get("name")}
+                project.yaml_entries[f"source:{source.get('name')}.{table['name']}"] = entry
     for model in data.get("models") or []:
         if isinstance(model, dict) and model.get("name"):
+            project.yaml_entries[f"model:{model['name']}"] = model
+            model = _rendered_config(model, project)
             info = model_info(model, path, dialect)
             if isinstance(model.get("versions"), list) and model["versions"]:
                 latest, files, infos = versions(model, info, dialect)
@@ -460,17 +922,41 @@ def _schema_file(
             project.exposures.append((exposure, path))  # resolved once every model is known
 
 
+def _rendered_config(entry: dict[str, Any], project: Project) -> dict[str, Any]:
+    """A schema.yml entry whose config (and versions' configs) have their Jinja rendered."""
+    if project.renderer is None:
+        return entry
+    out = dict(entry)
+    for key in ("config", "access", "contract"):
+        if key in out:
+            out[key] = render_tree(out[key], project.renderer)
+    if isinstance(out.get("versions"), list):
+        out["versions"] = [
+            {**v, "config": render_tree(v.get("config"), project.renderer)}
+            if isinstance(v, dict) and v.get("config")
+            else v
+            for v in out["versions"]
+        ]
+    return out
+
+
 def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect: str) -> None:
     if not isinstance(source, dict) or not source.get("name"):
         return
-    schema = str(source.get("schema") or source["name"]).lower()
+    render = project.renderer.render_yaml_value if project.renderer else (lambda v: v)
+    if str(render(source.get("enabled", True))).lower() == "false":
+        return
+    schema = str(render(source.get("schema")) or source["name"]).lower()
     for table in source.get("tables") or []:
         if not isinstance(table, dict) or not table.get("name"):
             continue
-        identifier = str(table.get("identifier") or table["name"]).lower()
+        if str(render(table.get("enabled", True))).lower() == "false":
+            continue
+        identifier = str(render(table.get("identifier")) or table["name"]).lower()
         key = (str(source["name"]), str(table["name"]))
         relation = project.sources.get(key) or f"{schema}.{identifier}"  # manifest names win
         project.sources[key] = relation
+        project.source_parts[key] = (schema, identifier)
         columns = declared_columns(table.get("columns"), dialect)
         existing = catalog.datasets.get(relation)
         if existing is not None and existing.columns_known:

@@ -28,6 +28,7 @@ from impact_check.model import (
     Catalog,
     Column,
     Dataset,
+    Defined,
     FileContent,
     Issue,
     Lineage,
@@ -43,6 +44,7 @@ from impact_check.sql.ddl import DdlState, Definition, InsertSelect
 from impact_check.sql.lineage import query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
+from impact_check.sql.placeholders import described, is_placeholder_name
 from impact_check.sql.statements import apply_actions, apply_other
 from impact_check.sql.tree_digest import tree_digest
 
@@ -54,14 +56,27 @@ _PLAN_FILES = ("sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
 KEPT_TREE_TEXT = 1_000_000
 
 
+# Where `dbt deps` installs packages: their projects are a project's packages, not projects.
+_PACKAGE_FOLDERS = {"dbt_packages", "dbt_modules"}
+
+
 def dbt_roots(paths: Iterable[str]) -> list[str]:
-    """Directories holding a dbt_project.yml (``""`` for the repository root)."""
+    """Directories holding a dbt_project.yml (``""`` for the repository root), installed
+    packages left out."""
     roots = []
     for path in paths:
         p = PurePosixPath(path)
-        if p.name == "dbt_project.yml":
+        if p.name == "dbt_project.yml" and not _PACKAGE_FOLDERS & set(p.parts[:-1]):
             roots.append("" if str(p.parent) == "." else str(p.parent) + "/")
     return roots
+
+
+def configured_dialect(root: str, config: Config) -> str | None:
+    """The dialect the configuration sets for files under ``root`` (None: it sets none)."""
+    for pattern, dialect in config.dialects.items():
+        if fnmatch.fnmatch(root + "models/x.sql", pattern) or fnmatch.fnmatch(root, pattern):
+            return dialect
+    return config.dialect if "dialect" in config.model_fields_set else None
 
 
 def in_dbt_project(path: str, roots: list[str]) -> bool:
@@ -150,10 +165,19 @@ def _load_catalog(
                 config.dbt.vars,
                 config.limits,
                 deadline,
+                lambda root: configured_dialect(root, config),
             )
         if external:
             _add_external(catalog, external, config.dialect)
         _derive(state, catalog, resolver, cache, deadline)
+    named = {entry.name for entry in catalog.defined.values()}  # dbt models: keyed by file
+    for name, definition in state.definitions.items():
+        if name not in named:
+            catalog.defined.setdefault(name, Defined(name, definition.location))
+    for issue in catalog.issues:  # views and model files that did not parse
+        target = issue.target
+        if issue.rule == "AN901" and target and target not in named:
+            catalog.defined.setdefault(target, Defined(target, issue.location, issue.message))
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, config.dialect)
@@ -421,12 +445,15 @@ def _load_file(
                 continue
             if stmt.expression is None:
                 state.unreadable(stmt.sql)
+                message = f"cannot parse SQL ({dialect}): {stmt.error}"
+                where = Location(path, stmt.error_line or stmt.line)
+                # a view or model file that does not parse still counts as defined (coverage)
+                target = _unparsed_name(path, stmt.sql, schema)
+                # a model file that does not parse is not gone: at head its base version
+                # stands in
+                whole = schema is not None
                 state.catalog.issues.append(
-                    Issue(
-                        "AN901",
-                        f"cannot parse SQL ({dialect}): {stmt.error}",
-                        Location(path, stmt.error_line or stmt.line),
-                    )
+                    Issue("AN901", message, where, target, whole_file=whole)
                 )
                 continue
             _apply_statement(path, stmt.expression, location, schema, state, config)
@@ -438,6 +465,23 @@ def _load_file(
                     location,
                 )
             )
+
+
+_VIEW = re.compile(
+    r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:materialized\s+)?view\s+"
+    r"(?:if\s+not\s+exists\s+)?([\w.\"`\[\]]+)",
+    re.IGNORECASE,
+)
+
+
+def _unparsed_name(path: str, sql: str, schema: str | None) -> str | None:
+    """The view (or model file) a statement that does not parse would define, if any."""
+    match = _VIEW.match(sql)
+    if match is not None:
+        return match.group(1).replace('"', "").replace("`", "").strip("[]").lower()
+    if schema is not None:
+        return f"{schema}.{PurePosixPath(path).stem}".lower()
+    return None
 
 
 def _apply_statement(
@@ -597,11 +641,15 @@ def _add_derived(
         {c.name: c.type for c in dataset.columns.values()} if dataset.columns_known else {}
     )
     for relation in star_unknown:
+        what = (
+            described(relation)
+            if is_placeholder_name(relation)
+            else f"`*` over {relation}, whose columns are unknown"
+        )
         issues.setdefault(definition.name, []).append(
             Issue(
                 "AN902",
-                f"`*` over {relation}, whose columns are unknown: {definition.name}'s "
-                "columns cannot be listed",
+                f"{what}: {definition.name}'s columns cannot be listed",
                 definition.location,
                 target=definition.name,
                 unanalyzed=False,

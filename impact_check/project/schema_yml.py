@@ -31,18 +31,55 @@ def declared_columns(items: Any, dialect: str) -> dict[str, Column]:
         name = str(item["name"]).lower()
         dtype = parse_type(str(item["data_type"]), dialect) if item.get("data_type") else None
         constraints = [c.get("type") for c in item.get("constraints") or [] if isinstance(c, dict)]
-        specs = [t for t in (item.get("tests") or []) + (item.get("data_tests") or []) if t]
-        tests = [t if isinstance(t, str) else next(iter(t), "") for t in specs]
+        specs = [t for t in _list(item.get("tests")) + _list(item.get("data_tests")) if t]
+        tests = _tests(specs)
         out[name] = Column(
             name=name,
             type=canonical(dtype) if dtype is not None else None,
             written_type=str(item.get("data_type")) if item.get("data_type") else None,
             not_null="not_null" in constraints or "not_null" in tests,
-            unique="unique" in constraints or "unique" in tests,
+            unique="unique" in constraints or any(t.startswith("unique") for t in tests),
             primary_key="primary_key" in constraints,
             accepted_values=_accepted_values(specs),
             references=_relationship(specs),
+            tests=tuple(sorted(tests)),
         )
+    return out
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):  # reported by the caller's guard, naming the file
+        raise TypeError(f"tests must be a list, not a {type(value).__name__}")
+    return value
+
+
+_RELAXING = ("where", "error_if", "warn_if", "limit")
+
+
+def _tests(specs: list[Any]) -> list[str]:
+    """The column's not_null and unique tests: ``"not_null"``, or ``"not_null:relaxed"``
+    when failures no longer stop the build in full (severity warn, where, thresholds)."""
+    out = []
+    for spec in specs:
+        name = (
+            spec
+            if isinstance(spec, str)
+            else next(iter(spec), "")
+            if isinstance(spec, dict)
+            else ""
+        )
+        name = str(name).split(".")[-1] if str(name).startswith("dbt.") else str(name)
+        if name not in ("not_null", "unique"):
+            continue
+        args = spec.get(name) if isinstance(spec, dict) else None
+        config = args.get("config") if isinstance(args, dict) else None
+        settings = {**(args or {}), **(config if isinstance(config, dict) else {})}
+        relaxed = str(settings.get("severity", "error")).lower() == "warn" or any(
+            settings.get(key) not in (None, "") for key in _RELAXING
+        )
+        out.append(f"{name}:relaxed" if relaxed else name)
     return out
 
 

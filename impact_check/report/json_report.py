@@ -22,7 +22,7 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
     tool: dict[str, Any] = {"name": "impact-check", "version": __version__}
     if fast is not None:
         tool["fast"] = fast
-    return {
+    out: dict[str, Any] = {
         "version": 1,
         "tool": tool,
         "base": report.base,
@@ -58,6 +58,11 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
             for s in report.sources
         ],
     }
+    if report.coverage is not None:  # added field: models and views analysed at head
+        from impact_check.report.coverage import to_json
+
+        out["coverage"] = to_json(report.coverage)
+    return out
 
 
 def render(report: Report, fast: bool | None = None) -> str:

@@ -53,6 +53,20 @@ def render(report: Report, marker: str = MARKER, limit: int = LIMIT) -> str:
     return _truncate(_render(report, marker, "headlines"), limit)
 
 
+def _coverage(report: Report, level: str) -> str:
+    """One line of coverage; what was left out folds into <details> (not in headlines)."""
+    from impact_check.report.coverage import detail_lines, headline
+
+    assert report.coverage is not None
+    text = md_text(headline(report.coverage))
+    line = f"**{text[:1].upper()}{text[1:]}**"
+    details = detail_lines(report.coverage)
+    if level == "headlines" or not details:
+        return line
+    body = "\n".join(f"- {md_text(d.strip())}" for d in details[1:])
+    return f"{line}\n<details><summary>{md_text(details[0])}</summary>\n\n{body}\n</details>"
+
+
 def _truncate(body: str, limit: int) -> str:
     note = "\n\n_…report truncated to fit a comment: see the job summary or the JSON report._\n"
     head = body[: limit - len(note)]
@@ -91,6 +105,8 @@ def _render(report: Report, marker: str, level: str) -> str:
         parts.append("\n".join(_quiet(item) for item in rest))
     if infos:
         parts.append(f"<sub>{plural(infos, 'info finding')} not shown.</sub>")
+    if report.coverage is not None and report.coverage.defined:
+        parts.append(_coverage(report, level))
     if report.unanalyzed:
         parts.append(_unanalyzed(report))
     if level == "full":

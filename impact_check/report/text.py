@@ -80,6 +80,14 @@ def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
     if hidden:
         lines.append("")
         lines.append(style(f"({plural(hidden, 'info finding')} not shown: use --verbose)", "dim"))
+    if report.coverage is not None and report.coverage.defined:
+        from impact_check.report.coverage import detail_lines, headline
+
+        lines.append("")
+        lines += [
+            clip(plain(line), MAX_LINE)
+            for line in [headline(report.coverage), *detail_lines(report.coverage)]
+        ]
     lines += _unanalyzed(report)
     lines.append("")
     lines.append(_verdict(report, style))

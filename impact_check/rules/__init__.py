@@ -29,6 +29,7 @@ _BY_KIND = {
     "cardinality_changed": "RS504",
     "source_changed": "RS505",
     "limit_changed": "RS506",
+    "test_relaxed": "CN409",
 }
 _TYPE_RULES = {
     "nested_removed": "TY305",
@@ -52,6 +53,8 @@ def rule_for(change: Change) -> Rule | None:
         return RULES["CN406"] if change.after is None else None
     if change.kind == "constraint_changed":
         return RULES["CN403" if change.after is None else "CN404"]
+    if change.kind == "test_removed":
+        return RULES["CN407" if str(change.before).startswith("not_null") else "CN408"]
     if change.kind == "accepted_values_changed":
         before = change.before if isinstance(change.before, list) else []
         after = change.after if isinstance(change.after, list) else before  # None: any value

@@ -94,6 +94,31 @@ RULES = [
         "view are read silently. Error under --strict.",
     ),
     Rule(
+        "AN912",
+        "coverage-dropped",
+        S.WARNING,
+        "The diff leaves models or views the checker can no longer analyse (they were "
+        "analysed at base, or are new).",
+        "Nothing reading them is checked. The report's coverage lists each with its reason. "
+        "`coverage.max_drop` allows a number of models to drop; error under --strict.",
+    ),
+    Rule(
+        "AN913",
+        "coverage-below-minimum",
+        S.WARNING,
+        "Fewer models and views are analysed at head than `coverage.minimum` asks.",
+        "The report's coverage lists what was not analysed and why.",
+    ),
+    Rule(
+        "AN914",
+        "break-rests-on-unknown",
+        S.WARNING,
+        "A changed or new model reads something the checker could not analyse at base "
+        "either: whether it builds is not judged.",
+        "A break must be proven from what is known; give the checker what it lacks for the "
+        "upstream (a manifest, installed packages, declared columns). Error under --strict.",
+    ),
+    Rule(
         "AN915",
         "git-object-missing",
         S.WARNING,

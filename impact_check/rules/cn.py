@@ -48,4 +48,30 @@ RULES = [
         "A FOREIGN KEY or CHECK constraint was removed.",
         "Consumers may now see orphan rows or values the check used to reject.",
     ),
+    Rule(
+        "CN407",
+        "dbt-not-null-test-removed",
+        S.WARNING,
+        "A dbt not_null test was removed from a model's column.",
+        "Consumers may now see NULLs. A dbt test checks data, it is not a schema: this is "
+        "never an error by itself (at most a warning; `rules: {CN407: info}` lowers it).",
+    ),
+    Rule(
+        "CN408",
+        "dbt-unique-test-removed",
+        S.WARNING,
+        "A dbt unique test was removed from a model's column.",
+        "Consumers joining or grouping on the column may fan out when duplicates appear. A "
+        "dbt test checks data, it is not a schema: never an error by itself, even when "
+        "consumers join on the column (unlike a removed UNIQUE constraint, CN403).",
+    ),
+    Rule(
+        "CN409",
+        "dbt-test-relaxed",
+        S.INFO,
+        "A dbt not_null or unique test was relaxed (severity: warn, a where filter, "
+        "error_if/warn_if thresholds).",
+        "Failures of the test no longer stop the build; consumers may see NULLs or "
+        "duplicates it used to stop. Never an error by itself.",
+    ),
 ]

@@ -119,6 +119,18 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE raw.orders DROP CONSTRAINT fk_customer;",
         "keep the constraint; fix the rows that violate it",
     ),
+    "CN407": (
+        "# schema.yml: columns: [{name: order_id, tests: []}]  # was tests: [not_null]",
+        "# keep the not_null test, or tell the consumers that may now see NULLs",
+    ),
+    "CN408": (
+        "# schema.yml: columns: [{name: order_id, tests: []}]  # was tests: [unique]",
+        "# keep the unique test; consumers joining on order_id may fan out without it",
+    ),
+    "CN409": (
+        "tests: [{unique: {config: {severity: warn}}}]  # was tests: [unique]",
+        "# fix the duplicates the test finds instead of relaxing it",
+    ),
     "RS501": (
         "CREATE VIEW mart.v AS SELECT * FROM raw.orders WHERE status = 'paid';",
         "add a new view for the filtered rows; keep mart.v unfiltered",
@@ -302,6 +314,21 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN906": (
         "ignores: [{rule: CO201, object: gone.table, reason: old}]  -- matches nothing",
         "remove ignore entries once they match nothing",
+    ),
+    "AN912": (
+        "{% do undefined_helper() %}  -- a macro edit the checker cannot render any more",
+        "keep models renderable without a warehouse (run `dbt deps` before the check), or "
+        "accept the drop: coverage.max_drop",
+    ),
+    "AN913": (
+        "coverage: {minimum: 0.95}  -- and 90% of the models analysed at head",
+        "make the models not analysed renderable (the report's coverage lists why), or "
+        "lower coverage.minimum",
+    ),
+    "AN914": (
+        "select * from {{ ref('model_the_checker_cannot_bind') }}  -- a new model",
+        "give the checker what it lacks for the upstream (a manifest, dbt deps, declared "
+        "source columns): then the new model is checked",
     ),
     "AN907": (
         "-- impact-check: ignore[CO201]   (no reason)",

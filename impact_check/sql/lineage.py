@@ -12,6 +12,7 @@ set operations of unequal width, and columns used in operations that need a type
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from sqlglot import exp
@@ -23,6 +24,7 @@ from sqlglot.schema import MappingSchema
 from impact_check.model import Comparison, Lineage, Src, TypeUse
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
+from impact_check.sql.placeholders import PLACEHOLDER_PREFIX
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
@@ -77,6 +79,28 @@ _TYPE_KEEPING = (exp.Paren, exp.Min, exp.Max, exp.AnyValue, exp.First, exp.Last)
 _EQUALITY = (exp.EQ, exp.NEQ)
 
 
+class _Unknown:
+    """What a projection the checker could not expand (a dbt macro placeholder) yields:
+    columns of unknown names, like a `*` over a relation of unknown schema."""
+
+
+UNKNOWN_COLUMNS = _Unknown()
+
+
+def is_placeholder(node: exp.Expr) -> bool:
+    """A column reference that stands for Jinja the checker could not expand."""
+    return isinstance(node, exp.Column) and node.name.startswith(PLACEHOLDER_PREFIX)
+
+
+def _unknown_projection(sel: exp.Expr) -> bool:
+    """A projection whose output names are unknown: an unexpanded macro in the select list
+    (``select {{ pkg.star(…) }}``; qualify aliases it to itself), or one whose alias is
+    itself a placeholder (two macros side by side)."""
+    return is_placeholder(sel) or (
+        isinstance(sel, exp.Alias) and sel.alias.startswith(PLACEHOLDER_PREFIX)
+    )
+
+
 class _Outputs:
     """Output columns of one scope: by name, by position, and what a `*` passes through."""
 
@@ -87,7 +111,7 @@ class _Outputs:
         self.ordered: list[set[Src]] = []
         self.pure: dict[str, Src] = {}  # outputs that are a bare column of a relation
         self.types: dict[str, str | None] = {}  # CASTs and the like, seen through CTEs
-        self.stars: list[exp.Table | Scope] = []  # sources behind an unexpanded `*`
+        self.stars: list[exp.Table | Scope | _Unknown] = []  # sources behind a `*`
         self.udtf: set[Src] | None = None  # UNNEST/EXPLODE: every output comes from these
 
 
@@ -234,7 +258,7 @@ class _Walker:
         if out.stars:
             self.res.columns[STAR] = {(t, STAR) for t in self.res.star_unknown}
         self.res.output_types = {
-            name: out.types.get(name) or output_type(sel, self.res, out)
+            name: out.types.get(name) or output_type(sel, self.res, out, self.dialect)
             for name, sel in _named_selects(scope.expression)
         }
 
@@ -280,6 +304,11 @@ class _Walker:
         for sel in node.selects:
             if _is_star(sel):
                 self._star(scope, sel, out)
+                continue
+            if _unknown_projection(sel):  # `select {{ dbt_utils.star(…) }}`: unknown columns
+                out.stars.append(UNKNOWN_COLUMNS)
+                out.ordered.append(set())
+                self.res.star_unknown.add(sel.alias_or_name)
                 continue
             deps = self.resolve_expr(sel, scope)
             name = sel.alias_or_name
@@ -342,7 +371,7 @@ class _Walker:
     # -- resolving one column reference ------------------------------------------------
 
     def resolve_column(self, col: exp.Column, scope: Scope) -> set[Src]:
-        if not col.name or isinstance(col.this, exp.Star):
+        if not col.name or isinstance(col.this, exp.Star) or is_placeholder(col):
             return set()
         found = self.find_source(col, scope)
         if found is None:
@@ -354,6 +383,9 @@ class _Walker:
     def find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
         """The relation or scope a column reference reads, walking out for correlation."""
         qualifier, name = col.table, col.name
+        if name.startswith(PLACEHOLDER_PREFIX):
+            self.res.unresolved.add(name)
+            return None  # unexpanded Jinja: nothing is known of what it reads
         first_lacking: exp.Table | Scope | None = None
         current: Scope | None = scope
         while current is not None:
@@ -407,7 +439,9 @@ class _Walker:
         relation = source.name if isinstance(source, exp.Table) else ""
         self.res.missing.add((relation, name))
 
-    def lookup(self, source: exp.Table | Scope, name: str) -> set[Src]:
+    def lookup(self, source: exp.Table | Scope | _Unknown, name: str) -> set[Src]:
+        if isinstance(source, _Unknown):
+            return set()
         if isinstance(source, exp.Table):
             return {(source.name, name)} if isinstance(source.this, exp.Identifier) else set()
         out = self.outs.get(id(source))
@@ -444,7 +478,7 @@ class _Walker:
             if isinstance(source, Scope) and id(source) in self.outs:
                 return self.outs[id(source)].types.get(inner.name)
             return None
-        return output_type(sel, self.res, out)
+        return output_type(sel, self.res, out, self.dialect)
 
     def _pure_source(self, sel: exp.Expr, scope: Scope) -> Src | None:
         """The relation column a projection merely passes through, if it does."""
@@ -536,6 +570,26 @@ def _outer_joined(node: exp.Select) -> set[str]:
     return nullable
 
 
+# The type each engine gives a bare integer literal (checked by execution where one runs):
+# DuckDB and PostgreSQL an INTEGER up to 2^31-1, then BIGINT; BigQuery INT64 always.
+_INT_LITERAL_DIALECTS = {"duckdb", "postgres", "redshift", "trino", "presto", "athena", "spark"}
+
+
+def number_literal_type(text: str, dialect: str) -> str | None:
+    """The type of a number literal: an integer is an integer (``select 1 as id`` meets an
+    ``int`` contract), a literal with a point or exponent a decimal (BigQuery: FLOAT64)."""
+    name = dialect.split(",", 1)[0].strip().lower()
+    if re.fullmatch(r"\d+", text):
+        if name == "bigquery":
+            return "BIGINT"
+        if name in _INT_LITERAL_DIALECTS or name in ("databricks", ""):
+            return "INT" if int(text) <= 2**31 - 1 else "BIGINT"
+        return None  # Snowflake: NUMBER(38, 0) whatever the spelling; not compared
+    if name == "bigquery":
+        return "DOUBLE"
+    return "DECIMAL"
+
+
 _LAZY_CTE_DIALECTS = {"duckdb"}  # PostgreSQL analyses unused CTEs too (checked by execution)
 
 
@@ -570,7 +624,11 @@ def _named_selects(node: exp.Expr) -> list[tuple[str, exp.Expr]]:
         node = node.unnest()
     if not isinstance(node, exp.Select):
         return []
-    return [(sel.alias_or_name, sel) for sel in node.selects if not _is_star(sel)]
+    return [
+        (sel.alias_or_name, sel)
+        for sel in node.selects
+        if not _is_star(sel) and not _unknown_projection(sel)
+    ]
 
 
 def type_need(col: exp.Column) -> tuple[str, str] | None:
@@ -587,6 +645,11 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     if isinstance(parent, (exp.Neg, _ARITHMETIC)):
         return "arithmetic", "numeric"
     if isinstance(parent, _ADDITIVE):
+        other = parent.expression if parent.this is node else parent.this
+        while isinstance(other, exp.Paren):
+            other = other.this
+        if isinstance(other, exp.Interval):  # `ts + interval '1' day`: a date or timestamp
+            return "interval arithmetic", "temporal"
         return "arithmetic", "numeric_or_date"
     if isinstance(parent, _NUMERIC_FUNCS):
         return parent.key, "numeric"
@@ -633,7 +696,7 @@ def _literal_family(dtype: exp.DataType) -> str | None:
     return {"date": "temporal", "timestamp": "temporal", "numeric": "numeric"}.get(fam)
 
 
-def output_type(sel: exp.Expr, res: Lineage, out: _Outputs) -> str | None:
+def output_type(sel: exp.Expr, res: Lineage, out: _Outputs, dialect: str = "") -> str | None:
     """A best-effort type of an output column: known for pass-through, CAST, literals, COUNT."""
     inner = sel.this if isinstance(sel, exp.Alias) else sel
     if isinstance(inner, exp.Cast):
@@ -641,7 +704,7 @@ def output_type(sel: exp.Expr, res: Lineage, out: _Outputs) -> str | None:
     if isinstance(inner, exp.Count):
         return "BIGINT"
     if isinstance(inner, exp.Literal):
-        return "TEXT" if inner.is_string else "DECIMAL"
+        return "TEXT" if inner.is_string else number_literal_type(inner.this, dialect)
     if isinstance(inner, (exp.Avg, *_ARITHMETIC)):
         return "DOUBLE"
     return None  # pass-through types are filled in by the loader from the source's types

@@ -64,9 +64,14 @@ def test_relationships_test_removed_is_cn406(tmp_path: Path) -> None:
     assert "relationships test customer_id -> ref('customers').id" in hit["message"]
 
 
-def test_unique_test_removed_from_a_model_is_cn403(tmp_path: Path) -> None:
+def test_unique_test_removed_from_a_model_is_cn408_never_an_error(tmp_path: Path) -> None:
+    """A dbt test is a check of the data, not a schema: its removal is CN408, a warning even
+    when consumers join on the column (a removed UNIQUE constraint there is CN403)."""
     report = check(tmp_path, {"models/schema.yml": SCHEMA.replace("tests: [unique]", "tests: []")})
-    assert finding(report, "CN403")["change"] is not None
+    hit = finding(report, "CN408")
+    assert hit["change"] is not None and hit["severity"] == "warning"
+    assert not [f for f in report["findings"] if f["rule"] == "CN403"]
+    assert not report["summary"]["failed"]
 
 
 def test_unpinned_ref_follows_latest_version_and_exposure_pins_v1(tmp_path: Path) -> None:

@@ -1,0 +1,5 @@
+with unioned as (
+    {{ shop_utils.union_tables([ref('stg_orders'), ref('stg_orders')]) }}
+)
+
+select * from unioned

@@ -1,0 +1,4 @@
+select
+    1 as row_version,
+    order_id
+from {{ ref('stg_orders') }}

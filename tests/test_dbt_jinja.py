@@ -1,0 +1,331 @@
+"""dbt's Jinja as real projects write it, rendered without dbt (sql/jinja.py), and what the
+rest of the checker makes of what it cannot expand. Fast and pure: the execution truth for
+the same constructs is tests/dbt/test_dbt_real.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import sqlglot
+from gitrepo import GitRepo
+
+from impact_check.config import Config
+from impact_check.model import FileContent, Snapshot
+from impact_check.project.loader import load_catalog
+from impact_check.project.macros import parse_macros
+from impact_check.project.profiles import find_warehouse
+from impact_check.sql.jinja import DbtRenderer, MacroSource, Target
+from impact_check.sql.lineage import number_literal_type, query_lineage
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "report.schema.json").read_text())
+
+
+def renderer(
+    macros: dict[str, str] | None = None,
+    packages: dict[str, dict[str, str]] | None = None,
+    adapter: str = "duckdb",
+    variables: dict[str, Any] | None = None,
+    dispatch: dict[str, list[str]] | None = None,
+) -> DbtRenderer:
+    found: dict[str, dict[str, MacroSource]] = {"shop": {}}
+    for path, text in (macros or {}).items():
+        found["shop"].update(parse_macros(path, text, "shop"))
+    for package, files in (packages or {}).items():
+        found[package] = {}
+        for path, text in files.items():
+            found[package].update(parse_macros(path, text, package))
+    target = Target(name="ci", schema="analytics", type=adapter)
+    return DbtRenderer("shop", target, variables, found, dispatch)
+
+
+def render(r: DbtRenderer, text: str) -> Any:
+    return r.render(
+        text,
+        "models/m.sql",
+        ref=lambda *a, **k: f"analytics.{a[-1]}",
+        source=lambda s, t: f"{s}.{t}",
+        this="analytics.m",
+    )
+
+
+def test_do_return_and_a_source_override_through_builtins() -> None:
+    r = renderer(
+        {
+            "macros/source.sql": """{% macro source(name, table) %}
+    {% set seen = [] %}{% do seen.append(table) %}
+    {{ return(builtins.source(name, table ~ '_v2')) }}
+{% endmacro %}""",
+            "macros/pick.sql": "{% macro pick() %}{% do return('b') %}a{% endmacro %}",
+        }
+    )
+    out = render(r, "select {{ pick() }} from {{ source('raw', 'orders') }}")
+    assert out.error is None and " ".join(out.sql.split()) == "select b from raw.orders_v2"
+
+
+@pytest.mark.parametrize(
+    ("adapter", "expected"),
+    [("duckdb", "duck"), ("redshift", "pg"), ("bigquery", "project default"), ("postgres", "pg")],
+)
+def test_adapter_dispatch_finds_adapter_parent_then_default(adapter: str, expected: str) -> None:
+    r = renderer(
+        {
+            "macros/x.sql": "{% macro x() %}{{ return(adapter.dispatch('x')()) }}{% endmacro %}"
+            "{% macro default__x() %}project default{% endmacro %}"
+            "{% macro duckdb__x() %}duck{% endmacro %}"
+            "{% macro postgres__x() %}pg{% endmacro %}"
+        },
+        adapter=adapter,
+    )
+    assert render(r, "{{ x() }}").sql == expected
+
+
+def test_dispatch_in_packages_with_search_order_and_the_old_packages_argument() -> None:
+    package = {
+        "dbt_packages/u/macros/m.sql": "{% macro m() %}{{ return(adapter.dispatch('m', 'u')()) }}"
+        "{% endmacro %}{% macro default__m() %}from u{% endmacro %}"
+    }
+    plain = renderer(packages={"u": package})
+    assert render(plain, "{{ u.m() }}").sql == "from u"
+    overridden = renderer(
+        {"macros/o.sql": "{% macro default__m() %}from shop{% endmacro %}"},
+        packages={"u": package},
+        dispatch={"u": ["shop", "u"]},
+    )
+    assert render(overridden, "{{ u.m() }}").sql == "from shop"
+    assert render(overridden, "{{ adapter.dispatch('m', packages=['u'])() }}").sql == "from u"
+    missing = render(plain, "select {{ adapter.dispatch('nowhere', 'u')() }} as x")
+    assert missing.error is None and "adapter.dispatch('nowhere', 'u')" in missing.unknown
+
+
+@pytest.mark.parametrize(
+    ("adapter", "dialect", "timestamp", "truncated"),
+    [
+        ("duckdb", "duckdb", "timestamp", "DATE_TRUNC('MONTH', created_at)"),
+        ("snowflake", "snowflake", "timestamp_ntz", "DATE_TRUNC('MONTH', created_at)"),
+        (
+            "bigquery",
+            "bigquery",
+            "timestamp",
+            "TIMESTAMP_TRUNC(CAST(created_at AS TIMESTAMP), MONTH)",
+        ),
+        ("postgres", "postgres", "timestamp", "DATE_TRUNC('MONTH', created_at)"),
+    ],
+)
+def test_cross_database_macros_are_the_adapters_sql(
+    adapter: str, dialect: str, timestamp: str, truncated: str
+) -> None:
+    r = renderer(adapter=adapter)
+    out = render(
+        r,
+        "select cast(x as {{ dbt.type_timestamp() }}) as t, "
+        "{{ dbt.date_trunc('month', 'created_at') }} as m, "
+        "{{ dbt.dateadd('day', 3, 'created_at') }} as d, "
+        "{{ dbt.datediff('a', 'b', 'day') }} as n, "
+        "{{ dbt.concat(['a', 'b']) }} as c, {{ dbt.hash('a') }} as h, "
+        "cast(y as {{ type_string() }}) as s from t",
+    )
+    assert out.error is None and not out.unknown, out
+    assert f"as {timestamp})" in out.sql
+    parsed = sqlglot.parse_one(out.sql, read=dialect)  # the adapter's SQL parses as such
+    assert parsed.selects[1].this.sql(dialect).upper() == truncated.upper()
+
+
+def test_target_run_started_at_modules_and_this() -> None:
+    r = renderer()
+    out = render(
+        r,
+        "{{ target.type }} {{ target.name }} {{ this.schema }}.{{ this.identifier }} "
+        "{{ run_started_at.strftime('%Y') | length }} "
+        "{{ modules.datetime.datetime.now() == run_started_at.replace(tzinfo=none) }} "
+        "{{ config.get('materialized', 'view') }} {{ invocation_id | length }}",
+    )
+    assert out.sql.split() == ["duckdb", "ci", "analytics.m", "4", "True", "view", "36"]
+
+
+def test_vars_with_jinja_are_rendered_when_read() -> None:
+    r = renderer(variables={"start": "{{ '2020' if target.name == 'prod' else '2023' }}"})
+    assert render(r, "{{ var('start') }} {{ var('missing', 'd') }}").sql == "2023 d"
+    out = render(r, "{{ var('nobody_sets_it') }}")
+    assert "var('nobody_sets_it')" in out.unknown
+
+
+def test_an_error_names_the_construct_file_line_and_macro() -> None:
+    r = renderer(
+        {
+            "macros/cents.sql": "\n\n{% macro cents_to_dollars(column) %}\n"
+            "    {{ column.upper()() }}\n{% endmacro %}"
+        }
+    )
+    out = render(r, "select {{ cents_to_dollars('amount') }} as x")
+    assert out.error is not None
+    assert "macros/cents.sql:4" in out.error
+    assert "column.upper()()" in out.error and "in macro cents_to_dollars" in out.error
+
+
+def test_jinja_that_does_not_parse_is_a_syntax_error_with_its_line() -> None:
+    out = render(renderer(), "select 1\nfrom {{ ref('stg_products' }}")
+    assert out.syntax_error and out.line == 2
+
+
+def test_a_macro_that_waits_for_execute_is_recorded_and_renders_as_dbt_compiles() -> None:
+    r = renderer(
+        packages={
+            "p": {
+                "m.sql": "{% macro union(rels) %}{% if not execute %}{{ return('') }}"
+                "{% endif %}{% set rows = run_query('select 1') %}"
+                "select {{ rows.columns[0].values() | length }} as n{% endmacro %}"
+            }
+        }
+    )
+    text = "{{ p.union([ref('a')]) }}"
+    parsing = render(r, text)
+    assert parsing.sql == "" and parsing.empty == ["p.union"]
+    compiled = r.render(text, "m.sql", lambda *a: "x.a", lambda s, t: "", "x.m", execute=True)
+    assert compiled.sql == "select 0 as n"
+
+
+def test_placeholders_are_unknown_columns_not_a_relation_with_one_column() -> None:
+    schema = {"raw.orders": {"id": "INT", "amount": "INT"}}
+    query = sqlglot.parse_one(
+        "with base as (select __impact_check_macro_pkg__star__ from raw.orders) "
+        "select id, discount, __impact_check_macro_pkg__key__ as k from base"
+    )
+    lineage = query_lineage(query, schema, "duckdb")
+    assert not lineage.missing and not lineage.errors
+    assert set(lineage.columns) == {"id", "discount", "k"}
+    side_by_side = sqlglot.parse_one(
+        "select __impact_check_macro_a__ __impact_check_macro_b__ from raw.orders"
+    )
+    assert "*" in query_lineage(side_by_side, schema, "duckdb").columns
+
+
+@pytest.mark.parametrize(
+    ("literal", "dialect", "expected"),
+    [
+        ("1", "duckdb", "INT"),
+        ("3000000000", "duckdb", "BIGINT"),
+        ("1", "postgres", "INT"),
+        ("1", "bigquery", "BIGINT"),
+        ("1.5", "duckdb", "DECIMAL"),
+        ("1.5", "bigquery", "DOUBLE"),
+        ("1", "snowflake", None),
+    ],
+)
+def test_an_integer_literal_is_an_integer(literal: str, dialect: str, expected: str | None) -> None:
+    assert number_literal_type(literal, dialect) == expected
+
+
+def _snapshot(files: dict[str, str]) -> Snapshot:
+    return Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+
+
+BQ_PROJECT = {
+    "shop/dbt_project.yml": "name: shop\nprofile: shop\n"
+    "models:\n  shop:\n    marts:\n      +schema: \"{{ env_var('MART', 'reporting') }}\"\n",
+    "shop/profiles.yml": "shop:\n  target: \"{{ env_var('T', 'prod') }}\"\n  outputs:\n"
+    "    prod:\n      type: bigquery\n      dataset: \"{{ env_var('DS', 'analytics') }}\"\n"
+    "      project: \"{{ env_var('GCP_PROJECT') }}\"\n",
+    "shop/models/orders.sql": "select 1 as id, current_timestamp() as created_at",
+    "shop/models/marts/monthly.sql": "select date_trunc(created_at, month) as m, id "
+    "from {{ ref('orders') }}",
+}
+
+
+def test_a_bigquery_profile_sets_the_dialect_and_jinja_in_config_names_relations() -> None:
+    catalog = load_catalog(_snapshot(BQ_PROJECT), Config(cache=False))
+    monthly = catalog.datasets["analytics_reporting.monthly"]
+    assert monthly.dialect == "bigquery" and monthly.lineage is not None
+    assert not monthly.lineage.missing and "month" not in str(monthly.lineage.unresolved)
+    assert catalog.projects[0].dialect_origin.startswith("profiles.yml (shop/profiles.yml")
+    # a configured dialect wins over the profile
+    configured = load_catalog(_snapshot(BQ_PROJECT), Config(cache=False, dialect="duckdb"))
+    assert configured.datasets["analytics_reporting.monthly"].dialect == "duckdb"
+    assert configured.projects[0].dialect_origin == "configured"
+
+
+def test_the_warehouse_from_a_ci_file_when_there_is_no_profile() -> None:
+    files = {
+        ".github/workflows/ci.yml": "steps:\n  - run: pip install dbt-core dbt-snowflake\n",
+        "dbt_packages/p/.github/workflows/ci.yml": "run: pip install dbt-bigquery\n",
+    }
+    found = find_warehouse(files, "", "shop", lambda p: None, files.get, "duckdb")
+    assert (found.target.type, found.dialect, found.target.schema) == (
+        "snowflake",
+        "snowflake",
+        "public",
+    )
+    none = find_warehouse({}, "", "shop", lambda p: None, lambda p: None, "postgres")
+    assert (none.target.type, none.dialect, none.origin) == ("postgres", None, "")
+
+
+def test_every_report_states_coverage_and_names_what_was_not_analysed(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "dbt/dbt_project.yml": "name: shop\n",
+            "dbt/models/a.sql": "select 1 as id",
+            "dbt/models/b.sql": "select id from {{ ref('a') }}",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"dbt/models/b.sql": "select id from {{ ref('a') }} {{ (1)() }}"}, "head")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    jsonschema.validate(report, SCHEMA)
+    coverage = report["coverage"]
+    assert (coverage["defined"], coverage["analysed"]) == (2, 1)
+    [left] = coverage["not_analysed"]
+    assert left["file"] == "dbt/models/b.sql" and "not callable" in left["reason"]
+    assert code == 0 and {f["rule"] for f in report["findings"]} >= {"AN901", "AN912"}
+    _code, text, _err = repo.run("check", "--base", "main", "--head", "feature")
+    assert "coverage: 1 of 2 models and views analysed (50.0%)" in text
+
+
+def test_private_package_macros_and_warehouse_columns_as_dbt_compiles() -> None:
+    r = renderer(
+        packages={
+            "u": {
+                "m.sql": "{% macro _quote(x) %}'{{ x }}'{% endmacro %}"
+                "{% macro cols(rel) %}{% set names = [] %}"
+                "{% for c in adapter.get_columns_in_relation(rel) %}"
+                "{% do names.append(c.name) %}{% endfor %}"
+                "{{ return(names | join(', ') or '*') }}{% endmacro %}"
+            }
+        }
+    )
+    assert render(r, "{{ u._quote('a') }}").sql == "'a'"
+    # packages check relations like dbt_utils._is_relation does
+    check = (
+        "{{ ref('a') is mapping and "
+        "ref('a').get('metadata', {}).get('type', '').endswith('Relation') }}"
+    )
+    assert render(r, check).sql == "True"
+    parsing = render(r, "select {{ u.cols(ref('a')) }} from {{ ref('a') }}")
+    assert parsing.sql == "select * from analytics.a"
+    compiled = r.render(
+        "select {{ u.cols(ref('a')) }} from {{ ref('a') }}",
+        "m.sql",
+        lambda *a: "analytics.a",
+        lambda s, t: "",
+        "x.m",
+        execute=True,
+    )
+    # the warehouse's columns are unknown: one placeholder column, read as unknown columns
+    assert compiled.sql.startswith("select __impact_check_macro_columns_of_analytics")
+    lineage = query_lineage(sqlglot.parse_one(compiled.sql), {"analytics.a": {"x": "INT"}}, "")
+    assert "*" in lineage.columns and not lineage.missing
+
+
+def test_dbt_dateadd_over_a_timestamp_binds() -> None:
+    """``dbt.dateadd`` on DuckDB is ``ts + interval (n) day``: a timestamp is fine there,
+    a number is not (the need is temporal, not numeric-or-date)."""
+    r = renderer()
+    sql = render(r, "select {{ dbt.dateadd('day', 3, 'ts') }} as d from t").sql
+    uses = query_lineage(
+        sqlglot.parse_one(sql, read="duckdb"), {"t": {"ts": "TIMESTAMP"}}, "duckdb"
+    )
+    assert [(u.source, u.needs) for u in uses.type_uses] == [(("t", "ts"), "temporal")]
