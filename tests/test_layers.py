@@ -52,6 +52,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "external",
         "ml",
         "dq",
+        "coverage",
         "messages.analysis",
         "messages.topics",
         "rules",
@@ -109,8 +110,9 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("project.loader", "config"),
     ("project.manifest", "config"),
     # arrived with the branches merged on 2026-12-03 (migrations, message schemas,
-    # consumers): the configuration and discovery reached from below
+    # consumers, dbt): the configuration and discovery reached from below
     ("analysis", "discover"),
+    ("coverage", "config"),
     ("analysis", "project.migrations"),
     ("config", "sources"),
     ("git", "discover"),
