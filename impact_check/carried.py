@@ -150,7 +150,7 @@ def _reads(query: CarriedQuery, resolver: NameResolver) -> set[str]:
 
 
 def _carriers(graph: LineageGraph) -> Iterable[str]:
-    for node, attrs in list(graph.g.nodes(data=True)):
+    for node, attrs in list(graph.g.nodes.items()):
         if "#" not in node and attrs.get(SQL_ATTR) and attrs.get("origin") not in REPO_ORIGINS:
             yield node
 

@@ -349,8 +349,8 @@ def _dbt_manifest(root: Path, config: Config) -> tuple[dict[str, Any] | None, li
     if not location:
         return None, []
     from impact_check.errors import SourceError
-    from impact_check.project.artifacts import fetch_json
     from impact_check.project.manifest import check_manifest
+    from impact_check.sources.artifacts import fetch_json
 
     try:
         manifest = fetch_json(

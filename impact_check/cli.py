@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         _common(trace)
 
     graph = sub.add_parser("graph", help="print the lineage graph")
-    graph.add_argument("--format", default="json", choices=("json", "mermaid", "dot"))
+    graph.add_argument("--format", default="json", choices=("json", "graphml", "mermaid", "dot"))
     graph.add_argument("--rev", default=None, help="revision (default: work tree)")
     _common(graph)
 
@@ -194,7 +194,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from impact_check.demo import run_demo
 
-        return run_demo(keep=args.keep, output_format=args.format)
+        return run_demo(main, keep=args.keep, output_format=args.format)
     if args.command == "check":
         return _check(args)
     if args.command == "ci":

@@ -16,160 +16,65 @@ Graphs of several revisions and sources merge by node id (DESIGN.md, Identity).
 from __future__ import annotations
 
 import itertools
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from impact_check.model import Catalog, Lineage, column_id, split_node_id
+from impact_check.model import Catalog, GraphFragment, Lineage, column_id, split_node_id
 
-
-class _Nodes:
-    """``g.nodes``: iterate ids, ``g.nodes[id]`` for attributes, ``g.nodes(data=True)``."""
-
-    __slots__ = ("_attrs",)
-
-    def __init__(self, attrs: dict[str, dict[str, Any]]) -> None:
-        self._attrs = attrs
-
-    def __call__(self, data: bool | str = False) -> Any:
-        if isinstance(data, str):  # networkx: data="kind" yields (node, its kind)
-            return ((n, a.get(data)) for n, a in self._attrs.items())
-        return self._attrs.items() if data else self._attrs.keys()
-
-    def __getitem__(self, node: str) -> dict[str, Any]:
-        return self._attrs[node]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._attrs)
-
-    def __contains__(self, node: object) -> bool:
-        return node in self._attrs
-
-    def __len__(self) -> int:
-        return len(self._attrs)
+if TYPE_CHECKING:
+    import networkx as nx
 
 
-class _Edges:
-    """``g.edges``: ``g.edges[src, dst]`` for attributes, ``g.edges(data=True)``."""
+def new_digraph() -> nx.DiGraph[str]:
+    """An empty ``networkx.DiGraph``, importing networkx on first use: commands that never
+    build a graph (``--help``, ``rules``, a diff without SQL) never import it."""
+    import networkx as nx
 
-    __slots__ = ("_succ",)
-
-    def __init__(self, succ: dict[str, dict[str, dict[str, Any]]]) -> None:
-        self._succ = succ
-
-    def __call__(self, data: bool | str = False) -> Iterator[Any]:
-        for src, targets in self._succ.items():
-            for dst, attrs in targets.items():
-                if isinstance(data, str):  # networkx: data="kind" yields the attribute
-                    yield src, dst, attrs.get(data)
-                else:
-                    yield (src, dst, attrs) if data else (src, dst)
-
-    def __getitem__(self, pair: tuple[str, str]) -> dict[str, Any]:
-        return self._succ[pair[0]][pair[1]]
-
-    def __len__(self) -> int:
-        return sum(len(t) for t in self._succ.values())
+    return nx.DiGraph()
 
 
-class DiGraph:
-    """The part of networkx.DiGraph the checker uses, on plain dicts: importing networkx
-    alone costs more than a warm pre-commit check (benchmarks/run.py)."""
+class LineageGraph:
+    """The lineage graph as the checker speaks of it, over a ``networkx.DiGraph`` (``g``).
+
+    Node ids are strings (DESIGN.md, Identity) with attributes ``kind``, ``file``,
+    ``dataset``, ``origin``…; every edge has a ``kind`` (see the module docstring). The
+    networkx graph is made when first used, so an empty LineageGraph costs no import.
+    """
+
+    __slots__ = ("_columns", "_g")
 
     def __init__(self) -> None:
-        self._attrs: dict[str, dict[str, Any]] = {}
-        self._succ: dict[str, dict[str, dict[str, Any]]] = {}
-        self._pred: dict[str, dict[str, dict[str, Any]]] = {}
-        self.nodes = _Nodes(self._attrs)
-        self.edges = _Edges(self._succ)
+        self._g: nx.DiGraph[str] | None = None
+        # dataset -> its column nodes, kept as nodes are added (columns_of without a scan)
+        self._columns: dict[str, dict[str, None]] = {}
+
+    @property
+    def g(self) -> nx.DiGraph[str]:
+        """The networkx graph itself (for algorithms and exports)."""
+        if self._g is None:
+            self._g = new_digraph()
+        return self._g
 
     def add_node(self, node: str, **attrs: Any) -> None:
-        if node in self._attrs:
-            self._attrs[node].update(attrs)
-        else:
-            self._attrs[node] = attrs
-            self._succ[node] = {}
-            self._pred[node] = {}
-
-    def add_edge(self, src: str, dst: str, **attrs: Any) -> None:
-        for node in (src, dst):
-            if node not in self._attrs:
-                self.add_node(node)
-        data = self._succ[src].get(dst)
-        if data is None:
-            self._succ[src][dst] = self._pred[dst][src] = dict(attrs)
-        else:
-            data.update(attrs)
-
-    def has_edge(self, src: str, dst: str) -> bool:
-        return dst in self._succ.get(src, ())
-
-    def get_edge_data(self, src: str, dst: str) -> dict[str, Any] | None:
-        return self._succ.get(src, {}).get(dst)
-
-    def successors(self, node: str) -> Iterator[str]:
-        return iter(self._succ[node])
-
-    def predecessors(self, node: str) -> Iterator[str]:
-        return iter(self._pred[node])
-
-    def out_edges(self, node: str) -> dict[str, dict[str, Any]]:
-        return self._succ[node]
-
-    def in_edges(self, node: str) -> dict[str, dict[str, Any]]:
-        return self._pred[node]
-
-    def remove_edge(self, src: str, dst: str) -> None:
-        if self.has_edge(src, dst):
-            del self._succ[src][dst]
-            del self._pred[dst][src]
-
-    def remove_node(self, node: str) -> None:
-        for dst in self._succ.pop(node, {}):
-            del self._pred[dst][node]
-        for src in self._pred.pop(node, {}):
-            del self._succ[src][node]
-        self._attrs.pop(node, None)
-
-    def number_of_nodes(self) -> int:
-        return len(self._attrs)
-
-    def number_of_edges(self) -> int:
-        return len(self.edges)
-
-    def __contains__(self, node: object) -> bool:
-        return node in self._attrs
-
-    def __len__(self) -> int:
-        return len(self._attrs)
-
-
-@dataclass
-class LineageGraph:
-    """A directed graph of node ids with attributes ``kind``, ``file``, ``dataset``."""
-
-    g: DiGraph = field(default_factory=DiGraph)
-    # dataset -> its column nodes, kept as nodes are added (columns_of without a scan)
-    _columns: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
-
-    def add_node(self, node: str, **attrs: Any) -> None:
-        if node in self.g:
-            existing = self.g.nodes[node]
+        g = self.g
+        if node in g:
+            existing = g.nodes[node]
             for key, value in attrs.items():
                 if value is not None:
                     existing[key] = value
         else:
-            self.g.add_node(node, **attrs)
+            g.add_node(node, **attrs)
             self._index(node)
 
     def add_edge(self, src: str, dst: str, kind: str) -> None:
-        if not self.g.has_edge(src, dst):
+        g = self.g
+        if not g.has_edge(src, dst):
             for node in (src, dst):
-                if node not in self.g:
-                    self.g.add_node(node)
+                if node not in g:
+                    g.add_node(node)
                     self._index(node)
-            self.g.add_edge(src, dst, kind=kind)
+            g.add_edge(src, dst, kind=kind)
 
     def _index(self, node: str) -> None:
         dataset, sep, _column = node.partition("#")
@@ -178,23 +83,33 @@ class LineageGraph:
 
     def merge(self, other: LineageGraph) -> None:
         """Add every node and edge of ``other`` (attributes of ``other`` win where set)."""
+        if other._g is None:
+            return
         for node, attrs in other.g.nodes(data=True):
             self.add_node(node, **attrs)
         for src, dst, attrs in other.g.edges(data=True):
             self.add_edge(src, dst, attrs.get("kind", "reads"))
 
     def __contains__(self, node: object) -> bool:
-        return node in self.g
+        return self._g is not None and node in self._g
+
+    def __len__(self) -> int:
+        return 0 if self._g is None else len(self._g)
 
     def attrs(self, node: str) -> dict[str, Any]:
-        return dict(self.g.nodes[node]) if node in self.g else {}
+        return dict(self.g.nodes[node]) if node in self else {}
 
-    def successors(self, node: str) -> Iterable[tuple[str, str]]:
-        for dst, attrs in self.g.out_edges(node).items():
+    def edge_kind(self, src: str, dst: str) -> str | None:
+        """The kind of the edge ``src -> dst``, None when there is none."""
+        data = self.g.get_edge_data(src, dst) if src in self else None
+        return None if data is None else str(data["kind"])
+
+    def successors(self, node: str) -> Iterator[tuple[str, str]]:
+        for dst, attrs in self.g.succ[node].items():
             yield dst, attrs["kind"]
 
-    def predecessors(self, node: str) -> Iterable[tuple[str, str]]:
-        for src, attrs in self.g.in_edges(node).items():
+    def predecessors(self, node: str) -> Iterator[tuple[str, str]]:
+        for src, attrs in self.g.pred[node].items():
             yield src, attrs["kind"]
 
     def columns_of(self, dataset: str) -> list[str]:
@@ -203,29 +118,90 @@ class LineageGraph:
     def datasets(self) -> list[str]:
         return [n for n in self.g.nodes if "#" not in n]
 
+    def reach(self, starts: Iterable[str], kinds: Iterable[str]) -> set[str]:
+        """``starts`` and every node reachable from them along edges of ``kinds`` only."""
+        import networkx as nx
+
+        g, wanted = self.g, frozenset(kinds)
+        view = nx.subgraph_view(g, filter_edge=lambda u, v: g.succ[u][v]["kind"] in wanted)
+        out: set[str] = set()
+        for start in starts:
+            if start not in out:
+                out |= nx.descendants(view, start) | {start}
+        return out
+
     def walk(
         self, start: str, forward: bool = True, depth: int | None = None
     ) -> dict[str, list[str]]:
-        """Breadth-first from ``start``: every reached node with the path to it.
+        """Breadth-first from ``start`` (networkx's BFS): every reached node with the
+        shortest path to it.
 
         Column nodes continue only along column edges; a dataset reached through a clause
-        edge continues to everything that reads it (its rows changed).
+        edge continues to everything that reads it (its rows changed); a node reached
+        through a ``binds`` edge is reached but not passed (nothing it shows changes).
+        Backwards, a column's upstream is its sources, not its whole table's (``has`` edges
+        are not followed). ``depth`` counts dataset-to-dataset hops.
         """
+        import networkx as nx
+
+        g = self.g
+        adjacency: Mapping[str, Mapping[str, dict[str, Any]]] = g.succ if forward else g.pred
         paths = {start: [start]}
-        queue = deque([start])
-        while queue:
-            node = queue.popleft()
-            if depth is not None and _hops(paths[node]) >= depth:
-                continue
-            step = self.successors(node) if forward else self.predecessors(node)
-            for nxt, kind in step:
-                if not forward and kind == "has":
-                    continue  # a column's upstream is its sources, not its whole table's
-                if nxt not in paths:
-                    paths[nxt] = [*paths[node], nxt]
-                    if kind != "binds":  # its rows and values do not change: stop there
-                        queue.append(nxt)
+        stopped: set[str] = set()
+
+        def neighbors(node: str) -> Iterator[str]:
+            # a generator: runs when ``node`` is expanded, after its path is known
+            if node in stopped or (depth is not None and _hops(paths[node]) >= depth):
+                return
+            for nxt, attrs in adjacency[node].items():
+                if forward or attrs["kind"] != "has":
+                    yield nxt
+
+        for parent, child in nx.generic_bfs_edges(g, start, neighbors):
+            paths[child] = [*paths[parent], child]
+            if adjacency[parent][child]["kind"] == "binds":
+                stopped.add(child)  # its rows and values do not change: stop there
         return paths
+
+
+@dataclass
+class DatasetOrder:
+    """Datasets in the order to derive them (see :func:`dataset_order`)."""
+
+    ordered: list[str]  # each after what it reads; path order breaks ties and cycles
+    waves: list[list[str]]  # groups of mutually independent datasets, each reading earlier ones
+    cycles: list[list[str]]  # datasets that read each other (no database can create them)
+
+
+def dataset_order(reads: Mapping[str, Iterable[str]]) -> DatasetOrder:
+    """Order datasets (in ``reads``' order, i.e. path order) after the datasets they read.
+
+    ``ordered`` is the depth-first post-order (networkx), visiting what a dataset reads in
+    name order; ``waves`` are networkx's topological generations, each in ``ordered`` order.
+    Datasets that read each other (a strongly connected component) are a cycle: then every
+    dataset is its own wave, so each sees exactly what a one-by-one derivation shows it.
+    """
+    import networkx as nx
+
+    g: nx.DiGraph[str] = nx.DiGraph()
+    g.add_nodes_from(reads)
+    for name, deps in reads.items():
+        g.add_edges_from((name, dep) for dep in sorted(set(deps)) if dep in reads and dep != name)
+    ordered = list(nx.dfs_postorder_nodes(g))
+    cycles = [
+        sorted(component, key=ordered.index)
+        for component in nx.strongly_connected_components(g)
+        if len(component) > 1
+    ]
+    if cycles:
+        cycles.sort(key=lambda c: ordered.index(c[0]))
+        return DatasetOrder(ordered, [[name] for name in ordered], cycles)
+    position = {name: i for i, name in enumerate(ordered)}
+    waves = [
+        sorted(generation, key=position.__getitem__)
+        for generation in nx.topological_generations(g.reverse(copy=False))
+    ]
+    return DatasetOrder(ordered, waves, [])
 
 
 def _hops(path: list[str]) -> int:
@@ -234,9 +210,46 @@ def _hops(path: list[str]) -> int:
     return sum(1 for a, b in itertools.pairwise(datasets) if a != b)
 
 
+class _Draft:
+    """LineageGraph's ``add_node``/``add_edge``/``attrs`` on plain dicts, same semantics: a
+    graph made in one go is drafted here and loaded into networkx in bulk (node by node,
+    networkx's own checks cost about as much again)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.edges: dict[tuple[str, str], str] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        existing = self.nodes.get(node)
+        if existing is None:
+            self.nodes[node] = attrs
+        else:
+            for key, value in attrs.items():
+                if value is not None:
+                    existing[key] = value
+
+    def add_edge(self, src: str, dst: str, kind: str) -> None:
+        if (src, dst) not in self.edges:
+            self.nodes.setdefault(src, {})
+            self.nodes.setdefault(dst, {})
+            self.edges[src, dst] = kind
+
+    def attrs(self, node: str) -> dict[str, Any]:
+        return dict(self.nodes.get(node, {}))
+
+    def graph(self) -> LineageGraph:
+        graph = LineageGraph()
+        g = graph.g
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((src, dst, {"kind": kind}) for (src, dst), kind in self.edges.items())
+        for node in self.nodes:
+            graph._index(node)
+        return graph
+
+
 def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     """The lineage a catalog's SQL defines."""
-    graph = LineageGraph()
+    graph = _Draft()
     for name, dataset in catalog.datasets.items():
         file = dataset.location.file if dataset.location else None
         origin = dataset.origin
@@ -273,7 +286,7 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
         if load.lineage is not None:
             _add_lineage(graph, load.node_id, load.lineage, target=load.target)
         graph.add_edge(load.node_id, load.target, "insert")
-    return graph
+    return graph.graph()
 
 
 def add_lineage(
@@ -285,7 +298,7 @@ def add_lineage(
 
 
 def _add_lineage(
-    graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
+    graph: LineageGraph | _Draft, name: str, lineage: Lineage, target: str | None = None
 ) -> None:
     out = target or name
     for table in lineage.tables:
@@ -368,8 +381,8 @@ class MergeStats:
 REPO_ORIGINS = ("sql", "dbt")  # nodes the repository itself defines
 
 
-def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> MergeStats:
-    """Merge a source's GraphFragment into ``graph`` (sources.base.GraphFragment).
+def merge_fragment(graph: LineageGraph, fragment: GraphFragment, derived: set[str]) -> MergeStats:
+    """Merge a source's GraphFragment into ``graph``.
 
     Relation names are matched onto the repository's (exactly, else by an unambiguous
     suffix, reported). The repository's own lineage wins for the datasets it derives
@@ -427,13 +440,13 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
         if dst.split("#", 1)[0] in derived and edge.kind != "has":
             stats.overridden += 1
             continue
-        for node in (src, dst):
-            if node not in graph:
-                dataset = node.split("#", 1)[0]
-                graph.add_node(node, kind="column" if "#" in node else "table", dataset=dataset)
-                if "#" in node:
+        for end in (src, dst):
+            if end not in graph:
+                dataset = end.split("#", 1)[0]
+                graph.add_node(end, kind="column" if "#" in end else "table", dataset=dataset)
+                if "#" in end:
                     graph.add_node(dataset)
-                    graph.add_edge(dataset, node, "has")
+                    graph.add_edge(dataset, end, "has")
                 if not is_asset(dataset) and dataset not in repo:
                     external.add(dataset)
         if graph.g.has_edge(src, dst) and graph.g.edges[src, dst].get("kind") == "exposure":
@@ -449,7 +462,7 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
     return stats
 
 
-def _own_jobs(fragment: Any, matcher: Any, derived: set[str]) -> set[str]:
+def _own_jobs(fragment: GraphFragment, matcher: Any, derived: set[str]) -> set[str]:
     """Fetched jobs every output of which the repository derives: the repository's own
     builds (a dbt-ol run of this project), described by its SQL, not consumers of it."""
     writes: dict[str, set[str]] = {}
@@ -512,9 +525,9 @@ def _version_order(version: str) -> tuple[int, int, str]:
 def _absorb(graph: LineageGraph, keeper: str, node: str) -> None:
     """Move ``node``'s edges, owners and attributes onto ``keeper`` and drop ``node``."""
     g = graph.g
-    for src, data in list(g.in_edges(node).items()):
+    for src, data in list(g.pred[node].items()):
         _move_edge(graph, src, keeper, data.get("kind", "reads"))
-    for dst, data in list(g.out_edges(node).items()):
+    for dst, data in list(g.succ[node].items()):
         _move_edge(graph, keeper, dst, data.get("kind", "reads"))
     mine, theirs = g.nodes[keeper], g.nodes[node]
     mine["owners"] = list(

@@ -68,18 +68,11 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
 
 def lineage_reach(graph: LineageGraph, starts: list[str]) -> set[str]:
     """The changed nodes and the output columns that pass them through (projection only)."""
-    out = set(starts)
-    queue = list(starts)
+    seeds = list(starts)
     for start in starts:
         if "#" not in start:  # a table change reaches all of its columns
-            queue += [n for n, kind in graph.successors(start) if kind == "has"]
-    while queue:
-        node = queue.pop()
-        out.add(node)
-        for nxt, kind in graph.successors(node):
-            if kind == "projection" and nxt not in out:
-                queue.append(nxt)
-    return out
+            seeds += [n for n, kind in graph.successors(start) if kind == "has"]
+    return graph.reach(seeds, ("projection",))
 
 
 def _impact(
@@ -138,9 +131,7 @@ DETAIL_KEYS = (
 
 
 def _edge_kind(graph: LineageGraph, src: str, dst: str) -> str | None:
-    if graph.g.has_edge(src, dst):
-        return str(graph.g.edges[src, dst]["kind"])
-    return None
+    return graph.edge_kind(src, dst)
 
 
 def _affected_reason(path: list[str], graph: LineageGraph) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 from impact_check import git
 from impact_check.check import graph_at
@@ -108,21 +109,11 @@ def _mermaid(graph: LineageGraph, start: str, reached: dict[str, list[str]], for
 def render_graph(root: Path, config: Config, rev: str | None, output_format: str) -> str:
     """The whole lineage graph of a revision."""
     graph = graph_at(root, git.resolve(root, rev) if rev else git.WORKTREE, config)
-    edges = sorted((a, b, d["kind"]) for a, b, d in graph.g.edges(data=True))
     if output_format == "json":
-        return (
-            json.dumps(
-                {
-                    "nodes": [
-                        {"id": n, **{k: v for k, v in d.items()}}
-                        for n, d in sorted(graph.g.nodes(data=True))
-                    ],
-                    "edges": [{"from": a, "to": b, "kind": k} for a, b, k in edges],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        return json.dumps(node_link(graph), indent=2) + "\n"
+    if output_format == "graphml":
+        return graphml(graph)
+    edges = sorted((a, b, d["kind"]) for a, b, d in graph.g.edges(data=True))
     if output_format == "dot":
         body = "\n".join(f'  "{a}" -> "{b}" [label="{k}"];' for a, b, k in edges)
         return f"digraph lineage {{\n  rankdir=LR;\n{body}\n}}\n"
@@ -130,3 +121,43 @@ def render_graph(root: Path, config: Config, rev: str | None, output_format: str
     names = {n: f"n{i}" for i, n in enumerate(sorted(graph.g.nodes))}
     lines += [f'  {names[a]}["{a}"] --> {names[b]}["{b}"]' for a, b, _ in edges]
     return "\n".join(lines) + "\n"
+
+
+def node_link(graph: LineageGraph) -> dict[str, Any]:
+    """networkx's node-link form, sorted: ``nodes`` (``id`` and attributes) and ``edges``
+    (``from``, ``to``, ``kind``) as before networkx, plus ``directed``, ``multigraph`` and
+    ``graph``, so ``networkx.node_link_graph(data, source="from", target="to")`` reads it."""
+    import networkx as nx
+
+    data: dict[str, Any] = nx.node_link_data(graph.g, source="from", target="to", edges="edges")
+    data["nodes"] = sorted(
+        ({"id": n["id"], **{k: v for k, v in n.items() if k != "id"}} for n in data["nodes"]),
+        key=lambda n: str(n["id"]),
+    )
+    data["edges"] = sorted(data["edges"], key=lambda e: (e["from"], e["to"], e["kind"]))
+    return data
+
+
+def graphml(graph: LineageGraph) -> str:
+    """GraphML (networkx's writer), for yEd, Gephi or Cytoscape. GraphML attributes are
+    scalars: unset ones are left out, lists and mappings are written as JSON text."""
+    import networkx as nx
+
+    plain: nx.DiGraph[str] = nx.DiGraph()
+    for node in sorted(graph.g.nodes):
+        plain.add_node(node, **_scalars(graph.g.nodes[node]))
+    for src, dst, attrs in sorted(graph.g.edges(data=True), key=lambda e: (e[0], e[1])):
+        plain.add_edge(src, dst, **_scalars(attrs))
+    return "\n".join(nx.generate_graphml(plain)) + "\n"
+
+
+def _scalars(attrs: dict[str, Any]) -> dict[str, str | int | float | bool]:
+    out: dict[str, str | int | float | bool] = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if isinstance(value, (str, int, float, bool)):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value, sort_keys=True, default=str)
+    return out

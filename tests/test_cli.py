@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,40 @@ def test_downstream_and_upstream_trace(repo: GitRepo) -> None:
     assert "raw.orders#status" not in {n["id"] for n in data["nodes"]}
     code, out, _ = repo.run("downstream", "raw.orders", "--depth", "1", "--format", "mermaid")
     assert out.startswith("graph LR") and "analytics.top" not in out
+
+
+def test_graph_exports_node_link_json_and_graphml(repo: GitRepo) -> None:
+    import networkx as nx
+
+    code, out, _ = repo.run("graph", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    # the shape from before networkx (nodes with id and attributes; edges from/to/kind)…
+    ids = [n["id"] for n in data["nodes"]]
+    assert ids == sorted(ids) and "analytics.revenue#total" in ids
+    edge = {"from": "raw.orders#amount", "to": "analytics.revenue#total", "kind": "projection"}
+    assert edge in data["edges"]
+    assert all(set(e) == {"from", "to", "kind"} for e in data["edges"])
+    # …which networkx reads back as node-link data
+    graph = nx.node_link_graph(data, source="from", target="to", edges="edges")
+    assert graph.is_directed() and graph.has_edge("raw.orders#amount", "analytics.revenue#total")
+    assert graph.nodes["analytics.revenue"]["file"] == "views/revenue.sql"
+    code, out, _ = repo.run("graph", "--format", "graphml")
+    assert code == 0 and out.startswith("<graphml")
+    read = nx.read_graphml(io.StringIO(out))
+    assert set(read.nodes) == set(ids)
+    assert len(read.edges) == len(data["edges"])
+    assert read.edges["raw.orders#amount", "analytics.revenue#total"]["kind"] == "projection"
+
+
+def test_trace_depth_counts_dataset_hops(repo: GitRepo) -> None:
+    code, out, _ = repo.run("downstream", "raw.orders.amount", "--depth", "1", "--format", "json")
+    reached = {n["id"] for n in json.loads(out)["nodes"]}
+    assert "analytics.revenue#total" in reached  # one dataset hop
+    assert "analytics.top#total" not in reached  # two
+    code, out, _ = repo.run("upstream", "analytics.top", "--depth", "2", "--format", "json")
+    reached = {n["id"] for n in json.loads(out)["nodes"]}
+    assert code == 0 and {"analytics.revenue", "raw.orders#amount"} <= reached
 
 
 def test_rules_lists_the_catalogue(repo: GitRepo) -> None:

@@ -312,7 +312,7 @@ def test_dbt_manifest_url_goes_through_the_shared_client(
     """Retried after a 503, gzip accepted, size cap applied: the dbt manifest URL too."""
     import gzip
 
-    from impact_check.project.artifacts import fetch_json
+    from impact_check.sources.artifacts import fetch_json
 
     body = gzip.compress(json.dumps({"metadata": {}, "nodes": {}}).encode())
     httpserver.expect_ordered_request("/m.json").respond_with_data("busy", status=503)

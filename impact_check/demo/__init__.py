@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -49,10 +50,12 @@ def _copy(source: object, target: Path) -> None:
         shutil.copytree(path, target, dirs_exist_ok=True)
 
 
-def run_demo(keep: str | None = None, output_format: str = "text") -> int:
-    """Build the demo repository and run the check on it; 0 when the demo ran as designed."""
-    from impact_check.cli import main
-
+def run_demo(
+    run_check: Callable[[list[str]], int], keep: str | None = None, output_format: str = "text"
+) -> int:
+    """Build the demo repository and run the check on it with ``run_check`` (the command
+    line's ``main``, handed in: the demo sits beside the CLI, not under it); 0 when the
+    demo ran as designed."""
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="impact-check-demo-"))
     try:
         build_demo_repo(workdir)
@@ -69,7 +72,9 @@ def run_demo(keep: str | None = None, output_format: str = "text") -> int:
         cwd = Path.cwd()
         os.chdir(workdir)
         try:
-            code = main(["check", "--base", "main", "--head", "feature", "--format", output_format])
+            code = run_check(
+                ["check", "--base", "main", "--head", "feature", "--format", output_format]
+            )
         finally:
             os.chdir(cwd)
         if output_format == "text":

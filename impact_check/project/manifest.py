@@ -8,7 +8,6 @@ project is rendered with stubbed Jinja (project/dbt.py).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -17,7 +16,6 @@ from impact_check.config import Config
 from impact_check.errors import SourceError
 from impact_check.identity import exposure_model
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location
-from impact_check.project.artifacts import fetch_json
 from impact_check.project.dbt import EXPOSURE_KINDS
 from impact_check.project.loader import derive_definitions
 from impact_check.sql.ddl import Definition
@@ -26,11 +24,6 @@ from impact_check.sql.parse import parse_file
 from impact_check.sql.types import canonical, parse_type
 
 KNOWN_VERSIONS = tuple(f"v{n}" for n in range(7, 13))
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """A (possibly gzipped) JSON artifact on disk; errors name the file."""
-    return fetch_json(str(path), path.parent)
 
 
 def lineage_coverage(catalog: Catalog) -> tuple[int, int]:

@@ -42,85 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-
-@dataclass
-class FragmentNode:
-    """A node as a source knows it.
-
-    ``expects`` holds the typed schema a consumer declares for what it reads (a Feast dtype,
-    an MLflow signature type): column node id -> declared type, as the source spells it.
-    ``sql`` is the consumer's own query when the source hands it back (an OpenLineage ``sql``
-    facet, Airflow rendered SQL, a view definition, dbt Cloud compiled code, a Feast query
-    source), in ``dialect`` (sqlglot's name; None: the check's dialect): the analysis binds it
-    at head like a view, so the consumer breaks exactly when its query would fail (see the
-    module docstring). On such a node ``columns`` lists the query outputs it relies on.
-    """
-
-    id: str
-    kind: str
-    origin: str
-    name: str | None = None
-    owners: list[str] = field(default_factory=list)
-    url: str | None = None
-    columns: dict[str, str | None] = field(default_factory=dict)  # dataset: column -> type
-    expects: dict[str, str | None] = field(default_factory=dict)
-    attrs: dict[str, Any] = field(default_factory=dict)  # version, alias, provider id, …
-    sql: str | None = None
-    dialect: str | None = None
-
-
-@dataclass
-class FragmentEdge:
-    """A directed data-flow edge between two node ids, with the source that said so."""
-
-    src: str
-    dst: str
-    kind: str
-    provenance: str = ""
-
-
-@dataclass
-class FragmentIssue:
-    """A definition a source could not read, at a place in the repository (an AN finding)."""
-
-    rule: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-
-
-@dataclass
-class GraphFragment:
-    """The lineage one source contributed, and how reading it went.
-
-    ``status`` follows report.schema.json (ok, cached, partial, failed, skipped);
-    ``counts`` carries what the report should show (dropped CTE inputs, unmatched names, …).
-    """
-
-    name: str
-    kind: str
-    nodes: list[FragmentNode] = field(default_factory=list)
-    edges: list[FragmentEdge] = field(default_factory=list)
-    status: str = "ok"
-    detail: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    issues: list[FragmentIssue] = field(default_factory=list)
-
-    def node(self, node: FragmentNode) -> None:
-        """Add a node (the first one with an id wins; later ones fill unset fields)."""
-        self.nodes.append(node)
-
-    def edge(self, src: str, dst: str, kind: str, provenance: str = "") -> None:
-        self.edges.append(FragmentEdge(src, dst, kind, provenance or self.kind))
-
-    def count(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def issue(
-        self, rule: str, message: str, file: str | None = None, line: int | None = None
-    ) -> None:
-        """Record a finding about the repository (a definition the source could not read)."""
-        self.issues.append(FragmentIssue(rule, message, file, line))
+# The fragment types are core model types (the analysis takes them without knowing any
+# source); re-exported here, where every source imports them from.
+from impact_check.model import FragmentEdge, FragmentIssue, FragmentNode, GraphFragment
 
 
 @dataclass
@@ -162,3 +86,15 @@ def as_object(value: Any) -> dict[str, Any]:
 def as_text(value: Any) -> str | None:
     """``value`` when a payload gave a non-empty string there, else None."""
     return value if isinstance(value, str) and value else None
+
+
+__all__ = [
+    "Fetcher",
+    "FragmentEdge",
+    "FragmentIssue",
+    "FragmentNode",
+    "GraphFragment",
+    "SourceContext",
+    "as_object",
+    "as_text",
+]

@@ -10,7 +10,8 @@ import pytest
 from impact_check.bind import broken_datasets
 from impact_check.config import Config
 from impact_check.errors import SourceError
-from impact_check.project.manifest import catalog_from_manifest, lineage_coverage, read_json
+from impact_check.project.manifest import catalog_from_manifest, lineage_coverage
+from impact_check.sources.artifacts import read_json
 
 CORPORA = Path(__file__).parent.parent.parent.parent / "shared" / "corpora"
 

@@ -24,7 +24,8 @@ import pytest
 
 from impact_check.analysis import compare_catalogs, finish
 from impact_check.config import Config
-from impact_check.project.manifest import catalog_from_manifest, read_json, relation
+from impact_check.project.manifest import catalog_from_manifest, relation
+from impact_check.sources.artifacts import read_json
 
 CORPORA = Path(__file__).parent.parent.parent.parent / "shared" / "corpora"
 COUNT = int(os.environ.get("IMPACT_CHECK_CORPUS_MUTATIONS", "8"))

@@ -1,6 +1,7 @@
 """Fetch dbt artifacts (manifest.json, catalog.json) from a path or an http(s) URL.
 
-An edge module: the only place the dbt support does I/O. A URL is fetched with httpx and an
+A source of the edge: the only place the dbt support does I/O (the project layer only reads
+what it is handed). A URL is fetched with httpx and an
 optional bearer token read from the environment variable the config names (never logged).
 """
 
@@ -63,3 +64,8 @@ def _decode(raw: bytes, name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SourceError(f"{name}: not a JSON object")
     return data
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A (possibly gzipped) JSON artifact on disk; errors name the file."""
+    return fetch_json(str(path), path.parent)
