@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
-ALGORITHM_VERSION = "5"
+ALGORITHM_VERSION = "6"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's

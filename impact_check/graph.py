@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,13 +158,39 @@ class LineageGraph:
             self.g.add_node(node, **attrs)
             self._index(node)
 
-    def add_edge(self, src: str, dst: str, kind: str) -> None:
-        if not self.g.has_edge(src, dst):
+    def add_edge(
+        self,
+        src: str,
+        dst: str,
+        kind: str,
+        fields: tuple[str, ...] | None = None,
+        loose: bool = False,
+    ) -> None:
+        """Add an edge (the first kind given wins). ``fields``: the source column is read
+        only through these struct fields (a change to other fields does not reach ``dst``);
+        an edge added once without them reads the whole value. ``loose``: only through
+        semi-structured paths (Snowflake ``v:a``), which yield NULL rather than fail."""
+        data = self.g.get_edge_data(src, dst)
+        if data is None:
             for node in (src, dst):
                 if node not in self.g:
                     self.g.add_node(node)
                     self._index(node)
             self.g.add_edge(src, dst, kind=kind)
+            data = self.g.get_edge_data(src, dst)
+            assert data is not None
+            if fields is not None:
+                data["fields"] = fields
+            if loose:
+                data["loose"] = True
+            return
+        if "fields" in data:
+            if fields is None:
+                del data["fields"]
+            else:
+                data["fields"] = tuple(sorted(set(data["fields"]) | set(fields)))
+        if not loose:
+            data.pop("loose", None)
 
     def _index(self, node: str) -> None:
         dataset, sep, _column = node.partition("#")
@@ -176,7 +202,8 @@ class LineageGraph:
         for node, attrs in other.g.nodes(data=True):
             self.add_node(node, **attrs)
         for src, dst, attrs in other.g.edges(data=True):
-            self.add_edge(src, dst, attrs.get("kind", "reads"))
+            kind = attrs.get("kind", "reads")
+            self.add_edge(src, dst, kind, attrs.get("fields"), bool(attrs.get("loose")))
 
     def __contains__(self, node: object) -> bool:
         return node in self.g
@@ -199,12 +226,17 @@ class LineageGraph:
         return [n for n in self.g.nodes if "#" not in n]
 
     def walk(
-        self, start: str, forward: bool = True, depth: int | None = None
+        self,
+        start: str,
+        forward: bool = True,
+        depth: int | None = None,
+        follow: Callable[[str, str, dict[str, Any]], bool] | None = None,
     ) -> dict[str, list[str]]:
         """Breadth-first from ``start``: every reached node with the path to it.
 
         Column nodes continue only along column edges; a dataset reached through a clause
-        edge continues to everything that reads it (its rows changed).
+        edge continues to everything that reads it (its rows changed). ``follow`` (edge
+        source, target, attributes) may refuse an edge to a node not reached yet.
         """
         paths = {start: [start]}
         queue = deque([start])
@@ -216,11 +248,16 @@ class LineageGraph:
             for nxt, kind in step:
                 if not forward and kind == "has":
                     continue  # a column's upstream is its sources, not its whole table's
-                if nxt not in paths:
+                if nxt not in paths and (
+                    follow is None or follow(node, nxt, self._edge(node, nxt, forward))
+                ):
                     paths[nxt] = [*paths[node], nxt]
                     if kind != "binds":  # its rows and values do not change: stop there
                         queue.append(nxt)
         return paths
+
+    def _edge(self, node: str, nxt: str, forward: bool) -> dict[str, Any]:
+        return self.g.out_edges(node)[nxt] if forward else self.g.in_edges(node)[nxt]
 
 
 def _hops(path: list[str]) -> int:
@@ -275,6 +312,9 @@ def _add_lineage(
     graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
 ) -> None:
     out = target or name
+    narrow = {src: tuple(sorted(f)) for src, f in lineage.field_reads.items()}
+    checked = {use.source for use in lineage.field_uses if not use.loose}
+    loose = ({use.source for use in lineage.field_uses if use.loose} - checked) & set(narrow)
     for table in lineage.tables:
         graph.add_node(table)
         graph.add_edge(table, name, "reads")
@@ -289,13 +329,15 @@ def _add_lineage(
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
             if target is not None:
-                graph.add_edge(column_id(*src), name, "clause")
-            graph.add_edge(column_id(*src), column_id(out, col), "projection")
+                graph.add_edge(column_id(*src), name, "clause", narrow.get(src), src in loose)
+            graph.add_edge(
+                column_id(*src), column_id(out, col), "projection", narrow.get(src), src in loose
+            )
     for clause in sorted(lineage.clauses):
         for src in lineage.clauses[clause]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
-            graph.add_edge(column_id(*src), name, f"clause:{clause}")
+            graph.add_edge(column_id(*src), name, f"clause:{clause}", narrow.get(src), src in loose)
     for src in lineage.missing:
         if src[0]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
@@ -307,7 +349,7 @@ def _add_lineage(
         if src[0] and src[1] != "*":
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
-            graph.add_edge(column_id(*src), name, "binds")
+            graph.add_edge(column_id(*src), name, "binds", narrow.get(src), src in loose)
 
 
 @dataclass

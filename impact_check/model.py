@@ -71,6 +71,18 @@ class TypeUse:
 
 
 @dataclass
+class FieldUse:
+    """A nested field read through a source column: ``info.col_a``, ``info['col_a']``,
+    ``arr[1].x``, a column of ``UNNEST(arr)``, a Snowflake ``v:a.b`` path."""
+
+    source: Src
+    path: tuple[str, ...]  # field names; "[]" steps into an array's elements
+    sql: str  # the expression, for the message
+    needs: str | None = None  # the family an operation on the field needs (see TypeUse)
+    loose: bool = False  # a semi-structured path (Snowflake VARIANT/OBJECT): not checked
+
+
+@dataclass
 class Fingerprints:
     """What a derived dataset computes, hashed: per output column and per row-level aspect
     (filter, grain, join, source, limit, cardinality)."""
@@ -110,6 +122,12 @@ class Lineage:
     fingerprints: Fingerprints | None = None
     outer_joined: set[str] = field(default_factory=set)  # outputs from an outer join's
     # NULL-filled side: nullable whatever the source column says
+    field_uses: list[FieldUse] = field(default_factory=list)
+    # source columns read only through their fields -> the top-level fields read (a change
+    # to other fields reaches nothing here)
+    field_reads: dict[Src, set[str]] = field(default_factory=dict)
+    guessed_names: set[str] = field(default_factory=set)  # outputs named by the engine in a
+    # way the checker only approximates: readers of other names may still bind
 
 
 @dataclass

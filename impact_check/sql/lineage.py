@@ -20,9 +20,10 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, find_all_in_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
-from impact_check.model import Comparison, Lineage, Src, TypeUse
+from impact_check.model import Comparison, FieldUse, Lineage, Src, TypeUse
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
+from impact_check.sql.types import ELEMENT, field_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
@@ -77,18 +78,25 @@ _TYPE_KEEPING = (exp.Paren, exp.Min, exp.Max, exp.AnyValue, exp.First, exp.Last)
 _EQUALITY = (exp.EQ, exp.NEQ)
 
 
+Origin = tuple[Src, tuple[str, ...]]  # a relation column and a field path into it
+
+
 class _Outputs:
     """Output columns of one scope: by name, by position, and what a `*` passes through."""
 
-    __slots__ = ("named", "ordered", "pure", "stars", "types", "udtf")
+    __slots__ = ("element", "named", "ordered", "paths", "pure", "stars", "types", "udtf")
 
     def __init__(self) -> None:
         self.named: dict[str, set[Src]] = {}
         self.ordered: list[set[Src]] = []
         self.pure: dict[str, Src] = {}  # outputs that are a bare column of a relation
+        self.paths: dict[str, Origin] = {}  # outputs that are a relation column or a field
+        # of one (``info.a AS a``, ``unnest(arr) AS e``)
         self.types: dict[str, str | None] = {}  # CASTs and the like, seen through CTEs
         self.stars: list[exp.Table | Scope] = []  # sources behind an unexpanded `*`
         self.udtf: set[Src] | None = None  # UNNEST/EXPLODE: every output comes from these
+        # UNNEST of one relation column: (its origin, the names its elements go by)
+        self.element: tuple[Origin, set[str]] | None = None
 
 
 def rewrite_tables(query: exp.Expr, resolve: Callable[[str], str]) -> set[str]:
@@ -212,6 +220,9 @@ class _Walker:
         self.schema = schema
         self.dialect = dialect
         self.outs: dict[int, _Outputs] = {}
+        self.whole: set[Src] = set()  # relation columns read as a whole somewhere
+        self.passing: set[int] = set()  # ids of columns a CTE/subquery only passes on
+        self.loose = dialect == "snowflake"  # field paths into VARIANT/OBJECT: not checked
 
     def walk(self, scopes: list[Scope]) -> None:
         lazy = self.dialect in _LAZY_CTE_DIALECTS and scopes
@@ -220,13 +231,17 @@ class _Walker:
             if lazy and id(scope) not in used:
                 # the engine never binds a CTE nobody reads: neither do we
                 real, self.res = self.res, Lineage()
+                whole, self.whole = self.whole, set()
                 self.outs[id(scope)] = self._scope_outputs(scope)
-                self.res = real
+                self.res, self.whole = real, whole
                 continue
             out = self._scope_outputs(scope)
             self.outs[id(scope)] = out
             if scope.is_root:
                 self._finish_root(scope, out)
+        reads = self.res.field_reads
+        for src in self.whole & set(reads):
+            del reads[src]  # read whole somewhere: every field matters
 
     def _finish_root(self, scope: Scope, out: _Outputs) -> None:
         self.res.columns = dict(out.named)
@@ -243,8 +258,13 @@ class _Walker:
         out = _Outputs()
         if scope.is_udtf:
             out.udtf = set()
+            element = _unnested_column(node)
+            if element is not None:
+                self.passing.add(id(element))  # its elements are read, not the array
             for col in node.find_all(exp.Column):
                 out.udtf |= self.resolve_column(col, scope)
+            if element is not None:
+                out.element = self._element(element, node, scope)
         elif isinstance(node, exp.SetOperation):
             self._set_operation(scope, node, out)
         elif isinstance(node, exp.Select):
@@ -281,8 +301,13 @@ class _Walker:
             if _is_star(sel):
                 self._star(scope, sel, out)
                 continue
-            deps = self.resolve_expr(sel, scope)
             name = sel.alias_or_name
+            origin = self._projection_origin(sel, scope)
+            if origin is not None:
+                out.paths.setdefault(name, origin[0])
+                if not scope.is_root:  # what reads this output decides how it is read
+                    self.passing.add(id(origin[1]))
+            deps = self.resolve_expr(sel, scope)
             out.named.setdefault(name, deps)
             out.ordered.append(deps)
             out.types.setdefault(name, self._scope_type(sel, scope, out))
@@ -344,12 +369,91 @@ class _Walker:
     def resolve_column(self, col: exp.Column, scope: Scope) -> set[Src]:
         if not col.name or isinstance(col.this, exp.Star):
             return set()
-        found = self.find_source(col, scope)
+        ref, lead = col, ()
+        if col.args.get("catalog") and col.db in scope.sources and col.table not in scope.sources:
+            # DuckDB's `schema.table.column.field`: the first two parts name the relation
+            ref, lead = exp.column(col.table, table=col.db), (col.name,)
+        found = self.find_source(ref, scope)
         if found is None:
             return set()
         source, name = found
-        self._record_type_use(col, source, name, scope)
+        origin = self.origin(source, name)
+        if origin is not None:
+            self._record_use(col, (origin[0], (*origin[1], *lead)), scope)
         return self.lookup(source, name)
+
+    def origin(self, source: exp.Table | Scope, name: str) -> Origin | None:
+        """The relation column (and field path into it) a source's column stands for."""
+        if isinstance(source, exp.Table):
+            return ((source.name, name), ()) if isinstance(source.this, exp.Identifier) else None
+        out = self.outs.get(id(source))
+        if out is None:
+            return None
+        if name in out.paths:
+            return out.paths[name]
+        if out.element is not None:
+            (src, prefix), names = out.element
+            return (src, prefix) if name in names else (src, (*prefix, name))
+        return None
+
+    def _record_use(self, col: exp.Column, origin: Origin, scope: Scope) -> None:
+        """A relation column read: a field of it (bound against its type at head), its
+        elements, or the whole value (type uses, comparisons)."""
+        src, prefix = origin
+        steps, top, loose = _field_steps(col)
+        path = (*prefix, *steps)
+        named = [step for step in path if step != ELEMENT]
+        if named:
+            need = type_need(top)
+            self.res.field_uses.append(
+                FieldUse(
+                    src,
+                    path,
+                    top.sql(dialect=self.dialect),
+                    need[1] if need else None,
+                    loose or self.loose,
+                )
+            )
+            self.res.field_reads.setdefault(src, set()).add(named[0])
+            return
+        if path or id(col) not in self.passing:
+            self.whole.add(src)
+        if not path:
+            self._record_type_use(col, src, scope)
+
+    def _projection_origin(self, sel: exp.Expr, scope: Scope) -> tuple[Origin, exp.Column] | None:
+        """A projection that is a relation column, a field of one, or UNNEST of one."""
+        inner = sel.this if isinstance(sel, exp.Alias) else sel
+        unnest = _unnested_column(inner) if isinstance(inner, (exp.Unnest, exp.Explode)) else None
+        col = unnest or _column_under(inner)
+        if col is None or not col.table or isinstance(col.this, exp.Star):
+            return None
+        source = scope.sources.get(col.table)
+        if source is None:
+            return None
+        origin = self.origin(source, col.name)
+        if origin is None:
+            return None
+        if unnest is not None:
+            return (origin[0], (*origin[1], ELEMENT)), col
+        steps, top, _loose = _field_steps(col)
+        if top is not inner:
+            return None
+        return (origin[0], (*origin[1], *steps)), col
+
+    def _element(self, col: exp.Column, node: exp.Expr, scope: Scope) -> tuple[Origin, set[str]] | None:
+        """What the rows of ``UNNEST(col) AS alias`` are: the elements of a relation column,
+        named by the alias (or its one column alias)."""
+        found = self.find_source(col, scope) if col.table else None
+        origin = self.origin(*found) if found is not None else None
+        if origin is None:
+            return None
+        alias = node.args.get("alias")
+        if isinstance(alias, exp.TableAlias):
+            names = {c.name for c in alias.columns} or {alias.name}
+        else:
+            names = {"unnest"}
+        return (origin[0], (*origin[1], ELEMENT)), names
 
     def find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
         """The relation or scope a column reference reads, walking out for correlation."""
@@ -439,6 +543,11 @@ class _Walker:
     def _scope_type(self, sel: exp.Expr, scope: Scope, out: _Outputs) -> str | None:
         """The type of a projection, or of the CTE/subquery column it passes through."""
         inner = sel.this if isinstance(sel, exp.Alias) else sel
+        origin = out.paths.get(sel.alias_or_name)
+        if origin is not None and origin[1]:  # a field: its type in the relation's struct
+            (relation, column), path = origin
+            verdict, found = field_type(self.schema.get(relation, {}).get(column), path)
+            return found if verdict == "ok" else None
         if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
             source = scope.sources.get(inner.table) if inner.table else None
             if isinstance(source, Scope) and id(source) in self.outs:
@@ -460,16 +569,7 @@ class _Walker:
 
     # -- type uses ----------------------------------------------------------------------
 
-    def _record_type_use(
-        self, col: exp.Column, source: exp.Table | Scope, name: str, scope: Scope
-    ) -> None:
-        if isinstance(source, exp.Table):
-            src: Src | None = (source.name, name)
-        else:
-            out = self.outs.get(id(source))
-            src = out.pure.get(name) if out is not None else None
-        if src is None:
-            return
+    def _record_type_use(self, col: exp.Column, src: Src, scope: Scope) -> None:
         self._record_comparison(col, src, scope)
         if isinstance(col.parent, (exp.Min, exp.Max)):
             use = TypeUse(src, col.parent.key, "orderable", col.parent.sql())
@@ -554,6 +654,77 @@ def _used_scopes(root: Scope) -> set[int]:
     return used
 
 
+_FIELD_ACCESS = (exp.Dot, exp.Bracket, exp.StructExtract, exp.JSONExtract)
+
+
+def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
+    """The field path the nodes around ``col`` read from it, the outermost of those nodes,
+    and whether the path is semi-structured (a JSON path: nothing to bind it against).
+
+    ``info.a``, ``(info).a`` (PostgreSQL), ``info['a']``, ``struct_extract(info, 'a')``,
+    ``arr[1].x`` (``[]`` for the element step), Snowflake ``v:a.b``.
+    """
+    steps: list[str] = []
+    node, loose = col, False
+    while True:
+        parent = node.parent
+        if isinstance(parent, exp.Paren) and parent.this is node:
+            outer = parent.parent
+            if isinstance(outer, _FIELD_ACCESS) and outer.this is parent:
+                node = parent
+                continue
+            break
+        if not isinstance(parent, _FIELD_ACCESS) or parent.this is not node:
+            break
+        if isinstance(parent, exp.Dot):
+            steps.append(parent.name)
+        elif isinstance(parent, exp.StructExtract):
+            key = parent.expression
+            if not (isinstance(key, exp.Literal) and key.is_string):
+                break
+            steps.append(key.name)
+        elif isinstance(parent, exp.Bracket):
+            if len(parent.expressions) != 1 or isinstance(parent.expressions[0], exp.Slice):
+                break
+            key = parent.expressions[0]
+            steps.append(key.name if isinstance(key, exp.Literal) and key.is_string else ELEMENT)
+        else:
+            path = parent.expression
+            if not isinstance(path, exp.JSONPath):
+                break
+            keys = [
+                k.name if isinstance(k, exp.JSONPathKey) else ELEMENT
+                for k in path.expressions
+                if isinstance(k, (exp.JSONPathKey, exp.JSONPathSubscript))
+            ]
+            if not keys:
+                break
+            steps += keys
+            loose = True
+        node = parent
+    return tuple(steps), node, loose
+
+
+def _column_under(node: exp.Expr) -> exp.Column | None:
+    """The column a chain of field accesses starts from (``info`` in ``(info).a.b``)."""
+    while isinstance(node, (*_FIELD_ACCESS, exp.Paren)):
+        node = node.this
+    return node if isinstance(node, exp.Column) else None
+
+
+def _unnested_column(node: exp.Expr) -> exp.Column | None:
+    """The one column an UNNEST/EXPLODE (or a LATERAL VIEW of one) spreads into rows."""
+    if isinstance(node, exp.Lateral):
+        node = node.this
+    if isinstance(node, exp.Unnest):
+        args = node.expressions
+    elif isinstance(node, exp.Explode):
+        args = [node.this]
+    else:
+        return None
+    return args[0] if len(args) == 1 and isinstance(args[0], exp.Column) else None
+
+
 def _is_star(sel: exp.Expr) -> bool:
     return isinstance(sel, exp.Star) or (
         isinstance(sel, exp.Column) and isinstance(sel.this, exp.Star)
@@ -573,7 +744,7 @@ def _named_selects(node: exp.Expr) -> list[tuple[str, exp.Expr]]:
     return [(sel.alias_or_name, sel) for sel in node.selects if not _is_star(sel)]
 
 
-def type_need(col: exp.Column) -> tuple[str, str] | None:
+def type_need(col: exp.Expr) -> tuple[str, str] | None:
     """The operation a column is used in and the type family it needs, if any.
 
     Only operations that fail to bind on a wrong family in the engines we check by execution
@@ -599,7 +770,7 @@ def type_need(col: exp.Column) -> tuple[str, str] | None:
     return None
 
 
-def _mixed_with_literal(col: exp.Column) -> tuple[str, str] | None:
+def _mixed_with_literal(col: exp.Expr) -> tuple[str, str] | None:
     """COALESCE/GREATEST/LEAST of the column with a number literal: both engines want the
     column numeric (``coalesce(text_col, 0)`` does not bind)."""
     parent = col.parent

@@ -89,7 +89,7 @@ def parse_type(text: str, dialect: str | None = None) -> exp.DataType | None:
     """Parse a written type; None when sqlglot cannot read it."""
     try:
         return exp.DataType.build(text, dialect=dialect)
-    except (ParseError, ValueError):
+    except (ParseError, ValueError, TypeError):  # TypeError: e.g. DuckDB's `INT[3]`
         return None
 
 
@@ -187,6 +187,60 @@ def _fields(dtype: exp.DataType) -> dict[str, exp.DataType]:
         if isinstance(field, exp.ColumnDef) and isinstance(field.args.get("kind"), exp.DataType):
             out[field.name] = field.args["kind"]
     return out
+
+
+ELEMENT = "[]"  # a field path step into an array's elements
+
+
+def field_type(type_sql: str | None, path: tuple[str, ...], fold: bool = False) -> tuple[str, str]:
+    """Follow a field path through a canonical type.
+
+    Returns ("ok", the field's type), ("missing", the step a struct lacks), ("scalar", the
+    step that reads into a type without fields) or ("unknown", "") when a type on the way
+    is not modelled (JSON, VARIANT, MAP, user-defined, not known). ``fold`` matches field
+    names case-insensitively (DuckDB).
+    """
+    dtype = parse_type(type_sql) if type_sql else None
+    for step in path:
+        if dtype is None:
+            return "unknown", ""
+        kind = _family(dtype)
+        if step == ELEMENT:
+            if kind != "array":
+                return ("unknown", "") if kind in ("json", "other", "map") else ("scalar", step)
+            dtype = dtype.expressions[0] if dtype.expressions else None
+            continue
+        if kind in ("json", "other", "map", "unknown") or (
+            kind == "struct" and not dtype.expressions  # OBJECT/STRUCT without a schema
+        ):
+            return "unknown", ""
+        if kind != "struct":
+            return "scalar", step
+        fields = _fields(dtype)
+        found = fields.get(step)
+        if found is None and fold:
+            found = next((t for n, t in fields.items() if n.lower() == step.lower()), None)
+        if found is None:
+            return "missing", step
+        dtype = found
+    return ("ok", canonical(dtype)) if dtype is not None else ("unknown", "")
+
+
+def changed_fields(before: str, after: str) -> set[str] | None:
+    """The top-level fields a change between two nested types touches (removed, renamed or
+    retyped), looking through arrays; None when the types are not both structs of the same
+    array depth (the whole value changed)."""
+    old, new = parse_type(before), parse_type(after)
+    while old is not None and new is not None and old.this in (T.ARRAY, T.LIST):
+        if new.this not in (T.ARRAY, T.LIST) or not old.expressions or not new.expressions:
+            return None
+        old, new = old.expressions[0], new.expressions[0]
+    if old is None or new is None or _family(old) != "struct" or _family(new) != "struct":
+        return None
+    was, now = _fields(old), _fields(new)
+    if not was or not now:
+        return None
+    return {name for name, dtype in was.items() if name not in now or now[name] != dtype}
 
 
 def _params(dtype: exp.DataType) -> list[int]:
