@@ -23,7 +23,7 @@ from sqlglot.schema import MappingSchema
 from impact_check.model import Comparison, FieldUse, Lineage, Src, TypeUse
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
-from impact_check.sql.types import ELEMENT, field_type
+from impact_check.sql.types import ELEMENT, field_type, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
@@ -369,7 +369,8 @@ class _Walker:
     def resolve_column(self, col: exp.Column, scope: Scope) -> set[Src]:
         if not col.name or isinstance(col.this, exp.Star):
             return set()
-        ref, lead = col, ()
+        ref: exp.Column = col
+        lead: tuple[str, ...] = ()
         if col.args.get("catalog") and col.db in scope.sources and col.table not in scope.sources:
             # DuckDB's `schema.table.column.field`: the first two parts name the relation
             ref, lead = exp.column(col.table, table=col.db), (col.name,)
@@ -416,16 +417,16 @@ class _Walker:
             )
             self.res.field_reads.setdefault(src, set()).add(named[0])
             return
-        if path or id(col) not in self.passing:
-            self.whole.add(src)
+        if id(col) in self.passing:
+            return  # a CTE column or UNNEST argument: its reader decides how it is read
+        self.whole.add(src)
         if not path:
             self._record_type_use(col, src, scope)
 
     def _projection_origin(self, sel: exp.Expr, scope: Scope) -> tuple[Origin, exp.Column] | None:
         """A projection that is a relation column, a field of one, or UNNEST of one."""
         inner = sel.this if isinstance(sel, exp.Alias) else sel
-        unnest = _unnested_column(inner) if isinstance(inner, (exp.Unnest, exp.Explode)) else None
-        col = unnest or _column_under(inner)
+        col = _column_under(inner)
         if col is None or not col.table or isinstance(col.this, exp.Star):
             return None
         source = scope.sources.get(col.table)
@@ -434,8 +435,6 @@ class _Walker:
         origin = self.origin(source, col.name)
         if origin is None:
             return None
-        if unnest is not None:
-            return (origin[0], (*origin[1], ELEMENT)), col
         steps, top, _loose = _field_steps(col)
         if top is not inner:
             return None
@@ -553,7 +552,33 @@ class _Walker:
             if isinstance(source, Scope) and id(source) in self.outs:
                 return self.outs[id(source)].types.get(inner.name)
             return None
+        if isinstance(inner, exp.Struct):
+            return self._struct_type(inner, scope)
         return output_type(sel, self.res, out)
+
+    def _struct_type(self, node: exp.Struct, scope: Scope) -> str | None:
+        """``{'a': x, 'b': 1}``, ``struct_pack(a := x)``, ``STRUCT(x AS a)``: its fields
+        (readers of ``s.a`` bind against them), with the types that are known."""
+        fields: list[tuple[str, str | None]] = []
+        for item in node.expressions:
+            if isinstance(item, exp.PropertyEQ):
+                name, value = item.this.name, item.expression
+            elif isinstance(item, exp.Alias):
+                name, value = item.alias, item.this
+            else:
+                return None  # an unnamed field: the engine names it
+            fields.append((name, self._value_type(value, scope)))
+        return struct_type(fields) if fields else None
+
+    def _value_type(self, value: exp.Expr, scope: Scope) -> str | None:
+        if isinstance(value, exp.Struct):
+            return self._struct_type(value, scope)
+        if isinstance(value, exp.Column) and value.table in scope.sources:
+            origin = self.origin(scope.sources[value.table], value.name)
+            if origin is not None and not origin[1]:
+                return self.schema.get(origin[0][0], {}).get(origin[0][1])
+            return None
+        return output_type(value, self.res, _Outputs())
 
     def _pure_source(self, sel: exp.Expr, scope: Scope) -> Src | None:
         """The relation column a projection merely passes through, if it does."""
@@ -674,6 +699,10 @@ def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
                 node = parent
                 continue
             break
+        if isinstance(parent, (exp.Unnest, exp.Explode)) and _unnested_column(parent) is col:
+            steps.append(ELEMENT)  # `unnest(arr).x`: a field of each element
+            node = parent
+            continue
         if not isinstance(parent, _FIELD_ACCESS) or parent.this is not node:
             break
         if isinstance(parent, exp.Dot):
@@ -709,6 +738,8 @@ def _column_under(node: exp.Expr) -> exp.Column | None:
     """The column a chain of field accesses starts from (``info`` in ``(info).a.b``)."""
     while isinstance(node, (*_FIELD_ACCESS, exp.Paren)):
         node = node.this
+    if isinstance(node, (exp.Unnest, exp.Explode)):
+        return _unnested_column(node)
     return node if isinstance(node, exp.Column) else None
 
 

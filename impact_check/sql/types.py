@@ -161,7 +161,7 @@ def compare(before: str, after: str) -> str:
     return "widened" if new.this in (T.TIMESTAMPTZ, T.TIMESTAMP) else "narrowed"
 
 
-_SEVERITY = ["alias", "widened", "narrowed", "nested_removed", "incompatible"]
+_SEVERITY = ["alias", "unknown", "widened", "narrowed", "nested_removed", "incompatible"]
 
 
 def _nested(old: exp.DataType, new: exp.DataType) -> str:
@@ -224,6 +224,17 @@ def field_type(type_sql: str | None, path: tuple[str, ...], fold: bool = False) 
             return "missing", step
         dtype = found
     return ("ok", canonical(dtype)) if dtype is not None else ("unknown", "")
+
+
+def struct_type(fields: list[tuple[str, str | None]]) -> str | None:
+    """The canonical type of a struct built in SQL (``{'a': x}``, ``STRUCT(x AS a)``) from
+    its field names and types (None: unknown)."""
+    parts = []
+    for name, type_sql in fields:
+        quoted = '"' + name.replace('"', '""') + '"'
+        parts.append(f"{quoted} {type_sql or 'UNKNOWN'}")
+    dtype = parse_type(f"STRUCT<{', '.join(parts)}>")
+    return canonical(dtype) if dtype is not None else None
 
 
 def changed_fields(before: str, after: str) -> set[str] | None:
