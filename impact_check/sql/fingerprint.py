@@ -18,8 +18,9 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
 from impact_check.model import Fingerprints
+from impact_check.sql.pivots import PivotSource
 
-Resolve = Callable[[exp.Column, Scope], "tuple[exp.Table | Scope, str] | None"]
+Resolve = Callable[[exp.Column, Scope], "tuple[exp.Table | Scope | PivotSource, str] | None"]
 ROW_KINDS = ("filter", "grain", "join", "source", "limit", "cardinality")
 
 
@@ -38,9 +39,16 @@ class _Scopes:
         found = self.resolve(col, scope)
         if found is None:
             return f"?{col.table}.{col.name}"
-        source, name = found
+        return self.ref_of(*found, scope)
+
+    def ref_of(self, source: exp.Table | Scope | PivotSource, name: str, scope: Scope) -> str:
         if isinstance(source, exp.Table):
             return f"{source.name}.{name}"
+        if isinstance(source, PivotSource):
+            kept = source.kept_name(name)
+            if kept is not None:
+                return self.ref_of(source.source, kept, scope)
+            return f"pivot({self.canonical(source.node, scope)}).{name}"
         inner = self.named.get(id(source), {})
         return inner.get(name, f"?{name}")
 
@@ -139,6 +147,8 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
         is_relation = not isinstance(scope.sources.get(table.alias_or_name), Scope)
         if isinstance(table.this, exp.Identifier) and is_relation:
             rows["source"].append(table.name)
+    for pivot in scope.pivots:  # a PIVOT groups, an UNPIVOT multiplies the rows
+        rows["grain"].append("pivot:" + state.canonical(pivot, scope))
     for key in ("limit", "offset", "sample"):
         if node.args.get(key) is not None:
             rows["limit"].append(key + ":" + node.args[key].sql(comments=False))

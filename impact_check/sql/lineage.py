@@ -13,6 +13,7 @@ set operations of unequal width, and columns used in operations that need a type
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -23,6 +24,7 @@ from sqlglot.schema import MappingSchema
 from impact_check.model import Comparison, FieldUse, Lineage, Src, TypeUse
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
+from impact_check.sql.pivots import PivotSource
 from impact_check.sql.types import ELEMENT, field_type, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
@@ -79,6 +81,7 @@ _EQUALITY = (exp.EQ, exp.NEQ)
 
 
 Origin = tuple[Src, tuple[str, ...]]  # a relation column and a field path into it
+Source = exp.Table | Scope | PivotSource  # what a column reference reads from
 
 
 class _Outputs:
@@ -93,7 +96,7 @@ class _Outputs:
         self.paths: dict[str, Origin] = {}  # outputs that are a relation column or a field
         # of one (``info.a AS a``, ``unnest(arr) AS e``)
         self.types: dict[str, str | None] = {}  # CASTs and the like, seen through CTEs
-        self.stars: list[exp.Table | Scope] = []  # sources behind an unexpanded `*`
+        self.stars: list[Source] = []  # sources behind an unexpanded `*`
         self.udtf: set[Src] | None = None  # UNNEST/EXPLODE: every output comes from these
         # UNNEST of one relation column: (its origin, the names its elements go by)
         self.element: tuple[Origin, set[str]] | None = None
@@ -212,6 +215,15 @@ def _read_tables(query: exp.Expr) -> set[str]:
     return {t.name for t in query.find_all(exp.Table) if isinstance(t.this, exp.Identifier)}
 
 
+class _View(NamedTuple):
+    """A scope's sources as its columns see them: a pivoted table or subquery is its
+    PIVOT/UNPIVOT (by the pivot's alias too); ``inner`` maps each pivot node's id to it."""
+
+    named: Mapping[str, Source]
+    selected: list[Source]
+    inner: dict[int, PivotSource]
+
+
 class _Walker:
     """One bottom-up pass over the scopes of a qualified query."""
 
@@ -223,6 +235,7 @@ class _Walker:
         self.whole: set[Src] = set()  # relation columns read as a whole somewhere
         self.passing: set[int] = set()  # ids of columns a CTE/subquery only passes on
         self.loose = dialect == "snowflake"  # field paths into VARIANT/OBJECT: not checked
+        self._views: dict[int, _View] = {}
 
     def walk(self, scopes: list[Scope]) -> None:
         lazy = self.dialect in _LAZY_CTE_DIALECTS and scopes
@@ -277,6 +290,77 @@ class _Walker:
                 self.res.tables.add(table.name)
         return out
 
+    def sources(self, scope: Scope) -> Mapping[str, Source]:
+        """The scope's sources by name, pivots seen as what they make."""
+        return self._view(scope).named
+
+    def selected(self, scope: Scope) -> list[Source]:
+        """The sources an unqualified column or `*` may read."""
+        return self._view(scope).selected
+
+    def _view(self, scope: Scope) -> _View:
+        view = self._views.get(id(scope))
+        if view is None:
+            view = self._views[id(scope)] = self._make_view(scope)
+        return view
+
+    def _make_view(self, scope: Scope) -> _View:
+        selected: list[Source] = [src for _, src in scope.selected_sources.values()]
+        if not scope.pivots:
+            return _View(scope.sources, selected, {})
+        named: dict[str, Source] = dict(scope.sources)
+        inner: dict[int, PivotSource] = {}
+        last: dict[int, Source] = {}  # holder (table, subquery) id -> its last pivot
+        for holder in dict.fromkeys(p.parent for p in scope.pivots if p.parent is not None):
+            current: Source | None = scope.sources.get(holder.alias_or_name)
+            if current is None:
+                continue
+            for pivot in holder.args.get("pivots") or []:
+                made = PivotSource(pivot, current, self._columns_of(current))
+                inner[id(pivot)] = made
+                if pivot.alias:
+                    named[pivot.alias] = made
+                current = made
+            last[id(holder)] = current
+        picked: list[Source] = []
+        for _alias, (node, src) in scope.selected_sources.items():
+            item = last.get(id(node), src)
+            if not any(item is seen for seen in picked):
+                picked.append(item)
+        return _View(named, picked, inner)
+
+    def _columns_of(self, source: Source) -> list[str] | None:
+        """A source's columns in order, when known."""
+        if isinstance(source, PivotSource):
+            return source.columns
+        if isinstance(source, exp.Table):
+            columns = (
+                self.schema.get(source.name) if isinstance(source.this, exp.Identifier) else None
+            )
+            return list(columns) if columns else None
+        out = self.outs.get(id(source))
+        if out is None or out.stars or out.udtf is not None:
+            return None
+        return list(out.named)
+
+    def _pivots(self, scope: Scope) -> None:
+        """What each PIVOT/UNPIVOT of the scope reads: bound against its source, a clause of
+        the query (it groups and spreads the rows); UNPIVOT stacks columns of one type."""
+        for pivot in dict.fromkeys(self._view(scope).inner.values()):
+            deps: set[Src] = set()
+            for col in pivot.node.find_all(exp.Column):
+                deps |= self.resolve_column(col, scope)
+            self.res.clauses.setdefault("pivot", set()).update(deps)
+            self.res.referenced |= deps
+            if pivot.node.args.get("unpivot"):
+                stacked = []
+                for name in pivot.reads:
+                    origin = self.origin(pivot.source, name)
+                    if origin is not None and not origin[1]:
+                        stacked.append(origin[0])
+                if len(stacked) > 1:
+                    self.res.unpivoted.append(tuple(stacked))
+
     def _set_operation(self, scope: Scope, node: exp.SetOperation, out: _Outputs) -> None:
         sides = [self.outs.get(id(s)) for s in scope.set_operation_scopes]
         widths = {len(side.ordered) for side in sides if side is not None and not side.stars}
@@ -297,6 +381,8 @@ class _Walker:
 
     def _select(self, scope: Scope, node: exp.Select, out: _Outputs) -> None:
         outer = _outer_joined(node)
+        if self._view(scope).inner:
+            self._pivots(scope)
         for sel in node.selects:
             if _is_star(sel):
                 self._star(scope, sel, out)
@@ -322,12 +408,12 @@ class _Walker:
 
     def _star(self, scope: Scope, sel: exp.Expr, out: _Outputs) -> None:
         qualifier = sel.table if isinstance(sel, exp.Column) else ""
-        if qualifier and qualifier in scope.sources:
-            sources = [scope.sources[qualifier]]
-        else:
-            sources = [src for _, src in scope.selected_sources.values()]
+        named = self.sources(scope)
+        sources = [named[qualifier]] if qualifier in named else self.selected(scope)
         out.stars.extend(sources)
         for src in sources:
+            while isinstance(src, PivotSource):
+                src = src.source
             if isinstance(src, exp.Table):
                 self.res.star_unknown.add(src.name)  # qualify left it: columns unknown
                 self.res.tables.add(src.name)
@@ -371,7 +457,8 @@ class _Walker:
             return set()
         ref: exp.Column = col
         lead: tuple[str, ...] = ()
-        if col.args.get("catalog") and col.db in scope.sources and col.table not in scope.sources:
+        named = self.sources(scope)
+        if col.args.get("catalog") and col.db in named and col.table not in named:
             # DuckDB's `schema.table.column.field`: the first two parts name the relation
             ref, lead = exp.column(col.table, table=col.db), (col.name,)
         found = self.find_source(ref, scope)
@@ -383,10 +470,13 @@ class _Walker:
             self._record_use(col, (origin[0], (*origin[1], *lead)), scope)
         return self.lookup(source, name)
 
-    def origin(self, source: exp.Table | Scope, name: str) -> Origin | None:
+    def origin(self, source: Source, name: str) -> Origin | None:
         """The relation column (and field path into it) a source's column stands for."""
         if isinstance(source, exp.Table):
             return ((source.name, name), ()) if isinstance(source.this, exp.Identifier) else None
+        if isinstance(source, PivotSource):
+            kept = source.kept_name(name)
+            return self.origin(source.source, kept) if kept is not None else None
         out = self.outs.get(id(source))
         if out is None:
             return None
@@ -429,7 +519,7 @@ class _Walker:
         col = _column_under(inner)
         if col is None or not col.table or isinstance(col.this, exp.Star):
             return None
-        source = scope.sources.get(col.table)
+        source = self.sources(scope).get(col.table)
         if source is None:
             return None
         origin = self.origin(source, col.name)
@@ -440,7 +530,9 @@ class _Walker:
             return None
         return (origin[0], (*origin[1], *steps)), col
 
-    def _element(self, col: exp.Column, node: exp.Expr, scope: Scope) -> tuple[Origin, set[str]] | None:
+    def _element(
+        self, col: exp.Column, node: exp.Expr, scope: Scope
+    ) -> tuple[Origin, set[str]] | None:
         """What the rows of ``UNNEST(col) AS alias`` are: the elements of a relation column,
         named by the alias (or its one column alias)."""
         found = self.find_source(col, scope) if col.table else None
@@ -454,15 +546,24 @@ class _Walker:
             names = {"unnest"}
         return (origin[0], (*origin[1], ELEMENT)), names
 
-    def find_source(self, col: exp.Column, scope: Scope) -> tuple[exp.Table | Scope, str] | None:
+    def find_source(self, col: exp.Column, scope: Scope) -> tuple[Source, str] | None:
         """The relation or scope a column reference reads, walking out for correlation."""
         qualifier, name = col.table, col.name
-        first_lacking: exp.Table | Scope | None = None
+        inside = self._view(scope).inner
+        if inside:  # a column a PIVOT/UNPIVOT reads: from the source it pivots
+            holder = col.find_ancestor(exp.Pivot)
+            pivot = inside.get(id(holder)) if holder is not None else None
+            if pivot is not None:
+                if self.has_column(pivot.source, name) is False:
+                    self._missing(pivot.source, name)
+                return pivot.source, name
+        first_lacking: Source | None = None
         current: Scope | None = scope
         while current is not None:
             if qualifier:
-                if qualifier in current.sources:
-                    source = current.sources[qualifier]
+                named = self.sources(current)
+                if qualifier in named:
+                    source = named[qualifier]
                     if self.has_column(source, name) is False:
                         self._missing(source, name)
                     return source, name
@@ -470,7 +571,7 @@ class _Walker:
                 picked = self._pick_unqualified(current, name, col)
                 if picked is not None:
                     return picked, name
-                sources = [src for _, src in current.selected_sources.values()]
+                sources = self.selected(current)
                 if (
                     first_lacking is None
                     and sources
@@ -489,10 +590,8 @@ class _Walker:
             self.res.unresolved.add(f"{qualifier}.{name}" if qualifier else name)
         return None
 
-    def _pick_unqualified(
-        self, scope: Scope, name: str, col: exp.Column
-    ) -> exp.Table | Scope | None:
-        sources = [src for _, src in scope.selected_sources.values()]
+    def _pick_unqualified(self, scope: Scope, name: str, col: exp.Column) -> Source | None:
+        sources = self.selected(scope)
         having = [src for src in sources if self.has_column(src, name) is True]
         if len(having) == 1:
             return having[0]
@@ -506,13 +605,22 @@ class _Walker:
             self.res.unresolved.add(name)
         return None
 
-    def _missing(self, source: exp.Table | Scope, name: str) -> None:
+    def _missing(self, source: Source, name: str) -> None:
+        if isinstance(source, PivotSource):
+            if name not in source.generated:  # a column it would have passed on
+                self._missing(source.source, source.kept_name(name) or name)
+                return
         relation = source.name if isinstance(source, exp.Table) else ""
         self.res.missing.add((relation, name))
 
-    def lookup(self, source: exp.Table | Scope, name: str) -> set[Src]:
+    def lookup(self, source: Source, name: str) -> set[Src]:
         if isinstance(source, exp.Table):
             return {(source.name, name)} if isinstance(source.this, exp.Identifier) else set()
+        if isinstance(source, PivotSource):
+            kept = source.kept_name(name)
+            if kept is not None:
+                return self.lookup(source.source, kept)
+            return set().union(*(self.lookup(source.source, read) for read in source.reads))
         out = self.outs.get(id(source))
         if out is None:
             return set()
@@ -525,8 +633,10 @@ class _Walker:
             found |= self.lookup(star_source, name)
         return found
 
-    def has_column(self, source: exp.Table | Scope, name: str) -> bool | None:
+    def has_column(self, source: Source, name: str) -> bool | None:
         """True/False when the source's columns are known, None when they are not."""
+        if isinstance(source, PivotSource):
+            return source.has(name)
         if isinstance(source, exp.Table):
             if not isinstance(source.this, exp.Identifier):
                 return None
@@ -548,7 +658,7 @@ class _Walker:
             verdict, found = field_type(self.schema.get(relation, {}).get(column), path)
             return found if verdict == "ok" else None
         if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
-            source = scope.sources.get(inner.table) if inner.table else None
+            source = self.sources(scope).get(inner.table) if inner.table else None
             if isinstance(source, Scope) and id(source) in self.outs:
                 return self.outs[id(source)].types.get(inner.name)
             return None
@@ -573,8 +683,9 @@ class _Walker:
     def _value_type(self, value: exp.Expr, scope: Scope) -> str | None:
         if isinstance(value, exp.Struct):
             return self._struct_type(value, scope)
-        if isinstance(value, exp.Column) and value.table in scope.sources:
-            origin = self.origin(scope.sources[value.table], value.name)
+        named = self.sources(scope)
+        if isinstance(value, exp.Column) and value.table in named:
+            origin = self.origin(named[value.table], value.name)
             if origin is not None and not origin[1]:
                 return self.schema.get(origin[0][0], {}).get(origin[0][1])
             return None
@@ -585,7 +696,10 @@ class _Walker:
         inner = sel.this if isinstance(sel, exp.Alias) else sel
         if not isinstance(inner, exp.Column) or isinstance(inner.this, exp.Star):
             return None
-        source = scope.sources.get(inner.table) if inner.table else None
+        source = self.sources(scope).get(inner.table) if inner.table else None
+        if isinstance(source, PivotSource):
+            origin = self.origin(source, inner.name)
+            return origin[0] if origin is not None and not origin[1] else None
         if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
             return (source.name, inner.name)
         if isinstance(source, Scope) and id(source) in self.outs:
