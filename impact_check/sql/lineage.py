@@ -24,7 +24,7 @@ from sqlglot.schema import MappingSchema
 from impact_check.model import Comparison, FieldUse, Lineage, Src, TypeUse
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
-from impact_check.sql.pivots import PivotSource
+from impact_check.sql.pivots import PivotSource, read_columns
 from impact_check.sql.types import ELEMENT, field_type, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
@@ -348,7 +348,7 @@ class _Walker:
         the query (it groups and spreads the rows); UNPIVOT stacks columns of one type."""
         for pivot in dict.fromkeys(self._view(scope).inner.values()):
             deps: set[Src] = set()
-            for col in pivot.node.find_all(exp.Column):
+            for col in read_columns(pivot.node):
                 deps |= self.resolve_column(col, scope)
             self.res.clauses.setdefault("pivot", set()).update(deps)
             self.res.referenced |= deps
@@ -458,8 +458,9 @@ class _Walker:
         ref: exp.Column = col
         lead: tuple[str, ...] = ()
         named = self.sources(scope)
-        if col.args.get("catalog") and col.db in named and col.table not in named:
-            # DuckDB's `schema.table.column.field`: the first two parts name the relation
+        if col.db and col.db in named and col.table not in named:
+            # `t.column.field` qualify left alone (unknown columns), DuckDB's
+            # `schema.table.column.field`: the part before the column names the relation
             ref, lead = exp.column(col.table, table=col.db), (col.name,)
         found = self.find_source(ref, scope)
         if found is None:
@@ -586,9 +587,28 @@ class _Walker:
         if first_lacking is not None:
             self._missing(first_lacking, name)
             return first_lacking, name  # keep the lineage a missing column would have had
+        if qualifier:
+            self._unknown_qualifier(qualifier, name, scope)
+        elif not any(self.selected(s) for s in _correlation_chain(scope)):
+            if name.lower() not in _BARE_FUNCTIONS:  # `SELECT a` with no FROM anywhere
+                self.res.errors.append(f"reads {name}, but the query has no FROM clause")
         else:
-            self.res.unresolved.add(f"{qualifier}.{name}" if qualifier else name)
+            self.res.unresolved.add(name)
         return None
+
+    def _unknown_qualifier(self, qualifier: str, name: str, scope: Scope) -> None:
+        """``x.a`` where no relation in reach is called ``x``: the engine refuses it, unless
+        ``x`` may be a struct column of a relation whose columns are unknown (then the
+        reference is only unattributed) or names a source of an enclosing query."""
+        current: Scope | None = scope
+        while current is not None:
+            if qualifier in self.sources(current) or any(
+                self.has_column(src, qualifier) is not False for src in self.selected(current)
+            ):
+                self.res.unresolved.add(f"{qualifier}.{name}")
+                return
+            current = current.parent
+        self.res.errors.append(f"reads {qualifier}.{name}, but no relation {qualifier} is in scope")
 
     def _pick_unqualified(self, scope: Scope, name: str, col: exp.Column) -> Source | None:
         sources = self.selected(scope)
@@ -602,7 +622,8 @@ class _Walker:
         if len(unknown) == 1:
             return unknown[0]
         if len(unknown) > 1:
-            self.res.unresolved.add(name)
+            listed = " or ".join(sorted(_source_label(src) for src in unknown))
+            self.res.unresolved.add(f"{name} (in {listed}, whose columns are unknown)")
         return None
 
     def _missing(self, source: Source, name: str) -> None:
@@ -755,6 +776,40 @@ def _operation_parent(col: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
     ):
         node, parent = parent, parent.parent
     return node, parent
+
+
+# Names that parse as columns but are values in some engines (SQL's niladic functions).
+_BARE_FUNCTIONS = {
+    "current_user",
+    "session_user",
+    "user",
+    "current_role",
+    "current_schema",
+    "current_catalog",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "sysdate",
+    "systimestamp",
+}
+
+
+def _correlation_chain(scope: Scope) -> list[Scope]:
+    """The scope and the queries it may read by correlation (a subquery's outer queries)."""
+    chain = [scope]
+    while chain[-1].is_subquery and chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+def _source_label(source: Source) -> str:
+    while isinstance(source, PivotSource):
+        source = source.source
+    if isinstance(source, exp.Table):
+        return source.name
+    return source.expression.alias_or_name or "a subquery" if isinstance(source, Scope) else "?"
 
 
 def _outer_joined(node: exp.Select) -> set[str]:

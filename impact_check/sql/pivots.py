@@ -147,7 +147,7 @@ class PivotSource:
     ) -> None:
         self.node = node
         self.source = source  # what it pivots: a relation, a CTE/subquery, an earlier pivot
-        self.reads = list(dict.fromkeys(c.name for c in node.find_all(exp.Column)))
+        self.reads = list(dict.fromkeys(c.name for c in read_columns(node)))
         produced = _produced(node)
         mapping = node.output_columns(columns or [])
         self.generated = [n for n, pre in mapping.items() if pre in produced] or produced
@@ -167,6 +167,23 @@ class PivotSource:
         if name in self.generated:
             return None
         return name if self.kept is None else self.kept.get(name)
+
+
+def read_columns(node: exp.Pivot) -> list[exp.Column]:
+    """The source columns a PIVOT/UNPIVOT clause reads: a PIVOT its aggregates' inputs and
+    FOR columns (its IN list holds values, bracketed names in T-SQL), an UNPIVOT its IN
+    list."""
+    if node.args.get("unpivot"):
+        parts: list[exp.Expr] = [
+            e for f in node.args.get("fields") or [] if isinstance(f, exp.In) for e in f.expressions
+        ]
+    else:
+        parts = [*node.expressions]
+        parts += [f.this for f in node.args.get("fields") or [] if isinstance(f, exp.In)]
+        group = node.args.get("group")
+        if isinstance(group, exp.Group):
+            parts.append(group)
+    return [col for part in parts for col in part.find_all(exp.Column)]
 
 
 def _produced(node: exp.Pivot) -> list[str]:
