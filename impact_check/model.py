@@ -151,6 +151,8 @@ class Dataset:
     owners: list[str] = field(default_factory=list)
     declared: dict[str, Column] = field(default_factory=dict)  # schema.yml columns
     origin: str = "sql"  # "warehouse": columns read from a warehouse, not defined here
+    names_guessed: bool = False  # some columns bear engine-given names the checker only
+    # approximates: a reader of another name may still bind
 
     @property
     def derived(self) -> bool:

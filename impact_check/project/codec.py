@@ -251,6 +251,7 @@ def encode_dataset(ds: Dataset) -> dict[str, Any]:
         "owners": list(ds.owners),
         "declared": [encode_column(c) for c in ds.declared.values()],
         "origin": ds.origin,
+        "names_guessed": ds.names_guessed,
     }
 
 
@@ -281,6 +282,7 @@ def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
             owners=[_str(o) for o in _list(data["owners"])],
             declared={c.name: c for c in declared},
             origin=_str(data["origin"]),
+            names_guessed=_bool(data["names_guessed"]),
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

@@ -22,6 +22,7 @@ from sqlglot.optimizer.scope import Scope, find_all_in_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from impact_check.model import Comparison, FieldUse, Lineage, Src, TypeUse
+from impact_check.sql.engine_names import name_outputs
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
 from impact_check.sql.pivots import PivotSource, read_columns
@@ -29,6 +30,9 @@ from impact_check.sql.types import ELEMENT, field_type, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
+# A schema entry (never a column) marking a relation whose engine-given column names are
+# approximations: a name it lacks is unknown, not missing.
+GUESSED_NAMES = "\x00guessed-names"
 _CLAUSES = ("where", "joins", "group", "having", "qualify", "order", "distinct", "laterals")
 _ARITHMETIC = (exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _ADDITIVE = (exp.Add, exp.Sub)
@@ -131,7 +135,7 @@ def rewrite_tables(query: exp.Expr, resolve: Callable[[str], str]) -> set[str]:
 def mapping_schema(schema: Schema, tables: set[str], dialect: str) -> MappingSchema:
     """A sqlglot schema holding the relations ``tables`` whose columns are known."""
     mapping: dict[str, object] = {
-        name: {col: (typ or "UNKNOWN") for col, typ in schema[name].items()}
+        name: {col: (typ or "UNKNOWN") for col, typ in schema[name].items() if col != GUESSED_NAMES}
         for name in tables
         if schema.get(name)
     }
@@ -151,9 +155,11 @@ def query_lineage(
     query is copied first (a copy costs about what parsing does).
     """
     res = Lineage()
-    res.star_tables = star_relations(query)
-    mapping = mapping_schema(schema, _read_tables(query), dialect)
     first = query if again is not None else query.copy()
+    selects, tables, ctes = _parts(first)
+    res.star_tables = _star_relations(selects, ctes)
+    mapping = mapping_schema(schema, tables, dialect)
+    res.guessed_names = name_outputs(selects, dialect, _leftmost(first))
     try:
         scopes = _qualified_scopes(first, mapping, dialect, qualify_columns=True)
     except (OptimizeError, SqlglotError) as err:
@@ -162,6 +168,7 @@ def query_lineage(
         # binding error.
         res.unresolved.add(f"({str(err).splitlines()[0]})")
         second = again() if again is not None else query.copy()
+        name_outputs(list(second.find_all(exp.Select)), dialect, _leftmost(second))
         try:
             scopes = _qualified_scopes(second, mapping, dialect, qualify_columns=False)
         except (OptimizeError, SqlglotError) as again:
@@ -190,11 +197,33 @@ def _qualified_scopes(
     return traverse_scope(qualified)
 
 
-def star_relations(query: exp.Expr) -> set[str]:
+def _parts(query: exp.Expr) -> tuple[list[exp.Select], set[str], set[str]]:
+    """The SELECTs, relations read and CTE names of a query, in one pass over its tree."""
+    selects: list[exp.Select] = []
+    tables: set[str] = set()
+    ctes: set[str] = set()
+    for node in query.walk():
+        if isinstance(node, exp.Select):
+            selects.append(node)
+        elif isinstance(node, exp.Table):
+            if isinstance(node.this, exp.Identifier):
+                tables.add(node.name)
+        elif isinstance(node, exp.CTE):
+            ctes.add(node.alias_or_name)
+    return selects, tables, ctes
+
+
+def _leftmost(query: exp.Expr) -> exp.Expr:
+    """The SELECT whose projections name a query's output columns."""
+    while isinstance(query, (exp.SetOperation, exp.Subquery)):
+        query = query.this
+    return query
+
+
+def _star_relations(selects: list[exp.Select], ctes: set[str]) -> set[str]:
     """Relations read through ``*`` or ``t.*`` (before expansion): they depend on positions."""
-    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
     found: set[str] = set()
-    for select in query.find_all(exp.Select):
+    for select in selects:
         stars = [sel for sel in select.selects if _is_star(sel)]
         if not stars:
             continue
@@ -209,10 +238,6 @@ def star_relations(query: exp.Expr) -> set[str]:
             qualifier = star.table if isinstance(star, exp.Column) else ""
             found |= {sources[qualifier]} if qualifier in sources else set(sources.values())
     return found
-
-
-def _read_tables(query: exp.Expr) -> set[str]:
-    return {t.name for t in query.find_all(exp.Table) if isinstance(t.this, exp.Identifier)}
 
 
 class _View(NamedTuple):
@@ -337,7 +362,7 @@ class _Walker:
             columns = (
                 self.schema.get(source.name) if isinstance(source.this, exp.Identifier) else None
             )
-            return list(columns) if columns else None
+            return [c for c in columns if c != GUESSED_NAMES] if columns else None
         out = self.outs.get(id(source))
         if out is None or out.stars or out.udtf is not None:
             return None
@@ -627,10 +652,10 @@ class _Walker:
         return None
 
     def _missing(self, source: Source, name: str) -> None:
-        if isinstance(source, PivotSource):
-            if name not in source.generated:  # a column it would have passed on
-                self._missing(source.source, source.kept_name(name) or name)
-                return
+        if isinstance(source, PivotSource) and name not in source.generated:
+            # a column it would have passed on: the source lacks it
+            self._missing(source.source, source.kept_name(name) or name)
+            return
         relation = source.name if isinstance(source, exp.Table) else ""
         self.res.missing.add((relation, name))
 
@@ -662,7 +687,9 @@ class _Walker:
             if not isinstance(source.this, exp.Identifier):
                 return None
             columns = self.schema.get(source.name)
-            return (name in columns) if columns else None
+            if not columns:
+                return None
+            return True if name in columns else None if GUESSED_NAMES in columns else False
         out = self.outs.get(id(source))
         if out is None:
             return None
