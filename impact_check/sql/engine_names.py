@@ -57,7 +57,34 @@ def name_outputs(selects: list[exp.Select], dialect: str, root: exp.Expr) -> set
                 guessed.add(name)
             renamed.append(exp.Alias(this=projection, alias=exp.to_identifier(name, quoted=True)))
         select.set("expressions", renamed)
+    if dialect == "duckdb" and isinstance(root, exp.Select):
+        _number_duplicates(root)
     return guessed
+
+
+def _number_duplicates(select: exp.Select) -> None:
+    """DuckDB names a view's repeated output names ``a``, ``a_1``, ``a_2``…"""
+    names = [p.alias_or_name for p in select.expressions]
+    if any(
+        isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)
+        for p in select.expressions
+    ):
+        return  # expanded later: the names are not all known here
+    seen: dict[str, int] = {}
+    renamed = []
+    changed = False
+    for projection, name in zip(select.expressions, names):
+        count = seen.get(name.lower(), 0)
+        seen[name.lower()] = count + 1
+        if count and name:
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            projection = exp.Alias(
+                this=inner, alias=exp.to_identifier(f"{name}_{count}", quoted=True)
+            )
+            changed = True
+        renamed.append(projection)
+    if changed:
+        select.set("expressions", renamed)
 
 
 def _unnamed(projection: exp.Expr) -> bool:

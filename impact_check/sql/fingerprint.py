@@ -29,11 +29,14 @@ def _hash(text: str) -> str:
 
 
 class _Scopes:
-    def __init__(self, resolve: Resolve) -> None:
+    def __init__(self, resolve: Resolve, dialect: str) -> None:
         self.resolve = resolve
+        self.dialect = dialect
         self.named: dict[int, dict[str, str]] = {}
         self.ordered: dict[int, list[str]] = {}
         self.rows: dict[str, list[str]] = {kind: [] for kind in ROW_KINDS}
+        # a scope's rows, without its columns: what joining it means
+        self.row_ids: dict[int, str] = {}
 
     def column_ref(self, col: exp.Column, scope: Scope) -> str:
         found = self.resolve(col, scope)
@@ -87,9 +90,9 @@ def _sql_with(node: exp.Expr, replacements: dict[int, str]) -> str:
             stand_in.replace(original)
 
 
-def fingerprint(scopes: list[Scope], resolve: Resolve) -> Fingerprints:
+def fingerprint(scopes: list[Scope], resolve: Resolve, dialect: str = "") -> Fingerprints:
     """Fingerprints of the root scope's outputs and of its row-level clauses."""
-    state = _Scopes(resolve)
+    state = _Scopes(resolve, dialect)
     result = Fingerprints()
     for scope in scopes:
         _scope(state, scope)
@@ -111,6 +114,8 @@ def _scope(state: _Scopes, scope: Scope) -> None:
             fp = _hash(kind + "|" + "|".join(side[i] if i < len(side) else "" for side in sides))
             named[name] = fp
             ordered.append(fp)
+        parts = [state.row_ids.get(id(s), "") for s in scope.set_operation_scopes]
+        state.row_ids[id(scope)] = _hash(kind + "|" + "|".join(parts))
     elif isinstance(node, exp.Select):
         for sel in node.selects:
             inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -121,12 +126,14 @@ def _scope(state: _Scopes, scope: Scope) -> None:
     else:  # UNNEST, VALUES, table functions
         fp = _hash(state.canonical(node, scope))
         ordered.append(fp)
+        state.row_ids[id(scope)] = fp
     state.named[id(scope)] = named
     state.ordered[id(scope)] = ordered
 
 
 def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
-    rows = state.rows
+    """The scope's row-level aspects, into the query's and into the scope's row id."""
+    rows: dict[str, list[str]] = {kind: [] for kind in ROW_KINDS}
     for key in ("where", "having", "qualify"):
         if node.args.get(key) is not None:
             rows["filter"].append(key + ":" + state.canonical(node.args[key].this, scope))
@@ -134,6 +141,8 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
     if group is not None:
         parts = sorted(state.canonical(e, scope) for e in group.expressions)
         rows["grain"].append("group:" + ",".join(parts))
+    elif _aggregates(node):  # an aggregate without GROUP BY: one row for all of them
+        rows["grain"].append("all-rows")
     if node.args.get("distinct") is not None:
         projections = sorted(state.canonical(s, scope) for s in node.selects)
         rows["grain"].append("distinct:" + ",".join(projections))
@@ -153,20 +162,80 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
         if node.args.get(key) is not None:
             rows["limit"].append(key + ":" + node.args[key].sql(comments=False))
     for sel in node.selects:
-        if sel.find(exp.Explode, exp.Unnest) is not None:
+        if _multiplies(sel, state.dialect):
             rows["cardinality"].append("explode:" + state.canonical(sel, scope))
     if node.args.get("distinct") is not None:
         rows["cardinality"].append("distinct-width:" + str(len(node.selects)))
+    if _in_expression(scope):  # a subquery yields values: its grain is not the rows'
+        rows["grain"], rows["cardinality"] = [], []
+    for kind, parts in rows.items():
+        state.rows[kind] += parts
+    inner = [state.row_ids.get(id(s), "") for _, s in scope.selected_sources.values()]
+    mine = [f"{k}:{p}" for k, parts in sorted(rows.items()) for p in sorted(parts)]
+    state.row_ids[id(scope)] = _hash("|".join(mine + sorted(inner)))
 
 
 def _source_id(state: _Scopes, source: exp.Expr, scope: Scope) -> str:
+    """What a join reads: a relation by name, a CTE or derived table by its rows (not its
+    columns: a column added to or edited in it changes no join)."""
+    inner = scope.sources.get(source.alias_or_name)
+    if isinstance(inner, Scope):
+        return "(" + state.row_ids.get(id(inner), "") + ")"
     if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
-        alias = source.alias_or_name
-        inner = scope.sources.get(alias)
-        if isinstance(inner, Scope):
-            return "(" + ",".join(state.ordered.get(id(inner), [])) + ")"
         return source.name
     return source.sql(comments=False)
+
+
+# Set-returning functions: in a projection they emit one row per element.
+_SET_RETURNING = (exp.Explode, exp.Unnest, exp.Inline)
+_POSTGRES_SET_RETURNING = {
+    "generate_series",
+    "generate_subscripts",
+    "json_array_elements",
+    "jsonb_array_elements",
+    "json_array_elements_text",
+    "jsonb_array_elements_text",
+    "json_each",
+    "jsonb_each",
+    "json_object_keys",
+    "jsonb_object_keys",
+    "regexp_split_to_table",
+    "regexp_matches",
+    "string_to_table",
+}
+
+
+def _multiplies(projection: exp.Expr, dialect: str) -> bool:
+    """A set-returning function at the projection's own level (one inside a scalar
+    subquery yields one value, and multiplies nothing)."""
+    for node in find_all_in_scope(projection, *_SET_RETURNING, exp.GenerateSeries, exp.Anonymous):
+        if isinstance(node, _SET_RETURNING):
+            return True
+        if dialect in ("postgres", "redshift") and (
+            isinstance(node, exp.GenerateSeries)
+            or (isinstance(node, exp.Anonymous) and node.name.lower() in _POSTGRES_SET_RETURNING)
+        ):
+            return True
+    return False
+
+
+def _in_expression(scope: Scope) -> bool:
+    """Whether the scope is (inside) a subquery used as an expression: scalar, EXISTS, IN."""
+    current: Scope | None = scope
+    while current is not None:
+        if current.is_subquery:
+            return True
+        current = current.parent
+    return False
+
+
+def _aggregates(node: exp.Select) -> bool:
+    """Whether the SELECT aggregates (outside windows and subqueries)."""
+    for sel in node.selects:
+        for agg in find_all_in_scope(sel, exp.AggFunc):
+            if agg.find_ancestor(exp.Window, exp.Select) is node:
+                return True
+    return False
 
 
 def _aggregated(node: exp.Expr) -> dict[str, bool]:

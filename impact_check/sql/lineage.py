@@ -160,29 +160,36 @@ def query_lineage(
     res.star_tables = _star_relations(selects, ctes)
     mapping = mapping_schema(schema, tables, dialect)
     res.guessed_names = name_outputs(selects, dialect, _leftmost(first))
+    renamed_stars = _aliased_stars(selects)
     try:
-        scopes = _qualified_scopes(first, mapping, dialect, qualify_columns=True)
+        scopes = _qualified_scopes(first, mapping, dialect, True, renamed_stars)
     except (OptimizeError, SqlglotError) as err:
         # sqlglot gives up on columns it cannot attribute (a source of unknown schema): keep
         # the tables qualified and attribute the columns ourselves; an analysis limit, not a
         # binding error.
         res.unresolved.add(f"({str(err).splitlines()[0]})")
         second = again() if again is not None else query.copy()
-        name_outputs(list(second.find_all(exp.Select)), dialect, _leftmost(second))
+        repeated = list(second.find_all(exp.Select))
+        name_outputs(repeated, dialect, _leftmost(second))
+        renamed_stars = _aliased_stars(repeated)
         try:
-            scopes = _qualified_scopes(second, mapping, dialect, qualify_columns=False)
+            scopes = _qualified_scopes(second, mapping, dialect, False, renamed_stars)
         except (OptimizeError, SqlglotError) as again:
             res.errors.append(f"cannot qualify the query: {again}")
             return res
     walker = _Walker(res, schema, dialect)
     walker.walk(scopes)
     walker.res = Lineage()  # fingerprinting re-resolves columns: record nothing twice
-    res.fingerprints = fingerprint(scopes, walker.find_source)
+    res.fingerprints = fingerprint(scopes, walker.find_source, dialect)
     return res
 
 
 def _qualified_scopes(
-    query: exp.Expr, mapping: MappingSchema, dialect: str, qualify_columns: bool
+    query: exp.Expr,
+    mapping: MappingSchema,
+    dialect: str,
+    qualify_columns: bool,
+    renamed_stars: list[tuple[exp.Select, int, int, exp.Identifier]],
 ) -> list[Scope]:
     qualified = qualify(
         query,
@@ -194,7 +201,33 @@ def _qualified_scopes(
         quote_identifiers=False,
         identify=False,
     )
+    for select, index, after, alias in renamed_stars:
+        _rename_expanded(select, index, after, alias)
     return traverse_scope(qualified)
+
+
+def _aliased_stars(selects: list[exp.Select]) -> list[tuple[exp.Select, int, int, exp.Identifier]]:
+    """DuckDB's ``SELECT * AS a`` names every column the `*` brings ``a``: left as a plain
+    `*` for qualify to expand, each is renamed afterwards (see _rename_expanded)."""
+    found = []
+    for select in selects:
+        for index, projection in enumerate(select.expressions):
+            if isinstance(projection, exp.Alias) and _is_star(projection.this):
+                after = len(select.expressions) - index - 1
+                found.append((select, index, after, projection.args["alias"]))
+                projection.replace(projection.this)
+    return found
+
+
+def _rename_expanded(select: exp.Select, index: int, after: int, alias: exp.Identifier) -> None:
+    projections = select.expressions
+    expanded = projections[index : len(projections) - after]
+    if any(_is_star(p) for p in expanded):
+        return  # not expanded (unknown columns): the names stay unknown
+    for count, projection in enumerate(expanded):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        name = alias.name if count == 0 else f"{alias.name}_{count}"
+        projection.replace(exp.Alias(this=inner, alias=exp.to_identifier(name, quoted=True)))
 
 
 def _parts(query: exp.Expr) -> tuple[list[exp.Select], set[str], set[str]]:
