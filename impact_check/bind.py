@@ -42,7 +42,7 @@ _FAILS = {
     "text": {"numeric", "date", "timestamp", "time", "boolean", "array", "struct", "map"},
     "temporal": {"numeric", "text", "boolean", "array", "struct", "map"},
     "number_equality": {"date", "timestamp", "time", "array", "struct", "map"},
-    "orderable": {"array", "struct", "map", "json"},
+    "orderable": set(),  # DuckDB orders lists, structs, maps and JSON too
 }
 # Engines that also refuse `text_column = 5` (DuckDB casts the literal instead).
 _STRICT_EQUALITY = {"postgres", "redshift", "materialize", "risingwave"}
@@ -275,7 +275,7 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
     if use.needs == "number_equality" and dialect in _STRICT_EQUALITY:
         failing = failing | {"text", "boolean"}
     if use.needs == "orderable" and dialect in _STRICT_EQUALITY:
-        failing = failing | {"boolean"}  # PostgreSQL has no MIN/MAX(boolean)
+        failing = failing | {"boolean", "json"}  # PostgreSQL has no MIN/MAX(boolean/json)
     if fam not in failing:
         return None
     return (

@@ -15,7 +15,7 @@ from typing import Any
 from impact_check.bind import Break
 from impact_check.graph import LineageGraph
 from impact_check.model import Change, Impact, column_id, split_node_id
-from impact_check.sql.types import changed_fields
+from impact_check.sql.types import changed_fields, paths_meet
 
 
 @dataclass
@@ -89,7 +89,7 @@ def _field_filter(
             return True
         fields = attrs.get("fields")
         if fields is not None:
-            return bool(touched.intersection(fields))
+            return any(paths_meet(read, changed) for read in fields for changed in touched)
         if attrs.get("kind") == "projection":
             carrying.add(nxt)
         return True

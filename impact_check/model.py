@@ -123,8 +123,8 @@ class Lineage:
     outer_joined: set[str] = field(default_factory=set)  # outputs from an outer join's
     # NULL-filled side: nullable whatever the source column says
     field_uses: list[FieldUse] = field(default_factory=list)
-    # source columns read only through their fields -> the top-level fields read (a change
-    # to other fields reaches nothing here)
+    # source columns read only through their fields -> the field paths read (``a``,
+    # ``pos.lat``): a change to other fields reaches nothing here
     field_reads: dict[Src, set[str]] = field(default_factory=dict)
     unpivoted: list[tuple[Src, ...]] = field(default_factory=list)  # columns an UNPIVOT
     # stacks into one (DuckDB refuses text mixed with other types)

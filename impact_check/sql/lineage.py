@@ -564,7 +564,7 @@ class _Walker:
                     loose or self.loose,
                 )
             )
-            self.res.field_reads.setdefault(src, set()).add(named[0])
+            self.res.field_reads.setdefault(src, set()).add(".".join(named))
             return
         if id(col) in self.passing:
             return  # a CTE column or UNNEST argument: its reader decides how it is read

@@ -238,10 +238,13 @@ def struct_type(fields: list[tuple[str, str | None]]) -> str | None:
 
 
 def changed_fields(before: str, after: str) -> set[str] | None:
-    """The top-level fields a change between two nested types touches (removed, renamed or
-    retyped), looking through arrays; None when the types are not both structs of the same
-    array depth (the whole value changed)."""
-    old, new = parse_type(before), parse_type(after)
+    """The field paths (``a``, ``pos.lat``) a change between two nested types touches:
+    removed, renamed or retyped, looking through arrays and into nested structs; None when
+    the types are not both structs of the same array depth (the whole value changed)."""
+    return _changed_paths(parse_type(before), parse_type(after))
+
+
+def _changed_paths(old: exp.DataType | None, new: exp.DataType | None) -> set[str] | None:
     while old is not None and new is not None and old.this in (T.ARRAY, T.LIST):
         if new.this not in (T.ARRAY, T.LIST) or not old.expressions or not new.expressions:
             return None
@@ -251,7 +254,20 @@ def changed_fields(before: str, after: str) -> set[str] | None:
     was, now = _fields(old), _fields(new)
     if not was or not now:
         return None
-    return {name for name, dtype in was.items() if name not in now or now[name] != dtype}
+    touched: set[str] = set()
+    for name, dtype in was.items():
+        if name not in now:
+            touched.add(name)
+        elif now[name] != dtype:
+            inner = _changed_paths(dtype, now[name])
+            touched |= {name} if inner is None else {f"{name}.{p}" for p in inner}
+    return touched
+
+
+def paths_meet(read: str, changed: str) -> bool:
+    """Whether reading field path ``read`` sees a change at ``changed`` (the same field,
+    a field inside it, or the struct holding it)."""
+    return read == changed or read.startswith(changed + ".") or changed.startswith(read + ".")
 
 
 def _params(dtype: exp.DataType) -> list[int]:
