@@ -26,7 +26,7 @@ from impact_check.sql.engine_names import name_outputs
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
 from impact_check.sql.pivots import PivotSource, read_columns
-from impact_check.sql.types import ELEMENT, field_type, struct_type
+from impact_check.sql.types import ELEMENT, field_type, struct_fields, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
@@ -445,6 +445,9 @@ class _Walker:
             if _is_star(sel):
                 self._star(scope, sel, out)
                 continue
+            if isinstance(sel, exp.Dot) and isinstance(sel.expression, exp.Star):
+                self._struct_star(scope, sel.this, out)  # DuckDB's `s.*`
+                continue
             name = sel.alias_or_name
             origin = self._projection_origin(sel, scope)
             if origin is not None:
@@ -467,6 +470,9 @@ class _Walker:
     def _star(self, scope: Scope, sel: exp.Expr, out: _Outputs) -> None:
         qualifier = sel.table if isinstance(sel, exp.Column) else ""
         named = self.sources(scope)
+        if qualifier and qualifier not in named:  # `s.*` qualify did not turn into a Dot
+            self._struct_star(scope, exp.column(qualifier), out)
+            return
         sources = [named[qualifier]] if qualifier in named else self.selected(scope)
         out.stars.extend(sources)
         for src in sources:
@@ -476,6 +482,33 @@ class _Walker:
                 self.res.star_unknown.add(src.name)  # qualify left it: columns unknown
                 self.res.tables.add(src.name)
         out.ordered.append(set())
+
+    def _struct_star(self, scope: Scope, struct: exp.Expr, out: _Outputs) -> None:
+        """DuckDB's ``s.*``: one output per field of the struct column ``s``; a `*` of
+        unknown columns when its type is not known."""
+        deps = self.resolve_expr(struct, scope)
+        col = _column_under(struct)
+        found = self.find_source(col, scope) if col is not None else None
+        origin = self.origin(*found) if found is not None else None
+        fields = None
+        if origin is not None and col is not None:
+            (relation, name), prefix = origin
+            path = (*prefix, *_field_steps(col)[0])
+            verdict, type_sql = field_type(self.schema.get(relation, {}).get(name), path)
+            fields = struct_fields(type_sql) if verdict == "ok" else None
+        if found is None or origin is None or not fields:
+            if found is not None:  # its columns are not known: like a `*` over its relation
+                out.stars.append(found[0])
+                self.res.star_unknown.add(origin[0][0] if origin else "")
+            out.ordered.append(set())
+            return
+        self.whole.add(origin[0])
+        for field, field_sql in fields.items():
+            out.named.setdefault(field, deps)
+            out.ordered.append(deps)
+            out.paths.setdefault(field, (origin[0], (*path, field)))
+            out.types.setdefault(field, field_sql)
+        self.res.referenced |= deps
 
     def _clauses(self, scope: Scope, node: exp.Select, out: _Outputs) -> None:
         for key in _CLAUSES:
@@ -934,6 +967,8 @@ def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
             continue
         if not isinstance(parent, _FIELD_ACCESS) or parent.this is not node:
             break
+        if isinstance(parent, exp.Dot) and isinstance(parent.expression, exp.Star):
+            break  # DuckDB's `s.*`: every field (see _Walker._struct_star)
         if isinstance(parent, exp.Dot):
             steps.append(parent.name)
         elif isinstance(parent, exp.StructExtract):

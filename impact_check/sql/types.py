@@ -226,6 +226,14 @@ def field_type(type_sql: str | None, path: tuple[str, ...], fold: bool = False) 
     return ("ok", canonical(dtype)) if dtype is not None else ("unknown", "")
 
 
+def struct_fields(type_sql: str | None) -> dict[str, str] | None:
+    """A struct type's fields and their canonical types, in order (None: not a struct)."""
+    dtype = parse_type(type_sql) if type_sql else None
+    if dtype is None or _family(dtype) != "struct":
+        return None
+    return {name: canonical(field) for name, field in _fields(dtype).items()}
+
+
 def struct_type(fields: list[tuple[str, str | None]]) -> str | None:
     """The canonical type of a struct built in SQL (``{'a': x}``, ``STRUCT(x AS a)``) from
     its field names and types (None: unknown)."""
