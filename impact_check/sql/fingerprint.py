@@ -137,12 +137,13 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
     for key in ("where", "having", "qualify"):
         if node.args.get(key) is not None:
             rows["filter"].append(key + ":" + state.canonical(node.args[key].this, scope))
+    traits = [_traits(sel, node, state.dialect) for sel in node.selects]
     group = node.args.get("group")
     if group is not None:
         parts = sorted(state.canonical(e, scope) for e in group.expressions)
         rows["grain"].append("group:" + ",".join(parts))
-    elif _aggregates(node):  # an aggregate without GROUP BY: one row for all of them
-        rows["grain"].append("all-rows")
+    elif any(aggregates for _multiplies, aggregates in traits):
+        rows["grain"].append("all-rows")  # an aggregate without GROUP BY: one row in all
     if node.args.get("distinct") is not None:
         projections = sorted(state.canonical(s, scope) for s in node.selects)
         rows["grain"].append("distinct:" + ",".join(projections))
@@ -161,8 +162,8 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
     for key in ("limit", "offset", "sample"):
         if node.args.get(key) is not None:
             rows["limit"].append(key + ":" + node.args[key].sql(comments=False))
-    for sel in node.selects:
-        if _multiplies(sel, state.dialect):
+    for sel, (multiplies, _aggregates) in zip(node.selects, traits):
+        if multiplies:
             rows["cardinality"].append("explode:" + state.canonical(sel, scope))
     if node.args.get("distinct") is not None:
         rows["cardinality"].append("distinct-width:" + str(len(node.selects)))
@@ -205,18 +206,28 @@ _POSTGRES_SET_RETURNING = {
 }
 
 
-def _multiplies(projection: exp.Expr, dialect: str) -> bool:
-    """A set-returning function at the projection's own level (one inside a scalar
-    subquery yields one value, and multiplies nothing)."""
-    for node in find_all_in_scope(projection, *_SET_RETURNING, exp.GenerateSeries, exp.Anonymous):
-        if isinstance(node, _SET_RETURNING):
-            return True
-        if dialect in ("postgres", "redshift") and (
-            isinstance(node, exp.GenerateSeries)
-            or (isinstance(node, exp.Anonymous) and node.name.lower() in _POSTGRES_SET_RETURNING)
+def _traits(projection: exp.Expr, select: exp.Select, dialect: str) -> tuple[bool, bool]:
+    """(multiplies rows, aggregates) for one projection, in one pass over it: a
+    set-returning function, an aggregate outside a window, at the projection's own level
+    (inside a scalar subquery they yield one value, and change no rows)."""
+    multiplies = aggregates = False
+    postgres = dialect in ("postgres", "redshift")
+    for node in find_all_in_scope(
+        projection, *_SET_RETURNING, exp.GenerateSeries, exp.Anonymous, exp.AggFunc
+    ):
+        if isinstance(node, _SET_RETURNING) or (
+            postgres
+            and (
+                isinstance(node, exp.GenerateSeries)
+                or (
+                    isinstance(node, exp.Anonymous) and node.name.lower() in _POSTGRES_SET_RETURNING
+                )
+            )
         ):
-            return True
-    return False
+            multiplies = True
+        elif isinstance(node, exp.AggFunc) and node.find_ancestor(exp.Window, exp.Select) is select:
+            aggregates = True
+    return multiplies, aggregates
 
 
 def _in_expression(scope: Scope) -> bool:
@@ -226,15 +237,6 @@ def _in_expression(scope: Scope) -> bool:
         if current.is_subquery:
             return True
         current = current.parent
-    return False
-
-
-def _aggregates(node: exp.Select) -> bool:
-    """Whether the SELECT aggregates (outside windows and subqueries)."""
-    for sel in node.selects:
-        for agg in find_all_in_scope(sel, exp.AggFunc):
-            if agg.find_ancestor(exp.Window, exp.Select) is node:
-                return True
     return False
 
 
