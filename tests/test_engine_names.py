@@ -7,6 +7,8 @@ expressions it cannot reproduce are the few counted here (so the list cannot qui
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -69,6 +71,23 @@ def checker_name(expression: str, dialect: str) -> tuple[str, bool]:
     return name, name not in guessed
 
 
+def compare(
+    expressions: list[str], dialect: str, engine_name: Callable[[str], str], fold: bool
+) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """(names the checker calls exact that are wrong, expressions it approximates)."""
+    wrong, approximated = [], set()
+    for expression in expressions:
+        engine = engine_name(f"SELECT {expression} FROM t")
+        ours, exact = checker_name(expression, dialect)
+        if ours == (engine.lower() if fold else engine):
+            continue
+        if exact:
+            wrong.append((expression, ours, engine))
+        else:
+            approximated.add(expression)
+    return wrong, approximated
+
+
 def test_duckdb_names_match_the_engine() -> None:
     import duckdb
 
@@ -77,16 +96,12 @@ def test_duckdb_names_match_the_engine() -> None:
         "CREATE TABLE t (a INTEGER, b VARCHAR, d DATE, info STRUCT(col_a INTEGER), "
         "arr STRUCT(x INTEGER)[], arr2 INTEGER[])"
     )
-    wrong, approximated = [], set()
-    for expression in DUCKDB_EXPRESSIONS:
-        engine = con.execute(f"SELECT {expression} FROM t").description[0][0]
-        ours, exact = checker_name(expression, "duckdb")
-        if ours == engine.lower():  # DuckDB matches names case-insensitively
-            continue
-        if exact:
-            wrong.append((expression, ours, engine))
-        else:
-            approximated.add(expression)
+
+    def engine_name(sql: str) -> str:
+        return str(con.execute(sql).description[0][0])
+
+    # DuckDB matches names case-insensitively
+    wrong, approximated = compare(DUCKDB_EXPRESSIONS, "duckdb", engine_name, fold=True)
     assert not wrong, wrong
     assert approximated == DUCKDB_APPROXIMATED
 
@@ -95,21 +110,16 @@ def test_duckdb_names_match_the_engine() -> None:
 def test_postgres_names_match_the_engine(postgres_dsn: str) -> None:
     import psycopg
 
-    wrong, approximated = [], set()
     with psycopg.connect(postgres_dsn, autocommit=True) as con:
         con.execute("DROP TABLE IF EXISTS t")
         con.execute("CREATE TABLE t (a INTEGER, b TEXT, d DATE, arr INTEGER[])")
-        for expression in POSTGRES_EXPRESSIONS:
-            cursor = con.execute(f"SELECT {expression} FROM t")
+
+        def engine_name(sql: str) -> str:
+            cursor = con.execute(sql)
             assert cursor.description is not None
-            engine = cursor.description[0].name
-            ours, exact = checker_name(expression, "postgres")
-            if ours == engine:
-                continue
-            if exact:
-                wrong.append((expression, ours, engine))
-            else:
-                approximated.add(expression)
+            return cursor.description[0].name
+
+        wrong, approximated = compare(POSTGRES_EXPRESSIONS, "postgres", engine_name, fold=False)
     assert not wrong, wrong
     assert approximated == POSTGRES_APPROXIMATED
 
