@@ -197,10 +197,6 @@ def _reasons(
         found = _field_problem(field_use, catalog, dialect)
         if found:
             reasons.append(Break(found[0], {column_id(*field_use.source)}, found[1]))
-    for stacked in lineage.unpivoted:
-        problem = _unpivot_problem(stacked, catalog, dialect)
-        if problem:
-            reasons.append(Break(problem, {column_id(*src) for src in stacked}, "likely"))
     for comparison in lineage.comparisons:
         problem = _comparison_problem(comparison, catalog, dialect)
         if problem:
@@ -230,22 +226,6 @@ def _comparison_problem(comparison: Comparison, catalog: Catalog, dialect: str) 
         f"compares {_name(comparison.left)} ({left}) with {_name(comparison.right)} "
         f"({right}) in {comparison.sql!r}"
     )
-
-
-# Families DuckDB's UNPIVOT stacks into one column without an explicit cast (checked by
-# execution: text never mixes with another family; booleans go with numbers).
-_STACKABLE = [{"numeric", "boolean"}, {"date", "timestamp"}, {"text"}, {"time"}]
-
-
-def _unpivot_problem(stacked: tuple[Src, ...], catalog: Catalog, dialect: str) -> str | None:
-    if dialect != "duckdb":
-        return None
-    families = {src: family(_column_type(catalog, src)) for src in stacked}
-    known = {f for f in families.values() if f != "unknown"}
-    if not known or any(known <= group for group in _STACKABLE):
-        return None
-    listed = ", ".join(f"{_name(src)} ({fam})" for src, fam in families.items())
-    return f"UNPIVOT stacks columns of types that do not mix: {listed}"
 
 
 def _upstream_breaks(lineage: Lineage, broken: dict[str, list[Break]]) -> list[Break]:

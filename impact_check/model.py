@@ -126,8 +126,6 @@ class Lineage:
     # source columns read only through their fields -> the field paths read (``a``,
     # ``pos.lat``): a change to other fields reaches nothing here
     field_reads: dict[Src, set[str]] = field(default_factory=dict)
-    unpivoted: list[tuple[Src, ...]] = field(default_factory=list)  # columns an UNPIVOT
-    # stacks into one (DuckDB refuses text mixed with other types)
     guessed_names: set[str] = field(default_factory=set)  # outputs named by the engine in a
     # way the checker only approximates: readers of other names may still bind
 

@@ -102,7 +102,6 @@ def encode_lineage(res: Lineage) -> dict[str, Any]:
         ],
         "field_reads": [[list(k), sorted(v)] for k, v in sorted(res.field_reads.items())],
         "guessed_names": sorted(res.guessed_names),
-        "unpivoted": [[list(src) for src in group] for group in res.unpivoted],
     }
 
 
@@ -129,7 +128,6 @@ def decode_lineage(value: Any) -> Lineage:
             field_uses=[_field_use(u) for u in _list(data["field_uses"])],
             field_reads={_src(k): _strs(v) for k, v in _pairs(data["field_reads"])},
             guessed_names=_strs(data["guessed_names"]),
-            unpivoted=[tuple(_src(v) for v in _list(g)) for g in _list(data["unpivoted"])],
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

@@ -26,7 +26,7 @@ from impact_check.sql.engine_names import name_outputs
 from impact_check.sql.fingerprint import fingerprint
 from impact_check.sql.names import table_name
 from impact_check.sql.pivots import PivotSource, read_columns
-from impact_check.sql.types import ELEMENT, field_type, struct_fields, struct_type
+from impact_check.sql.types import ELEMENT, field_type, stackable, struct_fields, struct_type
 
 Schema = Mapping[str, Mapping[str, str | None]]  # relation -> column -> canonical type
 STAR = "*"
@@ -410,14 +410,22 @@ class _Walker:
                 deps |= self.resolve_column(col, scope)
             self.res.clauses.setdefault("pivot", set()).update(deps)
             self.res.referenced |= deps
-            if pivot.node.args.get("unpivot"):
-                stacked = []
-                for name in pivot.reads:
-                    origin = self.origin(pivot.source, name)
-                    if origin is not None and not origin[1]:
-                        stacked.append(origin[0])
-                if len(stacked) > 1:
-                    self.res.unpivoted.append(tuple(stacked))
+            if pivot.node.args.get("unpivot") and self.dialect == "duckdb":
+                types = [self._source_type(pivot.source, name) for name in pivot.reads]
+                if not stackable(types):
+                    listed = ", ".join(f"{n} ({t})" for n, t in zip(pivot.reads, types))
+                    self.res.errors.append(f"UNPIVOT stacks columns that do not mix: {listed}")
+
+    def _source_type(self, source: Source, name: str) -> str | None:
+        """The type of a source's column at this revision, when known."""
+        origin = self.origin(source, name)
+        if origin is not None:
+            (relation, column), path = origin
+            verdict, found = field_type(self.schema.get(relation, {}).get(column), path)
+            return found if verdict == "ok" else None
+        if isinstance(source, Scope) and id(source) in self.outs:
+            return self.outs[id(source)].types.get(name)
+        return None
 
     def _set_operation(self, scope: Scope, node: exp.SetOperation, out: _Outputs) -> None:
         sides = [self.outs.get(id(s)) for s in scope.set_operation_scopes]

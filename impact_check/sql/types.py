@@ -226,6 +226,18 @@ def field_type(type_sql: str | None, path: tuple[str, ...], fold: bool = False) 
     return ("ok", canonical(dtype)) if dtype is not None else ("unknown", "")
 
 
+# Families DuckDB's UNPIVOT stacks into one column without an explicit cast (checked by
+# execution: text never mixes with another family; booleans go with numbers).
+_STACKABLE = [{"numeric", "boolean"}, {"date", "timestamp"}, {"text"}, {"time"}]
+
+
+def stackable(types: list[str | None]) -> bool:
+    """Whether columns of these types stack into one (DuckDB's UNPIVOT); unknown types
+    are assumed to fit."""
+    known = {family(t) for t in types} - {"unknown"}
+    return not known or any(known <= group for group in _STACKABLE)
+
+
 def struct_fields(type_sql: str | None) -> dict[str, str] | None:
     """A struct type's fields and their canonical types, in order (None: not a struct)."""
     dtype = parse_type(type_sql) if type_sql else None
