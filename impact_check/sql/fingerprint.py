@@ -211,6 +211,8 @@ def _traits(projection: exp.Expr, select: exp.Select, dialect: str) -> tuple[boo
     set-returning function, an aggregate outside a window, at the projection's own level
     (inside a scalar subquery they yield one value, and change no rows)."""
     multiplies = aggregates = False
+    if projection.find(*_SET_RETURNING, exp.GenerateSeries, exp.Anonymous, exp.AggFunc) is None:
+        return multiplies, aggregates  # most projections: a quick look says no
     postgres = dialect in ("postgres", "redshift")
     for node in find_all_in_scope(
         projection, *_SET_RETURNING, exp.GenerateSeries, exp.Anonymous, exp.AggFunc

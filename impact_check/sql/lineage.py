@@ -466,7 +466,7 @@ class _Walker:
             out.named.setdefault(name, deps)
             out.ordered.append(deps)
             out.types.setdefault(name, self._scope_type(sel, scope, out))
-            pure = self._pure_source(sel, scope)
+            pure = origin[0][0] if origin is not None and not origin[0][1] else None
             if pure is not None:
                 out.pure.setdefault(name, pure)
                 inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -812,21 +812,6 @@ class _Walker:
                 return self.schema.get(origin[0][0], {}).get(origin[0][1])
             return None
         return output_type(value, self.res, _Outputs())
-
-    def _pure_source(self, sel: exp.Expr, scope: Scope) -> Src | None:
-        """The relation column a projection merely passes through, if it does."""
-        inner = sel.this if isinstance(sel, exp.Alias) else sel
-        if not isinstance(inner, exp.Column) or isinstance(inner.this, exp.Star):
-            return None
-        source = self.sources(scope).get(inner.table) if inner.table else None
-        if isinstance(source, PivotSource):
-            origin = self.origin(source, inner.name)
-            return origin[0] if origin is not None and not origin[1] else None
-        if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
-            return (source.name, inner.name)
-        if isinstance(source, Scope) and id(source) in self.outs:
-            return self.outs[id(source)].pure.get(inner.name)
-        return None
 
     # -- type uses ----------------------------------------------------------------------
 
