@@ -35,14 +35,30 @@ class _Scopes:
         self.named: dict[int, dict[str, str]] = {}
         self.ordered: dict[int, list[str]] = {}
         self.rows: dict[str, list[str]] = {kind: [] for kind in ROW_KINDS}
-        # a scope's rows, without its columns: what joining it means
+        # a scope's own row-level parts (its rows without its columns: what joining it
+        # means), hashed with its sources' only when a join reads it (row_id)
+        self.row_parts: dict[int, list[str]] = {}
         self.row_ids: dict[int, str] = {}
 
     def column_ref(self, col: exp.Column, scope: Scope) -> str:
         found = self.resolve(col, scope)
         if found is None:
             return f"?{col.table}.{col.name}"
-        return self.ref_of(*found, scope)
+        source, name = found
+        if isinstance(source, exp.Table):  # most references: no call further
+            return f"{source.name}.{name}"
+        return self.ref_of(source, name, scope)
+
+    def row_id(self, scope: Scope) -> str:
+        """A scope's rows (filters, grain, joins, sources… of it and what it reads)."""
+        found = self.row_ids.get(id(scope))
+        if found is None:
+            inner: list[object] = list(scope.set_operation_scopes)
+            inner += [s for _, s in scope.selected_sources.values()]
+            parts = sorted(self.row_parts.get(id(scope), []))
+            nested = sorted(self.row_id(s) for s in inner if isinstance(s, Scope))
+            found = self.row_ids[id(scope)] = _hash("|".join([*parts, *nested]))
+        return found
 
     def ref_of(self, source: exp.Table | Scope | PivotSource, name: str, scope: Scope) -> str:
         if isinstance(source, exp.Table):
@@ -114,8 +130,7 @@ def _scope(state: _Scopes, scope: Scope) -> None:
             fp = _hash(kind + "|" + "|".join(side[i] if i < len(side) else "" for side in sides))
             named[name] = fp
             ordered.append(fp)
-        parts = [state.row_ids.get(id(s), "") for s in scope.set_operation_scopes]
-        state.row_ids[id(scope)] = _hash(kind + "|" + "|".join(parts))
+        state.row_parts[id(scope)] = [kind]
     elif isinstance(node, exp.Select):
         for sel in node.selects:
             inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -126,7 +141,7 @@ def _scope(state: _Scopes, scope: Scope) -> None:
     else:  # UNNEST, VALUES, table functions
         fp = _hash(state.canonical(node, scope))
         ordered.append(fp)
-        state.row_ids[id(scope)] = fp
+        state.row_parts[id(scope)] = [fp]
     state.named[id(scope)] = named
     state.ordered[id(scope)] = ordered
 
@@ -171,9 +186,7 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
         rows["grain"], rows["cardinality"] = [], []
     for kind, parts in rows.items():
         state.rows[kind] += parts
-    inner = [state.row_ids.get(id(s), "") for _, s in scope.selected_sources.values()]
-    mine = [f"{k}:{p}" for k, parts in sorted(rows.items()) for p in sorted(parts)]
-    state.row_ids[id(scope)] = _hash("|".join(mine + sorted(inner)))
+    state.row_parts[id(scope)] = [f"{k}:{p}" for k, parts in rows.items() for p in parts]
 
 
 def _source_id(state: _Scopes, source: exp.Expr, scope: Scope) -> str:
@@ -181,7 +194,7 @@ def _source_id(state: _Scopes, source: exp.Expr, scope: Scope) -> str:
     columns: a column added to or edited in it changes no join)."""
     inner = scope.sources.get(source.alias_or_name)
     if isinstance(inner, Scope):
-        return "(" + state.row_ids.get(id(inner), "") + ")"
+        return "(" + state.row_id(inner) + ")"
     if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
         return source.name
     return source.sql(comments=False)

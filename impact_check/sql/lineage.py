@@ -291,7 +291,9 @@ class _Walker:
         self.dialect = dialect
         self.outs: dict[int, _Outputs] = {}
         self.whole: set[Src] = set()  # relation columns read as a whole somewhere
-        self.passing: set[int] = set()  # ids of columns a CTE/subquery only passes on
+        self.passing: set[int] = set()  # ids of UNNEST arguments (their elements are read)
+        self._projecting: tuple[exp.Column, exp.Expr] | None = None  # (column, projection)
+        self._projected: Origin | None = None  # what _record_use found it to be
         self.loose = dialect == "snowflake"  # field paths into VARIANT/OBJECT: not checked
         self._views: dict[int, _View] = {}
 
@@ -350,11 +352,13 @@ class _Walker:
 
     def sources(self, scope: Scope) -> Mapping[str, Source]:
         """The scope's sources by name, pivots seen as what they make."""
-        return self._view(scope).named
+        view = self._views.get(id(scope))
+        return (view or self._view(scope)).named
 
     def selected(self, scope: Scope) -> list[Source]:
         """The sources an unqualified column or `*` may read."""
-        return self._view(scope).selected
+        view = self._views.get(id(scope))
+        return (view or self._view(scope)).selected
 
     def _view(self, scope: Scope) -> _View:
         view = self._views.get(id(scope))
@@ -457,16 +461,19 @@ class _Walker:
                 self._struct_star(scope, sel.this, out)  # DuckDB's `s.*`
                 continue
             name = sel.alias_or_name
-            origin = self._projection_origin(sel, scope)
-            if origin is not None:
-                out.paths.setdefault(name, origin[0])
-                if not scope.is_root:  # what reads this output decides how it is read
-                    self.passing.add(id(origin[1]))
+            inner = sel.this if isinstance(sel, exp.Alias) else sel
+            col = _column_under(inner)
+            self._projecting = (col, inner) if col is not None else None
+            self._projected = None
             deps = self.resolve_expr(sel, scope)
+            self._projecting = None
+            origin = self._projected  # a relation column (or a field of one) passed on
+            if origin is not None:
+                out.paths.setdefault(name, origin)
             out.named.setdefault(name, deps)
             out.ordered.append(deps)
             out.types.setdefault(name, self._scope_type(sel, scope, out))
-            pure = origin[0][0] if origin is not None and not origin[0][1] else None
+            pure = origin[0] if origin is not None and not origin[1] else None
             if pure is not None:
                 out.pure.setdefault(name, pure)
                 inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -594,6 +601,14 @@ class _Walker:
         steps, top, loose = _field_steps(col)
         path = (*prefix, *steps)
         named = [step for step in path if step != ELEMENT]
+        projecting = self._projecting
+        if projecting is not None and projecting[0] is col and top is projecting[1]:
+            # the projection is this column (or a field of it): a CTE/subquery passes it
+            # on, and what reads that output decides how it is read
+            self._projected = (src, path)
+            passing = not scope.is_root
+        else:
+            passing = id(col) in self.passing
         if named:
             need = type_need(top)
             self.res.field_uses.append(
@@ -607,28 +622,11 @@ class _Walker:
             )
             self.res.field_reads.setdefault(src, set()).add(".".join(named))
             return
-        if id(col) in self.passing:
+        if passing:
             return  # a CTE column or UNNEST argument: its reader decides how it is read
         self.whole.add(src)
         if not path:
             self._record_type_use(col, src, scope)
-
-    def _projection_origin(self, sel: exp.Expr, scope: Scope) -> tuple[Origin, exp.Column] | None:
-        """A projection that is a relation column, a field of one, or UNNEST of one."""
-        inner = sel.this if isinstance(sel, exp.Alias) else sel
-        col = _column_under(inner)
-        if col is None or not col.table or isinstance(col.this, exp.Star):
-            return None
-        source = self.sources(scope).get(col.table)
-        if source is None:
-            return None
-        origin = self.origin(source, col.name)
-        if origin is None:
-            return None
-        steps, top, _loose = _field_steps(col)
-        if top is not inner:
-            return None
-        return (origin[0], (*origin[1], *steps)), col
 
     def _element(
         self, col: exp.Column, node: exp.Expr, scope: Scope
@@ -935,6 +933,7 @@ def _used_scopes(root: Scope) -> set[int]:
 
 
 _FIELD_ACCESS = (exp.Dot, exp.Bracket, exp.StructExtract, exp.JSONExtract)
+_STEP_PARENTS = (*_FIELD_ACCESS, exp.Paren, exp.Unnest, exp.Explode)
 
 
 def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
@@ -944,6 +943,8 @@ def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
     ``info.a``, ``(info).a`` (PostgreSQL), ``info['a']``, ``struct_extract(info, 'a')``,
     ``arr[1].x`` (``[]`` for the element step), Snowflake ``v:a.b``.
     """
+    if not isinstance(col.parent, _STEP_PARENTS):
+        return (), col, False  # most columns: read whole
     steps: list[str] = []
     node, loose = col, False
     while True:
