@@ -563,8 +563,7 @@ class _Walker:
             return set()
         ref: exp.Column = col
         lead: tuple[str, ...] = ()
-        named = self.sources(scope)
-        if col.db and col.db in named and col.table not in named:
+        if col.args.get("db") is not None and self._names_column(col, scope):
             # `t.column.field` qualify left alone (unknown columns), DuckDB's
             # `schema.table.column.field`: the part before the column names the relation
             ref, lead = exp.column(col.table, table=col.db), (col.name,)
@@ -576,6 +575,12 @@ class _Walker:
         if origin is not None:
             self._record_use(col, (origin[0], (*origin[1], *lead)), scope)
         return self.lookup(source, name)
+
+    def _names_column(self, col: exp.Column, scope: Scope) -> bool:
+        """``t.c.f`` (or ``schema.t.c.f``): the part before the column names a relation,
+        the column part names no source."""
+        named = self.sources(scope)
+        return col.db in named and col.table not in named
 
     def origin(self, source: Source, name: str) -> Origin | None:
         """The relation column (and field path into it) a source's column stands for."""
@@ -647,7 +652,8 @@ class _Walker:
     def find_source(self, col: exp.Column, scope: Scope) -> tuple[Source, str] | None:
         """The relation or scope a column reference reads, walking out for correlation."""
         qualifier, name = col.table, col.name
-        inside = self._view(scope).inner
+        view = self._views.get(id(scope)) or self._view(scope)
+        inside = view.inner
         if inside:  # a column a PIVOT/UNPIVOT reads: from the source it pivots
             holder = col.find_ancestor(exp.Pivot)
             pivot = inside.get(id(holder)) if holder is not None else None
@@ -659,7 +665,7 @@ class _Walker:
         current: Scope | None = scope
         while current is not None:
             if qualifier:
-                named = self.sources(current)
+                named = view.named if current is scope else self.sources(current)
                 if qualifier in named:
                     source = named[qualifier]
                     if self.has_column(source, name) is False:
@@ -753,15 +759,17 @@ class _Walker:
 
     def has_column(self, source: Source, name: str) -> bool | None:
         """True/False when the source's columns are known, None when they are not."""
-        if isinstance(source, PivotSource):
-            return source.has(name)
         if isinstance(source, exp.Table):
             if not isinstance(source.this, exp.Identifier):
                 return None
             columns = self.schema.get(source.name)
             if not columns:
                 return None
-            return True if name in columns else None if GUESSED_NAMES in columns else False
+            if name in columns:
+                return True
+            return None if GUESSED_NAMES in columns else False
+        if isinstance(source, PivotSource):
+            return source.has(name)
         out = self.outs.get(id(source))
         if out is None:
             return None
