@@ -9,6 +9,7 @@ from sqlglot.errors import SqlglotError
 
 from impact_check.bind import Break, broken_datasets
 from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
+from impact_check.carried import bind_carried
 from impact_check.config import Config
 from impact_check.diff import diff_catalogs
 from impact_check.external import fetched_breaks
@@ -50,6 +51,7 @@ from impact_check.suppressions import parse_ignores
 
 if TYPE_CHECKING:
     from impact_check.cache import AnalysisCache
+    from impact_check.messages.topics import Topic
     from impact_check.sources.base import GraphFragment
 
 # Fetches lineage for (touched datasets, datasets the repository defines): injected by the
@@ -82,6 +84,7 @@ def analyze(
     cache: AnalysisCache | None = None,
     deadline: Deadline | None = None,
     notes: list[Finding] | None = None,
+    history: Mapping[str, list[str]] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Compare two revisions; the report has no base/head ids (the caller sets them).
 
@@ -90,13 +93,19 @@ def analyze(
     what earlier runs derived (cache.py): unchanged files are not re-read. ``notes`` are
     findings the edges made (a source that failed); past ``deadline`` the report is
     partial: an AN909 finding, and what was not analysed listed under unanalyzed.
+    ``history`` holds earlier versions of message schema files (oldest first) for the
+    ``_TRANSITIVE`` compatibility modes (messages/analysis.py).
     """
+    from impact_check.messages.analysis import message_findings, needs_whole_catalogs
+    from impact_check.messages.topics import topics_at
+
     deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if _selected(c.path, paths)]
     base, head, over = _file_limit(base, head, config.limits.max_files)
     try:
         pair = None
-        if cache is not None and lineage is None and not external:  # only what can be reached
+        whole = needs_whole_catalogs(changed, config)  # a sink topic's readers are listed
+        if cache is not None and lineage is None and not external and not whole:
             pair = load_pair(base, head, config, manifest, cache, deadline)
             if any(i.whole_file for i in pair[1].issues):
                 pair = None  # an unreadable head file keeps its base version (below)
@@ -118,6 +127,7 @@ def analyze(
         _partial(report, config, hit.stage, [c.path for c in changed])
         return finish(report, config), LineageGraph()
     changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
+    topics = topics_at(head, config) if config.topics else []
     report, graph = compare_catalogs(
         base_catalog,
         head_catalog,
@@ -126,7 +136,14 @@ def analyze(
         (changed_paths, paths) if paths else None,
         lineage,
         deadline,
+        topics,
     )
+    messages = message_findings(base, head, changed, config, graph, topics, history)
+    for change in messages.changes:  # numbered after the catalog's changes
+        change.id = f"C{len(report.changes) + 1}"
+        report.changes.append(change)
+    report.findings += messages.findings
+    report.unanalyzed += messages.unanalyzed
     report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head)
     _unresolved_references(report, base_catalog, head_catalog, changed)
@@ -221,18 +238,25 @@ def compare_catalogs(
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
     deadline: Deadline | None = None,
+    topics: list[Topic] | None = None,
 ) -> tuple[Report, LineageGraph]:
     """Changes, impact and findings between two catalogs (no files involved).
 
     ``scope`` = (changed paths, PATH arguments) restricts findings to those files;
-    ``lineage`` fetches the lineage sources, merged before impact is computed.
+    ``lineage`` fetches the lineage sources, merged before impact is computed;
+    ``topics`` (configured, with their head schemas) join the graph as consumers.
     """
+    from impact_check.messages.topics import add_topics, topic_breaks
+
     graph = graph_from_catalog(base_catalog)
     graph.merge(graph_from_catalog(head_catalog))
     bindings = Bindings(
         base=broken_datasets(base_catalog, set()),
         head=broken_datasets(head_catalog, set(base_catalog.datasets), base_catalog),
     )
+    if topics:
+        add_topics(graph, topics, base_catalog, head_catalog)
+        bindings.head.update(topic_breaks(topics, base_catalog, head_catalog))
     changes = [
         c
         for c in diff_catalogs(base_catalog, head_catalog, renames or {})
@@ -240,6 +264,7 @@ def compare_catalogs(
     ]
     report = Report(base="", head="", changes=changes)
     deadline = deadline or NO_DEADLINE
+    base_view, head_view = base_catalog, head_catalog
     if lineage is not None and not deadline.note("fetching lineage sources"):
         touched = {c.dataset for c in changes} | {
             str(c.after) for c in changes if c.kind == "table_renamed"
@@ -250,8 +275,14 @@ def compare_catalogs(
             for known in (bindings.base, bindings.head):
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
-        bindings.base.update(fetched_breaks(graph, base_catalog, base_catalog, bindings.base))
-        bindings.head.update(fetched_breaks(graph, base_catalog, head_catalog, bindings.head))
+        # consumers' own queries, bound like views: from here on the catalogs include them
+        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings)
+        report.findings += carried.findings
+        base_view, head_view = carried.base, carried.head
+        bindings.base.update(carried.base_breaks)
+        bindings.head.update(carried.head_breaks)
+        bindings.base.update(fetched_breaks(graph, base_view, base_view, bindings.base))
+        bindings.head.update(fetched_breaks(graph, base_view, head_view, bindings.head))
     explained: set[str] = set()
     positional = _positional_readers(head_catalog)
     for change in changes:
@@ -274,9 +305,7 @@ def compare_catalogs(
         if finding is not None:
             report.findings.append(finding)
             explained |= {i.node for i in finding.impacted if i.breaks}
-    report.findings += ml_findings(
-        report.findings, graph, base_catalog, head_catalog, describe_change
-    )
+    report.findings += ml_findings(report.findings, graph, base_view, head_view, describe_change)
     report.findings += _contract_findings(base_catalog, head_catalog)
     report.findings += [
         f

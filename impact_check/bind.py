@@ -111,6 +111,20 @@ def broken_datasets(
     return broken
 
 
+def lineage_breaks(
+    lineage: Lineage,
+    catalog: Catalog,
+    dropped: set[str],
+    dialect: str,
+    own: str,
+    broken: dict[str, list[Break]],
+) -> list[Break]:
+    """Why a query with this lineage does not bind in ``catalog``, as a view's would not:
+    relations in ``dropped`` or columns a relation lacks, refused types, binding errors, and
+    relations it reads that are ``broken`` (carried.py binds consumers' queries with it)."""
+    return _reasons(lineage, catalog, dropped, dialect, own) + _upstream_breaks(lineage, broken)
+
+
 def _base_type(type_sql: str | None) -> str | None:
     return type_sql.split("(", 1)[0] if type_sql else None
 

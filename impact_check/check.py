@@ -11,7 +11,15 @@ from typing import Any
 from impact_check import git
 from impact_check.config import Config
 from impact_check.graph import LineageGraph
-from impact_check.model import Report, Snapshot, SourceStatus
+from impact_check.model import (
+    FileContent,
+    Finding,
+    Location,
+    Report,
+    Snapshot,
+    SourceStatus,
+    Unanalyzed,
+)
 
 
 @dataclass
@@ -35,14 +43,20 @@ def resolve_revisions(
         if pushed is not None:
             return Revisions(git.resolve(root, pushed[0]), git.resolve(root, pushed[1]))
         staged = True
+    unchecked = not git.checked_out(root)  # a --no-checkout clone: no index, no work tree
     if staged:
-        return Revisions(git.resolve(root, base or "HEAD"), git.INDEX)
-    head_rev = git.resolve(root, head) if head else git.WORKTREE
+        # With no index nothing is staged: HEAD against itself, not "every file deleted".
+        index = git.resolve(root, "HEAD") if unchecked else git.INDEX
+        return Revisions(git.resolve(root, base or "HEAD"), index)
+    if head:
+        head_rev = git.resolve(root, head)
+    else:
+        # With no work tree checked out, git sees every file as deleted: the head is HEAD.
+        head_rev = git.resolve(root, "HEAD") if unchecked else git.WORKTREE
     if base is None:
         branch = git.default_branch(root)
-        base_rev = git.merge_base(
-            root, git.resolve(root, branch), head_rev if head else git.resolve(root, "HEAD")
-        )
+        tip = head_rev if head_rev != git.WORKTREE else git.resolve(root, "HEAD")
+        base_rev = git.merge_base(root, git.resolve(root, branch), tip)
     else:
         base_rev = git.resolve(root, base)
     return Revisions(base_rev, head_rev)
@@ -57,7 +71,7 @@ def check(
     started = time.perf_counter()
     changes = git.changed_files(root, revisions.base, revisions.head)
     if not config.lineage and not any(_analysed(c.path, c.old_path, c.mode) for c in changes):
-        return _nothing_to_analyse(root, revisions, config, started)
+        return _nothing_to_analyse(root, revisions, config, started, len(changes))
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
 
@@ -66,7 +80,9 @@ def check(
     cache = AnalysisCache(cache_dir(root)) if config.cache else None
     base_snapshot: Snapshot = git.snapshot(root, revisions.base)
     head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
+    missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
+    history = _schema_history(root, revisions.base, changed, head_snapshot, config)
     manifest, statuses = _dbt_manifest(root, config)
     prefetched = catalog_sources(root, config, deadline)
     report, graph = analyze(
@@ -81,14 +97,96 @@ def check(
         external_relations(prefetched) if prefetched else None,
         cache,
         deadline,
-        [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")],
+        [_source_finding(s, config) for s in statuses if s.status in ("failed", "partial")]
+        + missing,
+        history,
     )
+    listed = {u.file for u in report.unanalyzed}
+    report.unanalyzed += [u for u in unread if u.file not in listed]
     if cache is not None:
         cache.save()
     report.sources = statuses + report.sources
     report.base, report.head = revisions.base, revisions.head
+    report.files_changed = len(changes)
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, graph
+
+
+def _schema_history(
+    root: Path, base: str, changed: list[Any], head: Snapshot, config: Config
+) -> dict[str, list[str]]:
+    """Earlier committed versions (oldest first) of the changed message schema files whose
+    subject's mode is transitive (messages/analysis.py compares with each)."""
+    from impact_check.messages.analysis import wants_history
+
+    out: dict[str, list[str]] = {}
+    for change in changed:
+        if change.status == "deleted" or not wants_history(change.path, head, config):
+            continue
+        old = change.old_path or change.path
+        # one more than the limit, so the analysis can say versions were left out
+        versions, _more = git.file_versions(
+            root, base, old, config.message_schemas.max_versions + 1
+        )
+        out[change.path] = [v.decode("utf-8", "replace") for v in versions]
+    return out
+
+
+def incomplete_clone(
+    base: Snapshot, head: Snapshot, changes: list[git.FileChange]
+) -> tuple[list[Finding], list[Unanalyzed]]:
+    """AN915 findings and `unanalyzed` entries for the files whose git objects this clone
+    lacks (a partial clone whose remote is gone, an incomplete copy).
+
+    A changed file whose base version is missing reads as unchanged (its head version
+    stands in at base): otherwise its definitions would look newly added. A file missing at
+    head is left to the analysis, which keeps its base definition (never "deleted") and
+    reports it. Unchanged files missing on both sides are named too: what they define is
+    unknown to the check.
+    """
+    from impact_check.rules import RULES
+
+    findings: list[Finding] = []
+    unread: list[Unanalyzed] = []
+    touched: set[str] = set()
+    for change in changes:
+        old = change.old_path or change.path
+        touched |= {old, change.path}
+        before = base.files.get(old) if change.status != "added" else None
+        after = head.files.get(change.path) if change.status != "deleted" else None
+        if before is None or not before.missing:
+            continue
+        if after is not None and after.missing:
+            continue  # missing at head too: the analysis reports the file at head
+        if after is not None and after.data is not None:
+            base.files[old] = FileContent(old, after.data, sha=after.sha)
+            what = "its change is not analysed (the head version stands in at base)"
+        else:
+            what = "what it defined is unknown: its deletion is not analysed"
+        message = f"base version of {old}: {before.reason}; {what}"
+        findings.append(RULES["AN915"].finding(message, Location(change.path)))
+        unread.append(Unanalyzed(change.path, f"base version: {before.reason}"))
+    lost = sorted(
+        {
+            path
+            for snap in (base, head)
+            for path, content in snap.files.items()
+            if content.missing and path not in touched
+        }
+    )
+    for path in lost:
+        content = head.files.get(path) or base.files[path]
+        unread.append(Unanalyzed(path, content.reason or "git object missing"))
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" (+{len(lost) - 5} more)" if len(lost) > 5 else "")
+        message = (
+            f"{len(lost)} unchanged file{'s are' if len(lost) != 1 else ' is'} missing from "
+            f"this clone (git objects not fetched): {shown}; what they define is unknown to "
+            "the check (listed under not analysed): fetch the repository in full (no --filter, "
+            "or a reachable remote) to analyse them"
+        )
+        findings.append(RULES["AN915"].finding(message))
+    return findings, unread
 
 
 def _analysed(path: str, old_path: str | None, mode: str | None = None) -> bool:
@@ -100,11 +198,12 @@ def _analysed(path: str, old_path: str | None, mode: str | None = None) -> bool:
 
 
 def _nothing_to_analyse(
-    root: Path, revisions: Revisions, config: Config, started: float
+    root: Path, revisions: Revisions, config: Config, started: float, files_changed: int
 ) -> tuple[Report, LineageGraph]:
     """No SQL, schema or dbt file changed: nothing can break, and nothing is parsed (this
     path never imports sqlglot)."""
     report = Report(base=revisions.base, head=revisions.head, fail_on=config.fail_on)
+    report.files_changed = files_changed
     report.sources = _dbt_manifest(root, config)[1]
     report.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return report, LineageGraph()
@@ -185,7 +284,12 @@ def lineage_fetcher(
             if fragment is None:
                 out.append(fetch_one(spec, ctx))
                 continue
-            fragment.nodes = [n for n in fragment.nodes if matcher.relation(n.id) in known]
+            fragment.nodes = [  # and the consumers inside kept tables (Delta constraints)
+                n
+                for n in fragment.nodes
+                if matcher.relation(n.id) in known
+                or matcher.relation(str(n.attrs.get("table", ""))) in known
+            ]
             out.append(fragment)
         return out
 

@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--rev", default=None, help="revision (default: work tree)")
     _common(graph)
 
-    sub.add_parser("rules", help="list the rule catalogue")
+    rules = sub.add_parser("rules", help="list the rule catalogue")
+    rules.add_argument("--format", default="text", choices=("text", "markdown"))
     ci = sub.add_parser("ci", help="run inside a CI system (used by action.yml)")
     ci.add_argument("system", choices=("github",))
     ci.add_argument("--debug", action="store_true", default=_env_flag("DEBUG"))
@@ -189,7 +190,7 @@ def main_entry() -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "rules":
-        return _rules()
+        return _rules(args.format)
     if args.command == "demo":
         from impact_check.demo import run_demo
 
@@ -360,19 +361,10 @@ def _fast() -> bool:
     return False
 
 
-def _rules() -> int:
-    from impact_check.rules import RULES
-    from impact_check.rules.examples import EXAMPLES
+def _rules(fmt: str) -> int:
+    from impact_check.rules import render
 
-    for rule in sorted(RULES.values(), key=lambda r: r.code):
-        default = rule.severity.value
-        if rule.breaking:
-            default += ", error when a consumer breaks"
-        triggers, safe = EXAMPLES.get(rule.code, ("", ""))
-        indent = "\n" + " " * 15
-        print(f"{rule.code} {rule.name} ({default})\n    {rule.summary}\n    {rule.help}")
-        print("    triggers:  " + triggers.replace("\n", indent))
-        print("    safe form: " + safe.replace("\n", indent) + "\n")
+    print(render.markdown() if fmt == "markdown" else render.text(), end="")
     return 0
 
 

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impact_check.errors import ConfigError
+from impact_check.messages.settings import MessageSchemaSettings, TopicLink
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 
 CONFIG_FILES = (".impact-check.yml", ".impact-check.yaml")
@@ -75,6 +76,18 @@ class LineageSource(_Strict):
     ca_bundle: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)  # source-specific settings
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        # An unknown kind is a mistake in the configuration, not a source that failed to
+        # answer (which, under on_source_error: warn, would let the build pass).
+        from impact_check.sources import unknown_kind_message
+
+        problem = unknown_kind_message(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 def parse_lineage_flag(value: str) -> LineageSource:
     """``KIND:LOCATION`` from the command line (the location may contain colons)."""
@@ -84,7 +97,10 @@ def parse_lineage_flag(value: str) -> LineageSource:
             f"--lineage {value!r}: expected KIND:LOCATION, e.g. openlineage:events/ or "
             "marquez:http://localhost:5000"
         )
-    return LineageSource(kind=kind.strip(), location=location.strip())
+    try:
+        return LineageSource(kind=kind.strip(), location=location.strip())
+    except ValidationError as err:
+        raise ConfigError(f"--lineage {value!r}: {_pydantic_message(err)}") from err
 
 
 class Config(_Strict):
@@ -109,6 +125,8 @@ class Config(_Strict):
     on_source_error: Literal["warn", "fail"] = "warn"
     offline: bool = False
     cache: bool = True
+    message_schemas: MessageSchemaSettings = Field(default_factory=MessageSchemaSettings)
+    topics: dict[str, TopicLink] = Field(default_factory=dict)  # topic -> table and schema
 
     @field_validator("models", mode="before")
     @classmethod
@@ -210,7 +228,12 @@ def parse_config(data: object, source: str) -> Config:
         key = ".".join(str(p) for p in first["loc"]) or "(root)"
         if first["type"] == "extra_forbidden":
             raise ConfigError(f"{source}: unknown key '{key}'") from err
-        raise ConfigError(f"{source}: invalid value for '{key}': {first['msg']}") from err
+        raise ConfigError(f"{source}: invalid value for '{key}': {_pydantic_message(err)}") from err
+
+
+def _pydantic_message(err: ValidationError) -> str:
+    """The first error's message without pydantic's "Value error, " prefix."""
+    return str(err.errors()[0]["msg"]).removeprefix("Value error, ")
 
 
 def _first_line(err: Exception) -> str:

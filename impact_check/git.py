@@ -7,6 +7,7 @@ reliable under pre-commit (GitPython's has been reported empty there).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from impact_check.model import FileContent, Snapshot
 
 WORKTREE = "WORKTREE"
 INDEX = "INDEX"
-_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")  # SQL, dbt/config YAML, dbt seeds
+# SQL, dbt/config YAML, dbt seeds, message schemas (Avro, Protobuf, JSON Schema)
+_READ_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".avsc", ".proto", ".schema.json")
 _READ_NAMES = ("dbt_project.yml",)
 
 
@@ -30,8 +32,13 @@ class FileChange:
     mode: str | None = None  # git mode at head (at base when deleted): 160000 is a submodule
 
 
-def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
-    """Run git in ``root``; a failure raises GitError with git's own first line."""
+def run_git(
+    root: Path, *args: str, input_bytes: bytes | None = None, timeout: float | None = None
+) -> bytes:
+    """Run git in ``root``; a failure raises GitError with git's own first line.
+
+    git never prompts (a lazy fetch from a partial clone's remote must not wait for a
+    password on a CI runner)."""
     try:
         proc = subprocess.run(
             ["git", "-c", "core.quotepath=off", *args],
@@ -39,13 +46,36 @@ def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
             input=input_bytes,
             capture_output=True,
             check=False,
+            timeout=timeout,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
     except FileNotFoundError as err:
         raise GitError("git is not installed or not on PATH") from err
+    except subprocess.TimeoutExpired as err:
+        raise GitError(f"git {args[0]} failed: no answer after {timeout:g} s") from err
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {message[0] if message else proc.returncode}")
+        raise GitError(f"git {_command(args)} failed: {_first_fatal(message) or proc.returncode}")
     return proc.stdout
+
+
+def _command(args: tuple[str, ...]) -> str:
+    """The git subcommand in ``args`` (after any ``-c key=value``)."""
+    rest = list(args)
+    while len(rest) > 1 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
+
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def _first_fatal(lines: list[str]) -> str:
+    """git's reason: its first ``fatal:``/``error:`` line (warnings and hints come first)."""
+    chosen = next(
+        (ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else ""
+    )
+    return _URL_CREDENTIALS.sub("***@", chosen)  # a remote URL may carry a token
 
 
 def read_file(root: Path, rev: str, path: str) -> bytes | None:
@@ -73,10 +103,40 @@ def resolve(root: Path, rev: str) -> str:
             run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
         )
     except GitError as err:
+        if is_shallow(root):
+            raise GitError(
+                f"unknown revision: {rev}: this clone is shallow (its history was cut by "
+                "--depth) and does not contain it",
+                hint=_FULL_HISTORY,
+            ) from err
         raise GitError(
             f"unknown revision: {rev}",
             hint="in CI, fetch the full history (actions/checkout with fetch-depth: 0)",
         ) from err
+
+
+_FULL_HISTORY = (
+    "fetch the full history: actions/checkout with fetch-depth: 0, or `git fetch --unshallow` here"
+)
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the clone's history is cut (``git clone --depth``)."""
+    try:
+        return run_git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    except GitError:
+        return False
+
+
+def checked_out(root: Path) -> bool:
+    """Whether the work tree was ever checked out: a ``--no-checkout`` clone has no index,
+    and git then sees every file of HEAD as deleted from the work tree."""
+    try:
+        index = run_git(root, "rev-parse", "--git-path", "index").decode().strip()
+        run_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    except GitError:
+        return True  # no commit yet: nothing to check out
+    return (root / index).exists()
 
 
 def default_branch(root: Path) -> str:
@@ -100,6 +160,12 @@ def merge_base(root: Path, a: str, b: str) -> str:
     try:
         return run_git(root, "merge-base", a, b).decode().strip()
     except GitError as err:
+        if is_shallow(root):
+            raise GitError(
+                f"no merge-base between {a} and {b}: this clone is shallow (its history was "
+                "cut by --depth) and does not reach where they forked",
+                hint=_FULL_HISTORY,
+            ) from err
         raise GitError(
             f"no merge-base between {a} and {b}",
             hint="the history is probably shallow: fetch with fetch-depth: 0",
@@ -108,13 +174,21 @@ def merge_base(root: Path, a: str, b: str) -> str:
 
 def changed_files(root: Path, base: str, head: str) -> list[FileChange]:
     """Files that differ between ``base`` and ``head`` (a SHA, INDEX or WORKTREE)."""
-    args = ["diff", "--raw", "-z", "-M", "--no-ext-diff", "--no-textconv", "--abbrev=40"]
+    args = ["diff", "--raw", "-z", "--no-ext-diff", "--no-textconv", "--abbrev=40"]
     if head == INDEX:
-        out = run_git(root, *args, "--cached", base)
+        args += ["--cached", base]
     elif head == WORKTREE:
-        out = run_git(root, *args, base)
+        args.append(base)
     else:
-        out = run_git(root, *args, base, head)
+        args += [base, head]
+    try:
+        out = run_git(root, *args[:2], "-M", *args[2:])
+    except GitError:
+        if promisor_remote(root) is None:
+            raise
+        # Finding inexact renames reads the blobs; a partial clone whose remote is gone
+        # cannot fetch them. Without renames, a moved file reads as deleted plus added.
+        out = run_git(root, *args[:2], "--no-renames", *args[2:])
     changes = _parse_name_status(out)
     if head == WORKTREE:
         untracked = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
@@ -157,9 +231,9 @@ def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
     """The files the loaders read, at a commit, the index or the work tree. Blobs already
     read into ``known`` (the other revision) are taken from it, not read again."""
     if rev == WORKTREE:
-        return _worktree_snapshot(root)
+        return _worktree_snapshot(root, known)
     entries = _index_entries(root) if rev == INDEX else _tree_entries(root, rev)
-    return _read_blobs(root, entries, known)
+    return _read_blobs(root, entries, known, "HEAD" if rev == INDEX else rev)
 
 
 def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
@@ -174,48 +248,167 @@ def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
 
 
 def _index_entries(root: Path) -> list[tuple[str, str, str]]:
-    out = run_git(root, "ls-files", "-s", "-z")
-    entries = []
+    return [(mode, sha, path) for _tag, mode, sha, path in _index_listing(root)]
+
+
+def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
+    """(tag, mode, sha, path) of each staged file the loaders read; tag ``S`` marks a
+    skip-worktree entry (outside a sparse checkout: git reads it from the index)."""
+    out = run_git(root, "ls-files", "-s", "-t", "-z")
+    entries: dict[str, tuple[str, str, str, str]] = {}
     for line in _split_z(out):
         meta, _, path = line.partition("\t")
-        mode, sha, _stage = meta.split()
+        tag, mode, sha, _stage = meta.split()
         if mode != "160000" and wanted(path):
-            entries.append((mode, sha, path))
-    return entries
+            entries.setdefault(path, (tag, mode, sha, path))  # one entry per conflict stage
+    return list(entries.values())
 
 
 def _read_blobs(
-    root: Path, entries: list[tuple[str, str, str]], known: Snapshot | None = None
+    root: Path,
+    entries: list[tuple[str, str, str]],
+    known: Snapshot | None = None,
+    commit: str | None = None,
 ) -> Snapshot:
+    """The blobs of ``entries``. A blob the clone lacks (a partial clone, an incomplete copy)
+    is a file without data, marked missing, with the reason and what to do: never an error,
+    never an absent file (which would read as deleted). ``commit`` holds the entries' tree,
+    to find which blobs a partial clone lacks without fetching them one by one."""
     snap = Snapshot()
-    have = {c.sha: c.data for c in (known.files.values() if known else ()) if c.sha}
+    have = {c.sha: c for c in (known.files.values() if known else ()) if c.sha}
     readable = []
     for mode, sha, path in entries:
         if mode == "120000":
             snap.files[path] = FileContent(path, None, "symbolic link: not followed")
         elif sha in have:
-            snap.files[path] = FileContent(path, have[sha], sha=sha)
+            seen = have[sha]
+            snap.files[path] = FileContent(path, seen.data, seen.reason, sha, seen.missing)
         else:
             readable.append((sha, path))
     if not readable:
         return snap
-    out = run_git(
-        root, "cat-file", "--batch", input_bytes="".join(f"{sha}\n" for sha, _ in readable).encode()
-    )
-    pos = 0
+    absent = _absent_blobs(root, {sha for sha, _ in readable}, commit)
+    asked = list(dict.fromkeys(sha for sha, _ in readable if sha not in absent))
+    blobs = _cat_blobs(root, asked) if asked else {}
     for sha, path in readable:
-        header_end = out.index(b"\n", pos)
-        size = int(out[pos:header_end].split()[2])
-        start = header_end + 1
-        snap.files[path] = FileContent(path, out[start : start + size], sha=sha)
-        pos = start + size + 1
+        data = blobs.get(sha)
+        if data is None:
+            reason = absent.get(sha) or _MISSING
+            snap.files[path] = FileContent(path, None, reason, sha, missing=True)
+        else:
+            snap.files[path] = FileContent(path, data, sha=sha)
     return snap
 
 
-def _worktree_snapshot(root: Path) -> Snapshot:
-    out = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    snap = Snapshot()
-    for path in sorted(set(_split_z(out))):
+def _cat_blobs(root: Path, shas: list[str]) -> dict[str, bytes | None]:
+    """``git cat-file --batch``: each blob's bytes, None for one git answers ``missing``."""
+    out = run_git(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s in shas).encode())
+    blobs: dict[str, bytes | None] = {}
+    pos = 0
+    for sha in shas:
+        header_end = out.find(b"\n", pos)
+        header = out[pos:header_end].split() if header_end >= 0 else []
+        if len(header) == 2 and header[1] == b"missing":
+            blobs[sha] = None
+            pos = header_end + 1
+            continue
+        if len(header) != 3 or not header[2].isdigit():
+            shown = out[pos : pos + 80].decode("utf-8", "replace")
+            raise GitError(f"git cat-file: unexpected answer for {sha}: {shown!r}")
+        start = header_end + 1
+        size = int(header[2])
+        blobs[sha] = out[start : start + size]
+        pos = start + size + 1
+    return blobs
+
+
+_MISSING = (
+    "the file's git object is missing from this clone (an incomplete copy of the "
+    "repository): not analysed; fetch the repository in full to analyse it"
+)
+
+
+def promisor_remote(root: Path) -> str | None:
+    """The remote a partial clone (``--filter``) fetches its missing objects from."""
+    try:
+        out = run_git(
+            root, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"
+        )
+    except GitError:
+        return None  # no such key
+    for line in out.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "extensions.partialclone" and value:
+            return value
+        if key.endswith(".promisor") and value.lower() in ("true", "yes", "on", "1"):
+            return key[len("remote.") : -len(".promisor")]
+    return None
+
+
+_FETCH_TIMEOUT = 300.0  # seconds for the one fetch of a partial clone's missing blobs
+
+
+def _absent_blobs(root: Path, shas: set[str], commit: str | None) -> dict[str, str]:
+    """The blobs of ``shas`` a partial clone lacks and cannot fetch, with the reason.
+
+    git would fetch each missing blob in its own round trip, and stop at the first it cannot
+    fetch; instead the missing ones are listed without fetching, fetched in one request like
+    git's own lazy fetch, and what is still missing after it is returned."""
+    remote = promisor_remote(root) if commit else None
+    if remote is None or commit is None:
+        return {}
+    missing = _missing_objects(root, commit) & shas
+    if not missing:
+        return {}
+    problem = ""
+    try:
+        run_git(
+            root,
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            remote,
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "--stdin",
+            input_bytes="".join(f"{sha}\n" for sha in sorted(missing)).encode(),
+            timeout=_FETCH_TIMEOUT,
+        )
+    except GitError as err:
+        problem = str(err).removeprefix("git fetch failed: ")
+    still = _missing_objects(root, commit) & missing
+    reason = (
+        f"the file's git object is not in this partial clone and its remote {remote!r} "
+        f"could not supply it ({problem or 'the remote does not have it'}): not analysed; "
+        "check out in full (actions/checkout without `filter`) to analyse it"
+    )
+    return dict.fromkeys(still, reason)
+
+
+def _missing_objects(root: Path, commit: str) -> set[str]:
+    """Objects of ``commit``'s tree this clone lacks, listed without fetching any."""
+    try:
+        out = run_git(root, "rev-list", "--objects", "--no-walk", "--missing=print", commit, "--")
+    except GitError:
+        return set()  # no such commit (an unborn HEAD): the blobs are read as they are
+    return {line[1:].split()[0] for line in out.decode().splitlines() if line.startswith("?")}
+
+
+def _worktree_snapshot(root: Path, known: Snapshot | None = None) -> Snapshot:
+    """The work tree as the loaders read it. Entries outside a sparse checkout are read from
+    the index, as git itself does (their absence from disk is not a deletion)."""
+    out = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    sparse = []
+    paths = set(_split_z(out))
+    for tag, mode, sha, path in _index_listing(root):
+        if tag == "S":
+            sparse.append((mode, sha, path))
+        else:
+            paths.add(path)
+    snap = _read_blobs(root, sparse, known, "HEAD") if sparse else Snapshot()
+    for path in sorted(paths):
         if not wanted(path):
             continue
         full = root / path
@@ -226,7 +419,7 @@ def _worktree_snapshot(root: Path) -> Snapshot:
                 snap.files[path] = FileContent(path, full.read_bytes())
             except OSError as err:
                 snap.files[path] = FileContent(path, None, f"cannot read: {err.strerror}")
-    return snap
+    return Snapshot(dict(sorted(snap.files.items())))
 
 
 def commit_messages(root: Path, base: str, head: str) -> str:
@@ -242,3 +435,22 @@ def hook_range() -> tuple[str, str] | None:
     """pre-commit's pre-push range, when set."""
     source, target = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     return (source, target) if source and target else None
+
+
+def file_versions(root: Path, rev: str, path: str, limit: int) -> tuple[list[bytes], bool]:
+    """The distinct committed contents of ``path`` in the history of ``rev``, oldest first
+    (at most the ``limit`` newest), and whether older ones were left out."""
+    out = run_git(root, "log", "--format=%H", "--no-renames", rev, "--", path)
+    commits = out.decode().split()
+    blobs: list[str] = []
+    for commit in commits:  # newest first
+        try:
+            sha = run_git(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
+        except GitError:
+            continue  # the commit deleted it
+        blob = sha.decode().strip()
+        if blob and blob not in blobs:
+            blobs.append(blob)
+    cut = len(blobs) > limit
+    chosen = list(reversed(blobs[:limit]))
+    return [run_git(root, "cat-file", "blob", blob) for blob in chosen], cut

@@ -120,6 +120,11 @@ class DiGraph:
     def in_edges(self, node: str) -> dict[str, dict[str, Any]]:
         return self._pred[node]
 
+    def remove_edge(self, src: str, dst: str) -> None:
+        if self.has_edge(src, dst):
+            del self._succ[src][dst]
+            del self._pred[dst][src]
+
     def remove_node(self, node: str) -> None:
         for dst in self._succ.pop(node, {}):
             del self._pred[dst][node]
@@ -308,6 +313,14 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
     return graph
 
 
+def add_lineage(
+    graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
+) -> None:
+    """Edges of one statement's lineage into ``name`` (its output columns ``name#col``, or
+    ``target#col`` for an INSERT job writing ``target``)."""
+    _add_lineage(graph, name, lineage, target)
+
+
 def _add_lineage(
     graph: LineageGraph, name: str, lineage: Lineage, target: str | None = None
 ) -> None:
@@ -432,6 +445,9 @@ def merge_fragment(graph: LineageGraph, fragment: Any, derived: set[str]) -> Mer
             "expects": {matcher.node(k): v for k, v in node.expects.items()} or None,
             **node.attrs,
         }
+        if node.sql:  # the consumer's own query: carried.py binds it like a view
+            attrs.update(sql=node.sql, sql_dialect=node.dialect)
+            attrs["declared_columns"] = list(node.columns) or None
         if node_id in graph:
             existing = graph.attrs(node_id)
             attrs = {k: v for k, v in attrs.items() if existing.get(k) in (None, [], {})}

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 
 def canonical(
@@ -29,6 +30,61 @@ def canonical(
         if catalog:
             parts = [_fold(catalog), *parts]
     return ".".join(parts)
+
+
+def canonical_in(name: str, namespaces: Iterable[str], aliases: dict[str, str]) -> str:
+    """``name`` in canonical form with the alias of the first of ``namespaces`` that has
+    one (a source names several: ``postgres://db:5432`` then ``postgres``), else folded."""
+    for namespace in namespaces:
+        if namespace in aliases:
+            return canonical(name, namespace, aliases)
+    return canonical(name)
+
+
+# Schemes of asset URIs that name files or object stores, not relations.
+_FILE_SCHEMES = {"file", "s3", "s3a", "gs", "gcs", "abfs", "abfss", "wasb", "hdfs", "http", "https"}
+
+
+def uri_relation(uri: str) -> tuple[str, str] | None:
+    """(namespace, dotted relation name) of a dataset URI as Airflow and OpenLineage write
+    them, None for files and URIs naming no table.
+
+    ``postgres://db:5432/shop/analytics/orders`` -> (``postgres://db:5432``,
+    ``shop.analytics.orders``); ``bigquery://project/dataset/table`` -> (``bigquery``,
+    ``project.dataset.table``): BigQuery's authority is the project, part of the name.
+    """
+    scheme, sep, rest = uri.partition("://")
+    scheme = scheme.lower()
+    if not sep or not scheme or scheme in _FILE_SCHEMES:
+        return None
+    authority, _, path = rest.partition("/")
+    parts = [unquote(p) for p in path.split("?", 1)[0].split("/") if p]
+    if scheme == "bigquery":
+        parts = [authority, *parts] if authority else parts
+        namespace = scheme
+    else:
+        namespace = f"{scheme}://{authority}"
+    if len(parts) < 2 or not all(parts):
+        return None
+    return namespace, ".".join(_quote_dotted(p) for p in parts)
+
+
+def _quote_dotted(part: str) -> str:
+    return f'"{part}"' if "." in part else part
+
+
+def upper_case_folded(part: str) -> str:
+    """A Snowflake (or Oracle) identifier as our canonical part: those systems store an
+    unquoted identifier upper-cased, so an all-upper part folds to lower case and any other
+    was quoted when created (kept as written, quoted)."""
+    if part.startswith('"') and part.endswith('"') and len(part) >= 2:
+        return part
+    return part.lower() if part == part.upper() else f'"{part}"'
+
+
+def name_parts(name: str) -> list[str]:
+    """The dot-separated parts of ``name`` (dots inside double quotes do not split)."""
+    return _split(name)
 
 
 def _split(name: str) -> list[str]:

@@ -157,6 +157,11 @@ DETAIL_KEYS = (
     "url",
     "also_known_as",  # ids of the nodes naming the same ML model (graph.merge_same_models)
     "known_from",
+    "user",  # a Snowflake ACCESS_HISTORY reader: who, as which role, with which query tag
+    "role",
+    "query_tag",
+    "queries",
+    "last_read",
 )
 
 

@@ -287,6 +287,7 @@ class FileContent:
     data: bytes | None
     reason: str | None = None  # symlink, unreadable, …
     sha: str | None = None  # git blob SHA-1 of data, when git named it
+    missing: bool = False  # git names the blob but this clone lacks it (partial clone, …)
 
 
 @dataclass
@@ -332,3 +333,4 @@ class Report:
     elapsed_ms: float = 0.0
     fail_on: str = "error"
     partial: bool = False  # the time budget ran out: some of the work was skipped
+    files_changed: int | None = None  # files in the git diff (None: not from a diff)

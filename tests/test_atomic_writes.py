@@ -98,3 +98,34 @@ def test_cli_killed_at_any_point_leaves_old_or_complete_reports(
         assert text == "old" or json.loads(text), f"{name} is neither old nor complete"
     md = (out / "r.md").read_text()
     assert md == "old" or "impact-check" in md.splitlines()[0]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_reports_get_the_users_umask(tmp_path: Path, umask: int) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({"db/V1.sql": "CREATE TABLE raw.t (id INT, a INT);\n"}, "base")
+    repo.commit({"db/V2.sql": "ALTER TABLE raw.t DROP COLUMN a;\n"}, "head")
+    out = tmp_path / "out"
+    code = (
+        f"import os, sys; os.umask({umask}); from impact_check.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    argv = [
+        sys.executable, "-c", code, "check", "--base", "HEAD~1", "--head", "HEAD",
+        "--report", f"json:{out}/r.json", "--report", f"markdown:{out}/r.md",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(argv, cwd=repo.root, env=env, stdout=subprocess.DEVNULL, check=False)
+    for name in ("r.json", "r.md"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    from impact_check.atomic import write_text
+
+    target = tmp_path / "report.md"
+    target.write_text("old")
+    target.chmod(0o640)
+    write_text(target, "new")
+    assert target.read_text() == "new"
+    assert target.stat().st_mode & 0o777 == 0o640

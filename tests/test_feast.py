@@ -93,12 +93,18 @@ def test_static_reading_agrees_with_feast_apply(
     features = feature_map(static)
     assert set(features) == set(registered)
     for feature, column in registered.items():
-        if feature.startswith("feast:feature/order_stats."):
-            continue  # a query source: compared with the parsed query below
         assert [c.split("#", 1)[1] for c in features[feature]] == [column], feature
     assert features["feast:feature/order_features.order_amount"] == ["analytics.orders#amount"]
-    assert features["feast:feature/order_stats.doubled"] == ["analytics.orders#amount"]
-    assert features["feast:feature/order_stats.first_name"] == ["analytics.customers#first_name"]
+    # a query source: the features read its output columns; the analysis binds its SQL
+    assert features["feast:feature/order_stats.doubled"] == [
+        "feast:query/order_stats_query#doubled"
+    ]
+    registered_sql = {
+        _source_query(i["spec"]["batchSource"])
+        for i in dump["featureViews"]
+        if i["spec"]["name"] == "order_stats"
+    }
+    assert registered_sql == {_node(static, "feast:query/order_stats_query").sql}
     # entity join keys as Feast registered them
     keys = {
         f"feast:feature_view/{i['spec']['name']}": sorted(
@@ -119,6 +125,20 @@ def test_static_reading_agrees_with_feast_apply(
     from_dump = _fetch(dumped, repo)
     assert feature_map(from_dump) == features
     assert view_roles(from_dump) == roles
+
+
+def _source_query(source: dict[str, Any]) -> str | None:
+    """The query of a registered batch source (a PostgreSQLSource keeps it base64-encoded)."""
+    import base64
+
+    config = source.get("customOptions", {}).get("configuration")
+    if config:
+        return str(json.loads(base64.b64decode(config))["query"])
+    return None
+
+
+def _node(fragment: GraphFragment, node_id: str) -> Any:
+    return next(n for n in fragment.nodes if n.id == node_id)
 
 
 def test_feature_services_match_the_registry(feast_registry: tuple[Path, dict[str, Any]]) -> None:
@@ -151,7 +171,10 @@ def test_recorded_registry_dump_decodes_postgres_sources() -> None:
     assert features["feast:feature/customers_pg.customer_lifetime_value"] == [
         "analytics.customers#customer_lifetime_value"
     ]
-    assert features["feast:feature/order_amounts.amount"] == ["analytics.orders#amount"]
+    assert features["feast:feature/order_amounts.amount"] == ["feast:query/orders_pg_source#amount"]
+    query = _node(fragment, "feast:query/orders_pg_source")
+    assert query.sql == "SELECT customer_id, amount, order_date FROM analytics.orders"
+    assert (query.kind, query.dialect) == ("data_source", "postgres")
     assert features["feast:feature/customer_features.lifetime_value"] == [
         "feast:file/data/customer_features.parquet#customer_lifetime_value"
     ]
@@ -484,16 +507,96 @@ def test_static_reader_follows_constants_imports_and_mappings() -> None:
     # table=ORDERS_TABLE imported from tables.py; field_mapping amount -> order_amount
     assert features["feast:feature/order_features.order_amount"] == ["analytics.orders#amount"]
     assert features["feast:feature/order_features.order_status"] == ["analytics.orders#status"]
-    # a query built from an f-string of imported constants, parsed with sqlglot
-    assert features["feast:feature/order_stats.doubled"] == ["analytics.orders#amount"]
+    # a query built from an f-string of imported constants, carried to the analysis
+    assert features["feast:feature/order_stats.doubled"] == [
+        "feast:query/order_stats_query#doubled"
+    ]
+    stats_query = _node(fragment, "feast:query/order_stats_query")
+    assert "FROM analytics.orders o JOIN analytics.customers c" in str(stats_query.sql)
     view = next(n for n in fragment.nodes if n.id == "feast:feature_view/order_features")
     assert view.attrs["entity_keys"] == ["analytics.orders#customer_id"]  # pg_customer, imported
     assert view.attrs["timestamp_field"] == "analytics.orders#ordered_at"
     assert view.attrs["created_timestamp_column"] == "analytics.orders#loaded_at"
     assert view.expects["analytics.orders#tags"] == "Array(String)"
     assert view.owners == ["growth@example.com"]
-    stats = next(n for n in fragment.nodes if n.id == "feast:feature_view/order_stats")
-    # the join and its key are read too: dropping them breaks the view
-    assert "analytics.customers#customer_id" in stats.expects or any(
-        e.src == "analytics.customers#customer_id" and e.dst == stats.id for e in fragment.edges
-    )
+    stats = _node(fragment, "feast:feature_view/order_stats")
+    assert stats.attrs["timestamp_field"] == "feast:query/order_stats_query#ordered_at"
+
+
+QUERY_REPO = {
+    "migrations/V1__orders.sql": (
+        "CREATE SCHEMA raw;\n"
+        "CREATE TABLE raw.orders (customer_id BIGINT, amount DOUBLE PRECISION, status TEXT, "
+        "ordered_at TIMESTAMP);\n"
+    ),
+    "feature_repo/orders.py": """\
+from datetime import timedelta
+
+from feast import Entity, FeatureService, FeatureView, Field
+from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import (
+    PostgreSQLSource,
+)
+from feast.types import Float64, String
+
+customer = Entity(name="customer", join_keys=["customer_id"])
+orders = PostgreSQLSource(
+    name="orders_query", query="SELECT * FROM raw.orders", timestamp_field="ordered_at"
+)
+order_view = FeatureView(
+    name="order_features", entities=[customer], ttl=timedelta(days=1),
+    schema=[Field(name="amount", dtype=Float64), Field(name="status", dtype=String)],
+    source=orders,
+)
+checkout = FeatureService(name="checkout_v1", features=[order_view[["status"]]])
+""",
+    ".impact-check.yml": "dialect: postgres\nlineage:\n  - {kind: feast, location: feature_repo}\n",
+}
+# What Feast's PostgreSQL offline store runs for a feature: the source query as a subquery.
+FEATURE_SQL = "SELECT {column} FROM (SELECT * FROM raw.orders) AS source"
+
+
+@pytest.mark.postgres
+def test_a_field_no_longer_coming_out_of_a_star_query_source_breaks_and_postgres_agrees(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    import psycopg
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(QUERY_REPO, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    drop = "ALTER TABLE raw.orders DROP COLUMN amount;\n"
+    repo.commit({"migrations/V2__drop.sql": drop})
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 1
+    (ml701,) = [f for f in report["findings"] if f["rule"] == "ML701"]
+    verdicts = {i["node"]["id"]: (i["breaks"], i["certainty"]) for i in ml701["impacted"]}
+    assert verdicts["feast:feature/order_features.amount"] == (True, "certain")
+    assert verdicts["feast:feature_view/order_features"] == (True, "certain")
+    assert "order_features:amount" in ml701["message"]
+    # the other feature (and the service serving only it) still materialise
+    broken = {n for n, (b, _c) in verdicts.items() if b}
+    assert "feast:feature/order_features.status" not in broken
+    assert "feast:feature_service/checkout_v1" not in broken
+    # truth: PostgreSQL runs both features' queries at base, only `status` at head
+    with psycopg.connect(postgres_dsn, autocommit=True) as con:
+        con.execute("DROP SCHEMA IF EXISTS raw CASCADE")
+        con.execute(QUERY_REPO["migrations/V1__orders.sql"])
+        for column in ("amount", "status"):
+            con.execute(FEATURE_SQL.format(column=column))
+        con.execute(drop)
+        con.execute(FEATURE_SQL.format(column="status"))
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            con.execute(FEATURE_SQL.format(column="amount"))
+        con.execute("DROP SCHEMA raw CASCADE")
+
+
+def test_a_column_a_star_query_source_passes_but_no_feature_reads_is_harmless(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(QUERY_REPO, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"migrations/V2__add.sql": "ALTER TABLE raw.orders ADD COLUMN note TEXT;\n"})
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0
+    assert not [i for f in report["findings"] for i in f["impacted"] if i["breaks"]]

@@ -125,8 +125,8 @@ def test_markdown_has_no_html_links_mentions_or_mermaid_directives(
     graph = hostile_outputs["markdown"].split("```mermaid", 1)[1].split("```", 1)[0]
     for line in graph.strip().splitlines():
         assert re.fullmatch(
-            r'graph LR|  n\d+ --> n\d+|  n\d+\["[^"\n]*"\]'
-            r"|  classDef \w+ [\w:#,]+|  class n\d+ \w+",
+            r'graph LR|  n\d+ --> n\d+|  (  )?n\d+\["[^"\n]*"\]|  subgraph d\d+\["[^"\n]*"\]'
+            r"|  end|  style d\d+ [\w:#,]+|  classDef \w+ [\w:#,]+|  class n\d+ \w+",
             line,
         ), line
     record_figure("hostile-markdown", "hostile markdown/mermaid: 0 unescaped injections")

@@ -13,7 +13,7 @@ from impact_check.rules.examples import EXAMPLES
 
 def test_every_rule_has_a_code_slug_and_examples() -> None:
     for code, rule in RULES.items():
-        assert re.fullmatch(r"(TB|CO|TY|CN|RS|VL|ML|AN)\d{3}", code)
+        assert re.fullmatch(r"(TB|CO|TY|CN|RS|VL|ML|MS|AN)\d{3}", code)
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
         assert rule.help and rule.summary
         triggers, safe = EXAMPLES[code]

@@ -376,3 +376,50 @@ def test_job_events_and_dataset_events_static_lineage(tmp_path: Path) -> None:
     assert ("s.orders", "openlineage:airflow/static_job", "reads") in {
         (e.src, e.dst, e.kind) for e in fragment.edges
     }
+
+
+@pytest.mark.truth
+def test_cli_a_jobs_sql_facet_is_bound_at_head_without_column_lineage(tmp_path: Path) -> None:
+    """Only the facet's SQL says which columns the job reads: a drop of one it reads breaks
+    it (certain), a drop of one it does not read leaves it alone; DuckDB agrees."""
+    create = (
+        "CREATE SCHEMA raw;\nCREATE TABLE raw.orders (id INT, amount DECIMAL(10,2), note TEXT);\n"
+    )
+    sql = "SELECT id, sum(amount) AS total FROM raw.orders GROUP BY id"
+    job = _event(
+        "totals", "2026-01-01T00:00:00Z",
+        [{"namespace": "duckdb://wh", "name": "wh.raw.orders"}],
+        [{"namespace": "duckdb://wh", "name": "wh.ext.totals"}],
+        sql=f"INSERT INTO ext.totals {sql}",
+    )  # fmt: skip
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "migrations/V1__orders.sql": create,
+            "events/run.jsonl": json.dumps(job) + "\n",
+            ".impact-check.yml": "aliases:\n  duckdb://wh: ''\n",
+        }
+    )
+    for column, breaks in (("amount", True), ("note", False)):
+        drop = f"ALTER TABLE raw.orders DROP COLUMN {column};\n"
+        repo.git("checkout", "-q", "main")
+        repo.git("checkout", "-q", "-b", f"drop-{column}")
+        repo.commit({"migrations/V2__drop.sql": drop})
+        code, report = repo.report("--lineage", "openlineage:events/")
+        impacted = {i["node"]["id"]: i for f in report["findings"] for i in f["impacted"]}
+        totals = impacted.get("openlineage:airflow/totals")
+        if breaks:
+            assert code == 1 and totals is not None
+            assert totals["breaks"] and totals["certainty"] == "certain"
+            assert "raw.orders.amount" in totals["reason"]
+        else:
+            assert code == 0 and totals is None  # no longer "possibly affected"
+        con = duckdb.connect()
+        con.execute(create)
+        con.execute(drop)
+        try:
+            con.execute(sql)
+            runs = True
+        except duckdb.BinderException:
+            runs = False
+        assert runs is not breaks

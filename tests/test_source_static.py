@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from impact_check.config import LineageSource
 from impact_check.sources import fetch_one
@@ -146,3 +147,71 @@ def test_cli_dashboard_declared_only_in_the_static_file_breaks(tmp_path: Path) -
     repo.commit({"migrations/V2.sql": "ALTER TABLE raw.orders ADD COLUMN x INT;"})
     code, report = repo.report()
     assert code == 0
+
+
+SQL_LINEAGE = """\
+consumers:
+  - name: revenue
+    kind: dashboard
+    owner: finance@example.com
+    dialect: postgres
+    sql: |
+      SELECT o.id, o.amount * 2 AS doubled FROM raw.orders AS o WHERE o.note <> 'test'
+  - name: wide
+    kind: report
+    sql: SELECT * FROM raw.orders
+    columns: [id, amount]
+"""
+
+
+@pytest.mark.truth
+def test_cli_consumer_sql_in_the_static_file_is_bound_at_head(tmp_path: Path) -> None:
+    import duckdb
+
+    create = "CREATE SCHEMA raw; CREATE TABLE raw.orders (id INT, amount DECIMAL(10,2), note TEXT);"
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "migrations/V1.sql": create,
+            "lineage.yml": SQL_LINEAGE,
+            ".impact-check.yml": "lineage:\n  - kind: static\n    location: lineage.yml\n",
+        }
+    )
+    doc = yaml.safe_load(SQL_LINEAGE)["consumers"]
+    for branch, change, breaks in (
+        ("drop-note", "ALTER TABLE raw.orders DROP COLUMN note;", {"static:dashboard/revenue"}),
+        (
+            "drop-amount",
+            "ALTER TABLE raw.orders DROP COLUMN amount;",
+            {"static:dashboard/revenue", "static:report/wide"},
+        ),
+        ("add", "ALTER TABLE raw.orders ADD COLUMN region TEXT;", set()),
+    ):
+        repo.git("checkout", "-q", "main")
+        repo.git("checkout", "-q", "-b", branch)
+        repo.commit({"migrations/V2.sql": change})
+        code, report = repo.report()
+        impacted = {i["node"]["id"]: i for f in report["findings"] for i in f["impacted"]}
+        assert {n for n, i in impacted.items() if i["breaks"]} == breaks, branch
+        assert code == (1 if breaks else 0)
+        # truth: the dashboard's query, and the report's declared fields read from its query
+        con = duckdb.connect()
+        con.execute(create)
+        con.execute(change)
+        for consumer in doc:
+            node = f"static:{consumer['kind']}/{consumer['name']}"
+            fields = ", ".join(consumer.get("columns") or ["*"])
+            try:
+                con.execute(f"SELECT {fields} FROM ({consumer['sql']}) AS q").fetchall()
+                runs = True
+            except duckdb.Error:
+                runs = False
+            assert runs == (node not in breaks), (branch, node)
+    # the dashboard's owner comes with it
+    repo.git("checkout", "-q", "drop-note")
+    _code, report = repo.report()
+    (dashboard,) = [
+        i for f in report["findings"] for i in f["impacted"] if i["node"]["id"].endswith("revenue")
+    ]
+    assert dashboard["node"]["owners"] == ["finance@example.com"]
+    assert "raw.orders.note" in dashboard["reason"]

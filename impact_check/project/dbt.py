@@ -23,7 +23,7 @@ from impact_check.budget import NO_DEADLINE, Deadline
 from impact_check.config import Config, Limits
 from impact_check.identity import exposure_model
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location, Snapshot
-from impact_check.project.loader import decode_file
+from impact_check.project.loader import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros, prelude
 from impact_check.project.schema_yml import (
     ModelInfo,
@@ -78,7 +78,8 @@ def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> An
     config = Config(limits=limits)
     text, reason, line = decode_file(content, config)
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         return None
     try:
         loaded = load_yaml(text, limits.max_nesting_depth, limits.max_yaml_nodes)
@@ -305,9 +306,11 @@ def _model(
     catalog: Catalog,
     dialect: str,
 ) -> None:
-    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    content = snapshot.files[path]
+    text, reason, line = decode_file(content, Config(limits=project.limits))
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         return
     info = project.infos.get(name, ModelInfo())
     config = {**_folder_config(project, path), **info.config}
@@ -488,9 +491,11 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
 
 
 def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
-    text, reason, line = decode_file(snapshot.files[path], Config(limits=project.limits))
+    content = snapshot.files[path]
+    text, reason, line = decode_file(content, Config(limits=project.limits))
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(path, line), whole_file=True))
+        rule = unreadable_rule(content)
+        catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
         return
     try:
         header = next(csv.reader(io.StringIO(text)), [])

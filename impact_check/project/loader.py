@@ -122,6 +122,10 @@ def _load_catalog(
     catalog = Catalog()
     resolver = NameResolver(set(), config.default_schema, config.default_database)
     state = DdlState(catalog, resolver, config.dialect)
+    if external:  # a migration may alter a table only the warehouse (or a Delta log) has
+        state.outside = lambda name: (
+            _external_dataset(name, external[name], config.dialect) if name in external else None
+        )
     roots = dbt_roots(snapshot.files)
     paths = [
         p
@@ -129,7 +133,7 @@ def _load_catalog(
         if p.endswith(".sql") and not in_dbt_project(p, roots)
     ]
     with paused_gc():
-        if cache is not None:
+        if cache is not None and not external:  # cached DDL states know nothing of outside
             deadline.check("reading SQL files")
             _load_files_cached(paths, snapshot, state, config, cache)
         else:
@@ -237,26 +241,33 @@ def _add_external(
     catalog: Catalog, external: Mapping[str, Mapping[str, str | None]], dialect: str
 ) -> None:
     """Relations this revision does not define (or declares without columns) from outside."""
-    from impact_check.sql.types import canonical, parse_type
-
     for name, columns in external.items():
         existing = catalog.datasets.get(name)
         if name in catalog.dropped or (
             existing is not None and (existing.derived or existing.columns_known)
         ):
             continue
-        typed = {}
-        for column, written in columns.items():
-            dtype = parse_type(written, dialect) if written else None
-            typed[column] = Column(column, canonical(dtype) if dtype else None, written)
-        catalog.datasets[name] = Dataset(
-            name,
-            existing.kind if existing else "table",
-            columns=typed,
-            location=existing.location if existing else None,
-            dialect=dialect,
-            origin="sql" if existing else "warehouse",
-        )
+        catalog.datasets[name] = _external_dataset(name, columns, dialect, existing)
+
+
+def _external_dataset(
+    name: str, columns: Mapping[str, str | None], dialect: str, existing: Dataset | None = None
+) -> Dataset:
+    """A relation described from outside (a warehouse, a Delta log) as a catalog dataset."""
+    from impact_check.sql.types import canonical, parse_type
+
+    typed = {}
+    for column, written in columns.items():
+        dtype = parse_type(written, dialect) if written else None
+        typed[column] = Column(column, canonical(dtype) if dtype else None, written)
+    return Dataset(
+        name,
+        existing.kind if existing else "table",
+        columns=typed,
+        location=existing.location if existing else None,
+        dialect=dialect,
+        origin="sql" if existing else "warehouse",
+    )
 
 
 def usable_external(
@@ -285,6 +296,8 @@ def usable_external(
             read |= {load.target} | (load.lineage.tables if load.lineage else set())
         for consumer in catalog.consumers:
             read |= set(consumer.reads)
+        # tables a migration alters without creating them (AN903): described from outside
+        read |= {i.target for i in catalog.issues if i.rule == "AN903" and i.target}
     matcher = Matcher(set(external))
     out: dict[str, dict[str, str | None]] = {}
     for name in sorted(read - own):
@@ -297,9 +310,18 @@ def usable_external(
 def _read(content: FileContent, catalog: Catalog, config: Config) -> str | None:
     text, reason, line = decode_file(content, config)
     if text is None:
-        catalog.issues.append(Issue("AN901", reason, Location(content.path, line), whole_file=True))
+        issue = Issue(
+            unreadable_rule(content), reason, Location(content.path, line), whole_file=True
+        )
+        catalog.issues.append(issue)
         return None
     return _PLACEHOLDER.sub(lambda m: config.placeholders.get(m.group(1), m.group(0)), text)
+
+
+def unreadable_rule(content: FileContent) -> str:
+    """The rule of a file that cannot be read: AN915 when git named a blob this clone
+    lacks, else AN901."""
+    return "AN915" if content.missing else "AN901"
 
 
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"

@@ -1,11 +1,14 @@
-"""What several report formats share: counts, the verdict line, consumers grouped by kind."""
+"""What several report formats share: counts, the verdict line, consumers grouped by kind,
+and what keeps a big report readable: failing findings apart and in full, the others grouped
+per rule with counts and the first few places, long lists and lines capped."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from impact_check.model import Finding, Impact, Report, Severity
+from impact_check.model import Finding, Impact, Report, Severity, Unanalyzed
 
 # Consumer kinds as users think of them (report.schema.json node kinds).
 GROUPS = {
@@ -85,11 +88,15 @@ def location_text(finding: Finding) -> str:
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:
-    """Most severe first, then by place."""
+    """Most severe first, then by place (file, then line as a number)."""
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return sorted(
-        findings, key=lambda f: (f.suppressed is not None, rank[f.severity], location_text(f))
-    )
+
+    def key(f: Finding) -> tuple[bool, int, str, int]:
+        loc = f.location
+        place = (loc.file, loc.line or 0) if loc else ("", 0)
+        return (f.suppressed is not None, rank[f.severity], *place)
+
+    return sorted(findings, key=key)
 
 
 # Text from the checked repository (file names, quoted identifiers, owners, SQL) reaches
@@ -157,6 +164,7 @@ class AtRisk:
     rules: list[str]
     used_by: list[str]  # feature services and models downstream of it
     paths: list[list[str]] = field(default_factory=list)  # each distinct path from a change
+    blocking: bool = False  # it breaks under a finding that fails the build
 
     @property
     def label(self) -> str:
@@ -206,6 +214,7 @@ def ml_at_risk(report: Report) -> list[AtRisk]:
             if impact.kind not in ML_KINDS:
                 continue
             breaks = impact.breaks and not impact.preexisting
+            blocks = breaks and blocking(finding, report)
             users = sorted(
                 names[i.node]
                 for i in finding.impacted
@@ -215,8 +224,11 @@ def ml_at_risk(report: Report) -> list[AtRisk]:
             )
             entry = seen.get(impact.node)
             if entry is None:
-                seen[impact.node] = AtRisk(impact, breaks, [finding.rule], users, [impact.path])
+                seen[impact.node] = AtRisk(
+                    impact, breaks, [finding.rule], users, [impact.path], blocks
+                )
                 continue
+            entry.blocking = entry.blocking or blocks
             if impact.path not in entry.paths:
                 entry.paths.append(impact.path)
             if (breaks and not entry.breaks) or (
@@ -231,3 +243,163 @@ def ml_at_risk(report: Report) -> list[AtRisk]:
     return sorted(
         seen.values(), key=lambda r: (not r.breaks, order.get(r.impact.kind, 4), r.impact.node)
     )
+
+
+# --- keeping a big report readable ----------------------------------------------------------
+
+MAX_LINE = 200  # characters per line of text output (the JSON report keeps every character)
+GROUP_FROM = 3  # non-failing findings of one rule from which they read as one line
+FIRST = 3  # names shown of a capped list, before "(+N more)"
+
+
+def blocking(finding: Finding, report: Report) -> bool:
+    """Whether this finding fails the build: the report failed, and it is unsuppressed and at
+    or above ``fail_on``. A PR label that acknowledges the failure makes nothing blocking."""
+    from impact_check.policy import failed
+
+    return report.failed and failed([finding], report.fail_on)
+
+
+def capped(items: Iterable[str], first: int = FIRST) -> str:
+    """``a, b, c (+N more)``: the first few of a list, and how many are left out."""
+    listed = list(items)
+    shown = ", ".join(listed[:first])
+    return shown + (f" (+{len(listed) - first} more)" if len(listed) > first else "")
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)].rstrip() + "…"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``3 files`` (``many`` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def diff_size(report: Report) -> str:
+    """``3 files changed, 12 changes``: files in the diff apart from schema changes in them."""
+    changes = plural(len(report.changes), "change")
+    if report.files_changed is None:
+        return changes
+    return f"{plural(report.files_changed, 'file')} changed, {changes}"
+
+
+def impact_mark(impact: Impact, finding_blocks: bool) -> str:
+    """How a consumer reads under its finding: ``BREAKS`` only where the build fails."""
+    if impact.breaks and impact.preexisting:
+        return "already broken"
+    if impact.breaks:
+        return "BREAKS" if finding_blocks else "would break"
+    return "affected"
+
+
+@dataclass
+class RuleGroup:
+    """Non-failing findings of one rule (same severity, same suppression state)."""
+
+    rule: str
+    name: str
+    severity: Severity
+    suppressed: bool
+    findings: list[Finding]
+
+    def datasets(self) -> list[str]:
+        """The relations the findings are about, first seen first."""
+        return list(dict.fromkeys(f.change.dataset for f in self.findings if f.change))
+
+    def places(self) -> dict[str, list[int]]:
+        """Their files, first seen first, each with the lines in it."""
+        out: dict[str, list[int]] = {}
+        for finding in self.findings:
+            if finding.location is not None:
+                lines = out.setdefault(finding.location.file, [])
+                if finding.location.line:
+                    lines.append(finding.location.line)
+        return out
+
+    def consumers(self) -> tuple[list[str], list[str]]:
+        """Consumers that would break (not blocking) and consumers affected, over the group."""
+        breaking: dict[str, None] = {}
+        affected: dict[str, None] = {}
+        for finding in self.findings:
+            for impact in finding.impacted:
+                if impact.breaks and not impact.preexisting:
+                    breaking[impact.node] = None
+                else:
+                    affected[impact.node] = None
+        return list(breaking), [n for n in affected if n not in breaking]
+
+
+def triage(
+    report: Report, findings: list[Finding]
+) -> tuple[list[Finding], list[Finding | RuleGroup]]:
+    """(the failing findings, most severe first; the rest: a finding alone, or a RuleGroup
+    where one rule has GROUP_FROM or more of them), in the order a person reads them."""
+    failing = [f for f in ordered(findings) if blocking(f, report)]
+    groups: dict[tuple[str, Severity, bool], list[Finding]] = {}
+    for finding in ordered(findings):
+        if not blocking(finding, report):
+            key = (finding.rule, finding.severity, finding.suppressed is not None)
+            groups.setdefault(key, []).append(finding)
+    rest: list[tuple[tuple[int, int, str], Finding | RuleGroup]] = []
+    for (rule, severity, suppressed), members in groups.items():
+        rank = (int(suppressed), -severity.rank)
+        if len(members) >= GROUP_FROM:
+            group = RuleGroup(rule, members[0].name, severity, suppressed, members)
+            rest.append(((*rank, rule), group))
+        else:
+            rest += [((*rank, location_text(f)), f) for f in members]
+    rest.sort(key=lambda item: item[0])
+    return failing, [item for _, item in rest]
+
+
+def reach(finding: Finding, name: Callable[[str], str] = str) -> str:
+    """``would break 2: a, b; affected 12: c, d, e (+9 more)``: who a finding that does not
+    fail the build reaches, in one line."""
+    kinds: dict[str, list[str]] = {"would break": [], "already broken": [], "affected": []}
+    for impact in finding.impacted:
+        mark = impact_mark(impact, False)
+        kinds[mark].append(impact.node)
+    return "; ".join(
+        f"{label} {len(nodes)}: {capped(name(n) for n in nodes)}"
+        for label, nodes in kinds.items()
+        if nodes
+    )
+
+
+def group_summary(group: RuleGroup, name: Callable[[str], str] = str, count: bool = True) -> str:
+    """``×37 on raw.orders, raw.items (+3 more) in a.sql lines 3, 9, 12 (+34 more)``, then
+    the consumers; ``name`` formats each name (Markdown code spans, or as is)."""
+    parts = [f"×{len(group.findings)}"] if count else []
+    datasets = group.datasets()
+    if datasets:
+        parts.append("on " + capped(name(d) for d in datasets))
+    places = group.places()
+    if len(places) == 1:
+        file, lines = next(iter(places.items()))
+        at = f" lines {capped(str(n) for n in lines)}" if lines else ""
+        parts.append(f"in {name(file)}{at}")
+    elif places:
+        files = [name(f) + (f" ({len(n)})" if len(n) > 1 else "") for f, n in places.items()]
+        parts.append(f"in {plural(len(files), 'file')}: {capped(files)}")
+    breaking, affected = group.consumers()
+    if breaking:
+        listed = capped(name(n) for n in breaking)
+        parts.append(f"· would break {plural(len(breaking), 'consumer')}: {listed}")
+    if affected:
+        parts.append(f"· affects {plural(len(affected), 'consumer')}")
+    if group.suppressed:
+        parts.append("· suppressed")
+    if not datasets:  # an analysis limit: its first message says what kind
+        parts.append(f"· e.g. {name(clip(group.findings[0].message, 80))}")
+    return " ".join(parts)
+
+
+def unanalyzed_groups(entries: list[Unanalyzed]) -> list[tuple[str, list[str]]]:
+    """(reason, the places with that reason): one line per reason, not per file."""
+    out: dict[str, list[str]] = {}
+    for entry in entries:
+        place = f"{entry.file}:{entry.line}" if entry.line else entry.file
+        out.setdefault(entry.reason, []).append(place)
+    return sorted(out.items(), key=lambda item: -len(item[1]))

@@ -37,6 +37,7 @@ def to_dict(report: Report, fast: bool | None = None) -> dict[str, Any]:
             "failed": report.failed,
             "partial": report.partial,
             "elapsed_ms": report.elapsed_ms,
+            **({"files_changed": report.files_changed} if report.files_changed is not None else {}),
         },
         "changes": [_change(c) for c in report.changes],
         "findings": findings,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from impact_check.model import Change
-from impact_check.rules import an, cn, co, ml, rs, tb, ty, vl
+from impact_check.rules import an, cn, co, ml, ms, rs, tb, ty, vl
 from impact_check.rules.base import Rule
 
 RULES: dict[str, Rule] = {
-    rule.code: rule for module in (tb, co, ty, cn, rs, vl, ml, an) for rule in module.RULES
+    rule.code: rule for module in (tb, co, ty, cn, rs, vl, ml, ms, an) for rule in module.RULES
 }
 
 _BY_KIND = {

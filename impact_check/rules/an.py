@@ -83,4 +83,15 @@ RULES = [
         "names with literal names and sources, or point the `feast` source at a registry "
         "dump (`feast registry-dump`) or the registry server. Error under --strict.",
     ),
+    Rule(
+        "AN915",
+        "git-object-missing",
+        S.WARNING,
+        "The clone lacks a file's content (a partial clone whose remote cannot be reached, "
+        "an incomplete copy): the file is not analysed.",
+        "A file missing at head keeps its base definition (it never reads as deleted); one "
+        "missing at base reads as unchanged. Check out the repository in full "
+        "(actions/checkout without `filter`, or a reachable remote for a partial clone). "
+        "Error under --strict.",
+    ),
 ]

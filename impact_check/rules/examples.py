@@ -156,6 +156,70 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ALTER TABLE analytics.customer_features ADD COLUMN cust_id BIGINT;"
         "  -- new key alongside the old one",
     ),
+    "MS101": (
+        '{"name": "region", "type": "string"}  # added to orders.avsc, no default',
+        '{"name": "region", "type": "string", "default": "eu"}',
+    ),
+    "MS102": (
+        "message Order { int64 id = 1; }  // was: double amount = 2;",
+        'message Order { int64 id = 1; reserved 2; reserved "amount"; }',
+    ),
+    "MS103": (
+        '{"name": "amount", "type": "string"}  # was "double"',
+        '{"name": "amount_text", "type": ["null", "string"], "default": null}  # a new field',
+    ),
+    "MS104": (
+        "double total = 2;  // was: double amount = 2;",
+        "double amount = 2;\ndouble total = 3;  // a new field beside the old one",
+    ),
+    "MS105": (
+        '{"type": "record", "name": "Purchase", ...}  # was "Order"',
+        '{"type": "record", "name": "Purchase", "aliases": ["shop.Order"], ...}',
+    ),
+    "MS106": (
+        '{"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"]}  # SHIPPED removed',
+        '{"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"], "default": "NEW"}',
+    ),
+    "MS107": (
+        '{"name": "choice", "type": ["int"]}  # was ["int", "string"]',
+        '{"name": "choice", "type": ["int", "string"]}  # keep the branch',
+    ),
+    "MS108": (
+        '{"type": "fixed", "name": "Hash", "size": 32}  # was 16',
+        '{"type": "fixed", "name": "Hash256", "size": 32}  # a new type, in a new field',
+    ),
+    "MS109": (
+        "repeated double amount = 2;  // was: double amount = 2;",
+        "double amount = 2;\nrepeated double amounts = 3;",
+    ),
+    "MS110": (
+        "oneof payment { string card = 9; string status = 3; }  // status moved in",
+        "oneof payment { string card = 9; string new_status = 13; }",
+    ),
+    "MS111": (
+        "message Order { ... }  // was: reserved 20, 30 to 39;",
+        "message Order { ... reserved 20, 30 to 39; }  // never remove reservations",
+    ),
+    "MS112": (
+        'optional string name = 2 [default = "n/a"];  // was "none"',
+        'optional string name = 2 [default = "none"];',
+    ),
+    "MS113": (
+        '"additionalProperties": false  # added to orders.schema.json',
+        "leave the content model open (or check FORWARD first, when writers comply)",
+    ),
+    "MS114": (
+        "git rm schemas/orders.avsc  # topics.orders-cdc still names it",
+        "keep the file while the subject has readers; remove the topic mapping first",
+    ),
+    "MS118": (
+        '"allOf": [{"required": ["id"]}]  # changed in orders.schema.json',
+        "express it with properties/required, which are compared",
+    ),
+    "MS119": (
+        '{"type": "record", "name": "Order", "fields": [  # truncated .avsc',
+        "fix the file at the line the finding names",
+    ),
     "AN901": (
         "CREATE VIEW mart.bad AS SELECT FROM WHERE (;",
         "fix the SQL or set `dialect` / `dialects` in .impact-check.yml",
@@ -183,6 +247,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "AN905": (
         "--lineage openlineage:events/  (the directory is missing, or a line is not JSON)",
         "fix the source the report's `sources` entry names; on_source_error: fail to insist",
+    ),
+    "AN915": (
+        "git clone --filter=blob:limit=1k …  # then the remote is gone: big blobs never arrive",
+        "actions/checkout with fetch-depth: 0 and no `filter` (or keep the remote reachable)",
     ),
     "AN909": (
         "impact-check check --timeout 5  # on a repository that takes a minute",

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from impact_check.errors import SourceError
+from impact_check.errors import ConfigError, SourceError
 from impact_check.sources.base import FragmentEdge, FragmentNode, GraphFragment, SourceContext
 
 if TYPE_CHECKING:
@@ -19,24 +19,38 @@ if TYPE_CHECKING:
 # kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
 # so adding a source is one module and one line here.
 FETCHERS: dict[str, str] = {
+    "airflow": "impact_check.sources.airflow",
+    "atlas": "impact_check.sources.atlas",
     "datahub": "impact_check.sources.datahub",
+    "dbt_cloud": "impact_check.sources.dbt_cloud",
     "datahub-file": "impact_check.sources.datahub_file",
+    "delta": "impact_check.sources.delta",
     "feast": "impact_check.sources.feast",
     "marquez": "impact_check.sources.marquez",
     "mlflow": "impact_check.sources.mlflow",
     "mlmodel": "impact_check.sources.mlmodel",
     "openlineage": "impact_check.sources.openlineage",
+    "openmetadata": "impact_check.sources.openmetadata",
+    "snowflake": "impact_check.sources.snowflake",
     "static": "impact_check.sources.static",
+    "unity_catalog": "impact_check.sources.unity_catalog",
     "warehouse": "impact_check.sources.warehouse",
 }
 
 # Kinds read before the catalogs are built: their dataset nodes with columns describe
 # relations the repository does not define (sources/warehouse.external_relations).
-CATALOG_KINDS = frozenset({"warehouse"})
+CATALOG_KINDS = frozenset({"warehouse", "delta"})
 
 
 def known_kinds() -> list[str]:
     return sorted(FETCHERS)
+
+
+def unknown_kind_message(kind: str) -> str | None:
+    """Why ``kind`` cannot be read (it names no source), or None when it is known."""
+    if kind in FETCHERS:
+        return None
+    return f"unknown lineage kind {kind!r} (known: {', '.join(known_kinds())})"
 
 
 def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
@@ -47,9 +61,8 @@ def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
         detail = "not fetched: the check's time budget ran out"
         return GraphFragment(name, spec.kind, status="skipped", detail=detail)
     module = FETCHERS.get(spec.kind)
-    if module is None:
-        detail = f"unknown lineage kind {spec.kind!r} (known: {', '.join(known_kinds())})"
-        return GraphFragment(name, spec.kind, status="failed", detail=detail)
+    if module is None:  # config validation refuses these; a caller building specs by hand
+        raise ConfigError(unknown_kind_message(spec.kind) or spec.kind)
     try:
         fetch = importlib.import_module(module).fetch
         fragment: GraphFragment = fetch(spec, ctx)

@@ -13,6 +13,27 @@ Edge kinds a fragment may use (the same as graph.py's):
 - ``column``: column -> consumer or job that reads that column (column-level lineage);
 - ``writes``: job -> dataset it produces;
 - ``exposure``: column -> consumer whose use of the dataset's columns is unknown.
+
+A consumer's own SQL (``FragmentNode.sql``, in ``FragmentNode.dialect``) is the most precise
+lineage a source can give: set it whenever the system hands the query back, whatever the
+system (an OpenLineage ``sql`` facet, Airflow rendered SQL, a Snowflake view's DDL, dbt
+Cloud compiled code, a Feast or Great Expectations query source, a DVC ``import-db`` query).
+The analysis (impact_check/carried.py) then binds it like a view the repository does not
+define, at base and at head, with no source-specific code:
+
+- the statements are parsed once; the SELECT of a ``CREATE … AS``/``INSERT … SELECT`` is
+  what is bound (an INSERT's target columns must exist too); DDL-only SQL binds nothing;
+- relation names are resolved onto the repository's (defaults, unambiguous suffixes), ``*``
+  is expanded, and the node breaks when its query would fail at head (a relation or column
+  gone, an operation its type no longer allows, a view it reads that no longer builds);
+- its output columns become ``<node id>#<column>`` nodes: an edge from one of them to another
+  node (a feature reading its source query's column) makes that node break when the column
+  no longer comes out of the query; ``FragmentNode.columns`` on the SQL node lists outputs the
+  node itself relies on (a dashboard's fields), which break it when they go;
+- the edges the source gave stay (``reads`` keeps the consumer in the graph when its SQL
+  cannot be parsed, which is an AN901 naming the node and its ``attrs`` ``file``/``line``),
+  but the table-level ``exposure`` edges its ``reads`` implied are dropped for relations
+  the query names: the query says which columns it uses.
 """
 
 from __future__ import annotations
@@ -31,7 +52,8 @@ class FragmentNode:
     ``sql`` is the consumer's own query when the source hands it back (an OpenLineage ``sql``
     facet, Airflow rendered SQL, a view definition, dbt Cloud compiled code, a Feast query
     source), in ``dialect`` (sqlglot's name; None: the check's dialect): the analysis binds it
-    at head like a view, so the consumer breaks exactly when its query would fail.
+    at head like a view, so the consumer breaks exactly when its query would fail (see the
+    module docstring). On such a node ``columns`` lists the query outputs it relies on.
     """
 
     id: str

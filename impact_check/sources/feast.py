@@ -15,8 +15,10 @@ feature_view; attrs ``entity_keys`` and ``timestamp_field`` as column node ids; 
 edge from the source column it reads: the same name unless ``field_mapping`` maps one onto
 it), ``feast:feature_service/<name>`` (kind feature_service, ``reads`` each feature it
 serves). A source table is named canonically (identity.canonical with the namespace and
-aliases); a source query is parsed once with sqlglot for the columns each output reads; a
-file source maps to a relation through ``options.files`` ({path: relation}), else it stays
+aliases); a source query is a ``feast:query/<source>`` node (kind data_source) carrying its
+SQL, which the analysis binds at head like a view (carried.py): the features read its output
+columns, so a feature whose field no longer comes out of the query breaks; a file source
+maps to a relation through ``options.files`` ({path: relation}), else it stays
 a ``feast:file/<path>`` asset.
 """
 
@@ -27,9 +29,6 @@ import binascii
 import json
 from pathlib import Path
 from typing import Any
-
-import sqlglot
-from sqlglot.errors import SqlglotError
 
 from impact_check.errors import SourceError
 from impact_check.identity import canonical
@@ -44,7 +43,6 @@ from impact_check.sources.feast_static import (
     read_repo,
 )
 from impact_check.sources.http import client_for
-from impact_check.sql.lineage import query_lineage, rewrite_tables
 
 ORIGIN = "feast"
 RULE = "AN910"  # feast-definition-unresolved
@@ -310,6 +308,7 @@ class _Builder:
         self.services_of: dict[str, list[str]] = {}  # feature node -> services
         self.problems: list[Problem] = []
         self.relations: dict[str, dict[str, str | None]] = {}
+        self.queries: set[str] = set()
         self.opaque: set[str] = set()
 
     def view(self, view: ViewDef) -> None:
@@ -444,8 +443,10 @@ class _Builder:
         if source is None:
             return lambda name: []
         if source.query:
-            outputs = self._query(source, view)
-            return lambda name: outputs.get(name.lower(), outputs.get(name, []))
+            query = self._query(source, view)
+            text = source.query
+            # an unquoted output name comes out of the SQL folded to lower case
+            return lambda name: [column_id(query, name if f'"{name}"' in text else name.lower())]
         relation = self._relation(source)
         if relation is None:
             self.problems.append(
@@ -480,35 +481,24 @@ class _Builder:
             kind = "file" if relation.startswith("feast:file/") else "table"
             self.fragment.node(FragmentNode(relation, kind, ORIGIN, name=source.path or relation))
 
-    def _query(self, source: SourceDef, view: ViewDef) -> dict[str, list[str]]:
-        """Output column -> source column ids of a source query (one parse, one walk)."""
-        dialect = self.dialect or _DIALECTS.get(source.kind, "postgres")
-        assert source.query is not None
-        try:
-            tree = sqlglot.parse_one(source.query, dialect=dialect)
-            rewrite_tables(tree, lambda n: canonical(n, self.namespace, self.aliases))
-            lineage = query_lineage(tree, {}, dialect)
-        except SqlglotError as err:
-            message = str(err).splitlines()[0] if str(err) else type(err).__name__
-            self.problems.append(
-                Problem(
-                    view.file or "registry",
-                    view.line,
-                    f"feature view {view.name}: source query not parsed ({message})",
-                )
+    def _query(self, source: SourceDef, view: ViewDef) -> str:
+        """The node of a source query: the analysis binds its SQL at head like a view
+        (carried.py), so its columns are the query's output columns."""
+        query_id = f"feast:query/{source.name or view.name}"
+        if query_id not in self.queries:
+            self.queries.add(query_id)
+            node = FragmentNode(
+                query_id,
+                "data_source",
+                ORIGIN,
+                name=f"{source.name or view.name} ({source.kind} query)",
+                owners=list(view.owners),
+                attrs={"source_kind": source.kind, "file": view.file, "line": view.line},
             )
-            return {}
-        view_id = f"feast:feature_view/{view.name}"
-        for relation in lineage.tables:
-            self._table_node(relation, source)
-            if relation in lineage.star_tables or lineage.unresolved:
-                self.fragment.edge(relation, view_id, "reads")  # columns not all known
-        for relation, column in sorted(lineage.referenced):  # filters and joins too
-            self.fragment.edge(column_id(relation, column), view_id, "column")
-        return {
-            out.lower(): sorted(column_id(rel, col) for rel, col in srcs)
-            for out, srcs in lineage.columns.items()
-        }
+            node.sql = source.query
+            node.dialect = self.dialect or _DIALECTS.get(source.kind, "postgres")
+            self.fragment.node(node)
+        return query_id
 
 
 # --- small JSON helpers -------------------------------------------------------------------

@@ -63,6 +63,13 @@ class Auth:
             return {"Authorization": f"Basic {basic}"}, [p for p in (password, basic) if p]
         return {}, []
 
+    def values(self, url: str) -> tuple[str, str]:
+        """The user name and password from the environment, for a source that exchanges
+        them for a token (Airflow 3's ``/auth/token``)."""
+        user = _env(self.username_env, url) if self.username_env else ""
+        password = _env(self.password_env, url) if self.password_env else ""
+        return user, password
+
 
 def _env(name: str, url: str) -> str:
     value = os.environ.get(name)
@@ -128,6 +135,7 @@ class HttpClient:
     offline: bool = False
     max_concurrency: int = 4
     transport: httpx.BaseTransport | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # extra, never secret
     served_from_cache: bool = False  # set when any answer came from the cache
     requests: int = 0
     _client: httpx.Client | None = None
@@ -137,9 +145,49 @@ class HttpClient:
         """GET ``path`` (relative to ``base_url``) and decode its JSON body."""
         return self._request("GET", path, params, None)
 
-    def post_json(self, path: str, body: Any) -> Any:
-        """POST a JSON body (GraphQL) and decode the JSON answer."""
+    def post_json(self, path: str, body: Any, cache: bool = True) -> Any:
+        """POST a JSON body (GraphQL, SQL statements) and decode the JSON answer.
+
+        ``cache=False`` for requests whose answer is a credential (a token exchange) or
+        that must not be replayed: never written to, nor answered from, the cache.
+        """
+        if not cache:
+            url = self.url(path)
+            if self.offline:
+                raise SourceError(f"{url}: offline: not sent")
+            return self._with_retries("POST", url, None, body, "json")
         return self._request("POST", path, None, body)
+
+    def remembered(self, what: str, key: Any, compute: Callable[[], R]) -> R:
+        """``compute()`` (a result that takes several requests: a SQL statement posted,
+        polled and paged) cached like one answer under ``key``: offline, or when
+        ``compute`` fails, the last good result is used (``served_from_cache``)."""
+        url = self.url(what)
+        cache_key = self.cache.key("RESULT", url, None, key) if self.cache is not None else ""
+        cached = self.cache.get(cache_key) if self.cache is not None else None
+        if self.offline:
+            if cached is None:
+                raise SourceError(f"{url}: offline, and no cached answer for this request")
+            self.served_from_cache = True
+            return cached  # type: ignore[no-any-return]
+        try:
+            result = compute()
+        except SourceError:
+            if cached is None:
+                raise
+            self.served_from_cache = True
+            return cached  # type: ignore[no-any-return]
+        if self.cache is not None:
+            self.cache.put(cache_key, url, result)
+        return result
+
+    def use_bearer(self, token: str) -> None:
+        """Send ``token`` as the bearer credential from now on (one obtained at run time
+        from credentials in the environment, e.g. Airflow 3's ``/auth/token``); it is
+        redacted from every error like the others."""
+        client = self._http(self.base_url)
+        client.headers["Authorization"] = f"Bearer {token}"
+        self._secrets.append(token)
 
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> str:
         """GET ``path`` and return its body as text (artifacts such as MLflow's YAML MLmodel)."""
@@ -230,7 +278,9 @@ class HttpClient:
                 if response.status_code in _RETRY_STATUS:
                     raise _Retryable(f"HTTP {response.status_code}", _retry_after(response.headers))
                 if response.status_code >= 400:
-                    raise SourceError(self._redact(f"{url}: {_status_text(response)}"))
+                    raise HttpStatusError(
+                        self._redact(f"{url}: {_status_text(response)}"), response.status_code
+                    )
                 raw = self._read_capped(response, url)
                 content_type = response.headers.get("content-type", "")
         except httpx.TooManyRedirects:
@@ -266,7 +316,12 @@ class HttpClient:
             timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
             verify: Any = _verify(self.ca_bundle, url)
             self._client = httpx.Client(
-                headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **headers},
+                headers={
+                    "User-Agent": _USER_AGENT,
+                    "Accept": "application/json",
+                    **self.headers,
+                    **headers,
+                },
                 timeout=timeout,
                 verify=verify,
                 follow_redirects=True,
@@ -281,6 +336,15 @@ class HttpClient:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class HttpStatusError(SourceError):
+    """The server answered with a client error (4xx other than 429); ``status`` says which
+    (a source may try another API version on 404)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Retryable(Exception):

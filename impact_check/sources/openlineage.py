@@ -10,6 +10,9 @@ from every input column it reads and ``projection`` edges input column -> output
 into the job. SchemaDatasetFacet gives the datasets' columns and types (nested fields as
 ``parent.child``).
 
+The ``sql`` facet is the job's own query: the analysis binds it at head like a view
+(carried.py), so the job breaks exactly when its query would fail.
+
 ``dbt-ol`` names a model's CTEs as input datasets when they wrap ``select *``: inputs that
 are CTEs of the job's ``sql`` facet, or that name no dataset any event or the repository
 knows, are dropped and counted.
@@ -263,6 +266,7 @@ class _Builder:
         node.attrs.update(
             {"event_time": job.time.isoformat(), "event_type": job.event.eventType or ""}
         )
+        node.sql, node.dialect = _sql(facets)  # bound at head by the analysis (carried.py)
         self.nodes[job_id] = node
         ctes = _ctes(facets, self.fragment)
         for ds in job.inputs:
@@ -354,6 +358,16 @@ def _job_url(facets: dict[str, Any]) -> str | None:
 
 
 _DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "sqlserver": "tsql", "ansi": ""}
+
+
+def _sql(facets: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The job's ``sql`` facet: its query and sqlglot's name for its dialect (or None)."""
+    raw = facets.get("sql")
+    query = raw.get("query") if isinstance(raw, dict) else None
+    if not isinstance(query, str) or not query.strip():
+        return None, None
+    written = str(raw.get("dialect") or "").lower() if isinstance(raw, dict) else ""
+    return query, _DIALECTS.get(written, written) or None
 
 
 def _ctes(facets: dict[str, Any], fragment: GraphFragment) -> set[str]:

@@ -99,6 +99,19 @@ class StaticConsumer(_Strict):
     expects: dict[str, str] = Field(
         default_factory=dict, description="column reference -> the type it relies on"
     )
+    sql: str | None = Field(
+        default=None,
+        description="its own query: bound at head like a view (it breaks when the query "
+        "would fail); the relations it reads need not be listed under reads",
+    )
+    dialect: str | None = Field(
+        default=None, description="the query's SQL dialect (sqlglot's name; default: the check's)"
+    )
+    columns: list[str] = Field(
+        default_factory=list,
+        description="output columns of its sql it relies on (a dashboard's fields): one that "
+        "no longer comes out of the query breaks it",
+    )
 
 
 class StaticEdge(_Strict):
@@ -284,6 +297,8 @@ class _Builder:
         node = FragmentNode(node_id, consumer.kind, ORIGIN, name=consumer.name, owners=owners)
         node.url = consumer.url
         node.expects = {self.ref(k): v for k, v in consumer.expects.items()}
+        node.sql, node.dialect = consumer.sql, consumer.dialect
+        node.columns = dict.fromkeys(consumer.columns)
         if consumer.description:
             node.attrs["description"] = consumer.description
         self.fragment.node(node)

@@ -9,7 +9,7 @@ relation they touch, so nothing passes silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -56,6 +56,9 @@ class DdlState:
         self.dialect = dialect
         self.definitions: dict[str, Definition] = {}
         self.inserts: list[InsertSelect] = []
+        # a table the repository alters but never creates, described from outside (a
+        # warehouse, a Delta log): None when it is not known there either
+        self.outside: Callable[[str], Dataset | None] = lambda name: None
 
     # -- names ------------------------------------------------------------------------
 
@@ -136,6 +139,10 @@ class DdlState:
                 name = self._renamed_name(name, action.this)
                 continue
             dataset = self.catalog.datasets.get(name)
+            if dataset is None and name not in self.catalog.dropped:
+                dataset = self.outside(name)
+                if dataset is not None:
+                    self.catalog.datasets[name] = dataset
             if dataset is None:
                 self._alter_unknown(name, action, location)
                 continue

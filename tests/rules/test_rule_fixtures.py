@@ -3,7 +3,8 @@
 Each case commits ``base`` on main, applies ``head`` (a null file is deleted) on a branch,
 runs ``impact-check check --format json`` and compares the findings of the file's rule:
 their severities, and for each listed consumer whether it ``breaks`` or is ``affected``.
-``shared`` files are part of base. ``expect: []`` means the rule must not fire.
+``shared`` files are part of base. ``expect: []`` means the rule must not fire. ``missing``
+lists ``rev:path`` blobs deleted from the repository before the check (an incomplete copy).
 
 ``truth: [duckdb, postgres]`` also builds the case's SQL files from scratch in those
 engines at base and at head (tests/truth/build.py): every base must build, and the
@@ -55,6 +56,9 @@ def test_rule_case(
     if "config" in case:
         head[".impact-check.yml"] = yaml.safe_dump(case["config"])
     repo.commit(head, "head")
+    for blob in case.get("missing", []):  # `rev:path` objects this copy lacks (loose files)
+        sha = repo.git("rev-parse", blob).strip()
+        (repo.root / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
     args = [
         "--base",
         "main",

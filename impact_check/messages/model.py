@@ -1,0 +1,66 @@
+"""What the message-schema checkers share: the compatibility modes, an incompatibility, and
+the error a schema file that cannot be read raises."""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from impact_check.messages.settings import Mode
+from impact_check.safeload import LimitExceeded, load_json
+
+MODES: tuple[str, ...] = typing.get_args(Mode)
+DEFAULT_MODE = "BACKWARD"
+
+
+class SchemaReadError(ValueError):
+    """A schema file that cannot be parsed; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Incompatibility:
+    """One reason a new schema version is not compatible with an earlier one.
+
+    ``kind`` is the reference checker's own name for it (the ``avro`` package's
+    SchemaIncompatibilityType, a ``buf breaking`` rule id, or ours for JSON Schema);
+    ``path`` says where in the schema (``/fields/2/type``, ``shop.Order.amount``);
+    ``line`` is the line in the head file (None when the element exists only at base).
+    """
+
+    kind: str
+    message: str
+    path: str
+    line: int | None = None
+    field: str | None = None  # the top-level field or property it concerns, when one does
+
+
+def directions(mode: str) -> tuple[bool, bool]:
+    """(check new-reads-old, check old-reads-new) for a compatibility mode."""
+    base = mode.removesuffix("_TRANSITIVE")
+    return base in ("BACKWARD", "FULL"), base in ("FORWARD", "FULL")
+
+
+def transitive(mode: str) -> bool:
+    """Whether the mode compares with every earlier version, not only the previous one."""
+    return mode.endswith("_TRANSITIVE")
+
+
+def load_schema_json(text: str, max_depth: int, what: str) -> Any:
+    """A JSON schema document, bounded; SchemaReadError (with the line) when it is not JSON."""
+    try:
+        return load_json(text, max_depth)
+    except LimitExceeded as err:
+        raise SchemaReadError(f"{what} {err}") from None
+    except ValueError as err:
+        line = getattr(err, "lineno", None)
+        raise SchemaReadError(f"invalid JSON: {getattr(err, 'msg', err)}", line) from None
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line of a character offset."""
+    return text.count("\n", 0, offset) + 1
