@@ -537,8 +537,36 @@ class _Walker:
                     else:
                         deps |= self.resolve_column(col, scope)
                 deps |= self._subquery_deps(part, scope)
+                if key == "joins" and part.args.get("using"):
+                    deps |= self._using(scope, node, part)
                 self.res.clauses.setdefault(key, set()).update(deps)
                 self.res.referenced |= deps
+
+    def _using(self, scope: Scope, node: exp.Select, join: exp.Join) -> set[Src]:
+        """``JOIN r USING (c)`` (left as written when qualify could not expand it): ``c``
+        must be a column of ``r`` and of a relation joined before it."""
+        named = self.sources(scope)
+        right = named.get(join.this.alias_or_name)
+        from_ = node.args.get("from_")
+        parts = [from_.this] if isinstance(from_, exp.From) else []
+        for earlier in node.args.get("joins") or []:
+            if earlier is join:
+                break
+            parts.append(earlier.this)
+        left = [named[p.alias_or_name] for p in parts if p.alias_or_name in named]
+        deps: set[Src] = set()
+        for ident in join.args["using"]:
+            name = ident.name
+            if right is not None:
+                if self.has_column(right, name) is False:
+                    self._missing(right, name)
+                deps |= self.lookup(right, name)
+            having = [src for src in left if self.has_column(src, name) is not False]
+            if left and not having:
+                self._missing(left[0], name)
+            for src in having:
+                deps |= self.lookup(src, name)
+        return deps
 
     def resolve_expr(self, node: exp.Expr, scope: Scope) -> set[Src]:
         deps: set[Src] = set()
@@ -792,7 +820,35 @@ class _Walker:
             return None
         if isinstance(inner, exp.Struct):
             return self._struct_type(inner, scope)
+        kept = _type_kept(inner)
+        if kept is not inner or isinstance(kept, exp.Subquery):  # MAX(c), (SELECT …)
+            return self._kept_type(kept, scope)
         return output_type(sel, self.res, out)
+
+    def _kept_type(self, node: exp.Expr, scope: Scope) -> str | None:
+        """The type of a column or of a scalar subquery's one output, when known."""
+        if isinstance(node, exp.Subquery):
+            query = node.unnest()
+            sub = next((s for s in scope.subquery_scopes if s.expression is query), None)
+            selects = query.selects if isinstance(query, exp.Select) else []
+            if sub is None or id(sub) not in self.outs or len(selects) != 1:
+                return None
+            return self.outs[id(sub)].types.get(selects[0].alias_or_name)
+        if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+            return None
+        source = self.sources(scope).get(node.table) if node.table else None
+        if source is None:
+            return None
+        if isinstance(source, Scope) and id(source) in self.outs:
+            typed = self.outs[id(source)].types.get(node.name)
+            if typed:
+                return typed
+        origin = self.origin(source, node.name)
+        if origin is None:
+            return None
+        (relation, column), path = origin
+        verdict, found = field_type(self.schema.get(relation, {}).get(column), path)
+        return found if verdict == "ok" else None
 
     def _struct_type(self, node: exp.Struct, scope: Scope) -> str | None:
         """``{'a': x, 'b': 1}``, ``struct_pack(a := x)``, ``STRUCT(x AS a)``: its fields
@@ -998,6 +1054,18 @@ def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
             loose = True
         node = parent
     return tuple(steps), node, loose
+
+
+def _type_kept(node: exp.Expr) -> exp.Expr:
+    """What a projection's type is the type of: through parentheses, MIN/MAX/ANY_VALUE/
+    FIRST/LAST (also as windows) and a scalar subquery's wrapping."""
+    while True:
+        if isinstance(node, exp.Window) and isinstance(node.this, _TYPE_KEEPING):
+            node = node.this
+        elif isinstance(node, _TYPE_KEEPING) and node.this is not None:
+            node = node.this
+        else:
+            return node
 
 
 def _column_under(node: exp.Expr) -> exp.Column | None:
