@@ -1059,13 +1059,11 @@ def _field_steps(col: exp.Expr) -> tuple[tuple[str, ...], exp.Expr, bool]:
 def _type_kept(node: exp.Expr) -> exp.Expr:
     """What a projection's type is the type of: through parentheses, MIN/MAX/ANY_VALUE/
     FIRST/LAST (also as windows) and a scalar subquery's wrapping."""
-    while True:
-        if isinstance(node, exp.Window) and isinstance(node.this, _TYPE_KEEPING):
-            node = node.this
-        elif isinstance(node, _TYPE_KEEPING) and node.this is not None:
-            node = node.this
-        else:
-            return node
+    while (isinstance(node, exp.Window) and isinstance(node.this, _TYPE_KEEPING)) or (
+        isinstance(node, _TYPE_KEEPING) and node.this is not None
+    ):
+        node = node.this
+    return node
 
 
 def _column_under(node: exp.Expr) -> exp.Column | None:
