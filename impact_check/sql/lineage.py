@@ -953,11 +953,12 @@ def _correlation_chain(scope: Scope) -> list[Scope]:
 
 
 def _source_label(source: Source) -> str:
+    """How a message names a source: its relation, else the CTE or subquery's alias."""
     while isinstance(source, PivotSource):
         source = source.source
     if isinstance(source, exp.Table):
         return source.name
-    return source.expression.alias_or_name or "a subquery" if isinstance(source, Scope) else "?"
+    return source.expression.alias_or_name or "a subquery"
 
 
 def _outer_joined(node: exp.Select) -> set[str]:
