@@ -154,6 +154,7 @@ def analyze(
     report.findings += list(notes or [])
     _analysis_limits(report, head_catalog, changed, head, base_catalog)
     _coverage(report, base_catalog, head_catalog, config)
+    _unresolved_references(report, base_catalog, head_catalog, changed)
     _file_limit_findings(report, over, changed, config.limits.max_files)
     _inline_suppressions(report, head, changed, config)
     if deadline.hit is not None:
@@ -715,6 +716,40 @@ _DEPLOY = ("TB109", "TB110")  # a migration that fails on deploy (sql/onetime.py
 
 def _deploy_key(issue: Issue) -> tuple[str, str, str]:
     return issue.rule, issue.message, issue.location.file
+
+
+_SYSTEM_SCHEMAS = ("information_schema.", "pg_catalog.", "sys.", "system.")
+
+
+def _unresolved_references(
+    report: Report, base: Catalog, head: Catalog, changed: list[ChangedFile]
+) -> None:
+    """AN903 for each changed definition with references the binder could not attribute:
+    a relation the repository defines at neither revision (its columns are not checked),
+    a column that several relations of unknown columns could hold, a query sqlglot could
+    not qualify. References the engine would refuse are binding errors instead (TB108)."""
+    changed_paths = {c.path for c in changed if c.status != "deleted"}
+    known = set(base.datasets) | set(head.datasets) | set(base.dropped) | set(head.dropped)
+    known |= set(base.renamed_tables) | set(head.renamed_tables)
+    readers = [(n, d.lineage, d.location) for n, d in head.datasets.items()]
+    readers += [(load.node_id, load.lineage, load.location) for load in head.loads]
+    for name, lineage, location in readers:
+        if lineage is None or location is None or location.file not in changed_paths:
+            continue
+        outside = sorted(
+            t for t in lineage.tables if t not in known and not t.startswith(_SYSTEM_SCHEMAS)
+        )
+        parts = []
+        if outside:
+            parts.append(
+                f"reads {', '.join(outside)}, which the repository does not define: "
+                "the columns read from it are not checked"
+            )
+        if lineage.unresolved:
+            parts.append(f"cannot attribute {', '.join(sorted(lineage.unresolved))}")
+        if parts:
+            message = f"lineage of {name} is incomplete: {'; '.join(parts)}"
+            report.findings.append(RULES["AN903"].finding(message, location))
 
 
 def _inline_suppressions(

@@ -15,13 +15,15 @@ from impact_check.model import (
     Catalog,
     Comparison,
     Dataset,
+    FieldUse,
     Lineage,
     Load,
     Src,
     TypeUse,
     column_id,
 )
-from impact_check.sql.types import family
+from impact_check.sql.names import case_insensitive
+from impact_check.sql.types import ELEMENT, family, field_type
 
 # Families that fail each need, checked by execution in DuckDB and PostgreSQL.
 _FAILS = {
@@ -40,7 +42,7 @@ _FAILS = {
     "text": {"numeric", "date", "timestamp", "time", "boolean", "array", "struct", "map"},
     "temporal": {"numeric", "text", "boolean", "array", "struct", "map"},
     "number_equality": {"date", "timestamp", "time", "array", "struct", "map"},
-    "orderable": {"array", "struct", "map", "json"},
+    "orderable": set(),  # DuckDB orders lists, structs, maps and JSON too
 }
 # Engines that also refuse `text_column = 5` (DuckDB casts the literal instead).
 _STRICT_EQUALITY = {"postgres", "redshift", "materialize", "risingwave"}
@@ -244,6 +246,10 @@ def _reasons(
         problem = _type_problem(use, catalog, dialect)
         if problem:
             reasons.append(Break(problem, {column_id(*use.source)}, "likely"))
+    for field_use in lineage.field_uses:
+        found = _field_problem(field_use, catalog, dialect)
+        if found:
+            reasons.append(Break(found[0], {column_id(*field_use.source)}, found[1]))
     for comparison in lineage.comparisons:
         problem = _comparison_problem(comparison, catalog, dialect)
         if problem:
@@ -303,13 +309,33 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
     if use.needs == "number_equality" and dialect in _STRICT_EQUALITY:
         failing = failing | {"text", "boolean"}
     if use.needs == "orderable" and dialect in _STRICT_EQUALITY:
-        failing = failing | {"boolean"}  # PostgreSQL has no MIN/MAX(boolean)
+        failing = failing | {"boolean", "json"}  # PostgreSQL has no MIN/MAX(boolean/json)
     if fam not in failing:
         return None
     return (
         f"uses {_name(use.source)} ({column.type}) in {use.sql!r}, "
         f"which needs a {use.needs.replace('_', ' ')} value"
     )
+
+
+def _field_problem(use: FieldUse, catalog: Catalog, dialect: str) -> tuple[str, str] | None:
+    """A field read the column's type at this revision no longer has: (why, certainty)."""
+    if use.loose:
+        return None  # a path into semi-structured data yields NULL, never an error
+    column_type = _column_type(catalog, use.source)
+    verdict, detail = field_type(column_type, use.path, case_insensitive(dialect))
+    path = "".join("[]" if step == ELEMENT else f".{step}" for step in use.path)
+    where = f"{_name(use.source)}{path} in {use.sql!r}"
+    if verdict == "missing":
+        return f"reads {where}, but {_name(use.source)} ({column_type}) has no field {detail}", (
+            "certain"
+        )
+    if verdict == "scalar":
+        return f"reads {where}, but {_name(use.source)} is {column_type}", "certain"
+    if verdict == "ok" and use.needs and family(detail) in _FAILS.get(use.needs, set()):
+        needs = use.needs.replace("_", " ")
+        return f"uses {where} ({detail}), which needs a {needs} value", "likely"
+    return None
 
 
 def _name(src: Src) -> str:

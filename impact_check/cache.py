@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
-ALGORITHM_VERSION = "7"  # 7: migration units and routines; dbt test provenance on columns
+ALGORITHM_VERSION = (
+    "8"  # 8: struct field paths and pivots in lineage; 7: migration units and routines
+)
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's

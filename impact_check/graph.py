@@ -16,7 +16,7 @@ Graphs of several revisions and sources merge by node id (DESIGN.md, Identity).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,14 +67,34 @@ class LineageGraph:
             g.add_node(node, **attrs)
             self._index(node)
 
-    def add_edge(self, src: str, dst: str, kind: str) -> None:
+    def add_edge(
+        self,
+        src: str,
+        dst: str,
+        kind: str,
+        fields: tuple[str, ...] | None = None,
+        loose: bool = False,
+    ) -> None:
+        """Add an edge (the first kind given wins). ``fields``: the source column is read
+        only through these struct fields (a change to other fields does not reach ``dst``);
+        an edge added once without them reads the whole value. ``loose``: only through
+        semi-structured paths (Snowflake ``v:a``), which yield NULL rather than fail."""
         g = self.g
-        if not g.has_edge(src, dst):
+        data = g.get_edge_data(src, dst)
+        if data is None:
             for node in (src, dst):
                 if node not in g:
                     g.add_node(node)
                     self._index(node)
             g.add_edge(src, dst, kind=kind)
+            data = g.get_edge_data(src, dst)
+            assert data is not None
+            if fields is not None:
+                data["fields"] = fields
+            if loose:
+                data["loose"] = True
+            return
+        _merge_edge(data, fields, loose)
 
     def _index(self, node: str) -> None:
         dataset, sep, _column = node.partition("#")
@@ -88,7 +108,8 @@ class LineageGraph:
         for node, attrs in other.g.nodes(data=True):
             self.add_node(node, **attrs)
         for src, dst, attrs in other.g.edges(data=True):
-            self.add_edge(src, dst, attrs.get("kind", "reads"))
+            kind = attrs.get("kind", "reads")
+            self.add_edge(src, dst, kind, attrs.get("fields"), bool(attrs.get("loose")))
 
     def __contains__(self, node: object) -> bool:
         return self._g is not None and node in self._g
@@ -131,7 +152,11 @@ class LineageGraph:
         return out
 
     def walk(
-        self, start: str, forward: bool = True, depth: int | None = None
+        self,
+        start: str,
+        forward: bool = True,
+        depth: int | None = None,
+        follow: Callable[[str, str, dict[str, Any]], bool] | None = None,
     ) -> dict[str, list[str]]:
         """Breadth-first from ``start`` (networkx's BFS): every reached node with the
         shortest path to it.
@@ -140,7 +165,9 @@ class LineageGraph:
         edge continues to everything that reads it (its rows changed); a node reached
         through a ``binds`` edge is reached but not passed (nothing it shows changes).
         Backwards, a column's upstream is its sources, not its whole table's (``has`` edges
-        are not followed). ``depth`` counts dataset-to-dataset hops.
+        are not followed). ``depth`` counts dataset-to-dataset hops. ``follow`` (edge
+        source, target, attributes) may refuse an edge to a node not reached yet (another
+        edge may still reach it).
         """
         import networkx as nx
 
@@ -154,7 +181,9 @@ class LineageGraph:
             if node in stopped or (depth is not None and _hops(paths[node]) >= depth):
                 return
             for nxt, attrs in adjacency[node].items():
-                if forward or attrs["kind"] != "has":
+                if not forward and attrs["kind"] == "has":
+                    continue
+                if nxt in paths or follow is None or follow(node, nxt, attrs):
                     yield nxt
 
         for parent, child in nx.generic_bfs_edges(g, start, neighbors):
@@ -210,6 +239,18 @@ def _hops(path: list[str]) -> int:
     return sum(1 for a, b in itertools.pairwise(datasets) if a != b)
 
 
+def _merge_edge(data: dict[str, Any], fields: tuple[str, ...] | None, loose: bool) -> None:
+    """An edge added again: read through the union of the fields (the whole value when one
+    addition named none), loose only while every addition is."""
+    if "fields" in data:
+        if fields is None:
+            del data["fields"]
+        else:
+            data["fields"] = tuple(sorted(set(data["fields"]) | set(fields)))
+    if not loose:
+        data.pop("loose", None)
+
+
 class _Draft:
     """LineageGraph's ``add_node``/``add_edge``/``attrs`` on plain dicts, same semantics: a
     graph made in one go is drafted here and loaded into networkx in bulk (node by node,
@@ -217,7 +258,7 @@ class _Draft:
 
     def __init__(self) -> None:
         self.nodes: dict[str, dict[str, Any]] = {}
-        self.edges: dict[tuple[str, str], str] = {}
+        self.edges: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add_node(self, node: str, **attrs: Any) -> None:
         existing = self.nodes.get(node)
@@ -228,11 +269,25 @@ class _Draft:
                 if value is not None:
                     existing[key] = value
 
-    def add_edge(self, src: str, dst: str, kind: str) -> None:
-        if (src, dst) not in self.edges:
+    def add_edge(
+        self,
+        src: str,
+        dst: str,
+        kind: str,
+        fields: tuple[str, ...] | None = None,
+        loose: bool = False,
+    ) -> None:
+        data = self.edges.get((src, dst))
+        if data is None:
             self.nodes.setdefault(src, {})
             self.nodes.setdefault(dst, {})
-            self.edges[src, dst] = kind
+            data = self.edges[src, dst] = {"kind": kind}
+            if fields is not None:
+                data["fields"] = fields
+            if loose:
+                data["loose"] = True
+            return
+        _merge_edge(data, fields, loose)
 
     def attrs(self, node: str) -> dict[str, Any]:
         return dict(self.nodes.get(node, {}))
@@ -241,7 +296,7 @@ class _Draft:
         graph = LineageGraph()
         g = graph.g
         g.add_nodes_from(self.nodes.items())
-        g.add_edges_from((src, dst, {"kind": kind}) for (src, dst), kind in self.edges.items())
+        g.add_edges_from((src, dst, attrs) for (src, dst), attrs in self.edges.items())
         for node in self.nodes:
             graph._index(node)
         return graph
@@ -301,6 +356,9 @@ def _add_lineage(
     graph: LineageGraph | _Draft, name: str, lineage: Lineage, target: str | None = None
 ) -> None:
     out = target or name
+    narrow = {src: tuple(sorted(f)) for src, f in lineage.field_reads.items()}
+    checked = {use.source for use in lineage.field_uses if not use.loose}
+    loose = ({use.source for use in lineage.field_uses if use.loose} - checked) & set(narrow)
     for table in lineage.tables:
         graph.add_node(table)
         graph.add_edge(table, name, "reads")
@@ -315,13 +373,15 @@ def _add_lineage(
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
             if target is not None:
-                graph.add_edge(column_id(*src), name, "clause")
-            graph.add_edge(column_id(*src), column_id(out, col), "projection")
+                graph.add_edge(column_id(*src), name, "clause", narrow.get(src), src in loose)
+            graph.add_edge(
+                column_id(*src), column_id(out, col), "projection", narrow.get(src), src in loose
+            )
     for clause in sorted(lineage.clauses):
         for src in lineage.clauses[clause]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
-            graph.add_edge(column_id(*src), name, f"clause:{clause}")
+            graph.add_edge(column_id(*src), name, f"clause:{clause}", narrow.get(src), src in loose)
     for src in lineage.missing:
         if src[0]:
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
@@ -333,7 +393,7 @@ def _add_lineage(
         if src[0] and src[1] != "*":
             graph.add_node(column_id(*src), kind="column", dataset=src[0])
             graph.add_edge(src[0], column_id(*src), "has")
-            graph.add_edge(column_id(*src), name, "binds")
+            graph.add_edge(column_id(*src), name, "binds", narrow.get(src), src in loose)
 
 
 @dataclass

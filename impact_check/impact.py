@@ -8,11 +8,14 @@ broken at base are marked ``preexisting``. Everything else reached is only affec
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from impact_check.bind import Break
 from impact_check.graph import LineageGraph
 from impact_check.model import Change, Impact, column_id, split_node_id
+from impact_check.sql.types import changed_fields, paths_meet
 
 
 @dataclass
@@ -48,9 +51,10 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
                 consumers[writer] = _impact(
                     writer, [start, writer], graph, bindings, blame | {writer}
                 )
+    follow = _field_filter(change, starts)
     while seeds:
         seed, prefix = seeds.pop(0)
-        for node, path in graph.walk(seed).items():
+        for node, path in graph.walk(seed, follow=follow if seed in starts else None).items():
             reached.setdefault(node, [*prefix[:-1], *path])
         for node, path in list(reached.items()):
             dataset = split_node_id(node)[0]
@@ -64,6 +68,33 @@ def impacts_of(change: Change, graph: LineageGraph, bindings: Bindings) -> list[
                 blame.add(dataset)
                 seeds.append((dataset, path))
     return sorted(consumers.values(), key=lambda i: (len(i.path), i.node))
+
+
+def _field_filter(
+    change: Change, starts: list[str]
+) -> Callable[[str, str, dict[str, Any]], bool] | None:
+    """For a change inside a struct (fields removed, renamed or retyped): an edge filter
+    that leaves out readers of the struct's other fields. The struct flows on whole
+    through plain projections; a reader of its fields is reached only through the fields
+    that changed."""
+    if change.kind != "type_changed" or change.types is None:
+        return None
+    touched = changed_fields(*change.types)
+    if touched is None:
+        return None
+    carrying = set(starts)  # nodes holding the changed struct whole
+
+    def follow(node: str, nxt: str, attrs: dict[str, Any]) -> bool:
+        if node not in carrying:
+            return True
+        fields = attrs.get("fields")
+        if fields is not None:
+            return any(paths_meet(read, changed) for read in fields for changed in touched)
+        if attrs.get("kind") == "projection":
+            carrying.add(nxt)
+        return True
+
+    return follow
 
 
 def lineage_reach(graph: LineageGraph, starts: list[str]) -> set[str]:
@@ -81,7 +112,7 @@ def _impact(
     attrs = graph.attrs(consumer)
     breaks = [b for b in bindings.head.get(consumer, []) if b.causes & blame]
     certainty = "certain"
-    if any(_edge_kind(graph, a, b) in ("star", "exposure") for a, b in itertools.pairwise(path)):
+    if any(_uncertain_edge(graph, a, b) for a, b in itertools.pairwise(path)):
         certainty = "possible"
     if breaks:  # a break is as certain as its reason, whatever path found it
         certain = any(b.certainty == "certain" for b in breaks)
@@ -128,6 +159,12 @@ DETAIL_KEYS = (
     "queries",
     "last_read",
 )
+
+
+def _uncertain_edge(graph: LineageGraph, src: str, dst: str) -> bool:
+    """A `*` over unknown columns, an exposure of a whole table, or a semi-structured path."""
+    data = graph.g.get_edge_data(src, dst) or {}
+    return data.get("kind") in ("star", "exposure") or bool(data.get("loose"))
 
 
 def _edge_kind(graph: LineageGraph, src: str, dst: str) -> str | None:

@@ -72,6 +72,18 @@ class TypeUse:
 
 
 @dataclass
+class FieldUse:
+    """A nested field read through a source column: ``info.col_a``, ``info['col_a']``,
+    ``arr[1].x``, a column of ``UNNEST(arr)``, a Snowflake ``v:a.b`` path."""
+
+    source: Src
+    path: tuple[str, ...]  # field names; "[]" steps into an array's elements
+    sql: str  # the expression, for the message
+    needs: str | None = None  # the family an operation on the field needs (see TypeUse)
+    loose: bool = False  # a semi-structured path (Snowflake VARIANT/OBJECT): not checked
+
+
+@dataclass
 class Fingerprints:
     """What a derived dataset computes, hashed: per output column and per row-level aspect
     (filter, grain, join, source, limit, cardinality)."""
@@ -111,6 +123,12 @@ class Lineage:
     fingerprints: Fingerprints | None = None
     outer_joined: set[str] = field(default_factory=set)  # outputs from an outer join's
     # NULL-filled side: nullable whatever the source column says
+    field_uses: list[FieldUse] = field(default_factory=list)
+    # source columns read only through their fields -> the field paths read (``a``,
+    # ``pos.lat``): a change to other fields reaches nothing here
+    field_reads: dict[Src, set[str]] = field(default_factory=dict)
+    guessed_names: set[str] = field(default_factory=set)  # outputs named by the engine in a
+    # way the checker only approximates: readers of other names may still bind
 
 
 @dataclass
@@ -132,6 +150,8 @@ class Dataset:
     owners: list[str] = field(default_factory=list)
     declared: dict[str, Column] = field(default_factory=dict)  # schema.yml columns
     origin: str = "sql"  # "warehouse": columns read from a warehouse, not defined here
+    names_guessed: bool = False  # some columns bear engine-given names the checker only
+    # approximates: a reader of another name may still bind
 
     @property
     def derived(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from impact_check.config import Config
-from impact_check.model import FileContent, Snapshot
+from impact_check.model import Dataset, FileContent, Snapshot
 from impact_check.project.loader import load_catalog
 
 TABLES = """
@@ -148,3 +148,80 @@ def test_relations_read_are_tables_not_the_ctes_or_subqueries_over_them() -> Non
     snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
     dataset = load_catalog(snap, Config(dialect="postgres")).datasets["analytics.v"]
     assert dataset.lineage is not None and dataset.lineage.tables == {ORD, C}
+
+
+def _dataset(view_sql: str, tables: str, dialect: str = "duckdb") -> Dataset:
+    files = {"a.sql": tables, "v.sql": view_sql}
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    return load_catalog(snap, Config(dialect=dialect)).datasets["analytics.v"]
+
+
+NESTED = "create table raw.ev (id int, info struct(a int, n struct(b int)), items struct(x int)[]);"
+
+
+def test_field_reads_are_bound_by_path_and_narrow_the_column() -> None:
+    dataset = _dataset(
+        """create view analytics.v as
+        select info.n.b as b, struct_extract(info, 'a') as a, u.x, items[1].x as first_x
+        from raw.ev, unnest(ev.items) as u""",
+        NESTED,
+    )
+    assert dataset.lineage is not None
+    paths = sorted((u.source[1], u.path) for u in dataset.lineage.field_uses)
+    assert paths == [
+        ("info", ("a",)),
+        ("info", ("n", "b")),
+        ("items", ("[]", "x")),
+        ("items", ("[]", "x")),
+    ]
+    assert dataset.lineage.field_reads == {
+        ("raw.ev", "info"): {"a", "n.b"},
+        ("raw.ev", "items"): {"x"},
+    }
+    assert dataset.columns["b"].type == "INT"  # a field's type, for its readers' type checks
+
+
+def test_a_whole_read_struct_is_not_narrowed() -> None:
+    dataset = _dataset("create view analytics.v as select info, info.a from raw.ev", NESTED)
+    assert dataset.lineage is not None and dataset.lineage.field_reads == {}
+
+
+def test_pivot_and_unpivot_lineage() -> None:
+    tables = "create table raw.s (region varchar, quarter varchar, amount int, note varchar);"
+    pivot = _dataset(
+        "create view analytics.v as pivot raw.s on quarter in ('q1', 'q2') using sum(amount) "
+        "group by region",
+        tables,
+    )
+    assert pivot.lineage is not None
+    assert {k: sorted(v) for k, v in pivot.lineage.columns.items()} == {
+        "region": [("raw.s", "region")],
+        "q1": [("raw.s", "amount"), ("raw.s", "quarter")],
+        "q2": [("raw.s", "amount"), ("raw.s", "quarter")],
+    }
+    unpivot = _dataset(
+        "create view analytics.v as select * from raw.s unpivot (v for k in (region, note))",
+        tables,
+    )
+    assert list(unpivot.columns) == ["quarter", "amount", "k", "v"]
+    assert unpivot.lineage is not None
+    assert unpivot.lineage.columns["v"] == {("raw.s", "region"), ("raw.s", "note")}
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("select x.id from raw.orders", "no relation x is in scope"),
+        ("select id", "no FROM clause"),
+        ("select o.id from raw.orders o where exists (select 1 from raw.customers c "
+         "where c.id = zz.customer_id)", "no relation zz is in scope"),
+    ],
+)  # fmt: skip
+def test_references_to_nothing_are_binding_errors(sql: str, error: str) -> None:
+    got = lineage(f"create view analytics.v as {sql}")
+    assert any(error in e for e in got["errors"]), got["errors"]  # type: ignore[union-attr]
+
+
+def test_a_struct_access_on_unknown_columns_is_only_unresolved() -> None:
+    dataset = _dataset("create view analytics.v as select e.payload.kind from raw.ext e", TABLES)
+    assert dataset.lineage is not None and not dataset.lineage.errors

@@ -13,6 +13,7 @@ from impact_check.model import (
     Column,
     Comparison,
     Dataset,
+    FieldUse,
     Fingerprints,
     Lineage,
     Location,
@@ -96,6 +97,11 @@ def encode_lineage(res: Lineage) -> dict[str, Any]:
         if fp is None
         else [[[k, v] for k, v in part.items()] for part in (fp.columns, fp.aggregated, fp.rows)],
         "outer_joined": sorted(res.outer_joined),
+        "field_uses": [
+            [list(u.source), list(u.path), u.sql, u.needs, u.loose] for u in res.field_uses
+        ],
+        "field_reads": [[list(k), sorted(v)] for k, v in sorted(res.field_reads.items())],
+        "guessed_names": sorted(res.guessed_names),
     }
 
 
@@ -119,6 +125,9 @@ def decode_lineage(value: Any) -> Lineage:
             comparisons=[_comparison(c) for c in _list(data["comparisons"])],
             fingerprints=_fingerprints(data["fingerprints"]),
             outer_joined=_strs(data["outer_joined"]),
+            field_uses=[_field_use(u) for u in _list(data["field_uses"])],
+            field_reads={_src(k): _strs(v) for k, v in _pairs(data["field_reads"])},
+            guessed_names=_strs(data["guessed_names"]),
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
@@ -140,6 +149,14 @@ def _type_use(value: Any) -> TypeUse:
     if len(parts) != 4:
         raise CodecError("bad type use")
     return TypeUse(_src(parts[0]), _str(parts[1]), _str(parts[2]), _str(parts[3]))
+
+
+def _field_use(value: Any) -> FieldUse:
+    parts = _list(value)
+    if len(parts) != 5:
+        raise CodecError("bad field use")
+    path = tuple(_str(p) for p in _list(parts[1]))
+    return FieldUse(_src(parts[0]), path, _str(parts[2]), _opt_str(parts[3]), _bool(parts[4]))
 
 
 def _comparison(value: Any) -> Comparison:
@@ -235,6 +252,7 @@ def encode_dataset(ds: Dataset) -> dict[str, Any]:
         "owners": list(ds.owners),
         "declared": [encode_column(c) for c in ds.declared.values()],
         "origin": ds.origin,
+        "names_guessed": ds.names_guessed,
     }
 
 
@@ -265,6 +283,7 @@ def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
             owners=[_str(o) for o in _list(data["owners"])],
             declared={c.name: c for c in declared},
             origin=_str(data["origin"]),
+            names_guessed=_bool(data["names_guessed"]),
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

@@ -41,7 +41,7 @@ from impact_check.project.codec import CodecError, decode_dataset, encode_datase
 from impact_check.project.migrations import Unit
 from impact_check.project.parallel import paused_gc
 from impact_check.sql.ddl import DdlState, Definition, InsertSelect
-from impact_check.sql.lineage import query_lineage, rewrite_tables
+from impact_check.sql.lineage import GUESSED_NAMES, query_lineage, rewrite_tables
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
 from impact_check.sql.placeholders import described, is_placeholder_name
@@ -542,8 +542,7 @@ def derive_definitions(
     """
     resolver.known = set(catalog.datasets) | set(definitions)
     schema: dict[str, dict[str, str | None]] = {  # incompletely known relations bind loosely
-        name: {c.name: c.type for c in ds.columns.values()} if ds.columns_known else {}
-        for name, ds in catalog.datasets.items()
+        name: relation_schema(ds) for name, ds in catalog.datasets.items()
     }
     existing = list(catalog.datasets)
     ordered, waves, reads = _dependency_waves(definitions, resolver)
@@ -637,9 +636,7 @@ def _add_derived(
     catalog: Catalog,
     issues: dict[str, list[Issue]],
 ) -> None:
-    schema[definition.name] = (
-        {c.name: c.type for c in dataset.columns.values()} if dataset.columns_known else {}
-    )
+    schema[definition.name] = relation_schema(dataset)
     for relation in star_unknown:
         what = (
             described(relation)
@@ -657,6 +654,17 @@ def _add_derived(
         )
     _apply_meta(dataset, catalog)
     catalog.datasets[definition.name] = dataset
+
+
+def relation_schema(dataset: Dataset) -> dict[str, str | None]:
+    """What readers of a relation bind against: column -> type; empty when its columns are
+    unknown; with GUESSED_NAMES when some are engine-given names only approximated."""
+    if not dataset.columns_known:
+        return {}
+    columns = {c.name: c.type for c in dataset.columns.values()}
+    if dataset.names_guessed:
+        columns[GUESSED_NAMES] = None
+    return columns
 
 
 def _keep_order(catalog: Catalog, existing: list[str], ordered: list[Definition]) -> None:
@@ -786,6 +794,7 @@ def _derived_dataset(
         dialect=dialect,
     )
     dataset.updatable = updatable
+    dataset.names_guessed = bool(lineage.guessed_names) and not definition.declared_columns
     return dataset
 
 
@@ -832,7 +841,9 @@ def _load(
     definition_sql = query.sql(dialect=dialect)
     rewrite_tables(query, resolver.resolve)
     lineage = query_lineage(query, schema, dialect)
-    target_columns = schema.get(insert.target) or {}
+    target_columns = {
+        k: v for k, v in (schema.get(insert.target) or {}).items() if k != GUESSED_NAMES
+    }
     wanted = insert.columns or list(target_columns)
     produced = [n for n in lineage.columns if n != "*"]
     if target_columns:

@@ -18,8 +18,9 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
 from impact_check.model import Fingerprints
+from impact_check.sql.pivots import PivotSource
 
-Resolve = Callable[[exp.Column, Scope], "tuple[exp.Table | Scope, str] | None"]
+Resolve = Callable[[exp.Column, Scope], "tuple[exp.Table | Scope | PivotSource, str] | None"]
 ROW_KINDS = ("filter", "grain", "join", "source", "limit", "cardinality")
 
 
@@ -28,19 +29,45 @@ def _hash(text: str) -> str:
 
 
 class _Scopes:
-    def __init__(self, resolve: Resolve) -> None:
+    def __init__(self, resolve: Resolve, dialect: str) -> None:
         self.resolve = resolve
+        self.dialect = dialect
         self.named: dict[int, dict[str, str]] = {}
         self.ordered: dict[int, list[str]] = {}
         self.rows: dict[str, list[str]] = {kind: [] for kind in ROW_KINDS}
+        # a scope's own row-level parts (its rows without its columns: what joining it
+        # means), hashed with its sources' only when a join reads it (row_id)
+        self.row_parts: dict[int, list[str]] = {}
+        self.row_ids: dict[int, str] = {}
 
     def column_ref(self, col: exp.Column, scope: Scope) -> str:
         found = self.resolve(col, scope)
         if found is None:
             return f"?{col.table}.{col.name}"
         source, name = found
+        if isinstance(source, exp.Table):  # most references: no call further
+            return f"{source.name}.{name}"
+        return self.ref_of(source, name, scope)
+
+    def row_id(self, scope: Scope) -> str:
+        """A scope's rows (filters, grain, joins, sources… of it and what it reads)."""
+        found = self.row_ids.get(id(scope))
+        if found is None:
+            inner: list[object] = list(scope.set_operation_scopes)
+            inner += [s for _, s in scope.selected_sources.values()]
+            parts = sorted(self.row_parts.get(id(scope), []))
+            nested = sorted(self.row_id(s) for s in inner if isinstance(s, Scope))
+            found = self.row_ids[id(scope)] = _hash("|".join([*parts, *nested]))
+        return found
+
+    def ref_of(self, source: exp.Table | Scope | PivotSource, name: str, scope: Scope) -> str:
         if isinstance(source, exp.Table):
             return f"{source.name}.{name}"
+        if isinstance(source, PivotSource):
+            kept = source.kept_name(name)
+            if kept is not None:
+                return self.ref_of(source.source, kept, scope)
+            return f"pivot({self.canonical(source.node, scope)}).{name}"
         inner = self.named.get(id(source), {})
         return inner.get(name, f"?{name}")
 
@@ -79,9 +106,9 @@ def _sql_with(node: exp.Expr, replacements: dict[int, str]) -> str:
             stand_in.replace(original)
 
 
-def fingerprint(scopes: list[Scope], resolve: Resolve) -> Fingerprints:
+def fingerprint(scopes: list[Scope], resolve: Resolve, dialect: str = "") -> Fingerprints:
     """Fingerprints of the root scope's outputs and of its row-level clauses."""
-    state = _Scopes(resolve)
+    state = _Scopes(resolve, dialect)
     result = Fingerprints()
     for scope in scopes:
         _scope(state, scope)
@@ -103,6 +130,7 @@ def _scope(state: _Scopes, scope: Scope) -> None:
             fp = _hash(kind + "|" + "|".join(side[i] if i < len(side) else "" for side in sides))
             named[name] = fp
             ordered.append(fp)
+        state.row_parts[id(scope)] = [kind]
     elif isinstance(node, exp.Select):
         for sel in node.selects:
             inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -113,19 +141,24 @@ def _scope(state: _Scopes, scope: Scope) -> None:
     else:  # UNNEST, VALUES, table functions
         fp = _hash(state.canonical(node, scope))
         ordered.append(fp)
+        state.row_parts[id(scope)] = [fp]
     state.named[id(scope)] = named
     state.ordered[id(scope)] = ordered
 
 
 def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
-    rows = state.rows
+    """The scope's row-level aspects, into the query's and into the scope's row id."""
+    rows: dict[str, list[str]] = {kind: [] for kind in ROW_KINDS}
     for key in ("where", "having", "qualify"):
         if node.args.get(key) is not None:
             rows["filter"].append(key + ":" + state.canonical(node.args[key].this, scope))
+    traits = [_traits(sel, node, state.dialect) for sel in node.selects]
     group = node.args.get("group")
     if group is not None:
         parts = sorted(state.canonical(e, scope) for e in group.expressions)
         rows["grain"].append("group:" + ",".join(parts))
+    elif any(aggregates for _multiplies, aggregates in traits):
+        rows["grain"].append("all-rows")  # an aggregate without GROUP BY: one row in all
     if node.args.get("distinct") is not None:
         projections = sorted(state.canonical(s, scope) for s in node.selects)
         rows["grain"].append("distinct:" + ",".join(projections))
@@ -139,24 +172,87 @@ def _rows(state: _Scopes, scope: Scope, node: exp.Select) -> None:
         is_relation = not isinstance(scope.sources.get(table.alias_or_name), Scope)
         if isinstance(table.this, exp.Identifier) and is_relation:
             rows["source"].append(table.name)
+    for pivot in scope.pivots:  # a PIVOT groups, an UNPIVOT multiplies the rows
+        rows["grain"].append("pivot:" + state.canonical(pivot, scope))
     for key in ("limit", "offset", "sample"):
         if node.args.get(key) is not None:
             rows["limit"].append(key + ":" + node.args[key].sql(comments=False))
-    for sel in node.selects:
-        if sel.find(exp.Explode, exp.Unnest) is not None:
+    for sel, (multiplies, _aggregates) in zip(node.selects, traits):
+        if multiplies:
             rows["cardinality"].append("explode:" + state.canonical(sel, scope))
     if node.args.get("distinct") is not None:
         rows["cardinality"].append("distinct-width:" + str(len(node.selects)))
+    if _in_expression(scope):  # a subquery yields values: its grain is not the rows'
+        rows["grain"], rows["cardinality"] = [], []
+    for kind, parts in rows.items():
+        state.rows[kind] += parts
+    state.row_parts[id(scope)] = [f"{k}:{p}" for k, parts in rows.items() for p in parts]
 
 
 def _source_id(state: _Scopes, source: exp.Expr, scope: Scope) -> str:
+    """What a join reads: a relation by name, a CTE or derived table by its rows (not its
+    columns: a column added to or edited in it changes no join)."""
+    inner = scope.sources.get(source.alias_or_name)
+    if isinstance(inner, Scope):
+        return "(" + state.row_id(inner) + ")"
     if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
-        alias = source.alias_or_name
-        inner = scope.sources.get(alias)
-        if isinstance(inner, Scope):
-            return "(" + ",".join(state.ordered.get(id(inner), [])) + ")"
         return source.name
     return source.sql(comments=False)
+
+
+# Set-returning functions: in a projection they emit one row per element.
+_SET_RETURNING = (exp.Explode, exp.Unnest, exp.Inline)
+_POSTGRES_SET_RETURNING = {
+    "generate_series",
+    "generate_subscripts",
+    "json_array_elements",
+    "jsonb_array_elements",
+    "json_array_elements_text",
+    "jsonb_array_elements_text",
+    "json_each",
+    "jsonb_each",
+    "json_object_keys",
+    "jsonb_object_keys",
+    "regexp_split_to_table",
+    "regexp_matches",
+    "string_to_table",
+}
+
+
+def _traits(projection: exp.Expr, select: exp.Select, dialect: str) -> tuple[bool, bool]:
+    """(multiplies rows, aggregates) for one projection, in one pass over it: a
+    set-returning function, an aggregate outside a window, at the projection's own level
+    (inside a scalar subquery they yield one value, and change no rows)."""
+    multiplies = aggregates = False
+    if projection.find(*_SET_RETURNING, exp.GenerateSeries, exp.Anonymous, exp.AggFunc) is None:
+        return multiplies, aggregates  # most projections: a quick look says no
+    postgres = dialect in ("postgres", "redshift")
+    for node in find_all_in_scope(
+        projection, *_SET_RETURNING, exp.GenerateSeries, exp.Anonymous, exp.AggFunc
+    ):
+        if isinstance(node, _SET_RETURNING) or (
+            postgres
+            and (
+                isinstance(node, exp.GenerateSeries)
+                or (
+                    isinstance(node, exp.Anonymous) and node.name.lower() in _POSTGRES_SET_RETURNING
+                )
+            )
+        ):
+            multiplies = True
+        elif isinstance(node, exp.AggFunc) and node.find_ancestor(exp.Window, exp.Select) is select:
+            aggregates = True
+    return multiplies, aggregates
+
+
+def _in_expression(scope: Scope) -> bool:
+    """Whether the scope is (inside) a subquery used as an expression: scalar, EXISTS, IN."""
+    current: Scope | None = scope
+    while current is not None:
+        if current.is_subquery:
+            return True
+        current = current.parent
+    return False
 
 
 def _aggregated(node: exp.Expr) -> dict[str, bool]:

@@ -134,6 +134,10 @@ def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
         return Statement(line, sql, error=_describe(err), error_line=line + _error_line(err) - 1)
     except RecursionError:
         return Statement(line, sql, error="nested too deeply to parse", error_line=line)
+    if "pivot" in sql.lower():
+        from impact_check.sql.pivots import standard_pivots
+
+        expression = standard_pivots(expression, sql, dialect)
     return Statement(line, sql, expression=expression)
 
 

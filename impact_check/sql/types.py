@@ -89,7 +89,7 @@ def parse_type(text: str, dialect: str | None = None) -> exp.DataType | None:
     """Parse a written type; None when sqlglot cannot read it."""
     try:
         return exp.DataType.build(text, dialect=dialect)
-    except (ParseError, ValueError):
+    except (ParseError, ValueError, TypeError):  # TypeError: e.g. DuckDB's `INT[3]`
         return None
 
 
@@ -161,7 +161,7 @@ def compare(before: str, after: str) -> str:
     return "widened" if new.this in (T.TIMESTAMPTZ, T.TIMESTAMP) else "narrowed"
 
 
-_SEVERITY = ["alias", "widened", "narrowed", "nested_removed", "incompatible"]
+_SEVERITY = ["alias", "unknown", "widened", "narrowed", "nested_removed", "incompatible"]
 
 
 def _nested(old: exp.DataType, new: exp.DataType) -> str:
@@ -187,6 +187,107 @@ def _fields(dtype: exp.DataType) -> dict[str, exp.DataType]:
         if isinstance(field, exp.ColumnDef) and isinstance(field.args.get("kind"), exp.DataType):
             out[field.name] = field.args["kind"]
     return out
+
+
+ELEMENT = "[]"  # a field path step into an array's elements
+
+
+def field_type(type_sql: str | None, path: tuple[str, ...], fold: bool = False) -> tuple[str, str]:
+    """Follow a field path through a canonical type.
+
+    Returns ("ok", the field's type), ("missing", the step a struct lacks), ("scalar", the
+    step that reads into a type without fields) or ("unknown", "") when a type on the way
+    is not modelled (JSON, VARIANT, MAP, user-defined, not known). ``fold`` matches field
+    names case-insensitively (DuckDB).
+    """
+    dtype = parse_type(type_sql) if type_sql else None
+    for step in path:
+        if dtype is None:
+            return "unknown", ""
+        kind = _family(dtype)
+        if step == ELEMENT:
+            if kind != "array":
+                return ("unknown", "") if kind in ("json", "other", "map") else ("scalar", step)
+            dtype = dtype.expressions[0] if dtype.expressions else None
+            continue
+        if kind in ("json", "other", "map", "unknown") or (
+            kind == "struct" and not dtype.expressions  # OBJECT/STRUCT without a schema
+        ):
+            return "unknown", ""
+        if kind != "struct":
+            return "scalar", step
+        fields = _fields(dtype)
+        found = fields.get(step)
+        if found is None and fold:
+            found = next((t for n, t in fields.items() if n.lower() == step.lower()), None)
+        if found is None:
+            return "missing", step
+        dtype = found
+    return ("ok", canonical(dtype)) if dtype is not None else ("unknown", "")
+
+
+# Families DuckDB's UNPIVOT stacks into one column without an explicit cast (checked by
+# execution: text never mixes with another family; booleans go with numbers).
+_STACKABLE = [{"numeric", "boolean"}, {"date", "timestamp"}, {"text"}, {"time"}]
+
+
+def stackable(types: list[str | None]) -> bool:
+    """Whether columns of these types stack into one (DuckDB's UNPIVOT); unknown types
+    are assumed to fit."""
+    known = {family(t) for t in types} - {"unknown"}
+    return not known or any(known <= group for group in _STACKABLE)
+
+
+def struct_fields(type_sql: str | None) -> dict[str, str] | None:
+    """A struct type's fields and their canonical types, in order (None: not a struct)."""
+    dtype = parse_type(type_sql) if type_sql else None
+    if dtype is None or _family(dtype) != "struct":
+        return None
+    return {name: canonical(field) for name, field in _fields(dtype).items()}
+
+
+def struct_type(fields: list[tuple[str, str | None]]) -> str | None:
+    """The canonical type of a struct built in SQL (``{'a': x}``, ``STRUCT(x AS a)``) from
+    its field names and types (None: unknown)."""
+    parts = []
+    for name, type_sql in fields:
+        quoted = '"' + name.replace('"', '""') + '"'
+        parts.append(f"{quoted} {type_sql or 'UNKNOWN'}")
+    dtype = parse_type(f"STRUCT<{', '.join(parts)}>")
+    return canonical(dtype) if dtype is not None else None
+
+
+def changed_fields(before: str, after: str) -> set[str] | None:
+    """The field paths (``a``, ``pos.lat``) a change between two nested types touches:
+    removed, renamed or retyped, looking through arrays and into nested structs; None when
+    the types are not both structs of the same array depth (the whole value changed)."""
+    return _changed_paths(parse_type(before), parse_type(after))
+
+
+def _changed_paths(old: exp.DataType | None, new: exp.DataType | None) -> set[str] | None:
+    while old is not None and new is not None and old.this in (T.ARRAY, T.LIST):
+        if new.this not in (T.ARRAY, T.LIST) or not old.expressions or not new.expressions:
+            return None
+        old, new = old.expressions[0], new.expressions[0]
+    if old is None or new is None or _family(old) != "struct" or _family(new) != "struct":
+        return None
+    was, now = _fields(old), _fields(new)
+    if not was or not now:
+        return None
+    touched: set[str] = set()
+    for name, dtype in was.items():
+        if name not in now:
+            touched.add(name)
+        elif now[name] != dtype:
+            inner = _changed_paths(dtype, now[name])
+            touched |= {name} if inner is None else {f"{name}.{p}" for p in inner}
+    return touched
+
+
+def paths_meet(read: str, changed: str) -> bool:
+    """Whether reading field path ``read`` sees a change at ``changed`` (the same field,
+    a field inside it, or the struct holding it)."""
+    return read == changed or read.startswith(changed + ".") or changed.startswith(read + ".")
 
 
 def _params(dtype: exp.DataType) -> list[int]:

@@ -5,6 +5,11 @@ runs ``impact-check check --format json`` and compares the findings of the file'
 their severities, and for each listed consumer whether it ``breaks`` or is ``affected``.
 ``shared`` files are part of base. ``expect: []`` means the rule must not fire. ``missing``
 lists ``rev:path`` blobs deleted from the repository before the check (an incomplete copy).
+
+``truth: [duckdb, postgres]`` also builds the case's SQL files from scratch in those
+engines at base and at head (tests/truth/build.py): every base must build, and the
+consumers the checker (run with that engine's dialect) says break must be exactly the ones
+that fail at head.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from gitrepo import GitRepo
+from gitrepo import GitRepo, broken_nodes
 
 FIXTURES = sorted(Path(__file__).parent.glob("*.yml"))
 
@@ -34,7 +39,16 @@ def _cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("rule", "shared", "case"), _cases())
-def test_rule_case(tmp_path: Path, rule: str, shared: dict[str, str], case: dict[str, Any]) -> None:
+def test_rule_case(
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    rule: str,
+    shared: dict[str, str],
+    case: dict[str, Any],
+) -> None:
+    for engine in case.get("truth", []):
+        dsn = request.getfixturevalue("postgres_dsn") if engine == "postgres" else ""
+        _check_truth(tmp_path / f"truth-{engine}", shared, case, engine, dsn)
     repo = GitRepo(tmp_path / "repo")
     repo.commit({**shared, **case.get("base", {})}, "base")
     repo.git("checkout", "-q", "-b", "feature")
@@ -70,6 +84,36 @@ def test_rule_case(tmp_path: Path, rule: str, shared: dict[str, str], case: dict
             assert bool(finding["suppressed"]) == want["suppressed"]
     if "exit" in case:
         assert code == case["exit"]
+
+
+def _check_truth(
+    root: Path, shared: dict[str, str], case: dict[str, Any], engine: str, dsn: str
+) -> None:
+    """The checker's broken consumers against builds of base and head in ``engine``."""
+    from tests.truth.build import DuckDBBackend, PostgresBackend
+
+    base = {**shared, **case.get("base", {})}
+    head = {p: t for p, t in {**base, **case["head"]}.items() if t is not None}
+    backend = DuckDBBackend() if engine == "duckdb" else PostgresBackend(dsn)
+    sql = {"base": _sql_files(base), "head": _sql_files(head)}
+    before, after = backend.broken(sql["base"]), backend.broken(sql["head"])
+    assert not before, f"the base does not build in {engine}: {sorted(before)}"
+    repo = GitRepo(root)
+    repo.commit(base, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    changed = {p: case["head"].get(p, base.get(p)) for p in set(base) | set(case["head"])}
+    if "config" in case:
+        changed[".impact-check.yml"] = yaml.safe_dump(case["config"])
+    repo.commit(changed, "head")
+    args = ["--base", "main", "--head", "feature", "--dialect", engine, *case.get("args", [])]
+    _code, report = repo.report(*args)
+    assert broken_nodes(report) == after, (
+        f"{engine}: checker says {sorted(broken_nodes(report))} break, the build {sorted(after)}"
+    )
+
+
+def _sql_files(files: dict[str, str]) -> dict[str, str]:
+    return {p: t for p, t in files.items() if p.endswith(".sql")}
 
 
 def test_every_rule_has_positive_and_negative_fixtures() -> None:

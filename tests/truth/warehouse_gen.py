@@ -52,12 +52,32 @@ INCOMPATIBLE = {
     "bool": "text",
 }
 TYPES["num_wide"] = "NUMERIC(14, 2)"
+# Nested columns (DuckDB): a struct and a list of structs, with the variants the changes
+# make of them (a field dropped, renamed or added).
+STRUCT_FIELDS = {
+    "rec": {"a": "INTEGER", "b": "VARCHAR"},
+    "rec_a": {"a": "INTEGER"},
+    "rec_b": {"b": "VARCHAR"},
+    "rec_a2": {"a2": "INTEGER", "b": "VARCHAR"},
+    "rec_b2": {"a": "INTEGER", "b2": "VARCHAR"},
+    "rec_abc": {"a": "INTEGER", "b": "VARCHAR", "c": "INTEGER"},
+}
+for _key, _fields in STRUCT_FIELDS.items():
+    _struct = "STRUCT(" + ", ".join(f"{f} {t}" for f, t in _fields.items()) + ")"
+    TYPES[_key] = _struct
+    TYPES["recs" + _key[3:]] = _struct + "[]"
+NESTED = {k for k in TYPES if k.startswith("rec")}
+FIELD_DROPS = {"rec": ["rec_a", "rec_b"], "recs": ["recs_a", "recs_b"]}
+FIELD_RENAMES = {"rec": ["rec_a2", "rec_b2"], "recs": ["recs_a2", "recs_b2"]}
+FIELD_ADDS = {"rec": "rec_abc", "recs": "recs_abc"}
 
 
 @dataclass
 class Relation:
     name: str
     columns: dict[str, str]  # column -> type key (the type of a derived column is a guess)
+    # columns named by the engine (an unaliased count(*)…): how a reader refers to them
+    engine_named: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,6 +97,8 @@ class _Builder:
         self.tables: list[Relation] = []
         self.views: list[Relation] = []
         self.files: dict[str, str] = {}
+        self.engine_named: list[str] = []  # set by the template of the view being made
+        self.touched: set[tuple[str, str]] = set()  # nested columns a change already edited
 
     # -- tables ------------------------------------------------------------------------
 
@@ -85,6 +107,11 @@ class _Builder:
             cols = {"id": "int", "ref_id": "int"}
             for word in self.rng.sample(WORDS, self.rng.randint(2, 5)):
                 cols[word] = self.rng.choice([*INCOMPATIBLE, "short", "num", "num"])
+            if self.dialect == "duckdb":
+                if self.rng.random() < 0.4:
+                    cols["info"] = "rec"
+                if self.rng.random() < 0.3:
+                    cols["items"] = "recs"
             self.tables.append(Relation(f"raw.t{i}", cols))
 
     def table_sql(self, rel: Relation, types: dict[str, str] | None = None) -> str:
@@ -105,7 +132,11 @@ class _Builder:
         return self.tables + self.views
 
     def cols_of(self, rel: Relation, kinds: set[str] | None = None) -> list[str]:
-        return [c for c, t in rel.columns.items() if kinds is None or t in kinds]
+        """Columns of the kinds asked for (any scalar kind when None: nested columns only
+        where a template asks for them)."""
+        return [
+            c for c, t in rel.columns.items() if (t not in NESTED if kinds is None else t in kinds)
+        ]
 
     def pick(self, rel: Relation, n: int = 1, kinds: set[str] | None = None) -> list[str]:
         cols = [c for c in self.cols_of(rel, kinds) if c != "id"]
@@ -115,7 +146,7 @@ class _Builder:
         for i in range(self.rng.randint(5, 9)):
             name = f"analytics.v{i}"
             sql, cols = self.view(name)
-            self.views.append(Relation(name, cols))
+            self.views.append(Relation(name, cols, self.engine_named))
             self.files[f"views/{i:02d}_v{i}.sql"] = sql
         if self.rng.random() < 0.5:
             self.files["transforms/01_load.sql"] = self.load()
@@ -137,9 +168,13 @@ class _Builder:
             "arith",
             "quoted",
         ]
+        templates += ["unnamed", "reads_unnamed"]
         if self.dialect == "postgres":
             templates.append("matview")
+        if self.dialect == "duckdb":
+            templates += ["field", "unnest_field", "pivot", "pivot_statement", "unpivot"]
         template = template or self.rng.choice(templates)
+        self.engine_named = []
         body, cols = getattr(self, f"_{template}")()
         if template == "ctas":
             return f"CREATE TABLE {name} AS\n{body};\n", cols
@@ -301,12 +336,140 @@ class _Builder:
             {"id": "int"},
         )
 
+    # -- nested fields, pivots, engine-named columns -----------------------------------
+
+    def _nested(self, kind: str) -> tuple[Relation, str] | None:
+        """A source with an ``id`` and a struct (``rec``) or list-of-structs (``recs``)."""
+        fitting = [
+            (r, c)
+            for r in self.sources()
+            if "id" in r.columns
+            for c, t in r.columns.items()
+            if t == kind
+        ]
+        return self.rng.choice(fitting) if fitting else None
+
+    def _field(self) -> tuple[str, dict[str, str]]:
+        found = self._nested("rec")
+        if found is None:
+            return self._project()
+        r, col = found
+        f = self.rng.choice(["a", "b"])
+        kind = "int" if f == "a" else "text"
+        out = f"{col}_{f}"
+        form = self.rng.choice(["dot", "extract", "bracket", "where"])
+        if form == "where":
+            cond = f"{col}.{f} > 0" if f == "a" else f"{col}.{f} IS NOT NULL"
+            return f"SELECT id\nFROM {r.name}\nWHERE {cond}", {"id": "int"}
+        read = {
+            "dot": f"{col}.{f}",
+            "extract": f"struct_extract({col}, '{f}')",
+            "bracket": f"{col}['{f}']",
+        }[form]
+        return f"SELECT id, {read} AS {out}\nFROM {r.name}", {"id": "int", out: kind}
+
+    def _unnest_field(self) -> tuple[str, dict[str, str]]:
+        found = self._nested("recs")
+        if found is None:
+            return self._field()
+        r, col = found
+        f = self.rng.choice(["a", "b"])
+        out = f"item_{f}"
+        cols = {"id": "int", out: "int" if f == "a" else "text"}
+        form = self.rng.choice(["lateral", "index", "call", "derived"])
+        if form == "lateral":
+            body = f"SELECT t.id, u.{f} AS {out}\nFROM {r.name} AS t, UNNEST(t.{col}) AS u"
+        elif form == "index":
+            body = f"SELECT id, {col}[1].{f} AS {out}\nFROM {r.name}"
+        elif form == "call":
+            body = f"SELECT id, unnest({col}).{f} AS {out}\nFROM {r.name}"
+        else:
+            body = (
+                f"SELECT s.id, s.e.{f} AS {out}\n"
+                f"FROM (SELECT id, unnest({col}) AS e FROM {r.name}) AS s"
+            )
+        return body, cols
+
+    def _pivot_parts(self) -> tuple[Relation, str, str] | None:
+        fitting = [
+            r
+            for r in self.sources()
+            if "id" in r.columns and self.cols_of(r, {"text", "short"}) and self.pick(r, 1, NUMERIC)
+        ]
+        if not fitting:
+            return None
+        r = self.rng.choice(fitting)
+        return r, self.rng.choice(self.cols_of(r, {"text", "short"})), self.pick(r, 1, NUMERIC)[0]
+
+    def _pivot(self) -> tuple[str, dict[str, str]]:
+        parts = self._pivot_parts()
+        if parts is None:
+            return self._project()
+        r, on, value = parts
+        if any(t in NESTED for t in r.columns.values()) or self.rng.random() < 0.5:
+            return (
+                f"SELECT *\nFROM {r.name}\nPIVOT (sum({value}) FOR {on} IN ('x', 'y') GROUP BY id)",
+                {"id": "int", "x": "num", "y": "num"},
+            )
+        kept = {c: t for c, t in r.columns.items() if c not in (on, value)}
+        return (
+            f"SELECT *\nFROM {r.name}\nPIVOT (sum({value}) FOR {on} IN ('x', 'y'))",
+            {**kept, "x": "num", "y": "num"},
+        )
+
+    def _pivot_statement(self) -> tuple[str, dict[str, str]]:
+        parts = self._pivot_parts()
+        if parts is None:
+            return self._project()
+        r, on, value = parts
+        agg = self.rng.choice(["sum", "max"])
+        return (
+            f"PIVOT {r.name}\nON {on} IN ('x', 'y')\nUSING {agg}({value})\nGROUP BY id",
+            {"id": "int", "x": "num", "y": "num"},
+        )
+
+    def _unpivot(self) -> tuple[str, dict[str, str]]:
+        fitting = [r for r in self.sources() if len(self.cols_of(r, NUMERIC)) >= 2]
+        if not fitting:
+            return self._project()
+        r = self.rng.choice(fitting)
+        first, second = self.rng.sample(self.cols_of(r, NUMERIC), 2)
+        kept = {c: t for c, t in r.columns.items() if c not in (first, second)}
+        cols = {**kept, "metric": "text", "val": "num"}
+        if self.rng.random() < 0.5:
+            body = f"UNPIVOT {r.name}\nON {first}, {second}\nINTO NAME metric VALUE val"
+        else:
+            body = f"SELECT *\nFROM {r.name}\nUNPIVOT (val FOR metric IN ({first}, {second}))"
+        return body, cols
+
+    def _unnamed(self) -> tuple[str, dict[str, str]]:
+        r = self._rel(("ref_id", "id"))
+        if "ref_id" not in r.columns:
+            return self._project()
+        if self.dialect == "duckdb":
+            self.engine_named = ['"count_star()"', '"max(id)"']
+        else:
+            self.engine_named = ["count", "max"]
+        return f"SELECT ref_id, count(*), max(id)\nFROM {r.name}\nGROUP BY ref_id", {
+            "ref_id": "int"
+        }
+
+    def _reads_unnamed(self) -> tuple[str, dict[str, str]]:
+        fitting = [v for v in self.views if v.engine_named]
+        if not fitting:
+            return self._unnamed()
+        r = self.rng.choice(fitting)
+        return (
+            f"SELECT ref_id, {self.rng.choice(r.engine_named)} AS n\nFROM {r.name}",
+            {"ref_id": "int", "n": "big"},
+        )
+
     def load(self) -> str:
         target, source = self.rng.sample(self.tables, 2)
         pairs = [
             (tc, sc)
             for tc, tt in target.columns.items()
-            if tc not in ("id", "ref_id")
+            if tc not in ("id", "ref_id") and tt not in NESTED
             for sc, st in source.columns.items()
             if st == tt and sc != "id"
         ]
@@ -332,7 +495,7 @@ def generate(seed: int, dialect: str) -> Scenario:
     migration: list[str] = []
     for _ in range(count):
         kind = rng.choice(
-            ["add_column", "add_view", "reformat_view", "compat_view", "keep_alias"]
+            ["add_column", "add_view", "reformat_view", "compat_view", "keep_alias", "add_field"]
             if harmless
             else [
                 "drop_column",
@@ -345,6 +508,8 @@ def generate(seed: int, dialect: str) -> Scenario:
                 "drop_view",
                 "add_column",
                 "drop_column",
+                "drop_field",
+                "rename_field",
             ]
         )
         note = _apply(kind, b, rng, head, migration)
@@ -393,6 +558,8 @@ def _apply(
     if kind == "rename_table":
         migration.append(f"ALTER TABLE {table.name} RENAME TO {table.name.split('.')[1]}_new;\n")
         return f"rename table {table.name}"
+    if kind in ("drop_field", "rename_field", "add_field"):
+        return _change_struct(kind, b, rng, head, migration)
     if kind == "add_column":
         migration.append(
             f"ALTER TABLE {table.name} ADD COLUMN extra_{rng.randint(0, 99)} INTEGER;\n"
@@ -435,6 +602,38 @@ def _apply(
         head[f"views/{n:02d}_v{n}.sql"] = sql
         return f"add analytics.v{n}"
     return ""
+
+
+def _change_struct(
+    kind: str, b: _Builder, rng: random.Random, head: dict[str, str], migration: list[str]
+) -> str:
+    """Drop, rename or add a field of a struct column (or of a list of structs' elements),
+    by ALTER COLUMN … TYPE or by editing the CREATE."""
+    nested = [
+        (t, c)
+        for t in b.tables
+        for c, k in t.columns.items()
+        if k in ("rec", "recs") and (t.name, c) not in b.touched
+    ]
+    if not nested:
+        return ""
+    table, col = rng.choice(nested)
+    b.touched.add((table.name, col))  # a second ALTER would cast from the first one's type
+    base = table.columns[col]
+    if kind == "drop_field":
+        new = rng.choice(FIELD_DROPS[base])
+    elif kind == "rename_field":
+        new = rng.choice(FIELD_RENAMES[base])
+    else:
+        new = FIELD_ADDS[base]
+    if rng.random() < 0.5:
+        migration.append(f"ALTER TABLE {table.name} ALTER COLUMN {col} TYPE {TYPES[new]};\n")
+        how = "ALTER"
+    elif _edit_create(b, head, table, retype=(col, new)):
+        how = "edit CREATE"
+    else:
+        return ""
+    return f"{kind.replace('_', ' ')} {table.name}.{col} {base}->{new} ({how})"
 
 
 def _edit_create(
