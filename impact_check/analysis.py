@@ -684,7 +684,7 @@ def _analysis_limits(
                 continue
             if issue.rule in _DEPLOY and _deploy_key(issue) in at_base:
                 continue
-            report.findings.append(_issue_finding(issue))
+            report.findings.append(_no_longer_created(issue, base) or _issue_finding(issue))
             if issue.unanalyzed:
                 report.unanalyzed.append(
                     Unanalyzed(issue.location.file, issue.message, issue.location.line)
@@ -716,6 +716,30 @@ _DEPLOY = ("TB109", "TB110")  # a migration that fails on deploy (sql/onetime.py
 
 def _deploy_key(issue: Issue) -> tuple[str, str, str]:
     return issue.rule, issue.message, issue.location.file
+
+
+def _no_longer_created(issue: Issue, base: Catalog | None) -> Finding | None:
+    """TB110 for an ALTER of a table no file creates at head that the repository's own DDL
+    created at base: the diff removed its creation, so the changed file fails on deploy
+    (a table the repository never created may exist outside it: that stays AN903)."""
+    if base is None or issue.rule != "AN903" or issue.target is None:
+        return None
+    if "is not created by any analysed file" not in issue.message:
+        return None
+    before = base.datasets.get(issue.target)
+    if before is not None:
+        if before.derived or before.location is None or before.origin != "sql":
+            return None
+        where = before.location
+    elif issue.target in base.dropped:  # created, then dropped, by the repository's own DDL
+        where = base.dropped[issue.target]
+    else:
+        return None
+    message = (
+        f"ALTER TABLE {issue.target}: no file creates it any more (the repository's DDL had it "
+        f"at base, {where.file}:{where.line or 1}): this migration fails on deploy"
+    )
+    return RULES["TB110"].finding(message, issue.location)
 
 
 _SYSTEM_SCHEMAS = ("information_schema.", "pg_catalog.", "sys.", "system.")
