@@ -21,7 +21,7 @@ from impact_check.graph import (
     merge_fragment,
     merge_same_models,
 )
-from impact_check.impact import Bindings, impacts_of
+from impact_check.impact import Bindings, impacts_of, readers_of_unbuilt, unexplained_breaks
 from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
@@ -627,14 +627,17 @@ def _definition_findings(
     own: dict[str, Change] = {}
     for change in changes:
         own.setdefault(change.dataset, change)
+    unexplained = unexplained_breaks(bindings, explained)
     out = []
-    for name, reasons in bindings.head.items():
-        if name in explained or name in bindings.base:
-            continue
-        why = "; ".join(sorted({r.message for r in reasons}))
+    for name, readers in readers_of_unbuilt(unexplained, graph, bindings).items():
+        why = "; ".join(sorted({r.message for r in unexplained[name]}))
         location = _location_of(name, head, graph)
         message = f"{name} no longer binds at head: {why}"
-        out.append(RULES["TB108"].finding(message, location, own.get(name)))
+        finding = RULES["TB108"].finding(message, location, own.get(name))
+        finding.impacted = readers
+        if readers:
+            finding.message += f"; {_consumer_summary(readers)}"
+        out.append(finding)
     return out
 
 

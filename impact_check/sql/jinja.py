@@ -605,6 +605,25 @@ class DbtRenderer:
                 continue
         return out
 
+    def static_config(self, text: str) -> dict[str, Any]:
+        """The constant keyword arguments of a model's ``{{ config(...) }}`` calls, read
+        from the template without rendering it: ``ref()`` to a model whose file sets its own
+        ``schema`` or ``alias`` must name the relation that model will have, before (or
+        without) rendering it. Empty when the template does not parse."""
+        if "config" not in text:
+            return {}
+        try:
+            tree = self.env.parse(text)
+        except (TemplateSyntaxError, RecursionError):
+            return {}
+        out: dict[str, Any] = {}
+        for call in tree.find_all(nodes.Call):
+            if isinstance(call.node, nodes.Name) and call.node.name == "config":
+                for keyword in call.kwargs:
+                    if isinstance(keyword.value, nodes.Const):
+                        out[keyword.key] = keyword.value.value
+        return out
+
     # -- rendering ---------------------------------------------------------------------------
 
     def render_value(self, value: Any) -> Any:
