@@ -637,24 +637,26 @@ def _model(
         )
     installed = set(project.packages)
     query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
-    if query is None and not use_compiled:
-        # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
-        # as dbt compiles it, against an empty warehouse and the project's graph
+    # dbt's parse-time SQL need not be SQL (macros wait for `execute`), and columns asked
+    # of the warehouse while parsing come back empty (a loop over them adds nothing that
+    # dbt's compiled SQL has): render again as dbt compiles it, against an empty warehouse
+    # (whose columns read as unknown) and the project's graph
+    if (query is None or rendered.introspected) and not use_compiled:
         again = render(True)
-        if again.error is None:
-            query, _error, approximated = parse_rendered(again, dialect, project.limits, installed)
-            if query is not None:
-                catalog.issues.append(
-                    Issue(
-                        "AN908",
-                        f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
-                        "is read as dbt would compile it against an empty warehouse, so "
-                        "columns its macros take from query results are not known",
-                        location,
-                        target=relation,
-                        unanalyzed=False,
-                    )
+        retry = parse_rendered(again, dialect, project.limits, installed)
+        if again.error is None and retry[0] is not None:
+            query, _error, approximated = retry
+            catalog.issues.append(
+                Issue(
+                    "AN908",
+                    f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
+                    "is read as dbt would compile it against an empty warehouse, so "
+                    "columns its macros take from query results are not known",
+                    location,
+                    target=relation,
+                    unanalyzed=False,
                 )
+            )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         materialized = str(config.get("materialized", "view"))
