@@ -17,9 +17,9 @@ ROUTINES = ("function", "procedure")
 
 
 # Relations the checker stands in for without a definition: what a ref() names when no
-# analysed file defines it (a package's model, a snapshot the project's manifest later
-# places elsewhere). They are not the repository's, so their disappearing drops nothing.
-STAND_IN_ORIGINS = frozenset({"package", "package-not-installed"})
+# analysed file defines it (a package's model), and dbt snapshots (bodies not analysed).
+# They are not the repository's analysed definitions: their going is no drop.
+STAND_IN_ORIGINS = frozenset({"package", "package-not-installed", "snapshot"})
 
 
 def diff_catalogs(

@@ -329,3 +329,29 @@ def test_dbt_dateadd_over_a_timestamp_binds() -> None:
         sqlglot.parse_one(sql, read="duckdb"), {"t": {"ts": "TIMESTAMP"}}, "duckdb"
     )
     assert [(u.source, u.needs) for u in uses.type_uses] == [(("t", "ts"), "temporal")]
+
+
+def test_ref_to_a_snapshot_names_its_target_schema_and_a_model_its_own_config() -> None:
+    files = {
+        "dbt_project.yml": "name: shop\nsnapshots:\n  shop:\n    +target_schema: history\n",
+        "models/stg.sql": "{{ config(schema='staging', alias='stg_products') }}\nselect 1 as id",
+        "snapshots/snaps.sql": (
+            "{% snapshot snap_a %}{{ config(unique_key='id') }}select * from {{ ref('stg') }}"
+            "{% endsnapshot %}\n{% snapshot snap_b %}{{ config(target_schema='archive', "
+            "alias='b_hist') }}select 1 as id{% endsnapshot %}"
+        ),
+        "models/report.sql": (
+            "select s.id from {{ ref('stg') }} as s join {{ ref('snap_a') }} using (id) "
+            "join {{ ref('snap_b') }} using (id)"
+        ),
+    }
+    catalog = load_catalog(_snapshot(files), Config(cache=False))
+    report = catalog.datasets["main.report"]
+    assert report.lineage is not None
+    assert set(report.lineage.tables) == {
+        "main_staging.stg_products",
+        "history.snap_a",
+        "archive.b_hist",
+    }
+    assert not catalog.datasets["history.snap_a"].columns_known  # a snapshot's body is not read
+    assert "main.stg" not in catalog.datasets

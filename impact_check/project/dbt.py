@@ -99,6 +99,9 @@ class Project:
     packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
     package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
     # a package's model -> whether an installed package is known to define it
+    snapshot_paths: list[str] = field(default_factory=lambda: ["snapshots"])
+    snapshots_config: dict[str, Any] = field(default_factory=dict)  # dbt_project `snapshots:`
+    snapshots: dict[str, str] = field(default_factory=dict)  # snapshot name -> relation
     file_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> the
     # naming settings its own file's config() sets with constants (read before rendering)
     yaml_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema.yml, for
@@ -206,6 +209,8 @@ def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
             continue
         if node.get("resource_type") == "seed" and node.get("relation_name"):
             project.names[f"seed:{str(node.get('name')).lower()}"] = relation(node["relation_name"])
+        if node.get("resource_type") == "snapshot" and node.get("relation_name"):
+            project.snapshots[str(node.get("name"))] = relation(node["relation_name"])
         if node.get("resource_type") != "model":
             continue
         name = str(node.get("name"))
@@ -275,6 +280,10 @@ def _project(
         name=name,
         model_paths=[str(p) for p in data.get("model-paths") or ["models"]],
         seed_paths=[str(p) for p in data.get("seed-paths") or ["seeds"]],
+        snapshot_paths=[str(p) for p in data.get("snapshot-paths") or ["snapshots"]],
+        snapshots_config=dict((data.get("snapshots") or {}).get(data.get("name"), {}) or {})
+        if isinstance(data.get("snapshots"), dict)
+        else {},
         macro_paths=[str(p) for p in data.get("macro-paths") or ["macros"]],
         variables=variables,
         models_config=dict((data.get("models") or {}).get(data.get("name"), {}) or {}),
@@ -444,6 +453,14 @@ def _load(
                 }
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
+        elif _under(path, project, project.snapshot_paths) is not None and path.endswith(".sql"):
+            _snapshot_relations(project, _text(snapshot, path) or "")
+    for relation in sorted(set(project.snapshots.values())):
+        # a snapshot's body is not analysed: it exists, with columns the checker does not know
+        catalog.datasets.setdefault(
+            relation,
+            Dataset(relation, "table", dialect=dialect, columns_known=False, origin="snapshot"),
+        )
     if project.renderer is not None:
         project.renderer.graph = project_graph(project)
     for name, path in project.models.items():
@@ -536,6 +553,31 @@ def _graph_columns(items: Any) -> dict[str, Any]:
 
 # the config keys that decide a model's relation name
 _NAMING_KEYS = frozenset({"schema", "alias", "database"})
+
+
+_SNAPSHOT_BLOCK = re.compile(r"\{%-?\s*snapshot\s+(\w+)\s*-?%\}(.*?)\{%-?\s*endsnapshot", re.S)
+
+
+def _snapshot_relations(project: Project, text: str) -> None:
+    """The relation each ``{% snapshot %}`` block of a file builds, unless the manifest
+    named it: ``target_schema`` as written (dbt's legacy snapshot config), else ``schema``
+    the way models take it, else the target's schema; ``alias`` or the snapshot's name."""
+    for name, body in _SNAPSHOT_BLOCK.findall(text):
+        if name in project.snapshots:
+            continue
+        found = project.renderer.static_config(body) if project.renderer is not None else {}
+        config = {k.lstrip("+"): v for k, v in project.snapshots_config.items()}
+        config.update({k: v for k, v in found.items() if v is not None})
+        schema = config.get("target_schema")
+        if schema:
+            database = config.get("target_database")
+            table = str(config.get("alias") or name).lower()
+            qualified = f"{str(schema).lower()}.{table}"
+            project.snapshots[name] = (
+                f"{str(database).lower()}.{qualified}" if database else qualified
+            )
+        else:
+            project.snapshots[name] = relation_of(project, name, config)
 
 
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
@@ -882,6 +924,8 @@ def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
         name = files.get(version, f"{name}_v{version}")
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
+    if not path and name in project.snapshots:
+        return project.snapshots[name]
     config = (
         {**_folder_config(project, path), **info.config, **project.file_configs.get(name, {})}
         if path
