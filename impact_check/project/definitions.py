@@ -75,6 +75,7 @@ class ViewStatement:
     declared_columns: list[str]
     reads: list[str]
     tables: list[str]
+    text_digest: str = ""  # of the statement's own text: its identity, whatever the file holds
 
 
 class StatementDefinition(Definition):

@@ -289,7 +289,9 @@ class CachedFiles:
             path,
             text,
             dialect,
-            digest("ddl-statement", key, view.index),
+            # the statement's own text, not the file's: editing one statement of a file
+            # leaves the other statements' derived datasets cached
+            digest("ddl-statement", view.text_digest, dialect, self.settings.key()),
             limits.max_nesting_depth,
             limits.max_statements_per_file,
             tree,
@@ -308,6 +310,7 @@ def encode_effect(effect: Effect) -> list[Any]:
             effect.declared_columns,
             effect.reads,
             effect.tables,
+            effect.text_digest,
         ]
     assert isinstance(effect, CreateTable)
     return ["table", effect.index, effect.name, effect.if_not_exists, effect.dataset]
@@ -319,13 +322,20 @@ def decode_effects(value: Any) -> list[Effect]:
     for row in _items(value):
         if not isinstance(row, list) or not row:
             raise CodecError("bad effect")
-        if row[0] == "view" and len(row) == 8:
-            _, index, name, kind, line, declared, reads, tables = row
+        if row[0] == "view" and len(row) == 9:
+            _, index, name, kind, line, declared, reads, tables, text = row
             if type(index) is not int or type(line) is not int:
                 raise CodecError("bad view effect")
             effects.append(
                 ViewStatement(
-                    index, _s(name), _s(kind), line, _strs(declared), _strs(reads), _strs(tables)
+                    index,
+                    _s(name),
+                    _s(kind),
+                    line,
+                    _strs(declared),
+                    _strs(reads),
+                    _strs(tables),
+                    _s(text),
                 )
             )
         elif row[0] == "table" and len(row) == 5:

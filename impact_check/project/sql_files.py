@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ def load_file(
             effect = _apply_statement(path, stmt.expression, location, schema, state, settings)
             if effect is not None:
                 effect.index = index
+            if isinstance(effect, ViewStatement):
+                effect.text_digest = hashlib.sha256(stmt.sql.encode("utf-8", "replace")).hexdigest()
         except Exception as err:  # a sqlglot tree shape we do not know: lose only this one
             effect = None
             state.catalog.issues.append(
