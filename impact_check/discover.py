@@ -143,9 +143,9 @@ def _configured(kind: str, path: str, specs: list[LineageSource]) -> bool:
 
 def _text(content: FileContent, config: Config) -> tuple[str | None, str]:
     """A file's text under the configured limits, or (None, why it cannot be read)."""
-    from impact_check.project.loader import decode_file
+    from impact_check.project.files import decode_file
 
-    text, reason, _line = decode_file(content, config)
+    text, reason, _line = decode_file(content, config.limits.max_file_bytes)
     return text, reason
 
 

@@ -26,7 +26,6 @@ import yaml
 from sqlglot import exp
 
 from impact_check.budget import NO_DEADLINE, Deadline
-from impact_check.config import Config, Limits
 from impact_check.identity import exposure_model
 from impact_check.model import (
     Catalog,
@@ -39,7 +38,7 @@ from impact_check.model import (
     ProjectInfo,
     Snapshot,
 )
-from impact_check.project.loader import decode_file, unreadable_rule
+from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
 from impact_check.project.profiles import find_warehouse
 from impact_check.project.schema_yml import (
@@ -49,6 +48,7 @@ from impact_check.project.schema_yml import (
     owners,
     versions,
 )
+from impact_check.project.settings import FileLimits
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 from impact_check.sql.dbt_context import Relation
 from impact_check.sql.ddl import DdlState, Definition
@@ -66,6 +66,16 @@ EXPOSURE_KINDS = {
 }
 
 
+def relation(name: str | None) -> str:
+    """``"db"."schema"."table"`` -> ``db.schema.table`` (quotes off, unquoted case folded)."""
+    if not name:
+        return ""
+    parts = []
+    for part in name.replace("`", '"').split("."):
+        parts.append(part[1:-1] if part.startswith('"') and part.endswith('"') else part.lower())
+    return ".".join(parts)
+
+
 @dataclass
 class Project:
     root: str  # "" or "path/to/project/"
@@ -76,12 +86,12 @@ class Project:
     variables: dict[str, Any]
     models_config: dict[str, Any]
     target: Target
+    limits: FileLimits
     models: dict[str, str] = field(default_factory=dict)  # model name -> file path
     infos: dict[str, ModelInfo] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # model -> relation (from a manifest)
-    limits: Limits = field(default_factory=Limits)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> raw, compiled
     macros: dict[str, Macro] = field(default_factory=dict)
     versions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # name ->
@@ -108,12 +118,11 @@ class Project:
     # `graph` when a model is rendered as dbt compiles it: "model:<name>", "source:<s>.<t>"
 
 
-def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: Limits) -> Any:
+def _yaml(snapshot: Snapshot, path: str, catalog: Catalog, limits: FileLimits) -> Any:
     content = snapshot.files.get(path)
     if content is None:
         return None
-    config = Config(limits=limits)
-    text, reason, line = decode_file(content, config)
+    text, reason, line = decode_file(content, limits.max_file_bytes)
     if text is None:
         rule = unreadable_rule(content)
         catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
@@ -165,9 +174,9 @@ def load_projects(
     state: DdlState,
     catalog: Catalog,
     dialect: str,
+    limits: FileLimits,
     manifest: dict[str, Any] | None = None,
     variables: dict[str, Any] | None = None,
-    limits: Limits | None = None,
     deadline: Deadline | None = None,
     dialect_for: Any = None,
 ) -> None:
@@ -178,7 +187,6 @@ def load_projects(
     ``dialect_for(root)`` is the dialect the configuration sets for a project directory
     (None when it sets none: the project's profile then decides).
     """
-    limits = limits or Limits()
     for root in roots:
         path = root + "dbt_project.yml"
         configured = dialect_for(root) if dialect_for is not None else dialect
@@ -202,8 +210,6 @@ def load_projects(
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
-    from impact_check.project.manifest import relation
-
     for node in manifest.get("nodes", {}).values():
         if node.get("package_name") != project.name:
             continue
@@ -230,7 +236,7 @@ def _project(
     snapshot: Snapshot,
     root: str,
     catalog: Catalog,
-    limits: Limits,
+    limits: FileLimits,
     configured: str | None,
     default_dialect: str,
     cli_vars: dict[str, Any],
@@ -364,7 +370,7 @@ def _text(snapshot: Snapshot, path: str) -> str | None:
 
 
 def _installed_packages(
-    snapshot: Snapshot, folder: str, catalog: Catalog, limits: Limits
+    snapshot: Snapshot, folder: str, catalog: Catalog, limits: FileLimits
 ) -> dict[str, dict[str, Macro]]:
     """Macros of the packages ``dbt deps`` installed under ``folder``, by package name."""
     packages: dict[str, dict[str, Macro]] = {}
@@ -402,7 +408,7 @@ def _package_models(snapshot: Snapshot, folder: str) -> dict[str, str]:
     return out
 
 
-def _declared_packages(snapshot: Snapshot, root: str, catalog: Catalog, limits: Limits) -> int:
+def _declared_packages(snapshot: Snapshot, root: str, catalog: Catalog, limits: FileLimits) -> int:
     """How many packages packages.yml (or dependencies.yml) asks `dbt deps` for."""
     count = 0
     for name in ("packages.yml", "dependencies.yml"):
@@ -618,7 +624,7 @@ def _model(
     dialect: str,
 ) -> None:
     content = snapshot.files[path]
-    text, reason, line = decode_file(content, Config(limits=project.limits))
+    text, reason, line = decode_file(content, project.limits.max_file_bytes)
     if text is None:
         rule = unreadable_rule(content)
         catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))
@@ -756,7 +762,7 @@ _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 def parse_rendered(
     rendered: Rendered,
     dialect: str,
-    limits: Limits,
+    limits: FileLimits,
     installed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[exp.Query | None, str, bool]:
     """The model's query, or None and why not; and whether it is an approximation.
@@ -800,7 +806,7 @@ def parse_rendered(
     return stripped, "", True
 
 
-def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | None, str]:
+def _one_query(text: str, dialect: str, limits: FileLimits) -> tuple[exp.Query | None, str]:
     statements = parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file)
     query = statements[0].expression if len(statements) == 1 else None
     if isinstance(query, exp.Query):
@@ -1040,7 +1046,7 @@ def _source(source: Any, path: str, project: Project, catalog: Catalog, dialect:
 
 def _seed(snapshot: Snapshot, path: str, project: Project, catalog: Catalog) -> None:
     content = snapshot.files[path]
-    text, reason, line = decode_file(content, Config(limits=project.limits))
+    text, reason, line = decode_file(content, project.limits.max_file_bytes)
     if text is None:
         rule = unreadable_rule(content)
         catalog.issues.append(Issue(rule, reason, Location(path, line), whole_file=True))

@@ -1,29 +1,36 @@
-"""Incremental loading: what the loader derives, reused from the analysis cache.
+"""The cache layer around the pure steps of reading a revision (project/catalog.py).
 
-Three kinds of entries, each keyed by everything its value depends on (cache.py):
+Four kinds of entries, each keyed by everything its value depends on (cache.py):
 
 - a model file (a bare SELECT in a models folder), keyed by its git blob SHA and rendering
   context (dialect, placeholders, schema): the relations it reads, so dependency order and
   keys need no parse; the tree is parsed only when its lineage must be recomputed;
+- a DDL file (plain SQL, migrations or not), keyed by its blob SHA, its path, the part a
+  migration framework applies, and the settings reading it depends on: each statement's
+  effect (project/sql_files.py: the view it defines, the table it creates). A file whose
+  every statement has one is replayed in the sequence's order without being parsed; a file
+  with any other statement (ALTER, DROP, INSERT, a migration's one-time DML…) is parsed
+  and applied again, since its effect depends on the state it meets;
 - the DDL of a revision (tables, renames, drops, events and issues after every non-model
-  file applied in path order), keyed by those files' blob SHAs and the names (not the
-  contents) of the models among them: editing models never re-parses migrations;
+  file applied in order), keyed by those files' blob SHAs and the names (not the contents)
+  of the models among them, stored only when the files define no views of their own:
+  editing models never re-reads migrations;
 - a derived dataset, keyed by its definition and the fingerprint of the upstream schemas it
   was qualified against (columns, types, NOT NULL of every relation it reads, and how each
   written name resolved).
 
 So a change re-analyses its own files, then exactly the consumers whose upstream schema
 changed, transitively; everything else decodes from the cache. Results are identical with
-and without it (tests/test_cache.py).
+and without it (tests/test_cache.py, tests/test_cache_ddl.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from impact_check.budget import NO_DEADLINE
 from impact_check.cache import (
     ALGORITHM_VERSION,
     LAZY_SUFFIX,
@@ -32,7 +39,9 @@ from impact_check.cache import (
     digest,
     sqlglot_version,
 )
-from impact_check.model import Catalog, Dataset, FileContent, Issue, Location, Snapshot
+from impact_check.model import Catalog, Dataset, FileContent, Issue, Snapshot
+from impact_check.project import migrations
+from impact_check.project.catalog import build_catalog
 from impact_check.project.codec import (
     CodecError,
     decode_column,
@@ -43,107 +52,312 @@ from impact_check.project.codec import (
     encode_dataset,
     encode_location,
 )
-from impact_check.sql.ddl import Definition
+from impact_check.project.definitions import (
+    LazyDefinition,
+    ModelFile,
+    StatementDefinition,
+    ViewStatement,
+    written_names,
+)
+from impact_check.project.settings import ReadSettings
+from impact_check.project.sql_files import (
+    CreateTable,
+    Effect,
+    at_unit,
+    load_unit,
+    read_text,
+    replay,
+    replayable,
+    unit_dialect,
+)
+from impact_check.sql.ddl import DdlState, Definition
 
 if TYPE_CHECKING:
-    from sqlglot import exp
-
     from impact_check.budget import Deadline
     from impact_check.config import Config
+    from impact_check.project.migrations import Unit
 
 Schema = dict[str, dict[str, "str | None"]]
 
-
-@dataclass
-class ModelFile:
-    """A model file whose one statement is a SELECT: what ordering and keys need."""
-
-    path: str
-    name: str
-    key: str
-    line: int
-    reads: list[str]  # written relation names, CTEs excluded (dependency order)
-    tables: list[str]  # written names lineage resolves (loader.rewrite_tables' view)
-    text: str
-    dialect: str
-    query: exp.Expr | None = None  # parsed on a miss; kept when the file was parsed anyway
+# Parsed trees kept from reading the files to tracing their lineage, in characters of SQL
+# (a tree weighs about 65 times its text): about 65 MB. Past it, a view is parsed again
+# when its lineage is traced, so a 5,000-model project keeps its memory bounded.
+KEPT_TREE_TEXT = 1_000_000
 
 
-class LazyDefinition(Definition):
-    """A Definition whose tree is parsed from its file only when lineage needs it."""
-
-    def __init__(self, model: ModelFile) -> None:
-        self.model = model
-        self.name = model.name
-        self.kind = "view"
-        self.location = Location(model.path, model.line)
-        self.declared_columns = []
-        self.dialect = model.dialect
-        self.cache_key = model.key
-        self.written_reads = model.reads
-        self.written_tables = model.tables
-
-    @property  # type: ignore[override]
-    def query(self) -> exp.Expr:
-        if self.model.query is None:
-            self.model.query = parse_model(self.model.text, self.model.dialect)
-        return self.model.query
-
-    @query.setter
-    def query(self, value: exp.Expr) -> None:
-        self.model.query = value
-
-    def take_query(self) -> exp.Expr:
-        """The tree, handed over to be changed: the next ``query`` parses the file again."""
-        query = self.query
-        self.model.query = None
-        return query
+def read_settings(config: Config) -> ReadSettings:
+    """What reading files uses of the configuration."""
+    return ReadSettings(
+        dialect=config.dialect,
+        dialect_set="dialect" in config.model_fields_set,
+        limits=config.limits,
+        dialects=dict(config.dialects),
+        default_schema=config.default_schema,
+        default_database=config.default_database,
+        models=dict(config.models),
+        placeholders=dict(config.placeholders),
+        dbt_vars=dict(config.dbt.vars),
+    )
 
 
-def fresh_query(definition: Definition) -> exp.Expr:
-    """A tree of ``definition`` the caller may change in place: a model file's own tree
-    (parsed again if anyone asks later), any other definition's copy."""
-    if isinstance(definition, LazyDefinition):
-        return definition.take_query()
-    return definition.query.copy()
+def load_catalog(
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None = None,
+    external: Mapping[str, Mapping[str, str | None]] | None = None,
+    cache: AnalysisCache | None = None,
+    lazy: bool = False,
+    deadline: Deadline | None = None,
+) -> Catalog:
+    """Build the catalog of one revision, reusing ``cache`` entries when given
+    (BudgetExceeded when the deadline passes).
+
+    ``lazy`` leaves cached lineage undecoded in ``catalog.pending`` (for load_pair, which
+    decodes only what the check needs).
+    """
+    settings = read_settings(config)
+    while True:
+        catalog = build_catalog(
+            snapshot,
+            settings,
+            manifest,
+            external,
+            CachedFiles(cache, settings).apply if cache is not None else None,
+            CachedDerivations(cache) if cache is not None else None,
+            deadline or NO_DEADLINE,
+        )
+        if lazy or decode_pending(catalog, set(catalog.datasets), cache):
+            return catalog
 
 
-def parse_model(text: str, dialect: str) -> exp.Expr:
-    """The normalised tree of a one-SELECT model file (the loader's parse)."""
-    from impact_check.sql.names import normalize
-    from impact_check.sql.parse import parse_file
+def load_pair(
+    base: Snapshot,
+    head: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+    deadline: Deadline | None = None,
+) -> tuple[Catalog, Catalog]:
+    """Both revisions' catalogs, holding only what the comparison can reach: the datasets
+    that differ, everything downstream of them, and everything upstream of those (what
+    binding them needs). The datasets left out are equal at both revisions and reach no
+    change, so every finding is the same as with the whole catalogs."""
+    while True:
+        before = load_catalog(base, config, manifest, cache=cache, lazy=True, deadline=deadline)
+        after = load_catalog(head, config, manifest, cache=cache, lazy=True, deadline=deadline)
+        keep = relevant(before, after)
+        valid = [decode_pending(c, keep, cache) for c in (before, after)]
+        if all(valid):
+            return before, after
 
-    statements = parse_file(text, dialect)
-    expression = statements[0].expression
-    assert expression is not None  # a ModelFile is only made from a file that parsed
-    return normalize(expression, dialect)
+
+# -- the SQL files of a revision ------------------------------------------------------------
 
 
-def written_names(query: exp.Expr) -> tuple[list[str], list[str]]:
-    """(names for dependency order, names rewrite_tables resolves) of a query."""
-    from sqlglot import exp
+class CachedFiles:
+    """project/catalog.py's ``apply_units``: model files, DDL files and the DDL state of a
+    revision from cache where their keys match."""
 
-    from impact_check.sql.names import table_name
+    def __init__(self, cache: AnalysisCache, settings: ReadSettings) -> None:
+        self.cache, self.settings = cache, settings
+        self.tree_budget = KEPT_TREE_TEXT
 
-    ctes = {c.alias_or_name for c in query.find_all(exp.CTE)}
-    reads: set[str] = set()
-    tables: set[str] = set()
-    for table in query.find_all(exp.Table):
-        written = ".".join(p.name for p in table.parts)
-        if written and written not in ctes:
-            reads.add(written)
-        if isinstance(table.this, exp.Identifier):
-            name = table_name(table)
-            if "." in name or name not in ctes:
-                tables.add(name)
-    return sorted(reads), sorted(tables)
+    def apply(self, units: list[Unit], snapshot: Snapshot, state: DdlState) -> None:
+        """Apply the units to ``state``, as catalog.build_catalog's loop does."""
+        settings, cache = self.settings, self.cache
+        items: list[tuple[Unit, Definition | None]] = []
+        sequence: list[tuple[str, ...]] = []
+        for unit in units:
+            path = unit.path
+            content = snapshot.files[path]
+            schema = settings.model_schema(path)
+            model = None
+            if schema is not None:
+                model = model_file(
+                    path,
+                    content,
+                    settings.model_name(schema, PurePosixPath(path).stem),
+                    settings,
+                    settings.dialect_for(path),
+                    cache,
+                    lambda c: read_text(c, Catalog(), settings),
+                    keep_tree=self.tree_budget > 0,
+                )
+            if model is not None:
+                if model.query is not None:
+                    self.tree_budget -= len(model.text)
+                items.append((unit, LazyDefinition(model)))
+                sequence.append(("model", path, model.name))
+            else:
+                items.append((unit, None))
+                data = content.data
+                sha = (content.sha or blob_sha(data)) if data is not None else str(content.reason)
+                framework = f"{unit.framework}/{unit.role}/{unit.lines}/{unit.dialect}"
+                sequence.append(("sql", path, sha, framework))
+        key = ddl_key(sequence, settings)
+        if _restore_ddl(cache, key, state):
+            for _path, definition in items:
+                if definition is not None:
+                    state.definitions[definition.name] = definition
+        else:
+            models: dict[str, Definition] = {}
+            for unit, definition in items:
+                if definition is not None:
+                    state.definitions[definition.name] = models[definition.name] = definition
+                    continue
+                self.apply_file(unit, snapshot.files[unit.path], state)
+            if not state.inserts and untouched(state.definitions, models):
+                cache.put(key, encode_ddl(state.catalog, state.dialect))
+        if units:
+            state.dialect = settings.dialect_for(units[-1].path)
+
+    def apply_file(self, unit: Unit, content: FileContent, state: DdlState) -> None:
+        """One DDL file: replayed from its statements' effects when they are cached and say
+        everything it does, else parsed and applied (and its effects stored)."""
+        settings, cache = self.settings, self.cache
+        text = read_text(content, state.catalog, settings)
+        if text is None or content.data is None:
+            return
+        dialect = unit_dialect(unit, settings) or settings.dialect_for(unit.path)
+        key = digest(
+            "ddl-file",
+            ALGORITHM_VERSION,
+            sqlglot_version(),
+            content.sha or blob_sha(content.data),
+            unit.path,
+            unit.lines,
+            unit.one_time,
+            dialect,
+            settings.key(),
+        )
+        effects = self._effects(key)
+        if effects is not None:
+            forward = migrations.forward_text(text, unit.lines)
+            with at_unit(unit, state):
+                replay(
+                    effects,
+                    unit.path,
+                    state,
+                    dialect,
+                    lambda view: self._view(view, unit.path, forward, dialect, key),
+                )
+            return
+        effects = []
+        applied = load_unit(unit, text, state, settings, effects)
+        if applied is None or not replayable(effects):
+            return
+        cache.put(key, [encode_effect(effect) for effect in effects])
+        cache.decoded[key] = effects
+        last = {e.name: e for e in effects if isinstance(e, ViewStatement)}
+        for view in last.values():  # the same definitions a replay makes (the same keys)
+            definition = state.definitions.get(view.name)
+            if type(definition) is Definition and definition.location.line == view.line:
+                keep = self.tree_budget > 0
+                if keep:
+                    self.tree_budget -= len(applied) // max(len(last), 1)
+                state.definitions[view.name] = self._view(
+                    view, unit.path, applied, dialect, key, definition.query if keep else None
+                )
+
+    def _effects(self, key: str) -> list[Effect] | None:
+        shared = self.cache.decoded.get(key)  # the same file at the other revision
+        if isinstance(shared, list):
+            return shared
+        stored = self.cache.get(key)
+        if stored is None:
+            return None
+        try:
+            effects = decode_effects(stored)
+        except (CodecError, KeyError, TypeError, ValueError):
+            self.cache.reject(key)
+            return None
+        self.cache.decoded[key] = effects
+        return effects
+
+    def _view(
+        self,
+        view: ViewStatement,
+        path: str,
+        text: str,
+        dialect: str,
+        key: str,
+        tree: Any = None,
+    ) -> StatementDefinition:
+        limits = self.settings.limits
+        return StatementDefinition(
+            view,
+            path,
+            text,
+            dialect,
+            # the statement's own text, not the file's: editing one statement of a file
+            # leaves the other statements' derived datasets cached
+            digest("ddl-statement", view.text_digest, dialect, self.settings.key()),
+            limits.max_nesting_depth,
+            limits.max_statements_per_file,
+            tree,
+        )
+
+
+def encode_effect(effect: Effect) -> list[Any]:
+    """A statement's effect as plain JSON (only recorded effects are stored)."""
+    if isinstance(effect, ViewStatement):
+        return [
+            "view",
+            effect.index,
+            effect.name,
+            effect.kind,
+            effect.line,
+            effect.declared_columns,
+            effect.reads,
+            effect.tables,
+            effect.text_digest,
+        ]
+    assert isinstance(effect, CreateTable)
+    return ["table", effect.index, effect.name, effect.if_not_exists, effect.dataset]
+
+
+def decode_effects(value: Any) -> list[Effect]:
+    """``encode_effect`` values back, validated field by field (CodecError otherwise)."""
+    effects: list[Effect] = []
+    for row in _items(value):
+        if not isinstance(row, list) or not row:
+            raise CodecError("bad effect")
+        if row[0] == "view" and len(row) == 9:
+            _, index, name, kind, line, declared, reads, tables, text = row
+            if type(index) is not int or type(line) is not int:
+                raise CodecError("bad view effect")
+            effects.append(
+                ViewStatement(
+                    index,
+                    _s(name),
+                    _s(kind),
+                    line,
+                    _strs(declared),
+                    _strs(reads),
+                    _strs(tables),
+                    _s(text),
+                )
+            )
+        elif row[0] == "table" and len(row) == 5:
+            _, index, name, exists, dataset = row
+            if type(index) is not int or not isinstance(exists, bool):
+                raise CodecError("bad table effect")
+            decode_dataset(dataset)  # validated now: a replay never stops half-way
+            effects.append(CreateTable(index, _s(name), exists, dataset))
+        else:
+            raise CodecError("unknown effect")
+    return effects
+
+
+def _strs(value: Any) -> list[str]:
+    return [_s(v) for v in _items(value)]
 
 
 def model_file(
     path: str,
     content: FileContent,
     name: str,
-    config: Config,
+    settings: ReadSettings,
     dialect: str,
     cache: AnalysisCache,
     read: Callable[[FileContent], str | None],
@@ -155,7 +369,7 @@ def model_file(
     if content.data is None:
         return None
     sha = content.sha or blob_sha(content.data)
-    seen = ("model-file", path, sha, name, dialect)  # config is the same all run long
+    seen = ("model-file", path, sha, name, dialect)  # settings are the same all run long
     shared = cache.decoded.get(seen)  # the same file at the other revision
     if isinstance(shared, ModelFile):
         return shared
@@ -167,8 +381,8 @@ def model_file(
         dialect,
         name,
         path,
-        config.placeholders,
-        config.limits.max_file_bytes,
+        settings.placeholders,
+        settings.limits.max_file_bytes,
     )
     stored = cache.get(key)
     if stored is not None:
@@ -216,21 +430,29 @@ def _decode_model(
 # -- the DDL of a revision ----------------------------------------------------------------
 
 
-def ddl_key(sequence: list[tuple[str, ...]], config: Config) -> str:
+def ddl_key(sequence: list[tuple[str, ...]], settings: ReadSettings) -> str:
     """Key of the DDL state: the non-model files in order, interleaved with model names."""
-    return digest(
-        "ddl",
-        ALGORITHM_VERSION,
-        sqlglot_version(),
-        sequence,
-        config.dialect,
-        config.dialects,
-        config.default_schema,
-        config.default_database,
-        config.models,
-        config.placeholders,
-        config.limits.max_file_bytes,
+    return digest("ddl", ALGORITHM_VERSION, sqlglot_version(), sequence, settings.key())
+
+
+def _restore_ddl(cache: AnalysisCache, key: str, state: DdlState) -> bool:
+    stored = cache.get(key)
+    if stored is None:
+        return False
+    restored = Catalog()
+    try:
+        decode_ddl(stored, restored)
+    except (CodecError, TypeError, ValueError):
+        cache.reject(key)
+        return False
+    catalog = state.catalog
+    catalog.datasets, catalog.issues = restored.datasets, restored.issues
+    catalog.renamed_tables, catalog.renamed_columns = (
+        restored.renamed_tables,
+        restored.renamed_columns,
     )
+    catalog.dropped, catalog.events = restored.dropped, restored.events
+    return True
 
 
 def encode_ddl(catalog: Catalog, dialect: str) -> dict[str, Any]:
@@ -304,6 +526,34 @@ def _opt(value: Any) -> str | None:
 
 
 # -- derived datasets -------------------------------------------------------------------
+
+
+class CachedDerivations:
+    """project/derive.py's DerivedStore over the analysis cache."""
+
+    def __init__(self, cache: AnalysisCache) -> None:
+        self.cache = cache
+
+    def key(
+        self,
+        definition: Definition,
+        schema: Schema,
+        catalog: Catalog,
+        resolve: Callable[[str], str],
+        states: dict[str, str],
+    ) -> str:
+        return derive_key(definition, schema, catalog, resolve, states)
+
+    def get(self, key: str, shared: bool) -> tuple[Dataset, list[str]] | None:
+        return cached_dataset(self.cache, key, shared)
+
+    def put(self, key: str, encoded: dict[str, Any], shared: bool) -> tuple[Dataset, list[str]]:
+        put_derived(self.cache, key, encoded)
+        fresh = decode_dataset(encoded, lineage=False)
+        stars = star_unknown(encoded)
+        if shared:
+            share_dataset(self.cache, key, fresh, stars)
+        return fresh, stars
 
 
 def derive_key(
@@ -437,29 +687,6 @@ def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None
     return valid
 
 
-def load_pair(
-    base: Snapshot,
-    head: Snapshot,
-    config: Config,
-    manifest: dict[str, Any] | None,
-    cache: AnalysisCache,
-    deadline: Deadline | None = None,
-) -> tuple[Catalog, Catalog]:
-    """Both revisions' catalogs, holding only what the comparison can reach: the datasets
-    that differ, everything downstream of them, and everything upstream of those (what
-    binding them needs). The datasets left out are equal at both revisions and reach no
-    change, so every finding is the same as with the whole catalogs."""
-    from impact_check.project.loader import load_catalog
-
-    while True:
-        before = load_catalog(base, config, manifest, cache=cache, lazy=True, deadline=deadline)
-        after = load_catalog(head, config, manifest, cache=cache, lazy=True, deadline=deadline)
-        keep = relevant(before, after)
-        valid = [decode_pending(c, keep, cache) for c in (before, after)]
-        if all(valid):
-            return before, after
-
-
 def relevant(before: Catalog, after: Catalog) -> set[str]:
     """Names of the datasets a comparison of the two catalogs needs (see load_pair)."""
     if before.contracts or after.contracts:  # matched to datasets by name: keep every one
@@ -519,13 +746,6 @@ def _changed(before: Catalog, after: Catalog) -> set[str]:
     for (table, _old), _new in before.renamed_columns.items() ^ after.renamed_columns.items():
         changed.add(table)
     return changed
-
-
-def model_name(path: str, config: Config, schema: str) -> str:
-    """The dataset a model file defines (loader.resolver_name)."""
-    from impact_check.project.loader import resolver_name
-
-    return resolver_name(schema, PurePosixPath(path).stem, config)
 
 
 def untouched(definitions: Mapping[str, Definition], models: Mapping[str, Definition]) -> bool:

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlglot import exp
 
-from impact_check.config import Config
 from impact_check.errors import SourceError
 from impact_check.identity import exposure_model
 from impact_check.model import Catalog, Column, Consumer, Dataset, Issue, Location
-from impact_check.project.dbt import EXPOSURE_KINDS
-from impact_check.project.loader import derive_definitions
+from impact_check.project.dbt import EXPOSURE_KINDS, relation
+from impact_check.project.derive import derive_definitions
+from impact_check.project.settings import NamingSettings
 from impact_check.sql.ddl import Definition
 from impact_check.sql.names import NameResolver, normalize
 from impact_check.sql.parse import parse_file
@@ -35,16 +35,6 @@ def lineage_coverage(catalog: Catalog) -> tuple[int, int]:
         if d.lineage and not (d.lineage.unresolved or d.lineage.star_unknown or d.lineage.errors)
     ]
     return len(models), len(resolved)
-
-
-def relation(name: str | None) -> str:
-    """``"db"."schema"."table"`` -> ``db.schema.table`` (quotes off, unquoted case folded)."""
-    if not name:
-        return ""
-    parts = []
-    for part in name.replace("`", '"').split("."):
-        parts.append(part[1:-1] if part.startswith('"') and part.endswith('"') else part.lower())
-    return ".".join(parts)
 
 
 _STRING_FIELDS = (
@@ -117,7 +107,7 @@ def _check_node(node: Any, where: str) -> None:
 
 def catalog_from_manifest(
     manifest: dict[str, Any],
-    config: Config,
+    config: NamingSettings,
     catalog_json: dict[str, Any] | None = None,
     source_name: str = "manifest.json",
 ) -> Catalog:

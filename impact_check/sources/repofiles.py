@@ -44,11 +44,11 @@ def texts(
 ) -> Texts:
     """The readable files of ``files`` as text; the others are DQ819 issues on ``fragment``."""
     from impact_check.config import Config
-    from impact_check.project.loader import decode_file
+    from impact_check.project.files import decode_file
 
     out: dict[str, str] = {}
     for path, content in sorted(files.items()):
-        text, reason, line = decode_file(content, config or Config())
+        text, reason, line = decode_file(content, (config or Config()).limits.max_file_bytes)
         if text is None:
             fragment.issue(UNREADABLE, f"{path}: {reason}; not read", path, line)
         else:
