@@ -77,7 +77,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
 # layer -> the layers it may import (besides itself)
 MAY_USE: dict[str, set[str]] = {
     "base": set(),
-    "config": {"base"},
+    "config": {"base", "schemas"},
     "revision": {"base"},
     "sql": {"base"},
     "schemas": {"base"},
@@ -117,7 +117,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("git", "discover"),
     ("messages.analysis", "config"),
     ("messages.analysis", "messages.schema_files"),
-    ("messages.model", "messages.settings"),
     ("messages.schema_files", "config"),
     ("messages.topics", "config"),
     ("messages.topics", "messages.schema_files"),

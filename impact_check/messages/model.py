@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from impact_check.messages.settings import Mode
 from impact_check.safeload import LimitExceeded, load_json
+
+# the schema registries' compatibility modes (Confluent's names); the configuration
+# (messages/settings.py) names them for a file, a subject or a topic
+Mode = Literal[
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+]
 
 MODES: tuple[str, ...] = typing.get_args(Mode)
 DEFAULT_MODE = "BACKWARD"
