@@ -74,12 +74,14 @@ def check(
         return _nothing_to_analyse(root, revisions, config, started, len(changes))
     from impact_check.analysis import ChangedFile, analyze
     from impact_check.cache import AnalysisCache, cache_dir
+    from impact_check.discover import consumer_paths
 
     deadline = Deadline(config.timeout)
     changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
     cache = AnalysisCache(cache_dir(root)) if config.cache else None
-    base_snapshot: Snapshot = git.snapshot(root, revisions.base)
-    head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
+    # the snapshots hold the consumer files the repository carries too (discover.py)
+    base_snapshot: Snapshot = git.snapshot(root, revisions.base, extra=consumer_paths)
+    head_snapshot = git.snapshot(root, revisions.head, base_snapshot, consumer_paths)
     missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
     _add_installed_packages(root, config, base_snapshot, head_snapshot)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
@@ -380,7 +382,9 @@ def declared_renames(text: str) -> dict[str, str]:
 
 def graph_at(root: Path, rev: str, config: Config) -> LineageGraph:
     """The lineage graph the repository defines at one revision (for trace commands)."""
+    from impact_check.discover import consumer_paths
     from impact_check.graph import graph_from_catalog
     from impact_check.project.loader import load_catalog
 
-    return graph_from_catalog(load_catalog(git.snapshot(root, rev), config))
+    snapshot = git.snapshot(root, rev, extra=consumer_paths)
+    return graph_from_catalog(load_catalog(snapshot, config))

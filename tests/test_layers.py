@@ -114,7 +114,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("analysis", "discover"),
     ("coverage", "config"),
     ("analysis", "project.migrations"),
-    ("git", "discover"),
     ("messages.analysis", "config"),
     ("messages.analysis", "messages.schema_files"),
     ("messages.schema_files", "config"),
