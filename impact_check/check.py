@@ -72,9 +72,10 @@ def check(
     changes = git.changed_files(root, revisions.base, revisions.head)
     if not config.lineage and not any(_analysed(c.path, c.old_path, c.mode) for c in changes):
         return _nothing_to_analyse(root, revisions, config, started, len(changes))
-    from impact_check.analysis import ChangedFile, analyze
+    from impact_check.analysis import ChangedFile
     from impact_check.cache import AnalysisCache, cache_dir
     from impact_check.discover import consumer_paths
+    from impact_check.pipeline import analyze
 
     deadline = Deadline(config.timeout)
     changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
@@ -267,7 +268,7 @@ def _source_finding(status: SourceStatus, config: Config) -> Any:
         status.status,
         status.detail,
         "relation names and compiled code come from the repository alone",
-        config,
+        config.on_source_error == "fail",
     )
 
 

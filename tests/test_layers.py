@@ -66,6 +66,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "__main__",
         "cli",
         "check",
+        "pipeline",
         "trace",
         "demo",
         "github",
@@ -92,16 +93,9 @@ MAY_USE: dict[str, set[str]] = {
 # (importer, imported) edges that break the rules today, removed as the layers are cleaned
 # up; each must still occur (a stale entry fails the test).
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # the analysis loads catalogs and applies policy itself
-    ("analysis", "cache"),
-    ("analysis", "config"),
-    ("analysis", "policy"),
+    # the comparison of a data contract with its dataset (new_unmet) lives in
+    # project/contracts.py: it moves with the project layer's restructuring
     ("analysis", "project.contracts"),
-    ("analysis", "project.incremental"),
-    ("analysis", "project.loader"),
-    ("analysis", "sources.base"),
-    ("analysis", "suppressions"),
-    ("carried", "config"),
     # the configuration travels through the loaders; caching is woven into them
     ("project.dbt", "config"),
     ("project.incremental", "cache"),
@@ -111,9 +105,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("project.manifest", "config"),
     # arrived with the branches merged on 2026-12-03 (migrations, message schemas,
     # consumers, dbt): the configuration and discovery reached from below
-    ("analysis", "discover"),
-    ("coverage", "config"),
-    ("analysis", "project.migrations"),
     ("messages.analysis", "config"),
     ("messages.analysis", "messages.schema_files"),
     ("messages.schema_files", "config"),
