@@ -167,7 +167,7 @@ def _schema_history(
 ) -> dict[str, list[str]]:
     """Earlier committed versions (oldest first) of the changed message schema files whose
     subject's mode is transitive (messages/analysis.py compares with each)."""
-    from impact_check.messages.analysis import wants_history
+    from impact_check.pipeline import wants_history
 
     out: dict[str, list[str]] = {}
     for change in changed:

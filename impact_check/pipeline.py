@@ -29,6 +29,12 @@ from impact_check.carried import QuerySettings
 from impact_check.config import Config
 from impact_check.discover import discover
 from impact_check.graph import LineageGraph
+from impact_check.messages.analysis import SchemaCheck, message_findings
+from impact_check.messages.formats import is_schema, parse_schema, schema_format
+from impact_check.messages.model import SchemaReadError, transitive
+from impact_check.messages.schema_files import registry_at
+from impact_check.messages.settings import subject_of
+from impact_check.messages.topics import Topic, TopicField, top_fields
 from impact_check.model import (
     Catalog,
     FileContent,
@@ -93,14 +99,11 @@ def analyze(
     ``history`` holds earlier versions of message schema files (oldest first) for the
     ``_TRANSITIVE`` compatibility modes (messages/analysis.py).
     """
-    from impact_check.messages.analysis import message_findings, needs_whole_catalogs
-    from impact_check.messages.topics import topics_at
-
     deadline = deadline or NO_DEADLINE
     changed = [c for c in changed if selected(c.path, paths)]
     base, head, over = _file_limit(base, head, config.limits.max_files)
     try:
-        whole = needs_whole_catalogs(changed, config)  # a sink topic's readers are listed
+        whole = _feeds_a_sink(changed, config)  # a sink topic's readers are listed
         incremental = lineage is None and not external and not whole
         base_catalog, head_catalog = _catalogs(
             base, head, config, manifest, external, cache, deadline, incremental
@@ -123,7 +126,8 @@ def analyze(
         topics,
         discover(head, config),  # consumers the repository carries, read at head
     )
-    messages = message_findings(base, head, changed, config, graph, topics, history)
+    schemas = schema_check(head, config)
+    messages = message_findings(base, head, changed, schemas, graph, topics, history)
     for change in messages.changes:  # numbered after the catalog's changes
         change.id = f"C{len(report.changes) + 1}"
         report.changes.append(change)
@@ -143,6 +147,59 @@ def analyze(
         skipped = [c.path for c in changed if c.path not in done]
         _partial(report, config.timeout, deadline.hit, skipped)
     return finish(report, config), graph
+
+
+def topics_at(snapshot: Snapshot, config: Config) -> list[Topic]:
+    """The configured topics with their head schema's fields (a problem when unreadable)."""
+    out = []
+    for name, link in sorted(config.topics.items()):
+        topic = Topic(name, link.table.lower(), link.schema_file, link.direction, link.owners)
+        topic.field_columns = dict(link.fields)
+        content = snapshot.files.get(link.schema_file)
+        fmt = schema_format(link.schema_file)
+        if fmt is None:
+            topic.problem = "not a message schema file (.avsc, .proto, .schema.json)"
+        elif content is None or content.data is None:
+            topic.problem = "the schema file is not in the repository"
+        else:
+            try:
+                parsed = parse_schema(fmt, content.data.decode("utf-8", "replace"))
+                topic.fields = [
+                    TopicField(n, link.fields.get(n, n).lower(), required, kind)
+                    for n, required, kind in top_fields(fmt, parsed)
+                ]
+            except SchemaReadError as err:
+                topic.problem = str(err)
+        out.append(topic)
+    return out
+
+
+def schema_check(head: Snapshot, config: Config) -> SchemaCheck:
+    """What the message schema check reads of the configuration and of the head's registry
+    state file."""
+    settings = config.message_schemas
+    registry = registry_at(head, settings.registry_file)
+    return SchemaCheck(
+        lambda path: subject_of(path, settings, config.topics, registry),
+        settings.registry_file,
+        registry.problem,
+        config.limits.max_nesting_depth,
+        settings.max_versions,
+        settings.protobuf_rules,
+    )
+
+
+def wants_history(path: str, head: Snapshot, config: Config) -> bool:
+    """Whether the check of the schema file ``path`` compares with every earlier version
+    (its subject's mode is transitive): check.py then reads them from git."""
+    return is_schema(path) and transitive(schema_check(head, config).subject_of(path).mode)
+
+
+def _feeds_a_sink(changed: list[ChangedFile], config: Config) -> bool:
+    """Whether a changed schema feeds a table through a sink (its readers are listed, so
+    the catalogs must hold them even though the table itself did not change)."""
+    sinks = {link.schema_file for link in config.topics.values() if link.direction == "sink"}
+    return any(c.path in sinks for c in changed)
 
 
 def _catalogs(

@@ -30,6 +30,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "schemas": (
         "messages",
         "messages.model",
+        "messages.formats",
         "messages.avro",
         "messages.json_schema",
         "messages.proto_parse",
@@ -105,11 +106,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("project.manifest", "config"),
     # arrived with the branches merged on 2026-12-03 (migrations, message schemas,
     # consumers, dbt): the configuration and discovery reached from below
-    ("messages.analysis", "config"),
-    ("messages.analysis", "messages.schema_files"),
-    ("messages.schema_files", "config"),
-    ("messages.topics", "config"),
-    ("messages.topics", "messages.schema_files"),
     ("project.loader", "diff"),
 }
 
