@@ -20,7 +20,7 @@ from impact_check.graph import (
     merge_fragment,
     merge_same_models,
 )
-from impact_check.impact import Bindings, impacts_of
+from impact_check.impact import Bindings, impacts_of, readers_of_unbuilt, unexplained_breaks
 from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
@@ -415,14 +415,17 @@ def _definition_findings(
     own: dict[str, Change] = {}
     for change in changes:
         own.setdefault(change.dataset, change)
+    unexplained = unexplained_breaks(bindings, explained)
     out = []
-    for name, reasons in bindings.head.items():
-        if name in explained or name in bindings.base:
-            continue
-        why = "; ".join(sorted({r.message for r in reasons}))
+    for name, readers in readers_of_unbuilt(unexplained, graph, bindings).items():
+        why = "; ".join(sorted({r.message for r in unexplained[name]}))
         location = _location_of(name, head, graph)
         message = f"{name} no longer binds at head: {why}"
-        out.append(RULES["TB108"].finding(message, location, own.get(name)))
+        finding = RULES["TB108"].finding(message, location, own.get(name))
+        finding.impacted = readers
+        if readers:
+            finding.message += f"; {_consumer_summary(readers)}"
+        out.append(finding)
     return out
 
 
@@ -521,11 +524,25 @@ def _no_longer_created(issue: Issue, base: Catalog | None) -> Finding | None:
         where = base.dropped[issue.target]
     else:
         return None
+    if _sequence_of(where.file) != _sequence_of(issue.location.file):
+        return None  # created by another engine's or another sequence's DDL: unknown here
     message = (
         f"ALTER TABLE {issue.target}: no file creates it any more (the repository's DDL had it "
         f"at base, {where.file}:{where.line or 1}): this migration fails on deploy"
     )
     return RULES["TB110"].finding(message, issue.location)
+
+
+def _sequence_of(path: str) -> str:
+    """The folder a migration sequence lives in: up to the last folder named for migrations
+    (Diesel and Prisma keep one folder per migration below it), else the file's own folder.
+    A repository may hold one sequence per engine (``db/postgresql/migrations``,
+    ``db/clickhouse/migrations``) whose tables share names but not databases."""
+    folders = path.split("/")[:-1]
+    for index in range(len(folders) - 1, -1, -1):
+        if "migration" in folders[index].lower():
+            return "/".join(folders[: index + 1])
+    return "/".join(folders)
 
 
 _SYSTEM_SCHEMAS = ("information_schema.", "pg_catalog.", "sys.", "system.")

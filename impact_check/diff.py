@@ -16,6 +16,12 @@ from impact_check.model import Catalog, Change, Column, Dataset, Location, colum
 ROUTINES = ("function", "procedure")
 
 
+# Relations the checker stands in for without a definition: what a ref() names when no
+# analysed file defines it (a package's model, a snapshot the project's manifest later
+# places elsewhere). They are not the repository's, so their disappearing drops nothing.
+STAND_IN_ORIGINS = frozenset({"package", "package-not-installed"})
+
+
 def diff_catalogs(
     base: Catalog, head: Catalog, declared: dict[str, str] | None = None
 ) -> list[Change]:
@@ -37,6 +43,8 @@ def _relation_changes(base: Catalog, head: Catalog) -> Iterator[Change]:
             "table_renamed", base.datasets[old], None, old, new, _where(head, old, new, base)
         )
     for name in sorted(set(base.datasets) - set(head.datasets) - set(renamed)):
+        if base.datasets[name].origin in STAND_IN_ORIGINS:
+            continue  # never defined by the repository: its going is no drop
         version = base.model_meta.get(name, {}).get("version")
         kind = "version_removed" if version else "table_dropped"
         yield _change(

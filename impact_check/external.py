@@ -48,7 +48,7 @@ def fetched_breaks(
             if attrs.get("origin") in REPO_ORIGINS or consumer in head.datasets:
                 continue
             broken.setdefault(consumer, []).append(
-                Break(f"reads {upstream}, which breaks", {upstream})
+                Break(f"reads {upstream}, which breaks", {upstream}, upstream=upstream)
             )
             if consumer not in seen:
                 seen.add(consumer)

@@ -189,3 +189,42 @@ def unexplained_breaks(bindings: Bindings, explained: set[str]) -> dict[str, lis
         for name, reasons in bindings.head.items()
         if name not in explained and name not in bindings.base
     }
+
+
+def readers_of_unbuilt(
+    unexplained: dict[str, list[Break]], graph: LineageGraph, bindings: Bindings
+) -> dict[str, list[Impact]]:
+    """The roots among ``unexplained`` (datasets that do not bind at head for a reason of
+    their own), each with the readers that break only because it does not build.
+
+    A reader whose every reason is reading another unexplained dataset is not a finding of
+    its own: it is a consumer of the root it reads through, so a report names the cause
+    once with its consumers instead of one error per reader (a suite of 15 expectations on
+    a model that stopped building made 15 errors)."""
+    readers: dict[str, set[str]] = {}
+    followers = set()
+    for name, reasons in unexplained.items():
+        upstreams = {r.upstream for r in reasons}
+        if reasons and None not in upstreams and upstreams <= set(unexplained) - {name}:
+            followers.add(name)
+            for upstream in upstreams:
+                readers.setdefault(str(upstream), set()).add(name)
+    paths: dict[str, list[str]] = {}
+    roots = [name for name in unexplained if name not in followers]
+    for root in roots:
+        queue = [[root]]
+        while queue:
+            path = queue.pop(0)
+            for reader in sorted(readers.get(path[-1], ())):
+                if reader not in paths and reader not in unexplained.keys() - followers:
+                    paths[reader] = [*path, reader]
+                    queue.append(paths[reader])
+    # readers of each other only (a cycle): no root reaches them, each stays its own finding
+    out: dict[str, list[Impact]] = {name: [] for name in roots}
+    out.update({name: [] for name in followers if name not in paths})
+    blame = set(unexplained)
+    for reader, path in paths.items():
+        out[path[0]].append(_impact(reader, path, graph, bindings, blame))
+    for impacts in out.values():
+        impacts.sort(key=lambda i: (len(i.path), i.node))
+    return out

@@ -10,6 +10,7 @@ checked, the inline suppressions of the changed files apply, then the policy dec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlglot.errors import SqlglotError
@@ -359,18 +360,22 @@ def _head_catalog(
 
 
 def stand_in_unanalysed(base: Catalog, head: Catalog) -> None:
-    """Models head defines but could not analyse keep their base dataset (in place).
+    """Models and tables head defines but could not analyse keep their base dataset (in
+    place), with columns unknown.
 
     The file-level stand-in covers a model whose own file broke; this covers one whose file
-    is unchanged but whose rendering broke with something else (a macro edit): absent at
-    head, it would read as dropped and everything reading it as broken.
+    is unchanged but whose rendering broke with something else (a macro edit), and a table
+    whose head statement the parser does not understand (a ClickHouse ``ENGINE = Kafka``
+    table): absent at head, it would read as dropped and everything reading it as broken.
     """
     for entry in head.defined.values():
         if entry.reason is None or entry.name in head.datasets:
             continue
         dataset = base.datasets.get(entry.name)
-        if dataset is not None and dataset.derived:
-            head.datasets[entry.name] = dataset
+        if dataset is not None:
+            # its columns at head are not known: readers binding against the base ones
+            # would break on a column the head model may well produce (a pivot's)
+            head.datasets[entry.name] = replace(dataset, columns_known=False)
             if entry.name in base.model_meta:
                 head.model_meta.setdefault(entry.name, base.model_meta[entry.name])
 

@@ -80,6 +80,27 @@ def test_golang_migrate_orders_numerically() -> None:
     assert order(paths) == ["m/1_a.up.sql", "m/2_b.up.sql", "m/10_c.up.sql"]
 
 
+def test_numbered_files_in_a_migrations_folder_are_a_sequence() -> None:
+    paths = ["db/ch/migrations/10_c.sql", "db/ch/migrations/2_b.sql", "db/ch/schema.sql"]
+    paths += ["db/ch/migrations/01_a.sql", "db/ch/migrations/notes.sql", "sql/01_x.sql"]
+    units = plan(paths, {}).units
+    assert [u.path for u in units if u.role == "versioned"] == [
+        "db/ch/migrations/01_a.sql",
+        "db/ch/migrations/2_b.sql",
+        "db/ch/migrations/10_c.sql",
+    ]
+    assert {u.path: u.one_time for u in units}["db/ch/migrations/notes.sql"]
+    assert not {u.path: u.one_time for u in units}["sql/01_x.sql"]  # not a migrations folder
+    catalog = build(
+        {
+            "db/migrations/01_a.sql": "CREATE TABLE old (id INT, k TEXT);",
+            "db/migrations/02_b.sql": "CREATE TABLE new (id INT, key TEXT);\n"
+            "INSERT INTO new SELECT id, k FROM old;\nDROP TABLE old;",
+        }
+    )
+    assert catalog.loads == [] and not catalog.issues  # the copy ran once, not a consumer
+
+
 def test_dbmate_applies_the_up_section_only() -> None:
     text = "-- comment\n-- migrate:up\nCREATE TABLE t (a INT);\n-- migrate:down\nDROP TABLE t;\n"
     dump = "CREATE TABLE t (a INT);\n-- Dbmate schema migrations\n"

@@ -99,6 +99,8 @@ class Project:
     packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
     package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
     # a package's model -> whether an installed package is known to define it
+    file_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> the
+    # naming settings its own file's config() sets with constants (read before rendering)
     yaml_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema.yml, for
     # `graph` when a model is rendered as dbt compiles it: "model:<name>", "source:<s>.<t>"
 
@@ -434,6 +436,12 @@ def _load(
             )
         elif relative is not None and path.endswith(".sql"):
             project.models[PurePosixPath(path).stem] = path
+            text = _text(snapshot, path)
+            if text is not None and project.renderer is not None:
+                found = project.renderer.static_config(text)
+                project.file_configs[PurePosixPath(path).stem] = {
+                    k: v for k, v in found.items() if k in _NAMING_KEYS
+                }
         elif _under(path, project, project.seed_paths) is not None and path.endswith(".csv"):
             _guarded(catalog, path, "the seed", _seed, snapshot, path, project, catalog)
     if project.renderer is not None:
@@ -526,6 +534,10 @@ def _graph_columns(items: Any) -> dict[str, Any]:
     return out
 
 
+# the config keys that decide a model's relation name
+_NAMING_KEYS = frozenset({"schema", "alias", "database"})
+
+
 def relation_of(project: Project, model: str, config: dict[str, Any]) -> str:
     if model in project.names:
         return project.names[model]
@@ -571,7 +583,7 @@ def _model(
         _define(catalog, project, name, path, reason)
         return
     info = project.infos.get(name, ModelInfo())
-    config = {**_folder_config(project, path), **info.config}
+    config = {**_folder_config(project, path), **info.config, **project.file_configs.get(name, {})}
     this = relation_of(project, name, config)
     raw, compiled = project.compiled.get(path, (None, None))
     renderer = project.renderer or DbtRenderer(project.name, project.target, project.variables)
@@ -625,24 +637,26 @@ def _model(
         )
     installed = set(project.packages)
     query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
-    if query is None and not use_compiled:
-        # dbt's parse-time SQL need not be SQL (macros wait for `execute`): render again
-        # as dbt compiles it, against an empty warehouse and the project's graph
+    # dbt's parse-time SQL need not be SQL (macros wait for `execute`), and columns asked
+    # of the warehouse while parsing come back empty (a loop over them adds nothing that
+    # dbt's compiled SQL has): render again as dbt compiles it, against an empty warehouse
+    # (whose columns read as unknown) and the project's graph
+    if (query is None or rendered.introspected) and not use_compiled:
         again = render(True)
-        if again.error is None:
-            query, _error, approximated = parse_rendered(again, dialect, project.limits, installed)
-            if query is not None:
-                catalog.issues.append(
-                    Issue(
-                        "AN908",
-                        f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
-                        "is read as dbt would compile it against an empty warehouse, so "
-                        "columns its macros take from query results are not known",
-                        location,
-                        target=relation,
-                        unanalyzed=False,
-                    )
+        retry = parse_rendered(again, dialect, project.limits, installed)
+        if again.error is None and retry[0] is not None:
+            query, _error, approximated = retry
+            catalog.issues.append(
+                Issue(
+                    "AN908",
+                    f"{relation} builds its SQL from the warehouse (dbt's `execute`): it "
+                    "is read as dbt would compile it against an empty warehouse, so "
+                    "columns its macros take from query results are not known",
+                    location,
+                    target=relation,
+                    unanalyzed=False,
                 )
+            )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         materialized = str(config.get("materialized", "view"))
@@ -868,7 +882,11 @@ def _ref(project: Project, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
         name = files.get(version, f"{name}_v{version}")
     info = project.infos.get(name, ModelInfo())
     path = project.models.get(name, "")
-    config = {**_folder_config(project, path), **info.config} if path else info.config
+    config = (
+        {**_folder_config(project, path), **info.config, **project.file_configs.get(name, {})}
+        if path
+        else info.config
+    )
     relation = relation_of(project, name, config)
     package = str(args[0]) if len(args) > 1 else None
     known = (package is not None and package != project.name) or name in project.package_models

@@ -444,6 +444,28 @@ def _rails(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> l
     return groups
 
 
+# -- numbered files in a migrations folder -------------------------------------------------
+
+_NUMBERED = re.compile(r"^\d+[_\-.]")
+
+
+def _numbered(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[Group]:
+    """A home-grown sequence: numbered SQL files (``01_init.sql``, ``0002-keys.sql``) in a
+    folder named for migrations, applied in number order (what no framework claimed)."""
+    groups = []
+    for root, files in dirs.items():
+        if "migration" not in _name(root).lower():
+            continue
+        numbered = sorted((p for p in files if _NUMBERED.match(_name(p))), key=natural_key)
+        if len(numbered) < 2:
+            continue
+        group = Group(root, "numbered", members=set(numbered))
+        group.units = [Unit(p, "numbered", "versioned") for p in numbered]
+        _loose(group, files)
+        groups.append(group)
+    return groups
+
+
 Detector = Callable[[list[str], list[str], Dirs, Texts], list[Group]]
 # The order decides when layouts overlap: a dump by its name, a plan or checksum file names
 # its files outright;
@@ -459,6 +481,7 @@ DETECTORS: Sequence[Detector] = (
     _dbmate,
     _liquibase,
     _flyway,
+    _numbered,
 )
 
 

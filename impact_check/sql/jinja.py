@@ -66,6 +66,7 @@ class Rendered:
     refs: list[str] = field(default_factory=list)
     relations: list[str] = field(default_factory=list)  # what ref() and source() returned
     empty: list[str] = field(default_factory=list)  # macros that rendered nothing
+    introspected: bool = False  # asked the warehouse for columns while parsing (got none)
     error: str | None = None
     syntax_error: bool = False  # the Jinja does not parse: dbt rejects the project too
     line: int | None = None  # where the error is, when known
@@ -332,6 +333,7 @@ class _Adapter:
         """Nothing while parsing; as dbt compiles, one column of unknown name: macros
         listing a relation's columns build SQL whose columns lineage reads as unknown."""
         if not self._executing:
+            self._renderer.introspected = True
             return []
         name = placeholder(f"columns of {relation}")
         return [ColumnInfo(name, "unknown")]
@@ -349,6 +351,8 @@ class _Adapter:
         return False
 
     def get_columns_in_query(self, *_: Any, **__: Any) -> list[Any]:
+        if not self._executing:
+            self._renderer.introspected = True
         return []
 
 
@@ -448,6 +452,7 @@ class DbtRenderer:
         self.recorder = _Recorder()
         self.stack: list[MacroSource] = []
         self.empty: list[str] = []  # macros that rendered nothing (waiting for `execute`)
+        self.introspected = False  # the render asked the warehouse for columns
         self.failed_in: list[MacroSource] | None = None
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._functions: dict[tuple[str, str], Any] = {}
@@ -605,6 +610,25 @@ class DbtRenderer:
                 continue
         return out
 
+    def static_config(self, text: str) -> dict[str, Any]:
+        """The constant keyword arguments of a model's ``{{ config(...) }}`` calls, read
+        from the template without rendering it: ``ref()`` to a model whose file sets its own
+        ``schema`` or ``alias`` must name the relation that model will have, before (or
+        without) rendering it. Empty when the template does not parse."""
+        if "config" not in text:
+            return {}
+        try:
+            tree = self.env.parse(text)
+        except (TemplateSyntaxError, RecursionError):
+            return {}
+        out: dict[str, Any] = {}
+        for call in tree.find_all(nodes.Call):
+            if isinstance(call.node, nodes.Name) and call.node.name == "config":
+                for keyword in call.kwargs:
+                    if isinstance(keyword.value, nodes.Const):
+                        out[keyword.key] = keyword.value.value
+        return out
+
     # -- rendering ---------------------------------------------------------------------------
 
     def render_value(self, value: Any) -> Any:
@@ -633,6 +657,7 @@ class DbtRenderer:
         self.env.steps_left = self.max_steps
         self.recorder.unknown.clear()
         self.empty.clear()
+        self.introspected = False
         self.stack.clear()
         self.failed_in = None
         self._functions.clear()
@@ -722,6 +747,7 @@ class DbtRenderer:
             sql, set_by_model, self._unknown(), refs, list(dict.fromkeys(relations))
         )
         rendered.empty = list(dict.fromkeys(self.empty))
+        rendered.introspected = self.introspected
         return rendered
 
     def _unknown(self) -> list[str]:

@@ -123,6 +123,10 @@ MUTATIONS = {
     "break the contract in schema.yml": edit(
         "models/marts/customers.yml", "      - name: last_name\n        data_type: varchar\n", ""
     ),
+    # ref() follows a schema the model's own file sets: its readers still build
+    "give a staging model its own schema in its file": edit(
+        STG + "stg_customers.sql", "select", "{{ config(schema='staging') }}\nselect"
+    ),
     "add a column": edit(STG + "stg_customers.sql", "last_name from", "last_name, 1 as flag from"),
 }
 
