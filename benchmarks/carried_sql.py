@@ -17,6 +17,7 @@ import time
 from impact_check.analysis import compare_catalogs
 from impact_check.config import Config
 from impact_check.model import FileContent, Snapshot
+from impact_check.pipeline import analysis_settings
 from impact_check.project.loader import load_catalog
 from impact_check.sources.base import FragmentNode, GraphFragment
 
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
             fragment = _fragment(tables, consumers, with_sql)
             started = time.perf_counter()
             fetch = (lambda frag: lambda _t, _k: [frag])(fragment)
-            report, _graph = compare_catalogs(base, head, config, lineage=fetch)
+            report, _graph = compare_catalogs(base, head, analysis_settings(config), lineage=fetch)
             seconds = time.perf_counter() - started
             broken = sum(1 for f in report.findings for i in f.impacted if i.breaks)
             impacted = sum(len(f.impacted) for f in report.findings)

@@ -1,19 +1,17 @@
-"""The whole check on two snapshots, without I/O: catalogs, changes, graph, impact, findings."""
+"""The analysis on two loaded catalogs and the fetched fragments, without I/O: changes,
+graph, impact, findings. The edge (pipeline.py) loads the catalogs, finds the fragments and
+applies suppressions and the policy; this module only compares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-
-from sqlglot.errors import SqlglotError
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from impact_check.bind import Break, broken_datasets
-from impact_check.budget import NO_DEADLINE, BudgetExceeded, Deadline
-from impact_check.carried import bind_carried
-from impact_check.config import Config
+from impact_check.budget import NO_DEADLINE, Deadline
+from impact_check.carried import QuerySettings, bind_carried
 from impact_check.diff import diff_catalogs
-from impact_check.discover import discover
 from impact_check.dq import dq_findings
 from impact_check.external import fetched_breaks
 from impact_check.graph import (
@@ -27,41 +25,34 @@ from impact_check.ml import ml_findings
 from impact_check.model import (
     Catalog,
     Change,
-    FileContent,
     Finding,
+    GraphFragment,
     Impact,
     Issue,
     Location,
     Report,
     Severity,
-    Snapshot,
     SourceStatus,
     Unanalyzed,
 )
-from impact_check.policy import apply_policy, failed
-from impact_check.project.incremental import load_pair
-from impact_check.project.loader import (
-    dbt_roots,
-    dialect_for,
-    in_dbt_project,
-    load_catalog,
-    usable_external,
-)
-from impact_check.project.migrations import natural_key
 from impact_check.rules import RULES, rule_for
-from impact_check.sql.parse import split_statements
 from impact_check.sql.statements import summary as statements_summary
 from impact_check.sql.types import compare
-from impact_check.suppressions import parse_ignores
 
 if TYPE_CHECKING:
-    from impact_check.cache import AnalysisCache
     from impact_check.messages.topics import Topic
-    from impact_check.sources.base import GraphFragment
 
 # Fetches lineage for (touched datasets, datasets the repository defines): injected by the
 # edge (check.py) so that the analysis itself does no I/O.
-LineageFetch = Callable[[set[str], set[str]], "list[GraphFragment]"]
+LineageFetch = Callable[[set[str], set[str]], list[GraphFragment]]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The settings the comparison reads (the edge takes them from the configuration)."""
+
+    queries: QuerySettings  # how consumers' own SQL is read (carried.py)
+    strict_sources: bool  # on_source_error: fail: a source not read in full is an error
 
 
 class ChangedFile:
@@ -76,212 +67,10 @@ class ChangedFile:
         self.mode = mode
 
 
-def analyze(
-    base: Snapshot,
-    head: Snapshot,
-    changed: Iterable[ChangedFile],
-    config: Config,
-    paths: list[str] | None = None,
-    renames: dict[str, str] | None = None,
-    manifest: dict[str, Any] | None = None,
-    lineage: LineageFetch | None = None,
-    external: Mapping[str, Mapping[str, str | None]] | None = None,
-    cache: AnalysisCache | None = None,
-    deadline: Deadline | None = None,
-    notes: list[Finding] | None = None,
-    history: Mapping[str, list[str]] | None = None,
-) -> tuple[Report, LineageGraph]:
-    """Compare two revisions; the report has no base/head ids (the caller sets them).
-
-    ``external`` holds relations read from a warehouse (name -> column -> type): those
-    both revisions read and neither defines are loaded with these columns. ``cache`` holds
-    what earlier runs derived (cache.py): unchanged files are not re-read. ``notes`` are
-    findings the edges made (a source that failed); past ``deadline`` the report is
-    partial: an AN909 finding, and what was not analysed listed under unanalyzed.
-    ``history`` holds earlier versions of message schema files (oldest first) for the
-    ``_TRANSITIVE`` compatibility modes (messages/analysis.py).
-    """
-    from impact_check.messages.analysis import message_findings, needs_whole_catalogs
-    from impact_check.messages.topics import topics_at
-
-    deadline = deadline or NO_DEADLINE
-    changed = [c for c in changed if _selected(c.path, paths)]
-    base, head, over = _file_limit(base, head, config.limits.max_files)
-    try:
-        pair = None
-        whole = needs_whole_catalogs(changed, config)  # a sink topic's readers are listed
-        if cache is not None and lineage is None and not external and not whole:
-            pair = load_pair(base, head, config, manifest, cache, deadline)
-            if _stand_ins(base, head, pair[1]):
-                pair = None  # an unreadable head file keeps its base version (below)
-        if pair is None:
-            pair = (
-                load_catalog(base, config, manifest, cache=cache, deadline=deadline),
-                _head_catalog(base, head, config, manifest, deadline, cache=cache),
-            )
-        base_catalog, head_catalog = pair
-        stand_in_unanalysed(base_catalog, head_catalog)
-        usable = usable_external(external, (base_catalog, head_catalog)) if external else {}
-        if usable:  # a second pass, only when the repository reads what the warehouse knows
-            base_catalog = load_catalog(
-                base, config, manifest, usable, cache=cache, deadline=deadline
-            )
-            head_catalog = _head_catalog(base, head, config, manifest, deadline, usable, cache)
-            stand_in_unanalysed(base_catalog, head_catalog)
-    except BudgetExceeded as hit:
-        report = Report(base="", head="")
-        report.findings += list(notes or [])
-        _partial(report, config, hit.stage, [c.path for c in changed])
-        return finish(report, config), LineageGraph()
-    changed_paths = {c.path for c in changed} | {c.old_path for c in changed if c.old_path}
-    topics = topics_at(head, config) if config.topics else []
-    report, graph = compare_catalogs(
-        base_catalog,
-        head_catalog,
-        config,
-        renames,
-        (changed_paths, paths) if paths else None,
-        lineage,
-        deadline,
-        topics,
-        discover(head, config),  # consumers the repository carries, read at head
-    )
-    messages = message_findings(base, head, changed, config, graph, topics, history)
-    for change in messages.changes:  # numbered after the catalog's changes
-        change.id = f"C{len(report.changes) + 1}"
-        report.changes.append(change)
-    report.findings += messages.findings
-    report.unanalyzed += messages.unanalyzed
-    report.findings += list(notes or [])
-    _analysis_limits(report, head_catalog, changed, head, base_catalog)
-    _coverage(report, base_catalog, head_catalog, config)
-    _unresolved_references(report, base_catalog, head_catalog, changed)
-    _file_limit_findings(report, over, changed, config.limits.max_files)
-    _inline_suppressions(report, head, changed, config)
-    if deadline.hit is not None:
-        done = {f.location.file for f in report.findings if f.location is not None}
-        _partial(report, config, deadline.hit, [c.path for c in changed if c.path not in done])
-    return finish(report, config), graph
-
-
-def _partial(report: Report, config: Config, stage: str, skipped: list[str]) -> None:
-    """Mark the report partial: AN909 naming the budget, skipped files as unanalyzed."""
-    report.partial = True
-    message = (
-        f"the check ran out of its time budget (timeout: {config.timeout:g} s) while "
-        f"{stage}: the report is partial, {len(skipped)} changed file"
-        f"{'' if len(skipped) == 1 else 's'} not analysed"
-    )
-    report.findings.append(RULES["AN909"].finding(message))
-    listed = {u.file for u in report.unanalyzed}
-    for path in sorted(set(skipped) - listed):
-        reason = f"not analysed: the time budget (timeout: {config.timeout:g} s) ran out"
-        report.unanalyzed.append(Unanalyzed(path, reason))
-
-
-def _file_limit(base: Snapshot, head: Snapshot, limit: int) -> tuple[Snapshot, Snapshot, set[str]]:
-    """Both revisions cut to the same first ``limit`` paths (so the cut reads as no change)."""
-    paths = sorted(set(base.files) | set(head.files), key=natural_key)
-    if len(paths) <= limit:
-        return base, head, set()
-    over = set(paths[limit:])
-    return (
-        Snapshot({p: c for p, c in base.files.items() if p not in over}),
-        Snapshot({p: c for p, c in head.files.items() if p not in over}),
-        over,
-    )
-
-
-def _file_limit_findings(
-    report: Report, over: set[str], changed: list[ChangedFile], limit: int
-) -> None:
-    if not over:
-        return
-    message = (
-        f"the repository has more than limits.max_files ({limit:,}) files the checker reads: "
-        f"{len(over):,} were not read, in both revisions"
-    )
-    report.findings.append(RULES["AN901"].finding(message))
-    for change in changed:
-        if change.path in over:
-            reason = f"not read: over limits.max_files ({limit:,})"
-            report.unanalyzed.append(Unanalyzed(change.path, reason))
-
-
-def _head_catalog(
-    base: Snapshot,
-    head: Snapshot,
-    config: Config,
-    manifest: dict[str, Any] | None,
-    deadline: Deadline,
-    external: Mapping[str, Mapping[str, str | None]] | None = None,
-    cache: AnalysisCache | None = None,
-) -> Catalog:
-    """The head catalog; a file that cannot be read at head keeps its base version.
-
-    An unreadable file (binary, too large, invalid YAML, LFS pointer, a model whose Jinja or
-    SQL the checker cannot read, …) says nothing about what it defines: reading it as empty
-    would report everything it defined as dropped. Its issues stay, so it is still listed
-    as not analysed, and so do its coverage entries (the head version was not analysed).
-    """
-    catalog = load_catalog(head, config, manifest, external, cache=cache, deadline=deadline)
-    stand_in = _stand_ins(base, head, catalog)
-    if not stand_in:
-        return catalog
-    patched = Snapshot(files={**head.files, **stand_in})
-    retry = load_catalog(patched, config, manifest, external, cache=cache, deadline=deadline)
-    kept = {(i.rule, i.message, i.location) for i in retry.issues}
-    retry.issues += [
-        i
-        for i in catalog.issues
-        if i.location.file in stand_in and (i.rule, i.message, i.location) not in kept
-    ]
-    for name, entry in catalog.defined.items():
-        if entry.location.file in stand_in and entry.reason is not None:
-            entry.reason += " (the base version stands in)"
-            retry.defined[name] = entry
-    return retry
-
-
-def stand_in_unanalysed(base: Catalog, head: Catalog) -> None:
-    """Models and tables head defines but could not analyse keep their base dataset (in
-    place), with columns unknown.
-
-    The file-level stand-in covers a model whose own file broke; this covers one whose file
-    is unchanged but whose rendering broke with something else (a macro edit), and a table
-    whose head statement the parser does not understand (a ClickHouse ``ENGINE = Kafka``
-    table): absent at head, it would read as dropped and everything reading it as broken.
-    """
-    for entry in head.defined.values():
-        if entry.reason is None or entry.name in head.datasets:
-            continue
-        dataset = base.datasets.get(entry.name)
-        if dataset is not None:
-            # its columns at head are not known: readers binding against the base ones
-            # would break on a column the head model may well produce (a pivot's)
-            head.datasets[entry.name] = replace(dataset, columns_known=False)
-            if entry.name in base.model_meta:
-                head.model_meta.setdefault(entry.name, base.model_meta[entry.name])
-
-
-def _stand_ins(base: Snapshot, head: Snapshot, catalog: Catalog) -> dict[str, FileContent]:
-    """Base versions of the head files the catalog could not read, where they differ
-    (a file unreadable at both revisions gains nothing from its base version)."""
-    out = {}
-    for issue in catalog.issues:
-        path = issue.location.file
-        if not issue.whole_file or path not in base.files or path in out:
-            continue
-        before, after = base.files[path], head.files.get(path)
-        if after is None or before.data != after.data or before.reason != after.reason:
-            out[path] = before
-    return out
-
-
 def compare_catalogs(
     base_catalog: Catalog,
     head_catalog: Catalog,
-    config: Config,
+    settings: AnalysisSettings,
     renames: dict[str, str] | None = None,
     scope: tuple[set[str], list[str]] | None = None,
     lineage: LineageFetch | None = None,
@@ -325,14 +114,16 @@ def compare_catalogs(
         }
         defined = set(base_catalog.datasets) | set(head_catalog.datasets)
         fragments = list(consumers or []) + (lineage(touched, defined) if lineage else [])
-        _merge_sources(report, graph, fragments, base_catalog, head_catalog, config)
+        strict = settings.strict_sources
+        _merge_sources(report, graph, fragments, base_catalog, head_catalog, strict)
         for merged, keeper in merge_same_models(graph).items():
             for known in (bindings.base, bindings.head):
                 if merged in known:  # a dbt exposure's breaks are its model's
                     known.setdefault(keeper, []).extend(known.pop(merged))
         # consumers' own queries, bound like views: from here on the catalogs include them
         relevant = _downstream_relations(graph, touched) | set(bindings.head)
-        carried = bind_carried(graph, base_catalog, head_catalog, config, bindings, relevant)
+        queries = settings.queries
+        carried = bind_carried(graph, base_catalog, head_catalog, queries, bindings, relevant)
         report.findings += carried.findings
         base_view, head_view = carried.base, carried.head
         bindings.base.update(carried.base_breaks)
@@ -368,7 +159,7 @@ def compare_catalogs(
         f
         for f in _definition_findings(bindings, explained, changes, head_catalog, graph)
         + _unknown_findings(limited, bindings, base_catalog, head_catalog, graph)
-        if f.location is None or scope is None or _selected(f.location.file, scope[1])
+        if f.location is None or scope is None or selected(f.location.file, scope[1])
     ]
     return report, graph
 
@@ -451,9 +242,10 @@ def _merge_sources(
     fragments: list[GraphFragment],
     base: Catalog,
     head: Catalog,
-    config: Config,
+    strict: bool,
 ) -> None:
-    """Merge fetched fragments; every source gets a `sources` entry, failures an AN905."""
+    """Merge fetched fragments; every source gets a `sources` entry, failures an AN905
+    (errors when ``strict``: on_source_error: fail)."""
     derived = {n for cat in (base, head) for n, ds in cat.datasets.items() if ds.derived}
     for fragment in fragments:
         detail = fragment.detail
@@ -474,7 +266,7 @@ def _merge_sources(
         for issue in fragment.issues:
             location = Location(issue.file, issue.line) if issue.file else None
             finding = RULES[issue.rule].finding(f"{fragment.name}: {issue.message}", location)
-            if config.on_source_error == "fail":
+            if strict:
                 finding.floor = Severity.ERROR
             report.findings.append(finding)
         if fragment.status == "partial" and fragment.issues:
@@ -486,29 +278,19 @@ def _merge_sources(
                     fragment.status,
                     fragment.detail,
                     "consumers only it knows may be missing",
-                    config,
+                    strict,
                 )
             )
 
 
-def source_finding(
-    what: str, status: str, detail: str, consequence: str, config: Config
-) -> Finding:
+def source_finding(what: str, status: str, detail: str, consequence: str, strict: bool) -> Finding:
     """AN905 for a source (lineage source, dbt manifest) that could not be read fully;
-    an error under ``on_source_error: fail``."""
+    an error when ``strict`` (``on_source_error: fail``)."""
     how = "could not be read" if status == "failed" else "was read in part"
     finding = RULES["AN905"].finding(f"{what} {how}: {detail or 'no detail'}; {consequence}")
-    if config.on_source_error == "fail":
+    if strict:
         finding.floor = Severity.ERROR
     return finding
-
-
-def finish(report: Report, config: Config) -> Report:
-    """Apply the policy and decide the verdict."""
-    report.findings = apply_policy(report.findings, config)
-    report.failed = failed(report.findings, config.fail_on)
-    report.fail_on = config.fail_on
-    return report
 
 
 def _key_removed_under_joins(change: Change, finding: Finding, graph: LineageGraph) -> bool:
@@ -537,7 +319,8 @@ def _positional_readers(catalog: Catalog) -> dict[str, set[str]]:
     return readers
 
 
-def _selected(path: str, paths: list[str] | None) -> bool:
+def selected(path: str, paths: list[str] | None) -> bool:
+    """Whether ``path`` is one of the PATH arguments or under one (all are, without any)."""
     if not paths:
         return True
     return any(path == p or path.startswith(p.rstrip("/") + "/") for p in paths)
@@ -657,26 +440,30 @@ def _location_of(name: str, catalog: Catalog, graph: LineageGraph) -> Location |
     return Location(file) if file else None
 
 
-def _coverage(report: Report, base: Catalog, head: Catalog, config: Config) -> None:
-    """The head's coverage, and AN912/AN913 when the diff made it worse or it is low."""
+def report_coverage(
+    report: Report, base: Catalog, head: Catalog, minimum: float | None, max_drop: int
+) -> None:
+    """The head's coverage, and AN912/AN913 when the diff made it worse or it is low
+    (``minimum`` and ``max_drop``: the configuration's ``coverage``)."""
     from impact_check.coverage import coverage_findings, coverage_of
 
     report.coverage = coverage_of(head)
     before = coverage_of(base)
-    report.findings += coverage_findings(base, head, before, report.coverage, config)
+    report.findings += coverage_findings(base, head, before, report.coverage, minimum, max_drop)
 
 
-def _analysis_limits(
+def analysis_limits(
     report: Report,
     head: Catalog,
     changed: list[ChangedFile],
-    head_snapshot: Snapshot,
+    python_models: Iterable[str],
     base: Catalog | None = None,
 ) -> None:
     """AN findings and `unanalyzed` entries for changed files the checker could not read
     (and TB108 for Jinja that does not parse, unless it did not at base either); migrations
     the diff adds or edits that fail on deploy (TB109/TB110, unless they already did at
-    base); one AN911 summary of the statements not analysed."""
+    base); one AN911 summary of the statements not analysed; submodules and the changed
+    dbt Python models (``python_models``) as not analysed."""
     changed_paths = {c.path for c in changed if c.status != "deleted"}
     at_base = {_deploy_key(i) for i in (base.issues if base else []) if i.rule in _DEPLOY}
     skipped = []
@@ -706,17 +493,11 @@ def _analysis_limits(
             report.unanalyzed.append(Unanalyzed(change.path, reason))
             message = f"{change.path}: {reason} (check that repository on its own)"
             report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
-    roots = dbt_roots(head_snapshot.files)
-    for change in changed:
-        if (
-            change.status != "deleted"
-            and in_dbt_project(change.path, roots)
-            and (change.path.endswith(".py"))
-        ):
-            reason = "Python models are not analysed"
-            report.unanalyzed.append(Unanalyzed(change.path, reason))
-            message = f"{change.path}: {reason}"
-            report.findings.append(RULES["AN904"].finding(message, Location(change.path)))
+    for path in python_models:
+        reason = "Python models are not analysed"
+        report.unanalyzed.append(Unanalyzed(path, reason))
+        message = f"{path}: {reason}"
+        report.findings.append(RULES["AN904"].finding(message, Location(path)))
 
 
 _DEPLOY = ("TB109", "TB110")  # a migration that fails on deploy (sql/onetime.py)
@@ -767,7 +548,7 @@ def _sequence_of(path: str) -> str:
 _SYSTEM_SCHEMAS = ("information_schema.", "pg_catalog.", "sys.", "system.")
 
 
-def _unresolved_references(
+def unresolved_references(
     report: Report, base: Catalog, head: Catalog, changed: list[ChangedFile]
 ) -> None:
     """AN903 for each changed definition with references the binder could not attribute:
@@ -798,59 +579,20 @@ def _unresolved_references(
             report.findings.append(RULES["AN903"].finding(message, location))
 
 
-def _inline_suppressions(
-    report: Report, head: Snapshot, changed: list[ChangedFile], config: Config
-) -> None:
-    """Apply ``-- impact-check: ignore[…]`` comments of the changed files."""
-    names = {rule.name for rule in RULES.values()}
-    ignores = []
-    for change in changed:
-        content = head.files.get(change.path)
-        if change.status == "deleted" or content is None or content.data is None:
-            continue
-        text = content.data.decode("utf-8", "replace")
-        if "impact-check:" not in text:
-            continue
-        found, malformed = parse_ignores(
-            change.path,
-            text,
-            _spans(text, dialect_for(change.path, config)),
-            lambda rule: rule in RULES or rule in names,
-        )
-        ignores += found
-        for bad in malformed:
-            message = f"suppression comment ignored: {bad.problem}"
-            report.findings.append(RULES["AN907"].finding(message, Location(bad.file, bad.line)))
-    for finding in report.findings:
-        location = finding.location
-        if location is None or finding.suppressed:
-            continue
-        for ignore in ignores:
-            if ignore.file == location.file and ignore.covers(
-                finding.rule, finding.name, location.line
-            ):
-                finding.suppressed = (
-                    f"inline ignore at {ignore.file}:{ignore.line}: {ignore.reason}"
-                )
-                ignore.used = True
-                break
-    for ignore in ignores:
-        if not ignore.used:
-            message = f"ignore[{','.join(ignore.rules)}] matches no finding"
-            report.findings.append(
-                RULES["AN906"].finding(message, Location(ignore.file, ignore.line))
-            )
-
-
-def _spans(text: str, dialect: str) -> list[tuple[int, int]]:
-    try:
-        return [(line, line + sql.count("\n")) for line, sql in split_statements(text, dialect)]
-    except SqlglotError:
-        return []
-
-
 def _issue_finding(issue: Issue) -> Finding:
     return RULES[issue.rule].finding(issue.message, issue.location)
 
 
-__all__ = ["Break", "ChangedFile", "analyze", "describe_change"]
+__all__ = [
+    "AnalysisSettings",
+    "Break",
+    "ChangedFile",
+    "LineageFetch",
+    "analysis_limits",
+    "compare_catalogs",
+    "describe_change",
+    "report_coverage",
+    "selected",
+    "source_finding",
+    "unresolved_references",
+]

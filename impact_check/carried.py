@@ -46,13 +46,25 @@ from impact_check.sql.parse import check_dialect, parse_file
 from impact_check.sql.tree_digest import tree_digest
 
 if TYPE_CHECKING:
-    from impact_check.config import Config
     from impact_check.impact import Bindings
 
 SQL_ATTR = "sql"  # graph node attributes set by graph.merge_fragment from FragmentNode
 DIALECT_ATTR = "sql_dialect"
 DECLARED_ATTR = "declared_columns"
 ORIGIN = "carried"  # Dataset.origin of a consumer's query in the catalog copies
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """How consumers' queries are read: the check's dialect (a node may name its own), the
+    schema and database unqualified names default to, and the parser's nesting limit (the
+    configuration's ``dialect``, ``default_schema``, ``default_database`` and
+    ``limits.max_nesting_depth``)."""
+
+    dialect: str
+    default_schema: str | None
+    default_database: str | None
+    max_depth: int
 
 
 @dataclass
@@ -84,7 +96,7 @@ def bind_carried(
     graph: LineageGraph,
     base: Catalog,
     head: Catalog,
-    config: Config,
+    settings: QuerySettings,
     bindings: Bindings,
     relevant: set[str] | None = None,
 ) -> Carried:
@@ -97,9 +109,9 @@ def bind_carried(
     changes (binding costs about 10 ms a query and revision).
     """
     out = Carried(base, head)
-    parsed = [q for q in (_parse(node, graph, config, out) for node in _carriers(graph)) if q]
+    parsed = [q for q in (_parse(node, graph, settings, out) for node in _carriers(graph)) if q]
     known = set(base.datasets) | set(head.datasets)
-    resolver = NameResolver(known, config.default_schema, config.default_database)
+    resolver = NameResolver(known, settings.default_schema, settings.default_database)
     if relevant is not None:
         parsed = [q for q in parsed if _reads(q, resolver) & relevant]
     if not parsed:
@@ -155,14 +167,16 @@ def _carriers(graph: LineageGraph) -> Iterable[str]:
             yield node
 
 
-def _parse(node: str, graph: LineageGraph, config: Config, out: Carried) -> CarriedQuery | None:
+def _parse(
+    node: str, graph: LineageGraph, settings: QuerySettings, out: Carried
+) -> CarriedQuery | None:
     attrs = graph.attrs(node)
     text = str(attrs[SQL_ATTR])
-    dialect = _dialect(attrs.get(DIALECT_ATTR), config.dialect)
+    dialect = _dialect(attrs.get(DIALECT_ATTR), settings.dialect)
     file, line = attrs.get("file"), attrs.get("line")
     location = Location(str(file), int(line) if isinstance(line, int) else None) if file else None
     name = attrs.get("name") or node
-    statements = parse_file(text, dialect, config.limits.max_nesting_depth, 100)
+    statements = parse_file(text, dialect, settings.max_depth, 100)
     errors = [s for s in statements if s.error or s.expression is None]
     commands = [s for s in statements if isinstance(s.expression, exp.Command)]
     if errors or commands or not statements:
@@ -325,4 +339,4 @@ def _drop_exposures(
             graph.g.remove_edge(src, node)
 
 
-__all__ = ["Carried", "CarriedQuery", "bind_carried"]
+__all__ = ["Carried", "CarriedQuery", "QuerySettings", "bind_carried"]

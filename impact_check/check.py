@@ -72,14 +72,17 @@ def check(
     changes = git.changed_files(root, revisions.base, revisions.head)
     if not config.lineage and not any(_analysed(c.path, c.old_path, c.mode) for c in changes):
         return _nothing_to_analyse(root, revisions, config, started, len(changes))
-    from impact_check.analysis import ChangedFile, analyze
+    from impact_check.analysis import ChangedFile
     from impact_check.cache import AnalysisCache, cache_dir
+    from impact_check.discover import consumer_paths
+    from impact_check.pipeline import analyze
 
     deadline = Deadline(config.timeout)
     changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
     cache = AnalysisCache(cache_dir(root)) if config.cache else None
-    base_snapshot: Snapshot = git.snapshot(root, revisions.base)
-    head_snapshot: Snapshot = git.snapshot(root, revisions.head, known=base_snapshot)
+    # the snapshots hold the consumer files the repository carries too (discover.py)
+    base_snapshot: Snapshot = git.snapshot(root, revisions.base, extra=consumer_paths)
+    head_snapshot = git.snapshot(root, revisions.head, base_snapshot, consumer_paths)
     missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
     _add_installed_packages(root, config, base_snapshot, head_snapshot)
     renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
@@ -164,7 +167,7 @@ def _schema_history(
 ) -> dict[str, list[str]]:
     """Earlier committed versions (oldest first) of the changed message schema files whose
     subject's mode is transitive (messages/analysis.py compares with each)."""
-    from impact_check.messages.analysis import wants_history
+    from impact_check.pipeline import wants_history
 
     out: dict[str, list[str]] = {}
     for change in changed:
@@ -265,7 +268,7 @@ def _source_finding(status: SourceStatus, config: Config) -> Any:
         status.status,
         status.detail,
         "relation names and compiled code come from the repository alone",
-        config,
+        config.on_source_error == "fail",
     )
 
 
@@ -380,7 +383,9 @@ def declared_renames(text: str) -> dict[str, str]:
 
 def graph_at(root: Path, rev: str, config: Config) -> LineageGraph:
     """The lineage graph the repository defines at one revision (for trace commands)."""
+    from impact_check.discover import consumer_paths
     from impact_check.graph import graph_from_catalog
     from impact_check.project.loader import load_catalog
 
-    return graph_from_catalog(load_catalog(git.snapshot(root, rev), config))
+    snapshot = git.snapshot(root, rev, extra=consumer_paths)
+    return graph_from_catalog(load_catalog(snapshot, config))

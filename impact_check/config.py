@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impact_check.errors import ConfigError
+from impact_check.lineage_kinds import unknown_kind_message
 from impact_check.messages.settings import MessageSchemaSettings, TopicLink
 from impact_check.safeload import LimitExceeded, load_yaml, yaml_error_line, yaml_error_text
 
@@ -88,8 +89,6 @@ class LineageSource(_Strict):
     def _known_kind(cls, value: str) -> str:
         # An unknown kind is a mistake in the configuration, not a source that failed to
         # answer (which, under on_source_error: warn, would let the build pass).
-        from impact_check.sources import unknown_kind_message
-
         problem = unknown_kind_message(value)
         if problem:
             raise ValueError(problem)

@@ -9,7 +9,6 @@ configured ``coverage.minimum`` is AN913. Pure functions over catalogs: no I/O.
 
 from __future__ import annotations
 
-from impact_check.config import Config
 from impact_check.model import Catalog, Coverage, Defined, Finding, ProjectCoverage
 from impact_check.rules import RULES
 
@@ -64,13 +63,18 @@ def lost_by_diff(base: Coverage, head: Coverage) -> list[Defined]:
 
 
 def coverage_findings(
-    base_catalog: Catalog, head_catalog: Catalog, base: Coverage, head: Coverage, config: Config
+    base_catalog: Catalog,
+    head_catalog: Catalog,
+    base: Coverage,
+    head: Coverage,
+    minimum: float | None,
+    max_drop: int,
 ) -> list[Finding]:
-    """AN912 for models the diff left unanalysed (beyond ``coverage.max_drop``), AN913
-    when head coverage is under ``coverage.minimum``."""
+    """AN912 for models the diff left unanalysed (beyond ``max_drop``: coverage.max_drop),
+    AN913 when head coverage is under ``minimum`` (coverage.minimum)."""
     out = []
     lost = [e for e in lost_by_diff(base, head) if not _syntax_error(head_catalog, e)]
-    if len(lost) > config.coverage.max_drop:
+    if len(lost) > max_drop:
         before = {(e.project, e.name) for e in base_catalog.defined.values()}
         new = sum(1 for e in lost if (e.project, e.name) not in before)
         plural = len(lost) != 1
@@ -84,7 +88,6 @@ def coverage_findings(
         files = {e.location.file for e in lost}
         location = lost[0].location if len(files) == 1 else None
         out.append(RULES["AN912"].finding(message, location))
-    minimum = config.coverage.minimum
     if minimum is not None and head.defined and head.ratio < minimum:
         message = (
             f"coverage {head.analysed} of {head.defined} models and views ({head.ratio:.1%}) "

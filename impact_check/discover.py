@@ -15,8 +15,8 @@ work tree of another revision), statically (nothing is imported or run):
 Configuration only narrows or adds: ``discover: {enabled: false}`` turns this off,
 ``discover.kinds`` keeps some kinds, ``discover.exclude`` lists path globs never read, and a
 ``lineage:`` entry of the same kind whose location covers a discovered folder or file
-replaces its discovery (its options apply). :func:`consumer_paths` tells git.py which files
-beyond the SQL and YAML a snapshot must hold for this.
+replaces its discovery (its options apply). :func:`consumer_paths` picks the files
+beyond the SQL and YAML a snapshot must hold for this (the edge hands it to git.snapshot).
 """
 
 from __future__ import annotations

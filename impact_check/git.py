@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,24 +229,29 @@ def wanted(path: str) -> bool:
     return path.endswith(_READ_SUFFIXES) or path.rsplit("/", 1)[-1] in _READ_NAMES
 
 
-def snapshot(root: Path, rev: str, known: Snapshot | None = None) -> Snapshot:
-    """The files the loaders read, at a commit, the index or the work tree. Blobs already
-    read into ``known`` (the other revision) are taken from it, not read again."""
+# picks, out of a revision's paths, the ones a snapshot holds besides those the loaders read
+Extra = Callable[[list[str]], set[str]]
+
+
+def snapshot(
+    root: Path, rev: str, known: Snapshot | None = None, extra: Extra | None = None
+) -> Snapshot:
+    """The files the loaders read, at a commit, the index or the work tree, and those
+    ``extra`` picks (the consumer files the repository carries: discover.consumer_paths).
+    Blobs already read into ``known`` (the other revision) are taken from it, not read
+    again."""
     if rev == WORKTREE:
-        return _worktree_snapshot(root, known)
-    entries = _index_entries(root) if rev == INDEX else _tree_entries(root, rev)
+        return _worktree_snapshot(root, known, extra)
+    entries = _index_entries(root, extra) if rev == INDEX else _tree_entries(root, rev, extra)
     return _read_blobs(root, entries, known, "HEAD" if rev == INDEX else rev)
 
 
-def _selected(paths: list[str]) -> set[str]:
-    """The files a snapshot holds: what the loaders read, and the consumer files the
-    repository carries (discover.py: Feast repositories, MLmodel files, GX suites, …)."""
-    from impact_check.discover import consumer_paths
-
-    return {p for p in paths if wanted(p)} | consumer_paths(paths)
+def _selected(paths: list[str], extra: Extra | None) -> set[str]:
+    """The files a snapshot holds: what the loaders read, and what ``extra`` picks."""
+    return {p for p in paths if wanted(p)} | (extra(paths) if extra is not None else set())
 
 
-def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
+def _tree_entries(root: Path, rev: str, extra: Extra | None) -> list[tuple[str, str, str]]:
     out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", rev)
     blobs = []
     for line in _split_z(out):
@@ -253,15 +259,15 @@ def _tree_entries(root: Path, rev: str) -> list[tuple[str, str, str]]:
         mode, kind, sha = meta.split()
         if kind == "blob":
             blobs.append((mode, sha, path))
-    selected = _selected([path for _mode, _sha, path in blobs])
+    selected = _selected([path for _mode, _sha, path in blobs], extra)
     return [entry for entry in blobs if entry[2] in selected]
 
 
-def _index_entries(root: Path) -> list[tuple[str, str, str]]:
-    return [(mode, sha, path) for _tag, mode, sha, path in _index_listing(root)]
+def _index_entries(root: Path, extra: Extra | None) -> list[tuple[str, str, str]]:
+    return [(mode, sha, path) for _tag, mode, sha, path in _index_listing(root, extra)]
 
 
-def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
+def _index_listing(root: Path, extra: Extra | None) -> list[tuple[str, str, str, str]]:
     """(tag, mode, sha, path) of each staged file the loaders read; tag ``S`` marks a
     skip-worktree entry (outside a sparse checkout: git reads it from the index)."""
     out = run_git(root, "ls-files", "-s", "-t", "-z")
@@ -271,7 +277,7 @@ def _index_listing(root: Path) -> list[tuple[str, str, str, str]]:
         tag, mode, sha, _stage = meta.split()
         if mode != "160000":
             entries.setdefault(path, (tag, mode, sha, path))  # one entry per conflict stage
-    selected = _selected(list(entries))
+    selected = _selected(list(entries), extra)
     return [entry for path, entry in entries.items() if path in selected]
 
 
@@ -407,19 +413,19 @@ def _missing_objects(root: Path, commit: str) -> set[str]:
     return {line[1:].split()[0] for line in out.decode().splitlines() if line.startswith("?")}
 
 
-def _worktree_snapshot(root: Path, known: Snapshot | None = None) -> Snapshot:
+def _worktree_snapshot(root: Path, known: Snapshot | None, extra: Extra | None) -> Snapshot:
     """The work tree as the loaders read it. Entries outside a sparse checkout are read from
     the index, as git itself does (their absence from disk is not a deletion)."""
     out = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
     sparse = []
     paths = set(_split_z(out))
-    for tag, mode, sha, path in _index_listing(root):
+    for tag, mode, sha, path in _index_listing(root, extra):
         if tag == "S":
             sparse.append((mode, sha, path))
         else:
             paths.add(path)
     snap = _read_blobs(root, sparse, known, "HEAD") if sparse else Snapshot()
-    selected = _selected(sorted(paths | {path for _mode, _sha, path in sparse}))
+    selected = _selected(sorted(paths | {path for _mode, _sha, path in sparse}), extra)
     for path in sorted(paths):
         if path not in selected:
             continue

@@ -11,7 +11,7 @@ import datetime as dt
 import fnmatch
 
 from impact_check.config import Config, Ignore
-from impact_check.model import Finding, Location, Severity
+from impact_check.model import Finding, Location, Report, Severity
 from impact_check.rules import RULES, Rule
 
 # Presets are a ladder (buf's): contract ⊂ consumer (default) ⊂ strict.
@@ -104,3 +104,11 @@ def failed(findings: list[Finding], fail_on: str) -> bool:
         return False
     threshold = Severity(fail_on).rank
     return any(f.suppressed is None and f.severity.rank >= threshold for f in findings)
+
+
+def finish(report: Report, config: Config) -> Report:
+    """Apply the policy and decide the verdict."""
+    report.findings = apply_policy(report.findings, config)
+    report.failed = failed(report.findings, config.fail_on)
+    report.fail_on = config.fail_on
+    return report

@@ -14,6 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from impact_check.model import Finding, Location
+from impact_check.rules import RULES
+
 _MARKER = re.compile(r"(?:--|#|/\*)\s*impact-check:\s*(?P<rest>.*?)\s*(?:\*/)?\s*$")
 _DIRECTIVE = re.compile(
     r"^(?P<kind>ignore|ignore-file)\[(?P<rules>[A-Za-z0-9_,\s-]+)\]"
@@ -89,3 +92,30 @@ def _statement_at(line: int, spans: Spans) -> tuple[int, int]:
             return first, last
     following = [span for span in spans if span[0] > line]
     return min(following) if following else (line, line)
+
+
+def apply_ignores(
+    findings: list[Finding], ignores: list[InlineIgnore], malformed: list[Malformed]
+) -> None:
+    """Mark the findings an ignore covers as suppressed (in place); AN907 for each
+    malformed comment and AN906 for each ignore that matches no finding are added."""
+    for bad in malformed:
+        message = f"suppression comment ignored: {bad.problem}"
+        findings.append(RULES["AN907"].finding(message, Location(bad.file, bad.line)))
+    for finding in findings:
+        location = finding.location
+        if location is None or finding.suppressed:
+            continue
+        for ignore in ignores:
+            if ignore.file == location.file and ignore.covers(
+                finding.rule, finding.name, location.line
+            ):
+                finding.suppressed = (
+                    f"inline ignore at {ignore.file}:{ignore.line}: {ignore.reason}"
+                )
+                ignore.used = True
+                break
+    for ignore in ignores:
+        if not ignore.used:
+            message = f"ignore[{','.join(ignore.rules)}] matches no finding"
+            findings.append(RULES["AN906"].finding(message, Location(ignore.file, ignore.line)))

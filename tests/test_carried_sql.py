@@ -12,6 +12,7 @@ import pytest
 from impact_check.analysis import compare_catalogs
 from impact_check.config import Config
 from impact_check.model import FileContent, Report, Snapshot
+from impact_check.pipeline import analysis_settings
 from impact_check.project.loader import load_catalog
 from impact_check.sources.base import FragmentNode, GraphFragment
 
@@ -36,7 +37,9 @@ def _check(head_sql: str, fragment: GraphFragment, base_sql: str = "") -> Report
     config = Config()
     base = load_catalog(snapshot(BASE + base_sql), config)
     head = load_catalog(snapshot(BASE + base_sql, head_sql), config)
-    report, _graph = compare_catalogs(base, head, config, lineage=lambda _t, _k: [fragment])
+    report, _graph = compare_catalogs(
+        base, head, analysis_settings(config), lineage=lambda _t, _k: [fragment]
+    )
     return report
 
 

@@ -3,10 +3,12 @@ repository are reached, break when what they read disappears, and the report say
 
 from __future__ import annotations
 
-from impact_check.analysis import compare_catalogs, finish
+from impact_check.analysis import compare_catalogs
 from impact_check.config import Config
 from impact_check.graph import LineageGraph, graph_from_catalog, merge_fragment
 from impact_check.model import FileContent, Snapshot
+from impact_check.pipeline import analysis_settings
+from impact_check.policy import finish
 from impact_check.project.loader import load_catalog
 from impact_check.sources.base import FragmentNode, GraphFragment
 
@@ -45,7 +47,10 @@ def _fragment() -> GraphFragment:
 def _report(head: dict[str, str], fragment: GraphFragment):  # type: ignore[no-untyped-def]
     config = Config()
     report, graph = compare_catalogs(
-        _catalog(BASE), _catalog(head), config, lineage=lambda touched, known: [fragment]
+        _catalog(BASE),
+        _catalog(head),
+        analysis_settings(config),
+        lineage=lambda touched, known: [fragment],
     )
     return finish(report, config), graph
 
@@ -83,7 +88,7 @@ def test_failed_source_is_an_an905_finding_and_fails_under_policy() -> None:
     assert "timed out" in an905.message and not report.failed
     config = Config(on_source_error="fail")
     strict, _graph = compare_catalogs(
-        _catalog(BASE), _catalog(BASE), config, lineage=lambda t, k: [failed]
+        _catalog(BASE), _catalog(BASE), analysis_settings(config), lineage=lambda t, k: [failed]
     )
     assert finish(strict, config).failed
 

@@ -59,6 +59,16 @@ def test_blobs_are_read_at_each_side_without_checkout(repo: GitRepo) -> None:
     assert "notes.txt" not in git.snapshot(repo.root, base).files
 
 
+@pytest.mark.parametrize("rev", ["HEAD", git.INDEX, git.WORKTREE])
+def test_a_snapshot_holds_the_extra_paths_its_caller_picks(repo: GitRepo, rev: str) -> None:
+    """Beyond what the loaders read, a snapshot holds what ``extra`` picks (check.py passes
+    the consumer files discover.py reads), at a commit, the index and the work tree."""
+    assert "notes.txt" not in git.snapshot(repo.root, rev).files
+    picked = git.snapshot(repo.root, rev, extra=lambda paths: {p for p in paths if "notes" in p})
+    assert picked.files["notes.txt"].data == b"hi\n"
+    assert "a.sql" in picked.files
+
+
 def test_staged_only_changes_compare_index_with_head(repo: GitRepo) -> None:
     repo.write({"a.sql": "create table a (x text);\n"})
     repo.git("add", "a.sql")

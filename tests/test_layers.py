@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # core types and helpers every layer may use
     "base": ("model", "errors", "budget", "safeload", "atomic", "identity"),
     # the configuration model: read by the edge, which passes each step what it needs
-    "config": ("config", "messages.settings"),
+    "config": ("config", "messages.settings", "lineage_kinds"),
     # reading a revision: git -> files
     "revision": ("git",),
     # understanding files, pure: SQL, then what a repository's files define
@@ -30,6 +30,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "schemas": (
         "messages",
         "messages.model",
+        "messages.formats",
         "messages.avro",
         "messages.json_schema",
         "messages.proto_parse",
@@ -67,6 +68,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "__main__",
         "cli",
         "check",
+        "pipeline",
         "trace",
         "demo",
         "github",
@@ -78,7 +80,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
 # layer -> the layers it may import (besides itself)
 MAY_USE: dict[str, set[str]] = {
     "base": set(),
-    "config": {"base"},
+    "config": {"base", "schemas"},
     "revision": {"base"},
     "sql": {"base"},
     "schemas": {"base"},
@@ -93,39 +95,17 @@ MAY_USE: dict[str, set[str]] = {
 # (importer, imported) edges that break the rules today, removed as the layers are cleaned
 # up; each must still occur (a stale entry fails the test).
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # the analysis loads catalogs and applies policy itself
-    ("analysis", "cache"),
-    ("analysis", "config"),
-    ("analysis", "policy"),
+    # the comparison of a data contract with its dataset (new_unmet) lives in
+    # project/contracts.py: it moves with the project layer's restructuring
     ("analysis", "project.contracts"),
-    ("analysis", "project.incremental"),
-    ("analysis", "project.loader"),
-    ("analysis", "sources.base"),
-    ("analysis", "suppressions"),
-    ("carried", "config"),
     # the loader facade reads Config and hands the steps below ReadSettings (project/
     # settings.py); gone once the edge builds ReadSettings itself
     ("project.incremental", "config"),
     ("project.loader", "config"),
-    # arrived with the branches merged on 2026-12-03 (migrations, message schemas,
-    # consumers, dbt): the configuration and discovery reached from below
-    ("analysis", "discover"),
-    ("coverage", "config"),
-    ("analysis", "project.migrations"),
-    ("config", "sources"),
-    ("git", "discover"),
-    ("messages.analysis", "config"),
-    ("messages.analysis", "messages.schema_files"),
-    ("messages.model", "messages.settings"),
-    ("messages.schema_files", "config"),
-    ("messages.topics", "config"),
-    ("messages.topics", "messages.schema_files"),
 }
 
 # import circles that exist today, by their modules (sorted); same rule as above
-KNOWN_CYCLES: set[tuple[str, ...]] = {
-    ("config", "sources"),  # config names the lineage kinds sources/ knows
-}
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
 
 
 def _modules() -> dict[str, Path]:

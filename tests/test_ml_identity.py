@@ -7,10 +7,12 @@ from pathlib import Path
 
 from gitrepo import GitRepo
 
-from impact_check.analysis import compare_catalogs, finish
+from impact_check.analysis import compare_catalogs
 from impact_check.config import Config
 from impact_check.identity import ModelIdentity, exposure_model, model_identity
 from impact_check.model import FileContent, Snapshot
+from impact_check.pipeline import analysis_settings
+from impact_check.policy import finish
 from impact_check.project.loader import load_catalog
 from impact_check.sources.base import FragmentNode, GraphFragment
 
@@ -78,7 +80,7 @@ def _report(head: dict[str, str], base: dict[str, str] | None = None):  # type: 
     report, graph = compare_catalogs(
         _catalog(base or _files(FEATURES)),
         _catalog(head),
-        config,
+        analysis_settings(config),
         lineage=lambda touched, known: [_fragment()],
     )
     return finish(report, config), graph

@@ -2,7 +2,7 @@
 
 Each changed ``.avsc`` / ``.proto`` / ``.schema.json`` file is checked against its previous
 version (its earlier versions, oldest first, under a ``_TRANSITIVE`` mode: the edge reads
-them from git) under its subject's mode (messages.schema_files.subject_of):
+them from git) under its subject's mode (messages.settings.subject_of):
 
 - Avro and JSON Schema: BACKWARD checks that the new version reads what the old one wrote,
   FORWARD the reverse, FULL both;
@@ -17,30 +17,23 @@ the table and its readers as affected.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from impact_check.messages.formats import is_schema, parse_schema, schema_format
 from impact_check.messages.model import (
     Incompatibility,
     SchemaReadError,
+    Subject,
     directions,
     line_of,
     transitive,
-)
-from impact_check.messages.schema_files import (
-    Registry,
-    Subject,
-    parse_schema,
-    read_registry,
-    schema_format,
-    subject_of,
 )
 from impact_check.model import Change, Finding, Impact, Location, Snapshot, Unanalyzed, column_id
 from impact_check.rules import RULES
 
 if TYPE_CHECKING:
-    from impact_check.config import Config
     from impact_check.graph import LineageGraph
     from impact_check.impact import Bindings
     from impact_check.messages.topics import Topic
@@ -93,38 +86,25 @@ class MessageResults:
     unanalyzed: list[Unanalyzed] = field(default_factory=list)
 
 
-def is_schema(path: str | None) -> bool:
-    return path is not None and schema_format(path) is not None
+@dataclass(frozen=True)
+class SchemaCheck:
+    """What the check reads besides the files (the edge takes it from the configuration
+    and the registry state file): each schema file's subject and mode, the registry state
+    file's path and the problem reading it, and the limits."""
 
-
-def registry_at(snapshot: Snapshot, config: Config) -> Registry:
-    """The registry state file of a revision (named in message_schemas.registry_file)."""
-    path = config.message_schemas.registry_file
-    content = snapshot.files.get(path) if path else None
-    text = content.data.decode("utf-8", "replace") if content and content.data else None
-    registry = read_registry(text, path)
-    if path and text is None:
-        registry.problem = ("not found in the repository", None)
-    return registry
-
-
-def wants_history(path: str, head: Snapshot, config: Config) -> bool:
-    """Whether the check of ``path`` compares with every earlier version (for the edge)."""
-    return is_schema(path) and transitive(subject_of(path, config, registry_at(head, config)).mode)
-
-
-def needs_whole_catalogs(changed: Iterable[Any], config: Config) -> bool:
-    """Whether a changed schema feeds a table through a sink (its readers are listed, so
-    the catalogs must hold them even though the table itself did not change)."""
-    sinks = {link.schema_file for link in config.topics.values() if link.direction == "sink"}
-    return any(c.path in sinks for c in changed)
+    subject_of: Callable[[str], Subject]
+    registry_file: str | None
+    registry_problem: tuple[str, int | None] | None  # (message, line)
+    max_depth: int  # limits.max_nesting_depth
+    max_versions: int  # message_schemas.max_versions
+    protobuf_rules: str  # message_schemas.protobuf_rules
 
 
 def message_findings(
     base: Snapshot,
     head: Snapshot,
     changed: Iterable[Any],
-    config: Config,
+    check: SchemaCheck,
     graph: LineageGraph,
     topics: list[Topic] | None = None,
     history: Mapping[str, list[str]] | None = None,
@@ -143,24 +123,25 @@ def message_findings(
         if topic.problem:
             message = f"topics.{topic.name}: schema {topic.schema}: {topic.problem}"
             results.findings.append(RULES["MS119"].finding(message))
-    registry = registry_at(head, config)
-    registry_path = config.message_schemas.registry_file
-    if registry.problem and any(c.path == registry_path for c in changed):
-        message, line = registry.problem
+    registry_path = check.registry_file
+    if check.registry_problem and any(c.path == registry_path for c in changed):
+        message, line = check.registry_problem
         _unreadable(results, f"registry state file: {message}", registry_path or "", line)
+    by_name = {topic.name: topic for topic in topics or []}
     for change in changed:
         path, old_path = change.path, change.old_path or change.path
         if not (is_schema(path) or is_schema(old_path)):
             continue
-        subject = subject_of(path, config, registry)
+        subject = check.subject_of(path)
         if change.status == "deleted":
             if subject.mode != "NONE" and is_schema(path):
-                _deleted(results, path, subject, config)
+                _deleted(results, path, subject)
             continue
         if subject.mode == "NONE" or not is_schema(path):
             continue
-        _check_file(results, base, head, path, old_path, subject, config, graph, bindings,
-                    (history or {}).get(path))  # fmt: skip
+        sink = by_name.get(subject.topic or "")
+        _check_file(results, base, head, path, old_path, subject, check, graph, bindings,
+                    (history or {}).get(path), sink)  # fmt: skip
     return results
 
 
@@ -178,15 +159,16 @@ def _check_file(
     path: str,
     old_path: str,
     subject: Subject,
-    config: Config,
+    check: SchemaCheck,
     graph: LineageGraph,
     bindings: Bindings,
     history: list[str] | None,
+    topic: Topic | None,
 ) -> None:
     fmt = schema_format(path) or ""
     new_text = _text(head, path)
     old_text = _text(base, old_path)
-    depth = config.limits.max_nesting_depth
+    depth = check.max_depth
     if new_text is None:
         return
     try:
@@ -194,7 +176,7 @@ def _check_file(
     except SchemaReadError as err:
         _unreadable(results, str(err), path, err.line)
         return
-    limit = config.message_schemas.max_versions
+    limit = check.max_versions
     earlier = list(history) if history and transitive(subject.mode) else []
     cut = len(earlier) > limit  # the edge reads one more than the limit to tell
     earlier = earlier[-limit:]
@@ -216,7 +198,7 @@ def _check_file(
             else:
                 unreadable += 1
             continue
-        for hit in _compare(fmt, old, new, subject.mode, config, new_text):
+        for hit in _compare(fmt, old, new, subject.mode, check.protobuf_rules, new_text):
             key = (hit.kind, hit.path, hit.message)
             if key not in found:
                 found[key] = hit
@@ -229,17 +211,17 @@ def _check_file(
         message = f"{path}: {subject.mode} compared with fewer versions: {'; '.join(parts)}"
         results.findings.append(RULES["MS119"].finding(message, Location(path)))
     for hit in found.values():
-        _finding(results, hit, path, subject, config, graph, bindings, len(versions), new)
+        _finding(results, hit, path, subject, topic, graph, bindings, len(versions), new)
 
 
 def _compare(
-    fmt: str, old: Any, new: Any, mode: str, config: Config, new_text: str
+    fmt: str, old: Any, new: Any, mode: str, protobuf_rules: str, new_text: str
 ) -> list[Incompatibility]:
     backward, forward = directions(mode)
     if fmt == "protobuf":
         from impact_check.messages.proto_compat import proto_breaking
 
-        return proto_breaking(old, new, config.message_schemas.protobuf_rules)
+        return proto_breaking(old, new, protobuf_rules)
     from impact_check.messages.avro import avro_compatibility
     from impact_check.messages.json_schema import json_schema_compatibility
 
@@ -262,7 +244,7 @@ def _finding(
     hit: Incompatibility,
     path: str,
     subject: Subject,
-    config: Config,
+    topic: Topic | None,
     graph: LineageGraph,
     bindings: Bindings,
     versions: int,
@@ -292,7 +274,7 @@ def _finding(
         location=Location(path, hit.line),
         dataset_kind="topic" if subject.topic else "message_schema",
     )
-    impacted = _sink_impacts(subject, field_name, config, graph, bindings)
+    impacted = _sink_impacts(subject, field_name, topic, graph, bindings)
     results.changes.append(change)
     results.findings.append(rule.finding(message, Location(path, hit.line), change, impacted))
 
@@ -316,36 +298,35 @@ def _renumbered(new: Any, hit: Incompatibility, name: str) -> int | None:
 
 
 def _sink_impacts(
-    subject: Subject, field_name: str | None, config: Config, graph: LineageGraph,
+    subject: Subject, field_name: str | None, topic: Topic | None, graph: LineageGraph,
     bindings: Bindings,
 ) -> list[Impact]:  # fmt: skip
     """A sink topic's table (and that table's readers): affected by the topic's change."""
     from impact_check.impact import impacts_of
 
-    link = config.topics.get(subject.topic or "")
-    if link is None or link.direction != "sink":
+    if topic is None or topic.direction != "sink":
         return []
-    table = link.table.lower()
-    column = link.fields.get(field_name, field_name).lower() if field_name else None
+    table = topic.table
+    column = topic.field_columns.get(field_name, field_name).lower() if field_name else None
     start = column_id(table, column) if column and column_id(table, column) in graph else table
-    topic = f"kafka:{subject.topic}"
+    node = topic.node_id
     reason = (
         f"the sink connector writes it from topic {subject.topic}, whose schema change is "
         "incompatible"
     )
-    first = Impact(table, "table", False, [topic, start], reason=reason, origin="kafka")
+    first = Impact(table, "table", False, [node, start], reason=reason, origin="kafka")
     first.column = column
     out = [first]
     probe = Change(
         id="", kind="expression_changed", dataset=table, column=column if start != table else None
     )
     for impact in impacts_of(probe, graph, bindings):
-        impact.path = [topic, *impact.path]
+        impact.path = [node, *impact.path]
         out.append(impact)
     return out
 
 
-def _deleted(results: MessageResults, path: str, subject: Subject, config: Config) -> None:
+def _deleted(results: MessageResults, path: str, subject: Subject) -> None:
     message = f"{path}: message schema of subject {subject.name} ({subject.mode}) deleted"
     finding = RULES["MS114"].finding(message, Location(path))
     if subject.topic:

@@ -1,14 +1,26 @@
-"""What the message-schema checkers share: the compatibility modes, an incompatibility, and
-the error a schema file that cannot be read raises."""
+"""What the message-schema checkers share: the compatibility modes, a schema file's subject,
+the registry state file's content, an incompatibility, and the error a schema file that
+cannot be read raises."""
 
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from impact_check.messages.settings import Mode
 from impact_check.safeload import LimitExceeded, load_json
+
+# the schema registries' compatibility modes (Confluent's names); the configuration
+# (messages/settings.py) names them for a file, a subject or a topic
+Mode = Literal[
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+]
 
 MODES: tuple[str, ...] = typing.get_args(Mode)
 DEFAULT_MODE = "BACKWARD"
@@ -37,6 +49,26 @@ class Incompatibility:
     path: str
     line: int | None = None
     field: str | None = None  # the top-level field or property it concerns, when one does
+
+
+@dataclass
+class Subject:
+    """Who a schema file is registered as, and under which mode (and why that mode)."""
+
+    name: str
+    mode: str
+    because: str
+    topic: str | None = None  # the topics: entry naming the file
+
+
+@dataclass
+class Registry:
+    """The committed registry state file: subject per file, modes, problems reading it."""
+
+    modes: dict[str, str] = field(default_factory=dict)  # subject -> mode
+    subjects: dict[str, str] = field(default_factory=dict)  # schema path -> subject
+    default: str | None = None
+    problem: tuple[str, int | None] | None = None  # (message, line)
 
 
 def directions(mode: str) -> tuple[bool, bool]:

@@ -17,19 +17,13 @@
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal[
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-    "NONE",
-]
+from impact_check.messages.model import DEFAULT_MODE, Mode, Registry, Subject
 
 
 class _Strict(BaseModel):
@@ -59,3 +53,35 @@ class TopicLink(_Strict):
     owners: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
+
+
+def subject_of(
+    path: str, settings: MessageSchemaSettings, topics: Mapping[str, TopicLink], registry: Registry
+) -> Subject:
+    """The subject and compatibility mode of the schema file at ``path``.
+
+    The mode comes from, first to last: the ``topics:`` entry naming the file
+    (``compatibility``), ``message_schemas.subjects`` for its subject, the first
+    ``message_schemas.files`` glob it matches, the registry state file (its subject's
+    ``compatibility``, then the file's global one), ``message_schemas.compatibility``.
+    """
+    topic = next((t for t, link in topics.items() if link.schema_file == path), None)
+    link = topics[topic] if topic is not None else None
+    name = (
+        (link.subject or f"{topic}-value")
+        if link is not None
+        else registry.subjects.get(path, path)
+    )
+    if link is not None and link.compatibility:
+        return Subject(name, link.compatibility, f"topics.{topic}.compatibility", topic)
+    if name in settings.subjects:
+        return Subject(name, settings.subjects[name], f"message_schemas.subjects.{name}", topic)
+    for glob, mode in settings.files.items():
+        if fnmatch.fnmatchcase(path, glob):
+            return Subject(name, mode, f"message_schemas.files[{glob}]", topic)
+    if name in registry.modes:
+        return Subject(name, registry.modes[name], f"{settings.registry_file} ({name})", topic)
+    if registry.default:
+        return Subject(name, registry.default, f"{settings.registry_file}", topic)
+    mode = settings.compatibility or DEFAULT_MODE
+    return Subject(name, mode, "message_schemas.compatibility (default BACKWARD)", topic)

@@ -1,6 +1,7 @@
 """Topics linked to tables (``topics:`` in the configuration): the topic as a consumer of the
 table's columns (CDC, ``direction: cdc``), and the table as written from the topic (a sink
-connector, ``direction: sink``). No I/O: the schema texts come from the head Snapshot.
+connector, ``direction: sink``). No I/O: the edge reads the topics' head schemas
+(pipeline.topics_at).
 
 CDC: the topic ``kafka:<topic>`` reads ``table#column`` (a ``field`` edge) for every
 top-level field of its value schema (field names map to columns by ``fields:``, else by
@@ -17,12 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from impact_check.bind import Break
-from impact_check.messages.model import SchemaReadError
-from impact_check.messages.schema_files import parse_schema, schema_format
-from impact_check.model import Catalog, Snapshot, column_id
+from impact_check.model import Catalog, column_id
 
 if TYPE_CHECKING:
-    from impact_check.config import Config
     from impact_check.graph import LineageGraph
 
 # message field types spelled as sql/ml_types.py reads them (MLflow's vocabulary)
@@ -57,37 +55,14 @@ class Topic:
     owners: list[str]
     fields: list[TopicField] = field(default_factory=list)
     problem: str | None = None
+    field_columns: dict[str, str] = field(default_factory=dict)  # where the names differ
 
     @property
     def node_id(self) -> str:
         return f"kafka:{self.name}"
 
 
-def topics_at(snapshot: Snapshot, config: Config) -> list[Topic]:
-    """The configured topics with their head schema's fields (a problem when unreadable)."""
-    out = []
-    for name, link in sorted(config.topics.items()):
-        topic = Topic(name, link.table.lower(), link.schema_file, link.direction, link.owners)
-        content = snapshot.files.get(link.schema_file)
-        fmt = schema_format(link.schema_file)
-        if fmt is None:
-            topic.problem = "not a message schema file (.avsc, .proto, .schema.json)"
-        elif content is None or content.data is None:
-            topic.problem = "the schema file is not in the repository"
-        else:
-            try:
-                parsed = parse_schema(fmt, content.data.decode("utf-8", "replace"))
-                topic.fields = [
-                    TopicField(n, link.fields.get(n, n).lower(), required, kind)
-                    for n, required, kind in _top_fields(fmt, parsed)
-                ]
-            except SchemaReadError as err:
-                topic.problem = str(err)
-        out.append(topic)
-    return out
-
-
-def _top_fields(fmt: str, parsed: Any) -> list[tuple[str, bool, str | None]]:
+def top_fields(fmt: str, parsed: Any) -> list[tuple[str, bool, str | None]]:
     """(field name, required, type word) of the top-level record or message."""
     if fmt == "avro":
         if parsed.type != "record":

@@ -11,49 +11,15 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from impact_check.errors import ConfigError, SourceError
+from impact_check.lineage_kinds import FETCHERS, known_kinds, unknown_kind_message
 from impact_check.sources.base import FragmentEdge, FragmentNode, GraphFragment, SourceContext
 
 if TYPE_CHECKING:
     from impact_check.config import LineageSource
 
-# kind -> module whose ``fetch(spec, ctx)`` reads it. Modules are imported only when used,
-# so adding a source is one module and one line here.
-FETCHERS: dict[str, str] = {
-    "airflow": "impact_check.sources.airflow",
-    "atlas": "impact_check.sources.atlas",
-    "datahub": "impact_check.sources.datahub",
-    "dbt_cloud": "impact_check.sources.dbt_cloud",
-    "datahub-file": "impact_check.sources.datahub_file",
-    "dvc": "impact_check.sources.dvc",
-    "delta": "impact_check.sources.delta",
-    "feast": "impact_check.sources.feast",
-    "great_expectations": "impact_check.sources.gx",
-    "marquez": "impact_check.sources.marquez",
-    "mlflow": "impact_check.sources.mlflow",
-    "mlmodel": "impact_check.sources.mlmodel",
-    "openlineage": "impact_check.sources.openlineage",
-    "openmetadata": "impact_check.sources.openmetadata",
-    "snowflake": "impact_check.sources.snowflake",
-    "static": "impact_check.sources.static",
-    "tfx": "impact_check.sources.tfx",
-    "unity_catalog": "impact_check.sources.unity_catalog",
-    "warehouse": "impact_check.sources.warehouse",
-}
-
 # Kinds read before the catalogs are built: their dataset nodes with columns describe
 # relations the repository does not define (sources/warehouse.external_relations).
 CATALOG_KINDS = frozenset({"warehouse", "delta"})
-
-
-def known_kinds() -> list[str]:
-    return sorted(FETCHERS)
-
-
-def unknown_kind_message(kind: str) -> str | None:
-    """Why ``kind`` cannot be read (it names no source), or None when it is known."""
-    if kind in FETCHERS:
-        return None
-    return f"unknown lineage kind {kind!r} (known: {', '.join(known_kinds())})"
 
 
 def fetch_one(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
@@ -92,4 +58,6 @@ __all__ = [
     "SourceContext",
     "fetch_all",
     "fetch_one",
+    "known_kinds",
+    "unknown_kind_message",
 ]

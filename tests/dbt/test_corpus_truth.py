@@ -22,8 +22,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from impact_check.analysis import compare_catalogs, finish
+from impact_check.analysis import compare_catalogs
 from impact_check.config import Config
+from impact_check.pipeline import analysis_settings
+from impact_check.policy import finish
 from impact_check.project.manifest import catalog_from_manifest, relation
 from impact_check.sources.artifacts import read_json
 
@@ -143,7 +145,7 @@ def checker_broken(
     base: Any, head_manifest: dict[str, Any], catalog_json: dict[str, Any], config: Config
 ) -> set[str]:
     head = catalog_from_manifest(head_manifest, config, catalog_json)
-    report, _graph = compare_catalogs(base, head, config)
+    report, _graph = compare_catalogs(base, head, analysis_settings(config))
     report = finish(report, config)
     broken = {
         i.node

@@ -21,9 +21,10 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impact_check.analysis import ChangedFile, analyze
+from impact_check.analysis import ChangedFile
 from impact_check.config import Config
 from impact_check.model import FileContent, Snapshot
+from impact_check.pipeline import analyze
 
 EXAMPLES = int(os.environ.get("IMPACT_CHECK_FUZZ_EXAMPLES", "50"))
 SETTINGS = settings(

@@ -10,10 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from impact_check.analysis import compare_catalogs, finish
+from impact_check.analysis import compare_catalogs
 from impact_check.config import Config, LineageSource
 from impact_check.errors import SourceError
 from impact_check.model import FileContent, Snapshot
+from impact_check.pipeline import analysis_settings
+from impact_check.policy import finish
 from impact_check.project.loader import load_catalog
 from impact_check.report import markdown, text
 from impact_check.sources import fetch_one
@@ -147,7 +149,10 @@ def test_report_sections_list_ml_consumers_with_version_alias_owner_and_path() -
     }
     config = Config()
     report, _ = compare_catalogs(
-        _catalog(BASE), _catalog(head), config, lineage=lambda t, k: [_model_fragment()]
+        _catalog(BASE),
+        _catalog(head),
+        analysis_settings(config),
+        lineage=lambda t, k: [_model_fragment()],
     )
     report = finish(report, config)
     assert {f.rule for f in report.findings} >= {"CO201", "ML701", "ML702"}
@@ -169,7 +174,7 @@ def test_value_changes_reaching_a_model_are_a_skew_risk_with_their_own_severity(
     fragment.edge("a.v#ltv", "mlflow:churn/3", "column")
     config = Config()
     report, _ = compare_catalogs(
-        _catalog(base), _catalog(head), config, lineage=lambda t, k: [fragment]
+        _catalog(base), _catalog(head), analysis_settings(config), lineage=lambda t, k: [fragment]
     )
     report = finish(report, config)
     (vl601,) = [f for f in report.findings if f.rule == "VL601"]
