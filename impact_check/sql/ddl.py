@@ -430,6 +430,8 @@ class DdlState(MigrationPoint):
         if isinstance(target, exp.Schema):
             columns = [identifier_name(c) for c in target.expressions]
             target = target.this
+        while isinstance(query, exp.Subquery):  # INSERT INTO t (a, b) (SELECT …)
+            query = query.this
         if not isinstance(target, exp.Table) or not isinstance(query, exp.Query):
             return
         self.inserts.append(
