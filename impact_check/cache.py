@@ -32,8 +32,8 @@ from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
 # 10: dbt refs follow in-file config() and snapshots, warehouse-introspecting models are
-# read as compiled, numbered migration folders; 9: per-file DDL statement effects; 8: struct field paths and pivots in lineage;
-# 7: migration units and routines
+# read as compiled, numbered migration folders; 9: per-file DDL statement effects;
+# 8: struct field paths and pivots in lineage; 7: migration units and routines
 ALGORITHM_VERSION = "10"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
