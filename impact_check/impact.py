@@ -183,12 +183,23 @@ def _affected_reason(path: list[str], graph: LineageGraph) -> str:
 
 
 def unexplained_breaks(bindings: Bindings, explained: set[str]) -> dict[str, list[Break]]:
-    """Datasets broken at head (not at base) that no change's walk accounts for."""
+    """Datasets broken at head (not at base) that no change's walk accounts for. A
+    statement named by its line (``sql:insert/<file>:<line>``) that broke the same way at
+    base on another line of the same file only moved: it is not new."""
+    moved = {_moved_key(name, reasons) for name, reasons in bindings.base.items()}
     return {
         name: reasons
         for name, reasons in bindings.head.items()
-        if name not in explained and name not in bindings.base
+        if name not in explained
+        and name not in bindings.base
+        and _moved_key(name, reasons) not in moved
     }
+
+
+def _moved_key(name: str, reasons: list[Break]) -> tuple[str, frozenset[str]]:
+    if name.startswith("sql:insert/"):
+        name = name.rpartition(":")[0]
+    return name, frozenset(r.message for r in reasons)
 
 
 def readers_of_unbuilt(
