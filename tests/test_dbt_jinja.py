@@ -329,3 +329,90 @@ def test_dbt_dateadd_over_a_timestamp_binds() -> None:
         sqlglot.parse_one(sql, read="duckdb"), {"t": {"ts": "TIMESTAMP"}}, "duckdb"
     )
     assert [(u.source, u.needs) for u in uses.type_uses] == [(("t", "ts"), "temporal")]
+
+
+# A Fivetran-style model: one package macro writes clause text (more partition keys), one a
+# whole expression; the package is not installed. As the package expands them:
+_PACKAGE_EXPANSION = {
+    "{{ pkg.partition_extra() }}": ", source_relation",
+    "{{ pkg.string_agg('dispute_id', \"','\") }}": "string_agg(dispute_id, ',')",
+}
+_CLAUSE_MODEL = """with ranked as (
+    select charge_id, dispute_id,
+        row_number() over (partition by charge_id {{ pkg.partition_extra() }}
+            order by created_at) as n
+    from {{ ref('disputes') }}
+)
+select
+    charge_id,
+    {{ pkg.string_agg('dispute_id', "','") }} as dispute_ids,
+    max(n) as n
+from ranked
+group by charge_id
+"""
+
+
+def _clause_repo(root: Path) -> GitRepo:
+    repo = GitRepo(root)
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "packages.yml": "packages:\n  - package: acme/pkg\n    version: 1.0.0\n",
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation, current_date as created_at",
+            "models/dispute_summary.sql": _CLAUSE_MODEL,
+        },
+        "base",
+    )
+    return repo
+
+
+def test_a_package_macro_writing_clause_text_leaves_the_rest_of_the_model_analysed(
+    tmp_path: Path,
+) -> None:
+    """dbt_stripe: `partition by charge_id {{ fivetran_utils.partition_by_source_relation() }}`
+    left the whole model unparsed (not analysed) while `{{ string_agg(...) }} as ids` beside
+    it parses; only the placeholder that breaks the parse is taken out."""
+    repo = _clause_repo(tmp_path / "repo")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation"
+        },
+        "drop created_at",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert (report["coverage"]["defined"], report["coverage"]["analysed"]) == (2, 2)
+    broken = [f for f in report["findings"] if f["severity"] == "error"]
+    assert code == 1 and broken and "dispute_summary" in json.dumps(broken)
+    # truth: the model as the package expands it builds at base and fails at head
+    import duckdb
+
+    sql = _CLAUSE_MODEL.replace("{{ ref('disputes') }}", "disputes")
+    for macro, expansion in _PACKAGE_EXPANSION.items():
+        sql = sql.replace(macro, expansion)
+    con = duckdb.connect()
+    con.execute(
+        "create table disputes as select 1 as charge_id, 'd1' as dispute_id, "
+        "'s' as source_relation, current_date as created_at"
+    )
+    con.execute(f"create view dispute_summary as {sql}")
+    con.execute("drop table disputes")
+    con.execute("create table disputes as select 1 as charge_id, 'd1' as dispute_id, 's' as x")
+    with pytest.raises(duckdb.BinderException):
+        con.execute("select * from dispute_summary").fetchall()
+
+
+def test_a_harmless_change_beside_clause_placeholders_passes(tmp_path: Path) -> None:
+    repo = _clause_repo(tmp_path / "repo")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation, current_date as created_at, 2 as extra"
+        },
+        "add a column",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0 and report["coverage"]["analysed"] == 2

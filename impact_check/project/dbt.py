@@ -725,7 +725,7 @@ def parse_rendered(
             ),
             False,
         )
-    query, error = _one_query(text, dialect, limits)
+    query, error, error_line = _parsed_query(text, dialect, limits)
     if query is not None:
         return query, error, False
     if PLACEHOLDER_PREFIX not in text:
@@ -736,7 +736,9 @@ def parse_rendered(
     if not _SQL_COMMENTS.sub("", without).strip():
         unknown = _unknown_text(rendered.unknown, installed) or "macros"
         return None, f"its SQL comes entirely from {unknown}", False
-    stripped, _ = _one_query(without, dialect, limits)
+    stripped = _without_misplaced_placeholders(text, error_line, dialect, limits)
+    if stripped is None:
+        stripped, _ = _one_query(without, dialect, limits)
     if stripped is None:
         return None, error, False
     for select in stripped.find_all(exp.Select):
@@ -744,19 +746,52 @@ def parse_rendered(
     return stripped, "", True
 
 
+def _without_misplaced_placeholders(
+    text: str, error_line: int | None, dialect: str, limits: Limits
+) -> exp.Query | None:
+    """The query with only the placeholders that break the parse taken out, or None.
+
+    A macro writing clause text (``partition by a {{ pkg.more_partitions() }}``) leaves a
+    placeholder where SQL cannot have one; placeholders standing for whole expressions
+    (``{{ pkg.string_agg(...) }} as ids``) parse and must stay, or ``as ids`` is left
+    without its expression. So the placeholders on the line the parser stopped at (or the
+    line before: the error can be on the token after one) are taken out, one line at a
+    time, as long as the parse error moves on.
+    """
+    lines = text.split("\n")
+    for _ in range(len(_PLACEHOLDERS.findall(text))):
+        at = [n for n in (error_line, (error_line or 0) - 1) if n and 0 < n <= len(lines)]
+        hit = next((n for n in at if PLACEHOLDER_PREFIX in lines[n - 1]), None)
+        if hit is None:
+            return None
+        lines[hit - 1] = _PLACEHOLDERS.sub("", lines[hit - 1])
+        query, _error, error_line = _parsed_query("\n".join(lines), dialect, limits)
+        if query is not None:
+            return query
+    return None
+
+
 def _one_query(text: str, dialect: str, limits: Limits) -> tuple[exp.Query | None, str]:
+    query, error, _line = _parsed_query(text, dialect, limits)
+    return query, error
+
+
+def _parsed_query(
+    text: str, dialect: str, limits: Limits
+) -> tuple[exp.Query | None, str, int | None]:
+    """The one query of ``text``, or None, why not and the line the parse stopped at."""
     statements = parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file)
     query = statements[0].expression if len(statements) == 1 else None
     if isinstance(query, exp.Query):
-        return query, ""
+        return query, "", None
     if len(statements) > 1:
-        return None, f"{len(statements)} statements, a model is one query"
+        return None, f"{len(statements)} statements, a model is one query", None
     if not statements:
-        return None, "empty model"
+        return None, "empty model", None
     if statements[0].expression is not None:
         kind = type(statements[0].expression).__name__.lower()
-        return None, f"the rendered text is not a query (sqlglot reads a {kind})"
-    return None, str(statements[0].error)
+        return None, f"the rendered text is not a query (sqlglot reads a {kind})", None
+    return None, str(statements[0].error), statements[0].error_line
 
 
 def _source_relation(project: Project, source: str, table: str) -> str | Relation:
