@@ -518,3 +518,63 @@ def test_rails_structure_dump_is_the_schema(
     code, report = _check(tmp_path, base, {**base, "db/structure.sql": dump})
     errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
     assert code == (1 if truth else 0), errors or report["findings"]
+
+
+# harbor 0120_2.9.0_schema.up.sql: summary columns added, then filled by a DO block whose
+# PL/pgSQL variables (`critical_count`, a loop record `report`) are values, not columns
+ORDER_COUNTS = Migration(
+    "order_counts",
+    """ALTER TABLE customers ADD COLUMN IF NOT EXISTS order_cnt BIGINT;
+DO
+$$
+    DECLARE
+        c RECORD;
+        order_count BIGINT;
+    BEGIN
+        FOR c IN SELECT id FROM customers
+            LOOP
+                order_count := 0;
+                SELECT count(*) INTO order_count FROM orders o WHERE o.customer_id = c.id;
+                UPDATE customers
+                SET order_cnt = order_count
+                WHERE id = c.id;
+            END LOOP;
+    END
+$$;
+""",
+)
+# the same block filling a column an earlier migration of the diff dropped: deploy fails
+ORDER_COUNTS_DROPPED = Migration(
+    "order_counts_dropped",
+    "ALTER TABLE customers DROP COLUMN order_cnt;\n"
+    + ORDER_COUNTS.up.replace(
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS order_cnt BIGINT;\n", ""
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param([*BASE, ORDER_COUNTS], False, id="variables-harmless"),
+        pytest.param([*BASE, ORDER_COUNTS, ORDER_COUNTS_DROPPED], True, id="column-dropped"),
+    ],
+)
+def test_do_block_variables_are_values_not_columns(
+    postgres_dsn: str, tmp_path: Path, head: list[Migration], expected: bool
+) -> None:
+    """A one-time DO block's data statements bind at their point of the sequence with its
+    declared and loop variables as values (harbor: `SET critical_cnt = critical_count` was a
+    TB109 "reads scan_report.critical_count, never created")."""
+    seed = (
+        "INSERT INTO customers (id) VALUES (7);\n"
+        "INSERT INTO orders (id, customer_id, amount) VALUES (7, 7, 5);"
+    )
+    base_units = [*(m.up for m in BASE), seed]
+    head_units = [*(m.up for m in BASE), seed, *(m.up for m in head[len(BASE) :])]
+    assert breaks(postgres_dsn, base_units, head_units) == expected
+    code, report = _check(tmp_path, _golang_migrate(BASE), _golang_migrate(head))
+    errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    assert code == (1 if expected else 0), errors or report["findings"]
+    if expected:
+        assert {rule for rule, _ in errors} == {"TB109"} and "order_cnt" in str(errors)
