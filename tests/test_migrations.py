@@ -461,3 +461,18 @@ def test_quoted_mixed_case_names_keep_their_case_in_data_migrations() -> None:
     assert catalog.issues == []
     assert "portal" in catalog.datasets["Org"].columns
     assert list(catalog.datasets["Portal"].columns) == ["id", "ownerId"]
+
+
+def test_migrations_kept_for_tests_are_not_the_schema_when_another_history_exists() -> None:
+    files = [
+        "tools/migrate/migrations/1_a.up.sql",
+        "tools/migrate/testdata/old/1_a.up.sql",
+        "src/test/resources/db/V1__a.sql",
+    ]
+    built = plan(files, {})
+    assert [u.path for u in built.units] == ["tools/migrate/migrations/1_a.up.sql"]
+    assert "kept for tests" in built.excluded["tools/migrate/testdata/old/1_a.up.sql"]
+    assert "kept for tests" in built.excluded["src/test/resources/db/V1__a.sql"]
+    # alone, a test directory's migrations are the only schema there is
+    alone = plan(["test/db/V1__a.sql"], {})
+    assert [u.path for u in alone.units] == ["test/db/V1__a.sql"]

@@ -578,3 +578,44 @@ def test_do_block_variables_are_values_not_columns(
     assert code == (1 if expected else 0), errors or report["findings"]
     if expected:
         assert {rule for rule, _ in errors} == {"TB109"} and "order_cnt" in str(errors)
+
+
+# openmeter 02fbd9bb05: tools/migrate/testdata/ holds an old copy of the first migrations
+# (for the migrate tool's own tests); applied after tools/migrate/migrations in path order,
+# its CREATE TABLE replaced the real table, and a new function reading a later column was
+# "no longer binds at head: reads billing_invoices.schema_level, which does not exist"
+ADD_PRIORITY = Migration("priority", "ALTER TABLE orders ADD COLUMN priority INT;\n")
+PRIORITY_FUNCTION = Migration(
+    "priority_function",
+    "CREATE FUNCTION urgent_orders() RETURNS BIGINT LANGUAGE sql AS $$\n"
+    "  SELECT count(*) FROM orders WHERE priority > 1\n$$;\n",
+)
+DROP_PRIORITY = Migration("drop_priority", "ALTER TABLE orders DROP COLUMN priority;\n")
+
+
+def _with_test_copy(migrations: list[Migration]) -> dict[str, str]:
+    files = {}
+    for version, m in enumerate(migrations, 1):
+        files[f"tools/migrate/migrations/{version}_{m.name}.up.sql"] = m.up
+        files[f"tools/migrate/migrations/{version}_{m.name}.down.sql"] = m.down
+    files["tools/migrate/testdata/old/1_init.up.sql"] = INIT.up
+    files["tools/migrate/testdata/old/1_init.down.sql"] = INIT.down
+    return files
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param([*BASE, ADD_PRIORITY, PRIORITY_FUNCTION], False, id="new-reader"),
+        pytest.param([*BASE, ADD_PRIORITY, DROP_PRIORITY, PRIORITY_FUNCTION], True, id="break"),
+    ],
+)
+def test_a_test_copy_of_the_migrations_is_not_the_schema(
+    postgres_dsn: str, tmp_path: Path, head: list[Migration], expected: bool
+) -> None:
+    # PostgreSQL validates a SQL function's body when it is created: the deploy fails
+    base = [*BASE, ADD_PRIORITY]
+    assert breaks(postgres_dsn, [m.up for m in base], [m.up for m in head]) == expected
+    code, report = _check(tmp_path, _with_test_copy(base), _with_test_copy(head))
+    errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    assert code == (1 if expected else 0), errors or report["findings"]
