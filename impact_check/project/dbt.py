@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -174,9 +175,15 @@ def load_projects(
     (None when it sets none: the project's profile then decides).
     """
     limits = limits or Limits()
+    installers = local_installers(snapshot, roots, catalog, limits)
     for root in roots:
         path = root + "dbt_project.yml"
         configured = dialect_for(root) if dialect_for is not None else dialect
+        # a package of this repository that another of its projects installs (`local:
+        # ../`, its integration tests) is built with that project's vars, as dbt builds it
+        installer_vars = {}
+        for installer in installers.get(root, []):
+            installer_vars.update(_installer_vars(snapshot, installer, root, catalog, limits))
         project = _guarded(
             catalog,
             path,
@@ -188,12 +195,53 @@ def load_projects(
             limits,
             configured,
             dialect,
-            variables or {},
+            {**installer_vars, **(variables or {})},
         )
         if project is not None:
             if manifest is not None:
                 _guarded(catalog, path, "the manifest", _use_manifest, project, manifest)
             _load(snapshot, project, state, catalog, project.dialect, deadline or NO_DEADLINE)
+
+
+def local_installers(
+    snapshot: Snapshot, roots: list[str], catalog: Catalog, limits: Limits
+) -> dict[str, list[str]]:
+    """Project root -> the roots of the repository's other projects whose packages.yml
+    installs it from a local path (``- local: ../``)."""
+    found: dict[str, list[str]] = {}
+    for root in roots:
+        for name in ("packages.yml", "dependencies.yml"):
+            if root + name not in snapshot.files:
+                continue
+            data = _yaml(snapshot, root + name, catalog, limits)
+            entries = data.get("packages") if isinstance(data, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                local = entry.get("local") if isinstance(entry, dict) else None
+                if not isinstance(local, str):
+                    continue
+                target = posixpath.normpath(posixpath.join(root or ".", local))
+                package = "" if target == "." else target.rstrip("/") + "/"
+                if package in roots and package != root:
+                    found.setdefault(package, []).append(root)
+    return found
+
+
+def _installer_vars(
+    snapshot: Snapshot,
+    installer: str,
+    package_root: str,
+    catalog: Catalog,
+    limits: Limits,
+) -> dict[str, Any]:
+    """The vars a package's models see when ``installer`` (the root project) installs it:
+    the root's global vars and those it scopes to the package."""
+    root_data = _yaml(snapshot, installer + "dbt_project.yml", catalog, limits)
+    package_data = _yaml(snapshot, package_root + "dbt_project.yml", catalog, limits)
+    if not isinstance(root_data, dict) or not isinstance(package_data, dict):
+        return {}
+    raw = root_data["vars"] if isinstance(root_data.get("vars"), dict) else {}
+    name = str(package_data.get("name", "project"))
+    return project_vars(raw, name, {str(root_data.get("name", ""))})
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
