@@ -476,3 +476,30 @@ def test_migrations_kept_for_tests_are_not_the_schema_when_another_history_exist
     # alone, a test directory's migrations are the only schema there is
     alone = plan(["test/db/V1__a.sql"], {})
     assert [u.path for u in alone.units] == ["test/db/V1__a.sql"]
+
+
+PGTAP = """SET client_min_messages TO warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+RESET client_min_messages;
+\\set query `cat queries/insert.sql`
+BEGIN;
+SELECT plan(2);
+SELECT has_table('sessions');
+SELECT has_column('sessions', 'id');
+SELECT * FROM finish();
+ROLLBACK;
+"""
+
+
+def test_pgtap_tests_build_no_schema_and_say_nothing() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE sessions (id INT);",
+            "test/t1001-sessions.sql": PGTAP,
+            "pgsql/test/t1002-sessions.sql": PGTAP.replace("plan(2)", "no_plan()"),
+            # a test folder's SQL that is no pgTAP test is read as before
+            "test/setup.sql": "CREATE TABLE fixtures (id INT);",
+        }
+    )
+    assert catalog.issues == [] and set(catalog.datasets) == {"sessions", "fixtures"}
+    assert "pgTAP" in plan(["test/t1.sql"], {"test/t1.sql": PGTAP}).excluded["test/t1.sql"]

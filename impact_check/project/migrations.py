@@ -105,8 +105,9 @@ _TEST_SEGMENTS = {"test", "tests", "testdata", "test-data", "test_data", "fixtur
 def _test_copies(groups: list[Group]) -> list[Group]:
     """The migration directories under test fixtures, when another directory outside them
     holds a migration history (alone, a test directory's migrations are all there is)."""
-    copies = [g for g in groups if _TEST_SEGMENTS & set(g.root.lower().split("/"))]
-    return copies if len(copies) < len(groups) else []
+    histories = [g for g in groups if g.units]  # not pgTAP tests: they build nothing
+    copies = [g for g in histories if _TEST_SEGMENTS & set(g.root.lower().split("/"))]
+    return copies if len(copies) < len(histories) else []
 
 
 def forward_text(text: str, lines: tuple[tuple[int, int], ...] | None) -> str:
