@@ -416,3 +416,26 @@ def test_a_harmless_change_beside_clause_placeholders_passes(tmp_path: Path) -> 
     )
     code, report = repo.report("--base", "main", "--head", "feature")
     assert code == 0 and report["coverage"]["analysed"] == 2
+
+
+def test_a_package_without_a_profile_builds_in_the_warehouse_of_its_installer() -> None:
+    """A BigQuery package whose only profile is its integration tests' (installing it with
+    `local: ../`): read as DuckDB, `"2099-01-01"` and `month` were columns no source has."""
+    files = {
+        "dbt_project.yml": "name: transit\nprofile: transit\n",
+        "models/sources.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n"
+        "      - name: devices\n        columns:\n          - name: id\n"
+        "          - name: created_at\n",
+        "models/dim_devices.sql": 'select id, cast("2099-01-01" as timestamp) as valid_to, '
+        "date_trunc(created_at, month) as m from {{ source('raw', 'devices') }}",
+        "integration_tests/dbt_project.yml": "name: transit_tests\nprofile: ci\n",
+        "integration_tests/packages.yml": "packages:\n  - local: ../\n",
+        "integration_tests/profiles.yml": "ci:\n  target: bq\n  outputs:\n    bq:\n"
+        "      type: bigquery\n      dataset: ci\n",
+    }
+    catalog = load_catalog(_snapshot(files), Config(cache=False))
+    [dim] = [d for name, d in catalog.datasets.items() if name.endswith("dim_devices")]
+    assert dim.dialect == "bigquery" and dim.lineage is not None
+    assert not dim.lineage.missing and not dim.lineage.unresolved, dim.lineage
+    package = next(p for p in catalog.projects if p.name == "transit")
+    assert package.dialect_origin.startswith("profiles.yml (integration_tests/profiles.yml")

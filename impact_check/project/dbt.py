@@ -42,7 +42,7 @@ from impact_check.model import (
 )
 from impact_check.project.loader import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
-from impact_check.project.profiles import find_warehouse
+from impact_check.project.profiles import Warehouse, find_warehouse
 from impact_check.project.schema_yml import (
     ModelInfo,
     declared_columns,
@@ -196,6 +196,7 @@ def load_projects(
             configured,
             dialect,
             {**installer_vars, **(variables or {})},
+            installers.get(root, []),
         )
         if project is not None:
             if manifest is not None:
@@ -244,6 +245,26 @@ def _installer_vars(
     return project_vars(raw, name, {str(root_data.get("name", ""))})
 
 
+def _installer_warehouse(
+    snapshot: Snapshot, installer: str, catalog: Catalog, limits: Limits, fallback: Warehouse
+) -> Warehouse:
+    """The warehouse of the project at ``installer``, when its profile names one."""
+    data = _yaml(snapshot, installer + "dbt_project.yml", catalog, limits)
+    if not isinstance(data, dict) or not data.get("profile"):
+        return fallback
+    raw_vars = data["vars"] if isinstance(data.get("vars"), dict) else {}
+    found = find_warehouse(
+        snapshot.files,
+        installer,
+        str(data["profile"]),
+        lambda p: _yaml(snapshot, p, catalog, limits),
+        lambda p: _text(snapshot, p),
+        "duckdb",
+        project_vars(raw_vars, str(data.get("name", "")), set()),
+    )
+    return found if found.origin else fallback
+
+
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
     from impact_check.project.manifest import relation
 
@@ -275,6 +296,7 @@ def _project(
     configured: str | None,
     default_dialect: str,
     cli_vars: dict[str, Any],
+    installers: list[str] | None = None,
 ) -> Project | None:
     path = root + "dbt_project.yml"
     data = _yaml(snapshot, path, catalog, limits)
@@ -301,6 +323,12 @@ def _project(
         configured or default_dialect,
         variables,
     )
+    for installer in installers or []:
+        if warehouse.origin:
+            break
+        # no profile of its own: a package builds in the warehouse of the project that
+        # installs it (its integration tests' profiles.yml)
+        warehouse = _installer_warehouse(snapshot, installer, catalog, limits, warehouse)
     dialect = configured or warehouse.dialect or default_dialect
     origin = "configured" if configured else warehouse.origin
     target = warehouse.target
