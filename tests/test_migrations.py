@@ -503,3 +503,23 @@ def test_pgtap_tests_build_no_schema_and_say_nothing() -> None:
     )
     assert catalog.issues == [] and set(catalog.datasets) == {"sessions", "fixtures"}
     assert "pgTAP" in plan(["test/t1.sql"], {"test/t1.sql": PGTAP}).excluded["test/t1.sql"]
+
+
+def test_the_one_engine_the_migrations_name_is_the_dialect_of_the_other_sql() -> None:
+    texts = {"s/sqitch.conf": "[core]\n\tengine = pg\n", "s/sqitch.plan": "a 2020-01-01 A\n"}
+    paths = [*texts, "s/deploy/a.sql", "queries/q.sql", "db/V1__a.sql"]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "s/deploy/a.sql": "postgres",
+        "queries/q.sql": "postgres",
+        "db/V1__a.sql": "postgres",
+    }
+    files = {
+        "supabase/migrations/1_a.sql": "CREATE TABLE u (id INT, note TEXT);",
+        # PostgreSQL full-text search: read as DuckDB, an opaque command (no view)
+        "views/search.sql": "CREATE VIEW search AS SELECT id, "
+        "to_tsvector(note) @@ to_tsquery('a') AS hit FROM u;",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert catalog.datasets["search"].dialect == "postgres" and not catalog.issues

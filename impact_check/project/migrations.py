@@ -87,6 +87,12 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
             out.units.extend(
                 replace(u, sequence=mine.root, dialect=mine.dialect) for u in mine.units
             )
+    named = {group.dialect for group in groups if group.units and group.dialect}
+    if len(named) == 1:
+        # the repository's other SQL (queries next to sqitch or Supabase migrations) is for
+        # the one engine its migrations name
+        engine = named.pop()
+        out.units = [u if u.dialect else replace(u, dialect=engine) for u in out.units]
     for group in groups:
         out.excluded.update(group.excluded)
         out.sequences[group.root] = group.framework
