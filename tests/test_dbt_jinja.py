@@ -439,3 +439,21 @@ def test_a_package_without_a_profile_builds_in_the_warehouse_of_its_installer() 
     assert not dim.lineage.missing and not dim.lineage.unresolved, dim.lineage
     package = next(p for p in catalog.projects if p.name == "transit")
     assert package.dialect_origin.startswith("profiles.yml (integration_tests/profiles.yml")
+
+
+def test_the_installing_project_files_are_reported_once() -> None:
+    """dbt_salesforce: integration_tests/dbt_project.yml has a duplicate var; read for the
+    package's vars and warehouse too, it must still be one AN901, not three."""
+    files = {
+        "dbt_project.yml": "name: sf\n",
+        "models/a.sql": "select 1 as id",
+        "integration_tests/dbt_project.yml": "name: sf_tests\nprofile: ci\n"
+        "vars:\n  sf_user: a\n  sf_user: b\n",
+        "integration_tests/packages.yml": "packages:\n  - local: ../\n",
+        "integration_tests/profiles.yml": "ci:\n  target: t\n  outputs:\n    t:\n"
+        "      type: postgres\n      schema: ci\n",
+    }
+    catalog = load_catalog(_snapshot(files), Config(cache=False))
+    duplicates = [i for i in catalog.issues if "duplicate key" in i.message]
+    assert len(duplicates) == 1, catalog.issues
+    assert next(p for p in catalog.projects if p.name == "sf").dialect == "postgres"

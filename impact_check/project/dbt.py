@@ -175,7 +175,7 @@ def load_projects(
     (None when it sets none: the project's profile then decides).
     """
     limits = limits or Limits()
-    installers = local_installers(snapshot, roots, catalog, limits)
+    installers = local_installers(snapshot, roots, limits)
     for root in roots:
         path = root + "dbt_project.yml"
         configured = dialect_for(root) if dialect_for is not None else dialect
@@ -183,7 +183,7 @@ def load_projects(
         # ../`, its integration tests) is built with that project's vars, as dbt builds it
         installer_vars = {}
         for installer in installers.get(root, []):
-            installer_vars.update(_installer_vars(snapshot, installer, root, catalog, limits))
+            installer_vars.update(_installer_vars(snapshot, installer, root, limits))
         project = _guarded(
             catalog,
             path,
@@ -204,9 +204,7 @@ def load_projects(
             _load(snapshot, project, state, catalog, project.dialect, deadline or NO_DEADLINE)
 
 
-def local_installers(
-    snapshot: Snapshot, roots: list[str], catalog: Catalog, limits: Limits
-) -> dict[str, list[str]]:
+def local_installers(snapshot: Snapshot, roots: list[str], limits: Limits) -> dict[str, list[str]]:
     """Project root -> the roots of the repository's other projects whose packages.yml
     installs it from a local path (``- local: ../``)."""
     found: dict[str, list[str]] = {}
@@ -214,7 +212,7 @@ def local_installers(
         for name in ("packages.yml", "dependencies.yml"):
             if root + name not in snapshot.files:
                 continue
-            data = _yaml(snapshot, root + name, catalog, limits)
+            data = _yaml(snapshot, root + name, Catalog(), limits)  # reported by its project
             entries = data.get("packages") if isinstance(data, dict) else None
             for entry in entries if isinstance(entries, list) else []:
                 local = entry.get("local") if isinstance(entry, dict) else None
@@ -231,13 +229,13 @@ def _installer_vars(
     snapshot: Snapshot,
     installer: str,
     package_root: str,
-    catalog: Catalog,
     limits: Limits,
 ) -> dict[str, Any]:
     """The vars a package's models see when ``installer`` (the root project) installs it:
     the root's global vars and those it scopes to the package."""
-    root_data = _yaml(snapshot, installer + "dbt_project.yml", catalog, limits)
-    package_data = _yaml(snapshot, package_root + "dbt_project.yml", catalog, limits)
+    quiet = Catalog()  # each file's problems are reported when its own project is loaded
+    root_data = _yaml(snapshot, installer + "dbt_project.yml", quiet, limits)
+    package_data = _yaml(snapshot, package_root + "dbt_project.yml", quiet, limits)
     if not isinstance(root_data, dict) or not isinstance(package_data, dict):
         return {}
     raw = root_data["vars"] if isinstance(root_data.get("vars"), dict) else {}
@@ -246,10 +244,11 @@ def _installer_vars(
 
 
 def _installer_warehouse(
-    snapshot: Snapshot, installer: str, catalog: Catalog, limits: Limits, fallback: Warehouse
+    snapshot: Snapshot, installer: str, limits: Limits, fallback: Warehouse
 ) -> Warehouse:
     """The warehouse of the project at ``installer``, when its profile names one."""
-    data = _yaml(snapshot, installer + "dbt_project.yml", catalog, limits)
+    quiet = Catalog()  # each file's problems are reported when its own project is loaded
+    data = _yaml(snapshot, installer + "dbt_project.yml", quiet, limits)
     if not isinstance(data, dict) or not data.get("profile"):
         return fallback
     raw_vars = data["vars"] if isinstance(data.get("vars"), dict) else {}
@@ -257,7 +256,7 @@ def _installer_warehouse(
         snapshot.files,
         installer,
         str(data["profile"]),
-        lambda p: _yaml(snapshot, p, catalog, limits),
+        lambda p: _yaml(snapshot, p, quiet, limits),
         lambda p: _text(snapshot, p),
         "duckdb",
         project_vars(raw_vars, str(data.get("name", "")), set()),
@@ -328,7 +327,7 @@ def _project(
             break
         # no profile of its own: a package builds in the warehouse of the project that
         # installs it (its integration tests' profiles.yml)
-        warehouse = _installer_warehouse(snapshot, installer, catalog, limits, warehouse)
+        warehouse = _installer_warehouse(snapshot, installer, limits, warehouse)
     dialect = configured or warehouse.dialect or default_dialect
     origin = "configured" if configured else warehouse.origin
     target = warehouse.target
