@@ -523,3 +523,19 @@ def test_the_one_engine_the_migrations_name_is_the_dialect_of_the_other_sql() ->
     snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
     catalog = load_catalog(snap, Config())
     assert catalog.datasets["search"].dialect == "postgres" and not catalog.issues
+
+
+def test_insert_select_counts_values_not_names() -> None:
+    """PostgreSQL names `SELECT 1, 2, now()` "?column?", "?column?", "now": three values
+    for three columns, not two (the sqitch reproduction failed once queries were read as
+    PostgreSQL)."""
+    catalog = build(
+        {
+            "ddl/t.sql": "CREATE TABLE s (id BIGINT, user_id BIGINT, started_at TIMESTAMPTZ);",
+            "queries/insert.sql": "INSERT INTO s (id, user_id, started_at) SELECT 1, 2, now();",
+            "queries/short.sql": "INSERT INTO s (id, user_id, started_at) SELECT 1, 2;",
+        }
+    )
+    [ok, short] = sorted(catalog.loads, key=lambda load: load.location.file)
+    assert not ok.lineage.errors, ok.lineage.errors
+    assert short.lineage.errors == ["INSERT into s lists 3 columns but the query returns 2"]
