@@ -355,3 +355,131 @@ def test_ref_to_a_snapshot_names_its_target_schema_and_a_model_its_own_config() 
     }
     assert not catalog.datasets["history.snap_a"].columns_known  # a snapshot's body is not read
     assert "main.stg" not in catalog.datasets
+
+
+# A Fivetran-style model: one package macro writes clause text (more partition keys), one a
+# whole expression; the package is not installed. As the package expands them:
+_PACKAGE_EXPANSION = {
+    "{{ pkg.partition_extra() }}": ", source_relation",
+    "{{ pkg.string_agg('dispute_id', \"','\") }}": "string_agg(dispute_id, ',')",
+}
+_CLAUSE_MODEL = """with ranked as (
+    select charge_id, dispute_id,
+        row_number() over (partition by charge_id {{ pkg.partition_extra() }}
+            order by created_at) as n
+    from {{ ref('disputes') }}
+)
+select
+    charge_id,
+    {{ pkg.string_agg('dispute_id', "','") }} as dispute_ids,
+    max(n) as n
+from ranked
+group by charge_id
+"""
+
+
+def _clause_repo(root: Path) -> GitRepo:
+    repo = GitRepo(root)
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "packages.yml": "packages:\n  - package: acme/pkg\n    version: 1.0.0\n",
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation, current_date as created_at",
+            "models/dispute_summary.sql": _CLAUSE_MODEL,
+        },
+        "base",
+    )
+    return repo
+
+
+def test_a_package_macro_writing_clause_text_leaves_the_rest_of_the_model_analysed(
+    tmp_path: Path,
+) -> None:
+    """dbt_stripe: `partition by charge_id {{ fivetran_utils.partition_by_source_relation() }}`
+    left the whole model unparsed (not analysed) while `{{ string_agg(...) }} as ids` beside
+    it parses; only the placeholder that breaks the parse is taken out."""
+    repo = _clause_repo(tmp_path / "repo")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation"
+        },
+        "drop created_at",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert (report["coverage"]["defined"], report["coverage"]["analysed"]) == (2, 2)
+    broken = [f for f in report["findings"] if f["severity"] == "error"]
+    assert code == 1 and broken and "dispute_summary" in json.dumps(broken)
+    # truth: the model as the package expands it builds at base and fails at head
+    import duckdb
+
+    sql = _CLAUSE_MODEL.replace("{{ ref('disputes') }}", "disputes")
+    for macro, expansion in _PACKAGE_EXPANSION.items():
+        sql = sql.replace(macro, expansion)
+    con = duckdb.connect()
+    con.execute(
+        "create table disputes as select 1 as charge_id, 'd1' as dispute_id, "
+        "'s' as source_relation, current_date as created_at"
+    )
+    con.execute(f"create view dispute_summary as {sql}")
+    con.execute("drop table disputes")
+    con.execute("create table disputes as select 1 as charge_id, 'd1' as dispute_id, 's' as x")
+    with pytest.raises(duckdb.BinderException):
+        con.execute("select * from dispute_summary").fetchall()
+
+
+def test_a_harmless_change_beside_clause_placeholders_passes(tmp_path: Path) -> None:
+    repo = _clause_repo(tmp_path / "repo")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/disputes.sql": "select 1 as charge_id, 'd1' as dispute_id, "
+            "'s' as source_relation, current_date as created_at, 2 as extra"
+        },
+        "add a column",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0 and report["coverage"]["analysed"] == 2
+
+
+def test_a_package_without_a_profile_builds_in_the_warehouse_of_its_installer() -> None:
+    """A BigQuery package whose only profile is its integration tests' (installing it with
+    `local: ../`): read as DuckDB, `"2099-01-01"` and `month` were columns no source has."""
+    files = {
+        "dbt_project.yml": "name: transit\nprofile: transit\n",
+        "models/sources.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n"
+        "      - name: devices\n        columns:\n          - name: id\n"
+        "          - name: created_at\n",
+        "models/dim_devices.sql": 'select id, cast("2099-01-01" as timestamp) as valid_to, '
+        "date_trunc(created_at, month) as m from {{ source('raw', 'devices') }}",
+        "integration_tests/dbt_project.yml": "name: transit_tests\nprofile: ci\n",
+        "integration_tests/packages.yml": "packages:\n  - local: ../\n",
+        "integration_tests/profiles.yml": "ci:\n  target: bq\n  outputs:\n    bq:\n"
+        "      type: bigquery\n      dataset: ci\n",
+    }
+    catalog = load_catalog(_snapshot(files), Config(cache=False))
+    [dim] = [d for name, d in catalog.datasets.items() if name.endswith("dim_devices")]
+    assert dim.dialect == "bigquery" and dim.lineage is not None
+    assert not dim.lineage.missing and not dim.lineage.unresolved, dim.lineage
+    package = next(p for p in catalog.projects if p.name == "transit")
+    assert package.dialect_origin.startswith("profiles.yml (integration_tests/profiles.yml")
+
+
+def test_the_installing_project_files_are_reported_once() -> None:
+    """dbt_salesforce: integration_tests/dbt_project.yml has a duplicate var; read for the
+    package's vars and warehouse too, it must still be one AN901, not three."""
+    files = {
+        "dbt_project.yml": "name: sf\n",
+        "models/a.sql": "select 1 as id",
+        "integration_tests/dbt_project.yml": "name: sf_tests\nprofile: ci\n"
+        "vars:\n  sf_user: a\n  sf_user: b\n",
+        "integration_tests/packages.yml": "packages:\n  - local: ../\n",
+        "integration_tests/profiles.yml": "ci:\n  target: t\n  outputs:\n    t:\n"
+        "      type: postgres\n      schema: ci\n",
+    }
+    catalog = load_catalog(_snapshot(files), Config(cache=False))
+    duplicates = [i for i in catalog.issues if "duplicate key" in i.message]
+    assert len(duplicates) == 1, catalog.issues
+    assert next(p for p in catalog.projects if p.name == "sf").dialect == "postgres"

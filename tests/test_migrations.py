@@ -482,3 +482,81 @@ def test_quoted_mixed_case_names_keep_their_case_in_data_migrations() -> None:
     assert catalog.issues == []
     assert "portal" in catalog.datasets["Org"].columns
     assert list(catalog.datasets["Portal"].columns) == ["id", "ownerId"]
+
+
+def test_migrations_kept_for_tests_are_not_the_schema_when_another_history_exists() -> None:
+    files = [
+        "tools/migrate/migrations/1_a.up.sql",
+        "tools/migrate/testdata/old/1_a.up.sql",
+        "src/test/resources/db/V1__a.sql",
+    ]
+    built = plan(files, {})
+    assert [u.path for u in built.units] == ["tools/migrate/migrations/1_a.up.sql"]
+    assert "kept for tests" in built.excluded["tools/migrate/testdata/old/1_a.up.sql"]
+    assert "kept for tests" in built.excluded["src/test/resources/db/V1__a.sql"]
+    # alone, a test directory's migrations are the only schema there is
+    alone = plan(["test/db/V1__a.sql"], {})
+    assert [u.path for u in alone.units] == ["test/db/V1__a.sql"]
+
+
+PGTAP = """SET client_min_messages TO warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+RESET client_min_messages;
+\\set query `cat queries/insert.sql`
+BEGIN;
+SELECT plan(2);
+SELECT has_table('sessions');
+SELECT has_column('sessions', 'id');
+SELECT * FROM finish();
+ROLLBACK;
+"""
+
+
+def test_pgtap_tests_build_no_schema_and_say_nothing() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE sessions (id INT);",
+            "test/t1001-sessions.sql": PGTAP,
+            "pgsql/test/t1002-sessions.sql": PGTAP.replace("plan(2)", "no_plan()"),
+            # a test folder's SQL that is no pgTAP test is read as before
+            "test/setup.sql": "CREATE TABLE fixtures (id INT);",
+        }
+    )
+    assert catalog.issues == [] and set(catalog.datasets) == {"sessions", "fixtures"}
+    assert "pgTAP" in plan(["test/t1.sql"], {"test/t1.sql": PGTAP}).excluded["test/t1.sql"]
+
+
+def test_the_one_engine_the_migrations_name_is_the_dialect_of_the_other_sql() -> None:
+    texts = {"s/sqitch.conf": "[core]\n\tengine = pg\n", "s/sqitch.plan": "a 2020-01-01 A\n"}
+    paths = [*texts, "s/deploy/a.sql", "queries/q.sql", "db/V1__a.sql"]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "s/deploy/a.sql": "postgres",
+        "queries/q.sql": "postgres",
+        "db/V1__a.sql": "postgres",
+    }
+    files = {
+        "supabase/migrations/1_a.sql": "CREATE TABLE u (id INT, note TEXT);",
+        # PostgreSQL full-text search: read as DuckDB, an opaque command (no view)
+        "views/search.sql": "CREATE VIEW search AS SELECT id, "
+        "to_tsvector(note) @@ to_tsquery('a') AS hit FROM u;",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert catalog.datasets["search"].dialect == "postgres" and not catalog.issues
+
+
+def test_insert_select_counts_values_not_names() -> None:
+    """PostgreSQL names `SELECT 1, 2, now()` "?column?", "?column?", "now": three values
+    for three columns, not two (the sqitch reproduction failed once queries were read as
+    PostgreSQL)."""
+    catalog = build(
+        {
+            "ddl/t.sql": "CREATE TABLE s (id BIGINT, user_id BIGINT, started_at TIMESTAMPTZ);",
+            "queries/insert.sql": "INSERT INTO s (id, user_id, started_at) SELECT 1, 2, now();",
+            "queries/short.sql": "INSERT INTO s (id, user_id, started_at) SELECT 1, 2;",
+        }
+    )
+    [ok, short] = sorted(catalog.loads, key=lambda load: load.location.file)
+    assert not ok.lineage.errors, ok.lineage.errors
+    assert short.lineage.errors == ["INSERT into s lists 3 columns but the query returns 2"]

@@ -180,10 +180,33 @@ def test_real_migration_dropping_300_columns_reads_in_a_few_lines(tmp_path: Path
     assert "migrations/V2__drop_legacy.sql:1: error CO201 column-dropped" in out
     assert "  BREAKS mart.uses_c0 [view, certain] (views/uses_c0.sql)" in lines
     assert any(
-        "warning CO201 column-dropped ×299 on raw.wide in migrations/V2__drop_legacy.sql lines"
-        " 2, 3, 4 (+296 more)" in line
+        "warning CO201 column-dropped ×299 on raw.wide columns c1, c2, c3 (+296 more) in "
+        "migrations/V2__drop_legacy.sql lines 2, 3, 4 (+296 more)" in line
         for line in lines
     )
     assert len(lines) <= 20 and max(len(line) for line in lines) <= MAX_LINE
     code, data = repo.report("--base", "HEAD~1", "--head", "HEAD")
     assert len([f for f in data["findings"] if f["rule"] == "CO201"]) == 300
+
+
+def test_one_model_dropping_40_columns_names_them_on_one_line(tmp_path: Path) -> None:
+    """mattermost-dwh e161fc0157: one staging model stopped selecting 108 columns nobody
+    reads; the group names the columns (not "lines 1, 1, 1")."""
+    columns = ", ".join(f"enable_p{i:02d}" for i in range(1, 41))
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "dbt_project.yml": "name: telemetry\n",
+            "models/sources.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n"
+            "      - name: plugins\n",
+            "models/stg_plugins.sql": f"select id, {columns} from "
+            "{{ source('raw', 'plugins') }}",
+        }
+    )
+    repo.commit({"models/stg_plugins.sql": "select id from {{ source('raw', 'plugins') }}"})
+    code, out, _ = repo.run("check", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0
+    assert (
+        "warning CO201 column-dropped ×40 on main.stg_plugins columns enable_p01, enable_p02, "
+        "enable_p03 (+37 more) in models/stg_plugins.sql line 1" in out
+    ), out

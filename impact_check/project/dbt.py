@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from impact_check.model import (
 )
 from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
-from impact_check.project.profiles import find_warehouse
+from impact_check.project.profiles import Warehouse, find_warehouse
 from impact_check.project.schema_yml import (
     ModelInfo,
     declared_columns,
@@ -187,9 +188,15 @@ def load_projects(
     ``dialect_for(root)`` is the dialect the configuration sets for a project directory
     (None when it sets none: the project's profile then decides).
     """
+    installers = local_installers(snapshot, roots, limits)
     for root in roots:
         path = root + "dbt_project.yml"
         configured = dialect_for(root) if dialect_for is not None else dialect
+        # a package of this repository that another of its projects installs (`local:
+        # ../`, its integration tests) is built with that project's vars, as dbt builds it
+        installer_vars = {}
+        for installer in installers.get(root, []):
+            installer_vars.update(_installer_vars(snapshot, installer, root, limits))
         project = _guarded(
             catalog,
             path,
@@ -201,12 +208,75 @@ def load_projects(
             limits,
             configured,
             dialect,
-            variables or {},
+            {**installer_vars, **(variables or {})},
+            installers.get(root, []),
         )
         if project is not None:
             if manifest is not None:
                 _guarded(catalog, path, "the manifest", _use_manifest, project, manifest)
             _load(snapshot, project, state, catalog, project.dialect, deadline or NO_DEADLINE)
+
+
+def local_installers(
+    snapshot: Snapshot, roots: list[str], limits: FileLimits
+) -> dict[str, list[str]]:
+    """Project root -> the roots of the repository's other projects whose packages.yml
+    installs it from a local path (``- local: ../``)."""
+    found: dict[str, list[str]] = {}
+    for root in roots:
+        for name in ("packages.yml", "dependencies.yml"):
+            if root + name not in snapshot.files:
+                continue
+            data = _yaml(snapshot, root + name, Catalog(), limits)  # reported by its project
+            entries = data.get("packages") if isinstance(data, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                local = entry.get("local") if isinstance(entry, dict) else None
+                if not isinstance(local, str):
+                    continue
+                target = posixpath.normpath(posixpath.join(root or ".", local))
+                package = "" if target == "." else target.rstrip("/") + "/"
+                if package in roots and package != root:
+                    found.setdefault(package, []).append(root)
+    return found
+
+
+def _installer_vars(
+    snapshot: Snapshot,
+    installer: str,
+    package_root: str,
+    limits: FileLimits,
+) -> dict[str, Any]:
+    """The vars a package's models see when ``installer`` (the root project) installs it:
+    the root's global vars and those it scopes to the package."""
+    quiet = Catalog()  # each file's problems are reported when its own project is loaded
+    root_data = _yaml(snapshot, installer + "dbt_project.yml", quiet, limits)
+    package_data = _yaml(snapshot, package_root + "dbt_project.yml", quiet, limits)
+    if not isinstance(root_data, dict) or not isinstance(package_data, dict):
+        return {}
+    raw = root_data["vars"] if isinstance(root_data.get("vars"), dict) else {}
+    name = str(package_data.get("name", "project"))
+    return project_vars(raw, name, {str(root_data.get("name", ""))})
+
+
+def _installer_warehouse(
+    snapshot: Snapshot, installer: str, limits: FileLimits, fallback: Warehouse
+) -> Warehouse:
+    """The warehouse of the project at ``installer``, when its profile names one."""
+    quiet = Catalog()  # each file's problems are reported when its own project is loaded
+    data = _yaml(snapshot, installer + "dbt_project.yml", quiet, limits)
+    if not isinstance(data, dict) or not data.get("profile"):
+        return fallback
+    raw_vars = data["vars"] if isinstance(data.get("vars"), dict) else {}
+    found = find_warehouse(
+        snapshot.files,
+        installer,
+        str(data["profile"]),
+        lambda p: _yaml(snapshot, p, quiet, limits),
+        lambda p: _text(snapshot, p),
+        "duckdb",
+        project_vars(raw_vars, str(data.get("name", "")), set()),
+    )
+    return found if found.origin else fallback
 
 
 def _use_manifest(project: Project, manifest: dict[str, Any]) -> None:
@@ -240,6 +310,7 @@ def _project(
     configured: str | None,
     default_dialect: str,
     cli_vars: dict[str, Any],
+    installers: list[str] | None = None,
 ) -> Project | None:
     path = root + "dbt_project.yml"
     data = _yaml(snapshot, path, catalog, limits)
@@ -266,6 +337,12 @@ def _project(
         configured or default_dialect,
         variables,
     )
+    for installer in installers or []:
+        if warehouse.origin:
+            break
+        # no profile of its own: a package builds in the warehouse of the project that
+        # installs it (its integration tests' profiles.yml)
+        warehouse = _installer_warehouse(snapshot, installer, limits, warehouse)
     dialect = configured or warehouse.dialect or default_dialect
     origin = "configured" if configured else warehouse.origin
     target = warehouse.target
@@ -787,7 +864,7 @@ def parse_rendered(
             ),
             False,
         )
-    query, error = _one_query(text, dialect, limits)
+    query, error, error_line = _parsed_query(text, dialect, limits)
     if query is not None:
         return query, error, False
     if PLACEHOLDER_PREFIX not in text:
@@ -798,7 +875,9 @@ def parse_rendered(
     if not _SQL_COMMENTS.sub("", without).strip():
         unknown = _unknown_text(rendered.unknown, installed) or "macros"
         return None, f"its SQL comes entirely from {unknown}", False
-    stripped, _ = _one_query(without, dialect, limits)
+    stripped = _without_misplaced_placeholders(text, error_line, dialect, limits)
+    if stripped is None:
+        stripped, _ = _one_query(without, dialect, limits)
     if stripped is None:
         return None, error, False
     for select in stripped.find_all(exp.Select):
@@ -806,19 +885,52 @@ def parse_rendered(
     return stripped, "", True
 
 
+def _without_misplaced_placeholders(
+    text: str, error_line: int | None, dialect: str, limits: FileLimits
+) -> exp.Query | None:
+    """The query with only the placeholders that break the parse taken out, or None.
+
+    A macro writing clause text (``partition by a {{ pkg.more_partitions() }}``) leaves a
+    placeholder where SQL cannot have one; placeholders standing for whole expressions
+    (``{{ pkg.string_agg(...) }} as ids``) parse and must stay, or ``as ids`` is left
+    without its expression. So the placeholders on the line the parser stopped at (or the
+    line before: the error can be on the token after one) are taken out, one line at a
+    time, as long as the parse error moves on.
+    """
+    lines = text.split("\n")
+    for _ in range(len(_PLACEHOLDERS.findall(text))):
+        at = [n for n in (error_line, (error_line or 0) - 1) if n and 0 < n <= len(lines)]
+        hit = next((n for n in at if PLACEHOLDER_PREFIX in lines[n - 1]), None)
+        if hit is None:
+            return None
+        lines[hit - 1] = _PLACEHOLDERS.sub("", lines[hit - 1])
+        query, _error, error_line = _parsed_query("\n".join(lines), dialect, limits)
+        if query is not None:
+            return query
+    return None
+
+
 def _one_query(text: str, dialect: str, limits: FileLimits) -> tuple[exp.Query | None, str]:
+    query, error, _line = _parsed_query(text, dialect, limits)
+    return query, error
+
+
+def _parsed_query(
+    text: str, dialect: str, limits: FileLimits
+) -> tuple[exp.Query | None, str, int | None]:
+    """The one query of ``text``, or None, why not and the line the parse stopped at."""
     statements = parse_file(text, dialect, limits.max_nesting_depth, limits.max_statements_per_file)
     query = statements[0].expression if len(statements) == 1 else None
     if isinstance(query, exp.Query):
-        return query, ""
+        return query, "", None
     if len(statements) > 1:
-        return None, f"{len(statements)} statements, a model is one query"
+        return None, f"{len(statements)} statements, a model is one query", None
     if not statements:
-        return None, "empty model"
+        return None, "empty model", None
     if statements[0].expression is not None:
         kind = type(statements[0].expression).__name__.lower()
-        return None, f"the rendered text is not a query (sqlglot reads a {kind})"
-    return None, str(statements[0].error)
+        return None, f"the rendered text is not a query (sqlglot reads a {kind})", None
+    return None, str(statements[0].error), statements[0].error_line
 
 
 def _source_relation(project: Project, source: str, table: str) -> str | Relation:

@@ -388,25 +388,31 @@ def _load(
     }
     wanted = insert.columns or list(target_columns)
     produced = [n for n in lineage.columns if n != "*"]
+    # the query's own arity: output names can collide (PostgreSQL names `SELECT 1, 2`
+    # both "?column?"), and the rows still have one value per select expression
+    selects = query.selects if isinstance(query, exp.Query) else []
+    arity = None if not selects or any(e.is_star for e in selects) else len(selects)
+    returned = arity if arity is not None else len(produced)
     if target_columns:
         for col in insert.columns:
             if col not in target_columns:
                 lineage.missing.add((insert.target, col))
-        if "*" not in lineage.columns and wanted and len(produced) != len(wanted):
+        if "*" not in lineage.columns and wanted and returned != len(wanted):
             lineage.errors.append(
                 f"INSERT into {insert.target} lists {len(wanted)} columns "
-                f"but the query returns {len(produced)}"
+                f"but the query returns {returned}"
             )
+    aligned = arity is None or arity == len(produced)
     assignments = [
         (target, lineage.pure[source])
         for target, source in zip(wanted, produced)
-        if source in lineage.pure
+        if source in lineage.pure and aligned
     ]
-    lineage.columns = (
-        {target: lineage.columns[source] for target, source in zip(wanted, produced)}
-        if wanted
-        else lineage.columns
-    )
+    if wanted and aligned:
+        lineage.columns = {t: lineage.columns[s] for t, s in zip(wanted, produced)}
+    elif wanted:  # names collided: which value lands where is not known by name
+        sources = set().union(*lineage.columns.values()) if lineage.columns else set()
+        lineage.columns = {target: set(sources) for target in wanted}
     load = Load(insert.target, wanted, insert.location, definition_sql, lineage, dialect)
     load.assignments = assignments
     load.positional = not insert.columns

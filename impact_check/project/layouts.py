@@ -466,11 +466,36 @@ def _numbered(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -
     return groups
 
 
+# -- pgTAP tests --------------------------------------------------------------------------
+
+_TEST_DIRS = {"test", "tests", "t", "pgtap", "spec"}
+_PGTAP = re.compile(
+    r"\bCREATE\s+EXTENSION\b[^;]*\bpgtap\b|\bSELECT\s+(?:\*\s+FROM\s+)?(?:no_)?plan\s*\(",
+    re.I,
+)
+
+
+def _pgtap(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[Group]:
+    """pgTAP test files (``CREATE EXTENSION pgtap``, ``SELECT plan(n)``) in a test folder:
+    they run assertions against a deployed schema and build none of it (read as schema,
+    one repository's tests gave 400 parse warnings per commit: psql's ``\\set``)."""
+    groups = []
+    for root, files in dirs.items():
+        if not _TEST_DIRS & set(root.lower().split("/")):
+            continue
+        tests = {p for p in files if _PGTAP.search((texts.get(p) or "")[:5000])}
+        if tests:
+            excluded = dict.fromkeys(sorted(tests), "pgTAP test (asserts on the schema)")
+            groups.append(Group(root, "pgtap", excluded=excluded, members=tests))
+    return groups
+
+
 Detector = Callable[[list[str], list[str], Dirs, Texts], list[Group]]
 # The order decides when layouts overlap: a dump by its name, a plan or checksum file names
 # its files outright;
 # folder layouts before file-name patterns; content markers before Flyway's V prefix.
 DETECTORS: Sequence[Detector] = (
+    _pgtap,
     _rails,
     _sqitch,
     _atlas,

@@ -6,7 +6,9 @@ forward units in the order the framework applies them out. No I/O, no caching.
 A repository may hold several migration directories and plain SQL files. Each recognised
 directory is one sequence, applied in the framework's own order at the place its first
 file takes in natural path order; every other ``.sql`` file keeps natural path order
-(``V2`` before ``V10``). Down, undo, revert and verify scripts never build the schema.
+(``V2`` before ``V10``). Down, undo, revert and verify scripts never build the schema, nor
+does a migration directory under a test folder (``src/test/``, ``testdata/``, ``fixtures/``)
+when a directory outside test folders holds the application's history.
 
 Recognised layouts (docs/migrations.md):
 
@@ -68,11 +70,16 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
         for group in detect(everything, unclaimed, dirs, texts):
             groups.append(group)
             claimed |= group.members
+    copies = _test_copies(groups)
+    groups = [group for group in groups if group not in copies]
     owner = {path: group for group in groups for path in group.members}
+    unused = {path for group in copies for path in group.members}
     out = Plan()
     emitted: set[int] = set()
     for path in sql:
         mine = owner.get(path)
+        if path in unused:
+            continue
         if mine is None:
             out.units.append(Unit(path))
         elif id(mine) not in emitted:
@@ -80,10 +87,33 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
             out.units.extend(
                 replace(u, sequence=mine.root, dialect=mine.dialect) for u in mine.units
             )
+    named = {group.dialect for group in groups if group.units and group.dialect}
+    if len(named) == 1:
+        # the repository's other SQL (queries next to sqitch or Supabase migrations) is for
+        # the one engine its migrations name
+        engine = named.pop()
+        out.units = [u if u.dialect else replace(u, dialect=engine) for u in out.units]
     for group in groups:
         out.excluded.update(group.excluded)
         out.sequences[group.root] = group.framework
+    for group in copies:
+        why = f"{group.framework} migrations kept for tests (another directory builds the schema)"
+        out.excluded.update(dict.fromkeys(sorted(group.members), why))
     return out
+
+
+# path segments of test fixtures: a migration directory under one is a copy of (part of)
+# a schema history kept for the tests (src/test/resources/db/changelog, tools/migrate/
+# testdata/...), which builds a test database, not the one the application deploys
+_TEST_SEGMENTS = {"test", "tests", "testdata", "test-data", "test_data", "fixtures", "__tests__"}
+
+
+def _test_copies(groups: list[Group]) -> list[Group]:
+    """The migration directories under test fixtures, when another directory outside them
+    holds a migration history (alone, a test directory's migrations are all there is)."""
+    histories = [g for g in groups if g.units]  # not pgTAP tests: they build nothing
+    copies = [g for g in histories if _TEST_SEGMENTS & set(g.root.lower().split("/"))]
+    return copies if len(copies) < len(histories) else []
 
 
 def forward_text(text: str, lines: tuple[tuple[int, int], ...] | None) -> str:

@@ -333,9 +333,15 @@ class RuleGroup:
         for finding in self.findings:
             if finding.location is not None:
                 lines = out.setdefault(finding.location.file, [])
-                if finding.location.line:
-                    lines.append(finding.location.line)
+                if finding.location.line and finding.location.line not in lines:
+                    lines.append(finding.location.line)  # 40 columns on line 1: "line 1"
         return out
+
+    def columns(self) -> list[str]:
+        """The columns the findings are about, first seen first."""
+        return list(
+            dict.fromkeys(f.change.column for f in self.findings if f.change and f.change.column)
+        )
 
     def consumers(self) -> tuple[list[str], list[str]]:
         """Consumers that would break (not blocking) and consumers affected, over the group."""
@@ -388,16 +394,21 @@ def reach(finding: Finding, name: Callable[[str], str] = str) -> str:
 
 
 def group_summary(group: RuleGroup, name: Callable[[str], str] = str, count: bool = True) -> str:
-    """``×37 on raw.orders, raw.items (+3 more) in a.sql lines 3, 9, 12 (+34 more)``, then
-    the consumers; ``name`` formats each name (Markdown code spans, or as is)."""
+    """``×37 on raw.orders, raw.items (+3 more) in a.sql lines 3, 9, 12 (+34 more)`` (on one
+    relation: ``on raw.orders columns a, b, c (+34 more)``), then the consumers; ``name``
+    formats each name (Markdown code spans, or as is)."""
     parts = [f"×{len(group.findings)}"] if count else []
     datasets = group.datasets()
     if datasets:
         parts.append("on " + capped(name(d) for d in datasets))
+    columns = group.columns()
+    if len(datasets) == 1 and columns:  # which columns, not only how many
+        parts.append(("column " if len(columns) == 1 else "columns ") + capped(map(name, columns)))
     places = group.places()
     if len(places) == 1:
         file, lines = next(iter(places.items()))
-        at = f" lines {capped(str(n) for n in lines)}" if lines else ""
+        word = "line" if len(lines) == 1 else "lines"
+        at = f" {word} {capped(str(n) for n in lines)}" if lines else ""
         parts.append(f"in {name(file)}{at}")
     elif places:
         files = [name(f) + (f" ({len(n)})" if len(n) > 1 else "") for f, n in places.items()]

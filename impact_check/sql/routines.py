@@ -351,7 +351,7 @@ def _without_variables(query: exp.Expr, variables: set[str], own: str) -> exp.Ex
     """Parameters, variables and NEW/OLD fields are values, not columns: NULL."""
 
     def replace(node: exp.Expr) -> exp.Expr:
-        if not isinstance(node, exp.Column):
+        if not isinstance(node, exp.Column) or _assigned(node):
             return node
         qualifier = node.table.lower()
         if qualifier in ("new", "old", own) or (not qualifier and node.name.lower() in variables):
@@ -363,4 +363,34 @@ def _without_variables(query: exp.Expr, variables: set[str], own: str) -> exp.Ex
     return query.transform(replace, copy=False)
 
 
-__all__ = ["Routine", "body_query", "read_plpgsql", "read_routine", "split_top"]
+def _assigned(column: exp.Column) -> bool:
+    """The column an UPDATE sets (``SET total = total_count``): a column even when a
+    variable has its name."""
+    parent = column.parent
+    return (
+        isinstance(parent, exp.EQ)
+        and column.arg_key == "this"
+        and isinstance(parent.parent, exp.Update)
+        and parent.arg_key == "expressions"
+    )
+
+
+def with_values(sql: str, routine: Routine, dialect: str) -> str:
+    """A body statement as it runs: its variables (declared, loop records, parameters)
+    are values, NULL here, not columns of the tables it reads. The text as it is when it
+    does not parse (applying it reports that)."""
+    import sqlglot
+
+    if not routine.variables:
+        return sql
+    try:
+        statement = sqlglot.parse_one(sql, read=dialect)
+    except (SqlglotError, RecursionError):
+        return sql
+    if statement is None:
+        return sql
+    own = routine.name.split(".")[-1].strip('"').lower()
+    return _without_variables(statement, routine.variables, own).sql(dialect)
+
+
+__all__ = ["Routine", "body_query", "read_plpgsql", "read_routine", "split_top", "with_values"]

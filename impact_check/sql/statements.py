@@ -259,7 +259,7 @@ def _drop_routine(state: DdlState, sql: str) -> None:
 def _do_block(state: DdlState, sql: str, location: Location) -> None:
     """A DO block: its DDL is applied (the usual guarded `IF NOT EXISTS … ALTER TABLE`),
     its data statements run once; dynamic SQL is not read."""
-    from impact_check.sql.routines import Routine, read_plpgsql
+    from impact_check.sql.routines import Routine, read_plpgsql, with_values
 
     body = _DO_BODY.search(sql)
     language = _DO_LANGUAGE.search(sql)
@@ -273,7 +273,7 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
         apply_embedded(state, statement, location)
     if state.in_migration:
         for statement in routine.statements:
-            apply_embedded(state, statement, location)
+            apply_embedded(state, with_values(statement, routine, state.dialect), location)
     if routine.skipped:
         for text in routine.dynamic or [""]:  # "": a statement not read, of any kind
             if text and not _SCHEMA_WORDS.search(text):

@@ -518,3 +518,104 @@ def test_rails_structure_dump_is_the_schema(
     code, report = _check(tmp_path, base, {**base, "db/structure.sql": dump})
     errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
     assert code == (1 if truth else 0), errors or report["findings"]
+
+
+# harbor 0120_2.9.0_schema.up.sql: summary columns added, then filled by a DO block whose
+# PL/pgSQL variables (`critical_count`, a loop record `report`) are values, not columns
+ORDER_COUNTS = Migration(
+    "order_counts",
+    """ALTER TABLE customers ADD COLUMN IF NOT EXISTS order_cnt BIGINT;
+DO
+$$
+    DECLARE
+        c RECORD;
+        order_count BIGINT;
+    BEGIN
+        FOR c IN SELECT id FROM customers
+            LOOP
+                order_count := 0;
+                SELECT count(*) INTO order_count FROM orders o WHERE o.customer_id = c.id;
+                UPDATE customers
+                SET order_cnt = order_count
+                WHERE id = c.id;
+            END LOOP;
+    END
+$$;
+""",
+)
+# the same block filling a column an earlier migration of the diff dropped: deploy fails
+ORDER_COUNTS_DROPPED = Migration(
+    "order_counts_dropped",
+    "ALTER TABLE customers DROP COLUMN order_cnt;\n"
+    + ORDER_COUNTS.up.replace(
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS order_cnt BIGINT;\n", ""
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param([*BASE, ORDER_COUNTS], False, id="variables-harmless"),
+        pytest.param([*BASE, ORDER_COUNTS, ORDER_COUNTS_DROPPED], True, id="column-dropped"),
+    ],
+)
+def test_do_block_variables_are_values_not_columns(
+    postgres_dsn: str, tmp_path: Path, head: list[Migration], expected: bool
+) -> None:
+    """A one-time DO block's data statements bind at their point of the sequence with its
+    declared and loop variables as values (harbor: `SET critical_cnt = critical_count` was a
+    TB109 "reads scan_report.critical_count, never created")."""
+    seed = (
+        "INSERT INTO customers (id) VALUES (7);\n"
+        "INSERT INTO orders (id, customer_id, amount) VALUES (7, 7, 5);"
+    )
+    base_units = [*(m.up for m in BASE), seed]
+    head_units = [*(m.up for m in BASE), seed, *(m.up for m in head[len(BASE) :])]
+    assert breaks(postgres_dsn, base_units, head_units) == expected
+    code, report = _check(tmp_path, _golang_migrate(BASE), _golang_migrate(head))
+    errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    assert code == (1 if expected else 0), errors or report["findings"]
+    if expected:
+        assert {rule for rule, _ in errors} == {"TB109"} and "order_cnt" in str(errors)
+
+
+# openmeter 02fbd9bb05: tools/migrate/testdata/ holds an old copy of the first migrations
+# (for the migrate tool's own tests); applied after tools/migrate/migrations in path order,
+# its CREATE TABLE replaced the real table, and a new function reading a later column was
+# "no longer binds at head: reads billing_invoices.schema_level, which does not exist"
+ADD_PRIORITY = Migration("priority", "ALTER TABLE orders ADD COLUMN priority INT;\n")
+PRIORITY_FUNCTION = Migration(
+    "priority_function",
+    "CREATE FUNCTION urgent_orders() RETURNS BIGINT LANGUAGE sql AS $$\n"
+    "  SELECT count(*) FROM orders WHERE priority > 1\n$$;\n",
+)
+DROP_PRIORITY = Migration("drop_priority", "ALTER TABLE orders DROP COLUMN priority;\n")
+
+
+def _with_test_copy(migrations: list[Migration]) -> dict[str, str]:
+    files = {}
+    for version, m in enumerate(migrations, 1):
+        files[f"tools/migrate/migrations/{version}_{m.name}.up.sql"] = m.up
+        files[f"tools/migrate/migrations/{version}_{m.name}.down.sql"] = m.down
+    files["tools/migrate/testdata/old/1_init.up.sql"] = INIT.up
+    files["tools/migrate/testdata/old/1_init.down.sql"] = INIT.down
+    return files
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param([*BASE, ADD_PRIORITY, PRIORITY_FUNCTION], False, id="new-reader"),
+        pytest.param([*BASE, ADD_PRIORITY, DROP_PRIORITY, PRIORITY_FUNCTION], True, id="break"),
+    ],
+)
+def test_a_test_copy_of_the_migrations_is_not_the_schema(
+    postgres_dsn: str, tmp_path: Path, head: list[Migration], expected: bool
+) -> None:
+    # PostgreSQL validates a SQL function's body when it is created: the deploy fails
+    base = [*BASE, ADD_PRIORITY]
+    assert breaks(postgres_dsn, [m.up for m in base], [m.up for m in head]) == expected
+    code, report = _check(tmp_path, _with_test_copy(base), _with_test_copy(head))
+    errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    assert code == (1 if expected else 0), errors or report["findings"]
