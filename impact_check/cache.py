@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
-# 10: dbt refs follow in-file config() and snapshots, warehouse-introspecting models are
-# read as compiled, numbered migration folders; 9: per-file DDL statement effects; 8: struct field paths and pivots in lineage;
-# 7: migration units and routines
-ALGORITHM_VERSION = "10"
+# 11: one engine of pop's per-dialect migration variants; 10: dbt refs follow in-file
+# config() and snapshots, warehouse-introspecting models are read as compiled, numbered
+# migration folders; 9: per-file DDL statement effects; 8: struct field paths and pivots in
+# lineage; 7: migration units and routines
+ALGORITHM_VERSION = "11"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's
