@@ -31,6 +31,7 @@ from impact_check.config import Config
 from impact_check.discover import discover
 from impact_check.graph import LineageGraph
 from impact_check.messages.analysis import SchemaCheck, message_findings
+from impact_check.messages.buf_config import protobuf_rules_of
 from impact_check.messages.formats import is_schema, parse_schema, schema_format
 from impact_check.messages.model import SchemaReadError, transitive
 from impact_check.messages.schema_files import registry_at
@@ -177,16 +178,19 @@ def topics_at(snapshot: Snapshot, config: Config) -> list[Topic]:
 
 def schema_check(head: Snapshot, config: Config) -> SchemaCheck:
     """What the message schema check reads of the configuration and of the head's registry
-    state file."""
+    state file and buf.yaml files (the .proto files' breaking category)."""
     settings = config.message_schemas
     registry = registry_at(head, settings.registry_file)
+    explicit = "protobuf_rules" in settings.model_fields_set  # .impact-check.yml wins
+    rules_of, buf_problems = protobuf_rules_of(head, settings.protobuf_rules, explicit)
     return SchemaCheck(
         lambda path: subject_of(path, settings, config.topics, registry),
         settings.registry_file,
         registry.problem,
         config.limits.max_nesting_depth,
         settings.max_versions,
-        settings.protobuf_rules,
+        rules_of,
+        tuple(buf_problems),
     )
 
 

@@ -36,7 +36,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "messages.proto_parse",
         "messages.proto_compat",
     ),
-    "project": ("project", "project.*", "messages.schema_files"),
+    "project": ("project", "project.*", "messages.schema_files", "messages.buf_config"),
     # lineage fetched from outside the repository (servers, files) -> fragments
     "sources": ("sources", "sources.*", "discover"),
     # the cache, a wrapper around the pure steps of reading files; project/loader.py is the

@@ -80,6 +80,59 @@ def test_golang_migrate_orders_numerically() -> None:
     assert order(paths) == ["m/1_a.up.sql", "m/2_b.up.sql", "m/10_c.up.sql"]
 
 
+POP = [
+    "m/20200101000000_init.cockroach.up.sql",
+    "m/20200101000000_init.postgres.up.sql",
+    "m/20200101000000_init.mysql.up.sql",
+    "m/20200101000000_init.sqlite3.up.sql",
+    "m/20200101000000_init.postgres.down.sql",
+    "m/20200102000000_hydra.mysql.up.sql",
+    "m/20200103000000_all.up.sql",
+]
+
+
+def test_pop_dialect_variants_apply_one_engine_postgres_by_default() -> None:
+    got = plan(POP, {})
+    assert [u.path for u in got.units] == [
+        "m/20200101000000_init.postgres.up.sql",
+        "m/20200103000000_all.up.sql",  # no dialect suffix: every engine
+    ]
+    assert got.excluded["m/20200101000000_init.cockroach.up.sql"] == (
+        "pop variant for cockroach, another engine"
+    )
+    assert got.excluded["m/20200102000000_hydra.mysql.up.sql"] == (
+        "pop variant for mysql, another engine"
+    )
+    assert "down" in got.excluded["m/20200101000000_init.postgres.down.sql"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "engine"),
+    [("mysql", "mysql"), ("sqlite", "sqlite3"), ("duckdb", "postgres"), (None, "postgres")],
+)
+def test_pop_variants_follow_the_configured_dialect(dialect: str | None, engine: str) -> None:
+    units = [u.path for u in plan(POP, {}, dialect).units]
+    assert units[0] == f"m/20200101000000_init.{engine}.up.sql"
+    assert ("m/20200102000000_hydra.mysql.up.sql" in units) == (engine == "mysql")
+
+
+def test_pop_variants_without_postgres_take_the_first_engine_in_a_fixed_order() -> None:
+    paths = ["m/1_a.sqlite3.up.sql", "m/1_a.mysql.up.sql", "m/1_a.cockroach.up.sql"]
+    assert order(paths) == ["m/1_a.cockroach.up.sql"]
+
+
+def test_pop_variants_build_the_schema_once() -> None:
+    rename = "ALTER TABLE t RENAME COLUMN a TO b;"
+    catalog = build(
+        {
+            "m/1_init.up.sql": "CREATE TABLE t (a INT);",
+            "m/2_r.cockroach.up.sql": rename,
+            "m/2_r.postgres.up.sql": rename,
+        }
+    )
+    assert list(catalog.datasets["t"].columns) == ["b"] and not catalog.issues
+
+
 def test_numbered_files_in_a_migrations_folder_are_a_sequence() -> None:
     paths = ["db/ch/migrations/10_c.sql", "db/ch/migrations/2_b.sql", "db/ch/schema.sql"]
     paths += ["db/ch/migrations/01_a.sql", "db/ch/migrations/notes.sql", "sql/01_x.sql"]

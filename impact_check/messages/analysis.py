@@ -97,7 +97,9 @@ class SchemaCheck:
     registry_problem: tuple[str, int | None] | None  # (message, line)
     max_depth: int  # limits.max_nesting_depth
     max_versions: int  # message_schemas.max_versions
-    protobuf_rules: str  # message_schemas.protobuf_rules
+    protobuf_rules_of: Callable[[str], str]  # .proto path -> buf breaking category
+    # buf.yaml files that cannot be read: (path, message, line); reported with a .proto change
+    buf_problems: tuple[tuple[str, str, int | None], ...] = ()
 
 
 def message_findings(
@@ -127,6 +129,9 @@ def message_findings(
     if check.registry_problem and any(c.path == registry_path for c in changed):
         message, line = check.registry_problem
         _unreadable(results, f"registry state file: {message}", registry_path or "", line)
+    if any(schema_format(c.path) == "protobuf" for c in changed):
+        for buf_path, message, line in check.buf_problems:
+            _unreadable(results, f"buf.yaml {message}; WIRE_JSON used", buf_path, line)
     by_name = {topic.name: topic for topic in topics or []}
     for change in changed:
         path, old_path = change.path, change.old_path or change.path
@@ -198,7 +203,7 @@ def _check_file(
             else:
                 unreadable += 1
             continue
-        for hit in _compare(fmt, old, new, subject.mode, check.protobuf_rules, new_text):
+        for hit in _compare(fmt, old, new, subject.mode, check.protobuf_rules_of(path), new_text):
             key = (hit.kind, hit.path, hit.message)
             if key not in found:
                 found[key] = hit

@@ -284,6 +284,9 @@ def _supabase(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -
 # -- golang-migrate -----------------------------------------------------------------------
 
 _GOLANG = re.compile(r"^(\d+)_.*\.(up|down)\.sql$")
+# gobuffalo pop (fizz): <version>_<name>.<dialect>.up.sql, one variant per engine
+POP_DIALECTS = ("postgres", "cockroach", "mysql", "sqlite3", "sqlite", "mssql")
+_POP = re.compile(r"^\d+_.*\.(" + "|".join(POP_DIALECTS) + r")\.(?:up|down)\.sql$")
 
 
 def _golang_migrate(everything: list[str], sql: list[str], dirs: Dirs, texts: Texts) -> list[Group]:
@@ -306,6 +309,37 @@ def _golang_migrate(everything: list[str], sql: list[str], dirs: Dirs, texts: Te
         _loose(group, files)
         groups.append(group)
     return groups
+
+
+def pop_engine(units: Sequence[Unit], configured: str | None) -> str | None:
+    """The engine whose pop variants a sequence applies: the configured dialect when some
+    variant names it (``sqlite`` also takes ``sqlite3``, ``tsql`` takes ``mssql``), else
+    ``postgres``, else the first in POP_DIALECTS a variant names; None: no pop variants."""
+    named = {m.group(1) for u in units if (m := _POP.match(_name(u.path)))}
+    wanted = {"sqlite": ("sqlite3", "sqlite"), "tsql": ("mssql",)}.get(
+        configured or "", (configured,) if configured else ()
+    )
+    for engine in (*wanted, "postgres", *POP_DIALECTS):
+        if engine in named:
+            return engine
+    return None
+
+
+def choose_pop_variants(group: Group, configured: str | None) -> None:
+    """Keep one engine's variant of each pop migration (pop runs one database): the others,
+    and the migrations only another engine has, are excluded. Files without a dialect
+    suffix apply to every engine."""
+    engine = pop_engine(group.units, configured)
+    if engine is None:
+        return
+    kept = []
+    for unit in group.units:
+        match = _POP.match(_name(unit.path))
+        if match is None or match.group(1) == engine:
+            kept.append(unit)
+        else:
+            group.excluded[unit.path] = f"pop variant for {match.group(1)}, another engine"
+    group.units = kept
 
 
 # -- dbmate -------------------------------------------------------------------------------
@@ -510,4 +544,14 @@ DETECTORS: Sequence[Detector] = (
 )
 
 
-__all__ = ["DETECTORS", "Dirs", "Group", "Texts", "Unit", "natural_key"]
+__all__ = [
+    "DETECTORS",
+    "POP_DIALECTS",
+    "Dirs",
+    "Group",
+    "Texts",
+    "Unit",
+    "choose_pop_variants",
+    "natural_key",
+    "pop_engine",
+]

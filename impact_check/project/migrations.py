@@ -17,6 +17,8 @@ Recognised layouts (docs/migrations.md):
 - Diesel: ``<dir>/<version>_<name>/up.sql`` by version (dashes removed, compared as text);
   ``down.sql`` excluded.
 - golang-migrate: ``<version>_<name>.up.sql`` by numeric version; ``.down.sql`` excluded.
+  gobuffalo pop's ``<version>_<name>.<dialect>.up.sql`` variants: one engine's applied
+  (layouts.pop_engine), the others excluded.
 - dbmate: files with a ``-- migrate:up`` line, by version; only the up section is applied.
 - sqitch: ``sqitch.plan`` order, ``deploy/<change>.sql`` (a reworked change's earlier
   instances ``deploy/<change>@<tag>.sql``); ``revert/`` and ``verify/`` excluded.
@@ -37,7 +39,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from impact_check.project.layouts import DETECTORS, Group, Texts, Unit, natural_key
+from impact_check.project.layouts import (
+    DETECTORS,
+    Group,
+    Texts,
+    Unit,
+    choose_pop_variants,
+    natural_key,
+)
 
 
 @dataclass
@@ -49,13 +58,14 @@ class Plan:
     sequences: dict[str, str] = field(default_factory=dict)  # directory -> framework
 
 
-def plan(paths: Iterable[str], texts: Texts) -> Plan:
+def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan:
     """The forward units of a revision, in application order.
 
     ``paths`` are the repository files the loader may read (``.sql`` files and the
     frameworks' own files: ``sqitch.plan``, ``sqitch.conf``, ``atlas.sum``,
     ``migration_lock.toml``); ``texts`` gives the decoded text of any of them on request
     (None when it cannot be read), and is asked only for the files whose content decides.
+    ``dialect``: the configured one, which picks the engine of pop's per-dialect variants.
     """
     everything = sorted(set(paths), key=natural_key)
     sql = [p for p in everything if p.endswith(".sql")]
@@ -68,6 +78,8 @@ def plan(paths: Iterable[str], texts: Texts) -> Plan:
         for path in unclaimed:
             dirs.setdefault(parents[path], []).append(path)
         for group in detect(everything, unclaimed, dirs, texts):
+            if group.framework == "golang-migrate":
+                choose_pop_variants(group, dialect)
             groups.append(group)
             claimed |= group.members
     copies = _test_copies(groups)

@@ -64,7 +64,9 @@ def sql_units(
         for p in snapshot.files
         if (p.endswith(".sql") or PurePosixPath(p).name in _PLAN_FILES) and not in_dbt(p)
     ]
-    return migrations.plan(candidates, _Texts(snapshot, settings.limits.max_file_bytes)).units
+    texts = _Texts(snapshot, settings.limits.max_file_bytes)
+    configured = settings.dialect if settings.dialect_set else None
+    return migrations.plan(candidates, texts, configured).units
 
 
 class _Texts(Mapping[str, "str | None"]):

@@ -155,3 +155,56 @@ def test_protobuf_field_number_change_names_the_new_number(tmp_path: Path) -> No
     messages = [f["message"] for f in report["findings"] if f["rule"] == "MS102"]
     assert messages and all("now has number 7" in m for m in messages)
     assert {f["location"]["line"] for f in report["findings"] if f["rule"] == "MS102"} == {3}
+
+
+ORDER_PROTO = (
+    'syntax = "proto3";\npackage shop;\nmessage Order {\n  int64 id = 1;\n  double amount = 2;\n}\n'
+)
+RENAMED_PROTO = ORDER_PROTO.replace("amount = 2", "total = 2")
+
+
+def _ms_rules(report: dict[str, Any]) -> list[str]:
+    return [r for r in _rules(report) if r.startswith("MS")]
+
+
+def test_protobuf_rename_breaks_json_under_the_default_category(tmp_path: Path) -> None:
+    code, report = _check(tmp_path, {"proto/order.proto": ORDER_PROTO},
+                          {"proto/order.proto": RENAMED_PROTO})  # fmt: skip
+    assert code == 1
+    assert _ms_rules(report)
+
+
+def test_protobuf_category_comes_from_buf_yaml_v1(tmp_path: Path) -> None:
+    buf = "version: v1\nbreaking:\n  use:\n    - WIRE\n"
+    base = {"proto/buf.yaml": buf, "proto/order.proto": ORDER_PROTO}
+    code, report = _check(tmp_path, base, {"proto/order.proto": RENAMED_PROTO})
+    assert _ms_rules(report) == []
+    assert code == 0
+
+
+def test_protobuf_category_comes_from_the_v2_module_holding_the_file(tmp_path: Path) -> None:
+    buf = ("version: v2\nmodules:\n  - path: proto\n    breaking: {use: [WIRE]}\n"
+           "  - path: strict\nbreaking:\n  use: [FILE]\n")  # fmt: skip
+    base = {"buf.yaml": buf, "proto/order.proto": ORDER_PROTO, "strict/order.proto": ORDER_PROTO}
+    head = {"proto/order.proto": RENAMED_PROTO, "strict/order.proto": RENAMED_PROTO}
+    code, report = _check(tmp_path, base, head)
+    files = {f["location"]["file"] for f in report["findings"] if f["rule"].startswith("MS")}
+    assert files == {"strict/order.proto"}  # FILE is checked as WIRE_JSON
+    assert code == 1
+
+
+def test_configured_protobuf_rules_win_over_buf_yaml(tmp_path: Path) -> None:
+    base = {"proto/buf.yaml": "version: v1\nbreaking: {use: [WIRE]}\n",
+            "proto/order.proto": ORDER_PROTO,
+            ".impact-check.yml": "message_schemas: {protobuf_rules: WIRE_JSON}\n"}  # fmt: skip
+    code, report = _check(tmp_path, base, {"proto/order.proto": RENAMED_PROTO})
+    assert _ms_rules(report)
+    assert code == 1
+
+
+def test_unreadable_buf_yaml_is_reported(tmp_path: Path) -> None:
+    base = {"proto/buf.yaml": "version: v1\nbreaking: [\n", "proto/order.proto": ORDER_PROTO}
+    _code, report = _check(tmp_path, base, {"proto/order.proto": RENAMED_PROTO})
+    problems = [f for f in report["findings"] if f["rule"] == "MS119"]
+    assert [f["location"]["file"] for f in problems] == ["proto/buf.yaml"]
+    assert "MS" in "".join(_ms_rules(report)).replace("MS119", "")  # still checked, WIRE_JSON

@@ -24,9 +24,11 @@ from pathlib import Path
 import pytest
 
 from impact_check.messages.avro import avro_compatibility, parse_avro
+from impact_check.messages.buf_config import buf_categories
 from impact_check.messages.json_schema import json_schema_compatibility, parse_json_schema
 from impact_check.messages.proto_compat import proto_breaking
 from impact_check.messages.proto_parse import parse_proto
+from impact_check.model import FileContent, Snapshot
 from tests.messages import avro_pairs, json_pairs, proto_pairs
 
 FULL = os.environ.get("IMPACT_CHECK_MESSAGE_PAIRS") == "all"
@@ -159,3 +161,39 @@ def _version(package: str) -> str:
     from importlib.metadata import version
 
     return version(package)
+
+
+RENAME = (
+    'syntax = "proto3";\npackage shop;\nmessage Order {\n  int64 id = 1;\n  double amount = 2;\n}\n'
+)
+BUF_YAMLS = {  # buf.yaml -> whether buf's category is one the checker implements exactly
+    "version: v1\nbreaking:\n  use:\n    - WIRE\n": True,
+    "version: v1\nbreaking: {use: [WIRE_JSON]}\n": True,
+    "version: v2\nbreaking:\n  use: [WIRE]\n": True,
+    "version: v1\n": False,  # buf's default FILE, checked as WIRE_JSON
+    "version: v2\nbreaking:\n  use: [PACKAGE]\n": False,
+}
+
+
+@pytest.mark.parametrize("buf_yaml", list(BUF_YAMLS))
+def test_buf_yaml_category_agrees_with_buf_breaking(buf_yaml: str, tmp_path: Path) -> None:
+    buf = _buf()
+    old, new = RENAME, RENAME.replace("amount = 2", "total = 2")
+    for side, text in (("old", old), ("new", new)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "buf.yaml").write_text(buf_yaml)
+        (tmp_path / side / "schema.proto").write_text(text)
+    proc = subprocess.run(
+        [buf, "breaking", str(tmp_path / "new"), "--against", str(tmp_path / "old"),
+         "--error-format", "json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode in (0, 100), proc.stderr
+    truth = sorted(json.loads(line)["type"] for line in proc.stdout.splitlines() if line.strip())
+    snapshot = Snapshot({"p/buf.yaml": FileContent("p/buf.yaml", buf_yaml.encode())})
+    category = buf_categories(snapshot).category_of("p/schema.proto") or "WIRE_JSON"
+    ours = sorted(i.kind for i in proto_breaking(parse_proto(old), parse_proto(new), category))
+    if BUF_YAMLS[buf_yaml]:
+        assert ours == truth
+    else:  # FILE and PACKAGE hold WIRE_JSON's rules and more: both break, or neither
+        assert ours and set(ours) <= set(truth)
