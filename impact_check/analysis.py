@@ -226,7 +226,7 @@ def _promise(change: Change, base: Catalog, head: Catalog) -> str | None:
 
 def _contract_findings(base: Catalog, head: Catalog) -> list[Finding]:
     """CO207: a data contract whose dataset, at head, no longer delivers a promised field."""
-    from impact_check.project.contracts import new_unmet
+    from impact_check.contract_check import new_unmet
 
     out = []
     for model, name, why in new_unmet(base, head):

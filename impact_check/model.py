@@ -222,6 +222,19 @@ class Consumer:
 
 
 @dataclass
+class ContractModel:
+    """One model (DCS) or schema object (ODCS) of a contract file."""
+
+    node: str  # contract:<id>.<model>
+    table: str  # the physical name it promises
+    schemas: list[str]  # schemas of the contract's servers, if it names any
+    path: str
+    line: int | None
+    fields: dict[str, Column]
+    lines: dict[str, int]  # field -> line in the file
+
+
+@dataclass
 class Catalog:
     """What a repository defines at one revision."""
 
@@ -234,7 +247,7 @@ class Catalog:
     events: dict[str, Location] = field(default_factory=dict)  # node id -> last DDL touching it
     consumers: list[Consumer] = field(default_factory=list)  # exposures and other assets
     model_meta: dict[str, dict[str, object]] = field(default_factory=dict)  # dbt: contract, …
-    contracts: list[Any] = field(default_factory=list)  # project/contracts.py ContractModel
+    contracts: list[ContractModel] = field(default_factory=list)  # project/contracts.py
     # incremental loading (project/incremental.py): derived dataset -> content key, the
     # relations it reads, and lineage still in its cached (undecoded) form
     keys: dict[str, str] = field(default_factory=dict)

@@ -12,14 +12,21 @@ suffix); :func:`unmet_fields` says where that dataset no longer delivers what is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
-from impact_check.model import Catalog, Column, Dataset, Issue, Location, Snapshot
-from impact_check.sql.types import canonical, family, parse_type
+from impact_check.model import (
+    Catalog,
+    Column,
+    ContractModel,
+    Dataset,
+    Issue,
+    Location,
+    Snapshot,
+)
+from impact_check.sql.types import canonical, parse_type
 
 _MARKERS = (b"dataContractSpecification", b"DataContract")
 # Logical types of both specifications -> SQL types (ODCS physicalType wins when given).
@@ -44,19 +51,6 @@ _LOGICAL = {
     "time": "TIME",
     "bytes": "BLOB",
 }
-
-
-@dataclass
-class ContractModel:
-    """One model (DCS) or schema object (ODCS) of a contract file."""
-
-    node: str  # contract:<id>.<model>
-    table: str  # the physical name it promises
-    schemas: list[str]  # schemas of the contract's servers, if it names any
-    path: str
-    line: int | None
-    fields: dict[str, Column]
-    lines: dict[str, int]  # field -> line in the file
 
 
 def load_contracts(snapshot: Snapshot, catalog: Catalog, dialect: str) -> list[ContractModel]:
@@ -196,60 +190,3 @@ def _line(lines: list[str], name: str, start: int = 0) -> int:
         if stripped.startswith((f"{name}:", f"name: {name}", f'name: "{name}"')):
             return number
     return 0
-
-
-def produced_by(model: ContractModel, catalog: Catalog) -> Dataset | None:
-    """The repository dataset a contract describes: the exact name (under a server's schema
-    when the contract names one), else the one dataset, or the one model or view, whose
-    name ends in ``.<table>``."""
-    names = [f"{schema}.{model.table}" for schema in model.schemas] or [model.table]
-    for name in names:
-        exact = catalog.datasets.get(name)
-        if exact is not None and exact.kind != "contract":
-            return exact
-    suffixes = tuple("." + name for name in names)
-    matches = [
-        ds
-        for key, ds in catalog.datasets.items()
-        if ds.kind != "contract" and key.endswith(suffixes)
-    ]
-    derived = [ds for ds in matches if ds.derived]  # a contract describes what SQL produces
-    for found in (matches, derived):
-        if len(found) == 1:
-            return found[0]
-    return None
-
-
-def new_unmet(base: Catalog, head: Catalog) -> list[tuple[ContractModel, str, str]]:
-    """(contract, field, why) for promises head breaks that base kept."""
-    before: dict[str, dict[str, str]] = {}
-    for model in base.contracts:
-        dataset = produced_by(model, base)
-        before[model.node] = unmet_fields(model, dataset) if dataset is not None else {}
-    out = []
-    for model in head.contracts:
-        dataset = produced_by(model, head)
-        if dataset is None:
-            continue
-        kept = before.get(model.node)
-        for name, why in sorted(unmet_fields(model, dataset).items()):
-            if kept is None or name not in kept:
-                out.append((model, name, why))
-    return out
-
-
-def unmet_fields(model: ContractModel, dataset: Dataset) -> dict[str, str]:
-    """Field -> why the dataset no longer delivers it (missing, or another type family)."""
-    if not dataset.columns_known:
-        return {}
-    out = {}
-    for name, promised in model.fields.items():
-        column = dataset.columns.get(name)
-        if column is None:
-            out[name] = f"{dataset.name} has no column {name}"
-            continue
-        want, have = family(promised.type), family(column.type)
-        if "unknown" not in (want, have) and want != have:
-            said = promised.written_type or promised.type
-            out[name] = f"{dataset.name}.{name} is {column.type}, the contract says {said}"
-    return out
