@@ -415,7 +415,7 @@ def _definition_findings(
     own: dict[str, Change] = {}
     for change in changes:
         own.setdefault(change.dataset, change)
-    unexplained = unexplained_breaks(bindings, explained)
+    unexplained = unexplained_breaks(bindings, explained, lambda n: graph.attrs(n).get("file"))
     out = []
     for name, readers in readers_of_unbuilt(unexplained, graph, bindings).items():
         why = "; ".join(sorted({r.message for r in unexplained[name]}))

@@ -8,6 +8,7 @@ broken at base are marked ``preexisting``. Everything else reached is only affec
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -182,24 +183,38 @@ def _affected_reason(path: list[str], graph: LineageGraph) -> str:
     return "reads the changed relation"
 
 
-def unexplained_breaks(bindings: Bindings, explained: set[str]) -> dict[str, list[Break]]:
-    """Datasets broken at head (not at base) that no change's walk accounts for. A
-    statement named by its line (``sql:insert/<file>:<line>``) that broke the same way at
-    base on another line of the same file only moved: it is not new."""
-    moved = {_moved_key(name, reasons) for name, reasons in bindings.base.items()}
+def unexplained_breaks(
+    bindings: Bindings, explained: set[str], file_of: Callable[[str], str | None] | None = None
+) -> dict[str, list[Break]]:
+    """Datasets broken at head (not at base) that no change's walk accounts for.
+
+    A dataset that broke the same way at base under another name is not new: a statement
+    named by its line (``sql:insert/<file>:<line>``) that moved, or a model whose relation
+    was renamed (a profile's schema edited) defined by the same file, with the same
+    reasons once relation names are cut to their last part (``file_of`` names the file)."""
+    moved = {_moved_key(n, r, file_of) for n, r in bindings.base.items()}
     return {
         name: reasons
         for name, reasons in bindings.head.items()
         if name not in explained
         and name not in bindings.base
-        and _moved_key(name, reasons) not in moved
+        and _moved_key(name, reasons, file_of) not in moved
     }
 
 
-def _moved_key(name: str, reasons: list[Break]) -> tuple[str, frozenset[str]]:
+_QUALIFIED = re.compile(r"(?:[\w$]+\.)+([\w$]+)")
+
+
+def _moved_key(
+    name: str, reasons: list[Break], file_of: Callable[[str], str | None] | None
+) -> tuple[str, frozenset[str]]:
     if name.startswith("sql:insert/"):
-        name = name.rpartition(":")[0]
-    return name, frozenset(r.message for r in reasons)
+        return name.rpartition(":")[0], frozenset(r.message for r in reasons)
+    file = file_of(name) if file_of is not None else None
+    if file is None:
+        return name, frozenset(r.message for r in reasons)
+    table = name.rpartition(".")[2]  # a schema renamed: the same table of the same file
+    return f"file:{file}:{table}", frozenset(_QUALIFIED.sub(r"\1", r.message) for r in reasons)
 
 
 def readers_of_unbuilt(
