@@ -326,8 +326,18 @@ class _Adapter:
     def quote_seed_column(self, column: Any, quote_config: Any = None) -> str:
         return str(column)
 
-    def get_relation(self, *_: Any, **__: Any) -> None:
-        return None
+    def get_relation(
+        self, database: Any = None, schema: Any = None, identifier: Any = None, *_: Any, **__: Any
+    ) -> Relation | None:
+        """Nothing while parsing; as dbt compiles, the relation asked for, assumed to exist
+        (a union macro falling back to an empty one-column select when the warehouse has no
+        such table would read as every other column dropped). Its columns stay unknown."""
+        if not self._executing:
+            self._renderer.introspected = True
+            return None
+        if not identifier:
+            return None
+        return Relation(str(database or ""), str(schema or ""), str(identifier))
 
     def get_columns_in_relation(self, relation: Any = None, *_: Any, **__: Any) -> list[Any]:
         """Nothing while parsing; as dbt compiles, one column of unknown name: macros
