@@ -270,12 +270,18 @@ def _column_type(catalog: Catalog, src: Src) -> str | None:
 _COMPARABLE = [{"numeric"}, {"text"}, {"date", "timestamp"}, {"time"}, {"boolean"}]
 
 
+def _undecided(left: str, right: str) -> bool:
+    """Whether two type families prove nothing wrong: the same family, or a type the
+    checker does not classify (uuid, an engine's own) on either side."""
+    return left == right or bool({"unknown", "other"} & {left, right})
+
+
 def _comparison_problem(comparison: Comparison, catalog: Catalog, dialect: str) -> str | None:
     """Columns of different families compared: DuckDB refuses ordering, PostgreSQL both."""
     left = family(_column_type(catalog, comparison.left))
     right = family(_column_type(catalog, comparison.right))
-    if left == right or {"unknown", "other"} & {left, right}:
-        return None  # a type the checker does not classify (an engine's own) proves nothing
+    if _undecided(left, right):
+        return None
     if any({left, right} <= group for group in _COMPARABLE):
         return None
     if not comparison.ordered and dialect not in _STRICT_EQUALITY:
@@ -359,8 +365,8 @@ def _assignment_breaks(load: Load, catalog: Catalog) -> list[Break]:
     for target_col, src in load.assignments:
         source = family(_column_type(catalog, src))
         target = family(_column_type(catalog, (load.target, target_col)))
-        if source == target or {"unknown", "other"} & {source, target} or target == "text":
-            continue  # same family, or a type the checker does not classify (uuid, json)
+        if _undecided(source, target) or target == "text":
+            continue
         if any({source, target} <= group for group in _ASSIGNABLE):
             continue
         out.append(
