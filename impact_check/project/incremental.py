@@ -61,16 +61,19 @@ from impact_check.project.definitions import (
 )
 from impact_check.project.settings import ReadSettings
 from impact_check.project.sql_files import (
+    Applied,
     CreateTable,
     Effect,
     at_unit,
+    decode_applied,
+    encode_applied,
     load_unit,
     read_text,
     replay,
     replayable,
     unit_dialect,
 )
-from impact_check.sql.ddl import DdlState, Definition
+from impact_check.sql.ddl import DdlState, Definition, Inert
 
 if TYPE_CHECKING:
     from impact_check.budget import Deadline
@@ -248,6 +251,8 @@ class CachedFiles:
             return
         cache.put(key, [encode_effect(effect) for effect in effects])
         cache.decoded[key] = effects
+        if any(isinstance(e, Applied) and not isinstance(e.operation, Inert) for e in effects):
+            return  # an ALTER or DROP may have renamed or rewritten the file's own views
         last = {e.name: e for e in effects if isinstance(e, ViewStatement)}
         for view in last.values():  # the same definitions a replay makes (the same keys)
             definition = state.definitions.get(view.name)
@@ -312,6 +317,8 @@ def encode_effect(effect: Effect) -> list[Any]:
             effect.tables,
             effect.text_digest,
         ]
+    if isinstance(effect, Applied):
+        return encode_applied(effect)
     assert isinstance(effect, CreateTable)
     return ["table", effect.index, effect.name, effect.if_not_exists, effect.dataset]
 
@@ -344,6 +351,8 @@ def decode_effects(value: Any) -> list[Effect]:
                 raise CodecError("bad table effect")
             decode_dataset(dataset)  # validated now: a replay never stops half-way
             effects.append(CreateTable(index, _s(name), exists, dataset))
+        elif row[0] == "op":
+            effects.append(decode_applied(row))
         else:
             raise CodecError("unknown effect")
     return effects

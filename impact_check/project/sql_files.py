@@ -26,15 +26,22 @@ from sqlglot import exp
 
 from impact_check.model import Catalog, FileContent, Issue, Location, Snapshot, column_id
 from impact_check.project import migrations
-from impact_check.project.codec import decode_dataset, encode_dataset
+from impact_check.project.codec import (
+    CodecError,
+    decode_column,
+    decode_dataset,
+    encode_column,
+    encode_dataset,
+)
 from impact_check.project.definitions import ViewStatement, written_names
 from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.migrations import Unit
 from impact_check.project.settings import ReadSettings
-from impact_check.sql.ddl import DdlState, Definition
+from impact_check.sql.ddl import DdlState, Definition, Inert
 from impact_check.sql.names import normalize, table_name
+from impact_check.sql.operations import AlterAction, AlterTable, DropRelations
 from impact_check.sql.parse import parse_file
-from impact_check.sql.statements import apply_actions, apply_other
+from impact_check.sql.statements import apply_actions, apply_other, inert
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 _PLAN_FILES = ("sqitch.plan", "sqitch.conf", "atlas.sum", "migration_lock.toml")
@@ -50,8 +57,142 @@ class CreateTable:
     dataset: dict[str, Any]  # codec.encode_dataset of the table right after the statement
 
 
+@dataclass
+class Applied:
+    """The effect of an ALTER, a DROP or a statement that changes nothing: its operation
+    (sql/operations.py), applied again to the state a replay meets."""
+
+    index: int
+    line: int | None
+    operation: AlterTable | DropRelations | Inert
+
+
 # one per statement, in order; None: the effect depends on the state, replay must parse
-Effect = ViewStatement | CreateTable | None
+Effect = ViewStatement | CreateTable | Applied | None
+
+
+def encode_applied(effect: Applied) -> list[Any]:
+    """An ``Applied`` effect as plain JSON (``decode_applied`` reads it back)."""
+    operation = effect.operation
+    if isinstance(operation, AlterTable):
+        actions = [
+            [
+                a.verb,
+                a.key,
+                a.names,
+                [encode_column(c) for c in a.columns],
+                a.exists,
+                a.type,
+                a.written_type,
+                a.allow_null,
+                a.default,
+                a.drop_default,
+                a.rename_to,
+                [[k, v] for k, v in a.constraints.items()],
+            ]
+            for a in operation.actions
+        ]
+        body: list[Any] = ["alter", operation.table, operation.exists, actions]
+    elif isinstance(operation, DropRelations):
+        body = ["drop", operation.kind, operation.names, operation.exists]
+    else:
+        body = ["inert"]
+    return ["op", effect.index, effect.line, body]
+
+
+def decode_applied(row: list[Any]) -> Applied:
+    """An ``encode_applied`` value back, validated field by field (CodecError otherwise)."""
+    if len(row) != 4 or row[0] != "op" or type(row[1]) is not int:
+        raise CodecError("bad operation effect")
+    line, body = row[2], row[3]
+    if line is not None and type(line) is not int:
+        raise CodecError("bad line")
+    if not isinstance(body, list) or not body:
+        raise CodecError("bad operation")
+    operation: AlterTable | DropRelations | Inert
+    if body == ["inert"]:
+        operation = Inert()
+    elif body[0] == "drop" and len(body) == 4 and isinstance(body[3], bool):
+        operation = DropRelations(_text(body[1]), _texts(body[2]), body[3])
+    elif body[0] == "alter" and len(body) == 4 and isinstance(body[2], bool):
+        operation = AlterTable(_text(body[1]), body[2], [_action(a) for a in _list(body[3])])
+    else:
+        raise CodecError("unknown operation")
+    return Applied(row[1], line, operation)
+
+
+def _action(value: Any) -> AlterAction:
+    row = _list(value)
+    if len(row) != 12:
+        raise CodecError("bad ALTER action")
+    verb, key, names, columns, exists, type_, written, allow_null, default = row[:9]
+    drop_default, rename_to, constraints = row[9:]
+    if verb not in _VERBS or not isinstance(exists, bool) or not isinstance(drop_default, bool):
+        raise CodecError("bad ALTER action")
+    if allow_null is not None and not isinstance(allow_null, bool):
+        raise CodecError("bad ALTER action")
+    pairs = {}
+    for pair in _list(constraints):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise CodecError("bad constraint")
+        pairs[_text(pair[0])] = _text(pair[1])
+    action = AlterAction(
+        verb,
+        _text(key),
+        _texts(names),
+        [decode_column(c) for c in _list(columns)],
+        exists,
+        _opt_text(type_),
+        _opt_text(written),
+        allow_null,
+        _opt_text(default),
+        drop_default,
+        _opt_text(rename_to),
+        pairs,
+    )
+    needs = _NEEDS.get(verb, (0, 0))
+    if len(action.names) < needs[0] or len(action.columns) < needs[1]:
+        raise CodecError("bad ALTER action")  # a replay never stops half-way
+    return action
+
+
+# names and columns each verb reads (operations.AlterAction)
+_NEEDS = {
+    "add_column": (0, 1),
+    "rename_column": (2, 0),
+    "rename_table": (1, 0),
+    "alter_column": (1, 0),
+    "modify_column": (1, 1),
+}
+_VERBS = {
+    *_NEEDS,
+    "add_columns",
+    "drop_column",
+    "drop_columns",
+    "drop_constraint",
+    "add_constraint",
+    "other",
+}
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise CodecError("expected a list")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CodecError("expected a string")
+    return value
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _texts(value: Any) -> list[str]:
+    return [_text(v) for v in _list(value)]
 
 
 def sql_units(
@@ -159,6 +300,8 @@ def load_file(
         effect: Effect = None
         try:
             if apply_other(state, stmt.sql, location):  # not table schema (sql/statements.py)
+                if effects is not None and inert(stmt.sql):
+                    effect = Applied(index, stmt.line, Inert())
                 continue
             opaque = stmt.expression is None or isinstance(stmt.expression, exp.Command)
             if opaque and apply_actions(state, stmt.sql, location):
@@ -228,9 +371,9 @@ def _apply_statement(
         return None
     replayable = _replayable(expression, state)
     before = state.catalog.datasets.get(replayable) if replayable else None
-    state.apply(expression, location)
+    operation = state.apply(expression, location)
     if replayable is None:
-        return None
+        return None if operation is None else Applied(-1, location.line, operation)
     definition = state.definitions.get(replayable)
     if definition is not None:
         reads, tables = written_names(definition.query)
@@ -311,5 +454,8 @@ def replay(
             catalog.events[effect.name] = location
             for column in dataset.columns:
                 catalog.events[column_id(effect.name, column)] = location
+        elif isinstance(effect, Applied):
+            if not isinstance(effect.operation, Inert):
+                state.apply_operation(effect.operation, Location(path, effect.line))
         else:
             raise ValueError("a file with a statement of unknown effect cannot be replayed")

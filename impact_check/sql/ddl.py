@@ -23,10 +23,36 @@ from sqlglot import exp
 from impact_check.model import Catalog, Column, Dataset, Issue, Location, column_id
 from impact_check.sql.migration_point import COMMAND_TARGET, MigrationPoint
 from impact_check.sql.names import NameResolver, identifier_name, table_name
+from impact_check.sql.operations import (
+    AlterAction,
+    AlterTable,
+    DropRelations,
+    alter_action,
+    alter_table,
+    column_of,
+    drop_relations,
+    named_constraints,
+)
 from impact_check.sql.renames import FOLLOWS_RENAMES, rename_column_refs, rename_table_refs
-from impact_check.sql.types import canonical
+
+# CREATE statements of objects that are no relation: applying them changes nothing
+_NOT_RELATIONS = ("SCHEMA", "DATABASE", "INDEX", "FUNCTION", "PROCEDURE", "SEQUENCE", "TYPE")
 
 _MYSQL_RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
+
+
+class Inert:
+    """A statement that changes nothing in the DDL state (an index, a schema, a DROP of
+    another kind of object, a data statement outside a migration)."""
+
+
+INERT = Inert()
+
+# What applying a statement again needs without its text: an ALTER or DROP operation
+# (applied to the state it then meets), INERT, or None when the statement's effect
+# depends on the state in a way only its tree says (CREATE … AS is recorded by the
+# caller; INSERT, one-time migration DML and commands are not recorded).
+Operation = AlterTable | DropRelations | Inert | None
 
 
 @dataclass
@@ -84,31 +110,36 @@ class DdlState(MigrationPoint):
 
     # -- dispatch ---------------------------------------------------------------------
 
-    def apply(self, statement: exp.Expr, location: Location) -> None:
-        """Apply one normalised statement."""
+    def apply(self, statement: exp.Expr, location: Location) -> Operation:
+        """Apply one normalised statement; what applying it again needs without its text
+        (see ``Operation``)."""
         if isinstance(statement, exp.Create):
             self._create(statement, location)
-        elif isinstance(statement, exp.Alter):
-            self._alter(statement, location)
-        elif isinstance(statement, exp.Drop):
-            self._drop(statement, location)
-        elif isinstance(statement, exp.Insert) and not self.in_migration:
+            return INERT if (statement.kind or "").upper() in _NOT_RELATIONS else None
+        if isinstance(statement, exp.Alter):
+            return self._alter(statement, location) or INERT
+        if isinstance(statement, exp.Drop):
+            return self._drop(statement, location) or INERT
+        if isinstance(statement, exp.Insert) and not self.in_migration:
             self._insert(statement, location)
         elif isinstance(statement, (exp.Insert, exp.Update, exp.Delete, exp.Query)):
             if self.in_migration:
                 self._once(statement, location)
+            else:
+                return INERT  # outside a migration, data statements change no schema
         elif isinstance(statement, exp.Command):
             self._command(statement, location)
+        return None
 
     def rename_relation(self, old: str, new_table: exp.Table, location: Location) -> None:
         """Rename a relation (``SET SCHEMA``, ``ALTER MATERIALIZED VIEW … RENAME``)."""
         if not self._gone_target(old, location, "ALTER … RENAME"):
-            self._rename_table(old, new_table, location)
+            self._rename_table(old, table_name(new_table), location)
 
     def _create(self, create: exp.Create, location: Location) -> None:
         kind = (create.kind or "").upper()
         target = create.this
-        if kind in ("SCHEMA", "DATABASE", "INDEX", "FUNCTION", "PROCEDURE", "SEQUENCE", "TYPE"):
+        if kind in _NOT_RELATIONS:
             return
         schema = target if isinstance(target, exp.Schema) else None
         table = schema.this if schema is not None else target
@@ -185,28 +216,41 @@ class DdlState(MigrationPoint):
             partial = True
         return partial
 
-    def _alter(self, alter: exp.Alter, location: Location) -> None:
-        if not isinstance(alter.this, exp.Table):
+    def _alter(self, alter: exp.Alter, location: Location) -> AlterTable | None:
+        """Apply an ALTER read into an operation (sql/operations.py); the operation, for a
+        replay, or None when the ALTER changes no relation's columns."""
+        target = alter_table(alter)
+        if target is None:
+            return None
+        operation = AlterTable(table_name(target[0]), target[1], [])
+        try:
+            for action in alter.args.get("actions") or []:
+                operation.actions.append(alter_action(alter, action, self.dialect))
+        except Exception:
+            self.apply_operation(operation, location)  # the actions before, as they applied
+            raise
+        self.apply_operation(operation, location)
+        return operation
+
+    def apply_operation(self, operation: AlterTable | DropRelations, location: Location) -> None:
+        """Apply an ALTER or DROP operation to the relations as they stand now."""
+        if isinstance(operation, DropRelations):
+            self._drop_relations(operation, location)
             return
-        if (alter.args.get("kind") or "TABLE").upper() not in ("TABLE", "VIEW"):
-            return  # ALTER INDEX … RENAME and the like: no relation's columns
-        name = self.name_of(alter.this)
+        self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+        name = self.resolver.resolve(operation.table)
         missing = name not in self.catalog.datasets and (
             name in self.catalog.dropped or self.outside(name) is None
         )
-        if alter.args.get("exists") and missing:
+        if operation.exists and missing:
             return  # ALTER TABLE IF EXISTS on a table that is not there does nothing
-        for action in alter.args.get("actions") or []:
-            if isinstance(action, exp.AlterRename):
-                column_rename = _column_rename(alter, action)
-                if column_rename is not None:  # PostgreSQL: RENAME [COLUMN] a TO b
-                    action = column_rename
-                else:
-                    if self._gone_target(name, location, "ALTER TABLE … RENAME"):
-                        return
-                    self._rename_table(name, action.this, location)
-                    name = self._renamed_name(name, action.this)
-                    continue
+        for action in operation.actions:
+            if action.verb == "rename_table":
+                if self._gone_target(name, location, "ALTER TABLE … RENAME"):
+                    return
+                self._rename_table(name, action.names[0], location)
+                name = self._renamed_name(name, action.names[0])
+                continue
             dataset = self.catalog.datasets.get(name)
             if dataset is None and name not in self.catalog.dropped:
                 dataset = self.outside(name)
@@ -214,11 +258,11 @@ class DdlState(MigrationPoint):
                     self.catalog.datasets[name] = dataset
             if dataset is None:
                 if not self._gone_target(name, location, "ALTER TABLE"):
-                    self._alter_unknown(name, action, location)
+                    self._alter_unknown(name, action.key, location)
                 continue
             self._check_column_target(dataset, action, location)
             before = dict(dataset.columns)
-            self._alter_action(dataset, action, location)
+            self._alter_action(dataset, action)
             self._touch_changed(name, before, dataset.columns, action, location)
 
     def _touch(self, name: str, location: Location, columns: Mapping[str, Column]) -> None:
@@ -231,87 +275,61 @@ class DdlState(MigrationPoint):
         name: str,
         before: Mapping[str, Column],
         after: Mapping[str, Column],
-        action: exp.Expr,
+        action: AlterAction,
         location: Location,
     ) -> None:
         """Remember which statement last touched each column (for change locations)."""
         touched = set(before) ^ set(after)
-        if isinstance(action, (exp.AlterColumn, exp.ColumnDef)):
-            touched.add(identifier_name(action.this))
+        if action.verb == "alter_column":
+            touched.add(action.names[0])
+        elif action.verb == "add_column":
+            touched.add(action.columns[0].name)
         for col in touched:
             self.catalog.events[column_id(name, col)] = location
 
-    def _check_column_target(self, dataset: Dataset, action: exp.Expr, location: Location) -> None:
-        if isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
-            for column in _drop_column_names(action):
-                self._gone_column(
-                    dataset, column, location, "DROP COLUMN", bool(action.args.get("exists"))
-                )
-        elif isinstance(action, exp.RenameColumn):
-            self._gone_column(
-                dataset,
-                identifier_name(action.this),
-                location,
-                "RENAME COLUMN",
-                bool(action.args.get("exists")),
-            )
-        elif isinstance(action, exp.AlterColumn):
-            column = identifier_name(action.this)
-            self._gone_column(dataset, column, location, "ALTER COLUMN", False)
-        elif isinstance(action, exp.ColumnDef) and not action.args.get("exists"):
-            self._existing_column(dataset, identifier_name(action.this), location)
+    def _check_column_target(
+        self, dataset: Dataset, action: AlterAction, location: Location
+    ) -> None:
+        if action.verb == "drop_column":
+            for column in action.names:
+                self._gone_column(dataset, column, location, "DROP COLUMN", action.exists)
+        elif action.verb == "rename_column":
+            self._gone_column(dataset, action.names[0], location, "RENAME COLUMN", action.exists)
+        elif action.verb == "alter_column":
+            self._gone_column(dataset, action.names[0], location, "ALTER COLUMN", False)
+        elif action.verb == "add_column" and not action.exists:
+            self._existing_column(dataset, action.columns[0].name, location)
 
-    def _alter_unknown(self, name: str, action: exp.Expr, location: Location) -> None:
+    def _alter_unknown(self, name: str, key: str, location: Location) -> None:
         if name in self.definitions:
-            message = f"ALTER on derived dataset {name} is not modelled ({action.key})"
+            message = f"ALTER on derived dataset {name} is not modelled ({key})"
         else:
             message = f"ALTER TABLE {name}: the table is not created by any analysed file"
         self.catalog.issues.append(Issue("AN903", message, location, target=name, unanalyzed=False))
 
-    def _alter_action(self, dataset: Dataset, action: exp.Expr, location: Location) -> None:
+    def _alter_action(self, dataset: Dataset, action: AlterAction) -> None:
         cols = dataset.columns
-        if isinstance(action, exp.ColumnDef):
-            col = _column(action, self.dialect)
-            cols[col.name] = col
-        elif isinstance(action, exp.Schema):  # Spark: ADD COLUMNS (a INT, …)
-            for coldef in action.expressions:
-                if isinstance(coldef, exp.ColumnDef):
-                    col = _column(coldef, self.dialect)
-                    cols[col.name] = col
-        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() in (
-            "COLUMN",
-            "COLUMNS",
-        ):
-            for dropped in _drop_column_names(action):
+        verb = action.verb
+        if verb in ("add_column", "add_columns"):
+            for column in action.columns:  # a copy: an operation may be applied again
+                cols[column.name] = replace(column)
+        elif verb in ("drop_column", "drop_columns"):
+            for dropped in action.names:
                 cols.pop(dropped, None)
-        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == (
-            "CONSTRAINT"
-        ):
-            self._drop_constraint(dataset, action)
-        elif isinstance(action, exp.RenameColumn):
-            self._rename_column(
-                dataset, identifier_name(action.this), identifier_name(action.args.get("to"))
-            )
-        elif isinstance(action, exp.AlterColumn):
+        elif verb == "drop_constraint":
+            for constraint in action.names:
+                dataset.constraints.pop(constraint, None)
+        elif verb == "rename_column":
+            self._rename_column(dataset, action.names[0], action.names[1])
+        elif verb == "alter_column":
             self._alter_column(dataset, action)
-        elif isinstance(action, exp.AddConstraint):
-            dataset.constraints.update(_named_constraints(action.expressions, self.dialect))
-            for constraint in action.expressions:
-                if isinstance(constraint, exp.PrimaryKey):
-                    for ident in constraint.expressions:
-                        key = identifier_name(
-                            ident.this if isinstance(ident, exp.Ordered) else ident
-                        )
-                        if key in cols:
-                            cols[key].primary_key = True
-        elif isinstance(action, exp.ModifyColumn) if hasattr(exp, "ModifyColumn") else False:
-            self._modify_column(dataset, action)
-
-    def _drop_constraint(self, dataset: Dataset, action: exp.Drop) -> None:
-        for item in action.args.get("tables") or []:
-            dataset.constraints.pop(
-                identifier_name(item.this if isinstance(item, exp.Table) else item), None
-            )
+        elif verb == "add_constraint":
+            dataset.constraints.update(action.constraints)
+            for key in action.names:
+                if key in cols:
+                    cols[key].primary_key = True
+        elif verb == "modify_column":
+            self._modify_column(dataset, action.names[0], replace(action.columns[0]))
 
     def _rename_column(self, dataset: Dataset, old: str, new: str) -> None:
         if old not in dataset.columns:
@@ -341,44 +359,35 @@ class DdlState(MigrationPoint):
         self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
         return self.resolver.resolve(written)
 
-    def _alter_column(self, dataset: Dataset, action: exp.AlterColumn) -> None:
-        col = dataset.columns.get(identifier_name(action.this))
+    def _alter_column(self, dataset: Dataset, action: AlterAction) -> None:
+        col = dataset.columns.get(action.names[0])
         if col is None:
             return
-        dtype = action.args.get("dtype")
-        if isinstance(dtype, exp.DataType):
-            col.type = canonical(dtype)
-            col.written_type = dtype.sql(self.dialect)
-        if action.args.get("allow_null") is False:
+        if action.type is not None or action.written_type is not None:
+            col.type, col.written_type = action.type, action.written_type
+        if action.allow_null is False:
             col.not_null = True
-        elif action.args.get("allow_null") is True:
+        elif action.allow_null is True:
             col.not_null = False
-        elif action.args.get("default") is not None:
-            col.default = action.args["default"].sql(self.dialect)
-        elif action.args.get("drop"):
+        elif action.default is not None:
+            col.default = action.default
+        elif action.drop_default:
             col.default = None
-        rename_to = action.args.get("rename_to")
-        if rename_to is not None:
-            self._rename_column(dataset, col.name, identifier_name(rename_to))
+        if action.rename_to is not None:
+            self._rename_column(dataset, col.name, action.rename_to)
 
-    def _modify_column(self, dataset: Dataset, action: exp.Expr) -> None:
-        coldef = action.this
-        if not isinstance(coldef, exp.ColumnDef):
-            return
-        new = _column(coldef, self.dialect)
-        old_name = identifier_name(action.args.get("rename_from")) or new.name
+    def _modify_column(self, dataset: Dataset, old_name: str, new: Column) -> None:
         if old_name != new.name:
             self._rename_column(dataset, old_name, new.name)
         dataset.columns[new.name] = new
 
-    def _renamed_name(self, old: str, new_table: exp.Table) -> str:
-        new = table_name(new_table)
+    def _renamed_name(self, old: str, new: str) -> str:
         if "." not in new and "." in old:  # ALTER TABLE s.a RENAME TO b keeps schema s
             new = old.rsplit(".", 1)[0] + "." + new
         return new
 
-    def _rename_table(self, old: str, new_table: exp.Table, location: Location) -> None:
-        new = self._renamed_name(old, new_table)
+    def _rename_table(self, old: str, written: str, location: Location) -> None:
+        new = self._renamed_name(old, written)
         if old in self.catalog.datasets:
             dataset = self.catalog.datasets.pop(old)
             dataset.name = new
@@ -388,7 +397,7 @@ class DdlState(MigrationPoint):
             definition.name = new
             self.definitions[new] = definition
         else:
-            self._alter_unknown(old, new_table, location)
+            self._alter_unknown(old, "table", location)
             return
         self.catalog.renamed_tables[old] = new
         self.catalog.events[old] = location
@@ -400,22 +409,26 @@ class DdlState(MigrationPoint):
                 self.resolver.known = set(self.catalog.datasets) | set(self.definitions) | {old}
                 rename_table_refs(self.definitions[name].query, old, new, self.resolver.resolve)
 
-    def _drop(self, drop: exp.Drop, location: Location) -> None:
-        kind = (drop.args.get("kind") or "").upper()
-        tables = drop.args.get("tables") or ([drop.this] if drop.this is not None else [])
-        if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
-            for table in tables:
-                if isinstance(table, exp.Table):
-                    name = self.name_of(table)
-                    if not drop.args.get("exists") and self._gone_target(name, location, "DROP"):
-                        continue
-                    self._drop_relation(name, location)
-        elif kind == "SCHEMA":
-            for table in tables:
-                prefix = table_name(table) + "."
+    def _drop(self, drop: exp.Drop, location: Location) -> DropRelations | None:
+        operation = drop_relations(drop)
+        if operation is not None:
+            self._drop_relations(operation, location)
+        return operation
+
+    def _drop_relations(self, operation: DropRelations, location: Location) -> None:
+        if operation.kind == "SCHEMA":
+            for written in operation.names:
+                prefix = written + "."
                 for name in [*self.catalog.datasets, *self.definitions]:
                     if name.startswith(prefix):
                         self._drop_relation(name, location)
+            return
+        for written in operation.names:
+            self.resolver.known = set(self.catalog.datasets) | set(self.definitions)
+            name = self.resolver.resolve(written)
+            if not operation.exists and self._gone_target(name, location, "DROP"):
+                continue
+            self._drop_relation(name, location)
 
     def _drop_relation(self, name: str, location: Location) -> None:
         self.catalog.datasets.pop(name, None)
@@ -445,7 +458,7 @@ class DdlState(MigrationPoint):
             for pair in rename.group(1).split(","):
                 old, _, new = pair.partition(" TO ") if " TO " in pair else pair.partition(" to ")
                 old_table, new_table = exp.to_table(old.strip()), exp.to_table(new.strip())
-                self._rename_table(self.name_of(old_table), new_table, location)
+                self._rename_table(self.name_of(old_table), table_name(new_table), location)
             return
         match = COMMAND_TARGET.search(text)
         target = match.group(1).strip('"`[]').lower() if match else None
@@ -459,20 +472,6 @@ class DdlState(MigrationPoint):
                 target=target,
             )
         )
-
-
-def _column_rename(alter: exp.Alter, action: exp.AlterRename) -> exp.RenameColumn | None:
-    """sqlglot reads PostgreSQL's ``ALTER TABLE t RENAME a TO b`` (COLUMN left out) as a
-    table rename to ``a`` with a ``TO b`` option: it renames column ``a``."""
-    target = next(
-        (o.this for o in alter.args.get("options") or [] if isinstance(o, exp.ToTableProperty)),
-        None,
-    )
-    if target is None or not isinstance(action.this, exp.Table):
-        return None
-    return exp.RenameColumn(
-        this=exp.Column(this=action.this.this.copy()), to=exp.Column(this=target.this.copy())
-    )
 
 
 def _derived_kind(create: exp.Create) -> str:
@@ -494,23 +493,9 @@ def _declared_names(schema: exp.Schema | None) -> list[str]:
     ]
 
 
-def _named_constraints(items: list[exp.Expr], dialect: str) -> dict[str, str]:
-    """FOREIGN KEY and CHECK constraints, keyed by name (or by their SQL when unnamed)."""
-    out = {}
-    for item in items:
-        inner = (
-            item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item
-        )
-        if not isinstance(inner, (exp.ForeignKey, exp.CheckColumnConstraint)):
-            continue
-        sql = inner.sql(dialect)
-        out[identifier_name(item.this) if isinstance(item, exp.Constraint) else sql] = sql
-    return out
-
-
 def _checks_and_keys(schema: exp.Schema, dialect: str) -> dict[str, str]:
     """Table-level and column-level FOREIGN KEY / REFERENCES / CHECK constraints."""
-    found = _named_constraints(list(schema.expressions), dialect)
+    found = named_constraints(list(schema.expressions), dialect)
     for coldef in schema.expressions:
         if not isinstance(coldef, exp.ColumnDef):
             continue
@@ -526,7 +511,7 @@ def _columns(schema: exp.Schema, dialect: str) -> dict[str, Column]:
     cols: dict[str, Column] = {}
     for item in schema.expressions:
         if isinstance(item, exp.ColumnDef):
-            col = _column(item, dialect)
+            col = column_of(item, dialect)
             cols[col.name] = col
     for item in schema.expressions:
         if isinstance(item, exp.PrimaryKey):
@@ -536,35 +521,3 @@ def _columns(schema: exp.Schema, dialect: str) -> dict[str, Column]:
                     cols[key].primary_key = True
                     cols[key].not_null = True
     return cols
-
-
-def _column(coldef: exp.ColumnDef, dialect: str) -> Column:
-    dtype = coldef.args.get("kind")
-    col = Column(name=identifier_name(coldef.this))
-    if isinstance(dtype, exp.DataType):
-        col.type = canonical(dtype)
-        col.written_type = dtype.sql(dialect)
-    for constraint in coldef.args.get("constraints") or []:
-        kind = constraint.args.get("kind")
-        if isinstance(kind, exp.NotNullColumnConstraint):
-            col.not_null = not kind.args.get("allow_null")
-        elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
-            col.primary_key = True
-            col.not_null = True
-        elif isinstance(kind, exp.UniqueColumnConstraint):
-            col.unique = True
-        elif isinstance(kind, exp.DefaultColumnConstraint):
-            col.default = kind.this.sql(dialect)
-    return col
-
-
-def _drop_column_names(action: exp.Drop) -> list[str]:
-    names: list[str] = []
-    for item in action.args.get("tables") or ([action.this] if action.this else []):
-        if isinstance(item, exp.Schema):
-            names.extend(identifier_name(i) for i in item.expressions)
-        elif isinstance(item, (exp.Column, exp.Identifier)):
-            names.append(identifier_name(item.this if isinstance(item, exp.Column) else item))
-        elif isinstance(item, exp.Table):
-            names.append(identifier_name(item.this))
-    return names

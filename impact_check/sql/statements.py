@@ -209,6 +209,19 @@ def apply_other(state: DdlState, sql: str, location: Location) -> bool:
     return True
 
 
+# kinds apply_other does something for (the others it only recognises)
+_APPLIED = ("routine", "drop routine", "DO block", "CALL", "rename constraint", "set schema")
+
+
+def inert(sql: str) -> bool:
+    """Whether apply_other recognises ``sql`` and applying it changes nothing (an index, a
+    grant, a comment…): a replay of its file may skip it."""
+    kind = kind_of(sql)
+    if kind is None or kind in _APPLIED or kind == "rename relation":
+        return False
+    return not (kind in ("trigger", "other object") and _instead_of_insert(sql))
+
+
 def _instead_of_insert(sql: str) -> str | None:
     match = _INSTEAD_TRIGGER.search(sql[:2000]) or _INSTEAD_RULE.match(sql[:2000])
     return match.group(1) if match else None
@@ -354,6 +367,7 @@ __all__ = [
     "apply_actions",
     "apply_embedded",
     "apply_other",
+    "inert",
     "kind_of",
     "normalised",
     "skipped_issue",
