@@ -176,3 +176,170 @@ def test_corrupt_ddl_file_entries_are_ignored_and_rebuilt(tmp_path: Path) -> Non
         journal.write_text("\n".join([header, *poisoned]) + "\n")
     assert _check(repo) == truth
     assert _check(repo) == truth
+
+
+# -- ALTER and DROP replayed as operations ----------------------------------------------------
+
+FLYWAY = {
+    "db/migration/V1__tables.sql": TABLES
+    + "create table raw.events (id int, kind text, at timestamp);\n"
+    + "create index orders_customer on raw.orders (customer_id);\n",
+    "db/migration/V2__views.sql": VIEWS["views/stg_orders.sql"] + VIEWS["views/marts.sql"],
+    "db/migration/V4__alters.sql": (
+        "alter table raw.orders add column region text not null default 'eu';\n"
+        "alter table raw.orders alter column amount type bigint;\n"
+        "alter table raw.orders alter column customer_id set not null;\n"
+        "alter table raw.orders alter column note drop not null;\n"
+        "alter table raw.orders alter column region set default 'us';\n"
+        "alter table raw.orders rename column note to remark;\n"
+        "alter table raw.customers rename name to full_name;\n"
+        "alter table raw.orders add column tax int, drop column region;\n"
+        "alter table raw.orders add constraint orders_pk primary key (id);\n"
+        "comment on table raw.orders is 'orders';\n"
+        "alter table raw.missing add column x int;\n"
+        "alter table if exists raw.absent drop column y;\n"
+    ),
+    "db/migration/V5__drops.sql": (
+        "alter table raw.events rename to events_v2;\n"
+        "drop view marts.big;\n"
+        "drop table if exists raw.never;\n"
+        "alter table raw.events_v2 drop column kind;\n"
+        "create or replace view marts.events as select id, at from raw.events_v2;\n"
+    ),
+}
+
+# golang-migrate: <version>_<name>.up.sql applied in version order, .down.sql never
+GOLANG = {
+    "migrations/1_tables.up.sql": TABLES,
+    "migrations/1_tables.down.sql": "drop table raw.orders;\ndrop table raw.customers;\n",
+    "migrations/2_views.up.sql": VIEWS["views/stg_orders.sql"] + VIEWS["views/stg_customers.sql"],
+    "migrations/2_views.down.sql": "drop view stg.orders;\ndrop view stg.customers;\n",
+    "migrations/4_rename.up.sql": (
+        "alter table raw.orders rename column amount to total;\n"
+        "alter table raw.customers drop column name;\n"
+        "drop view stg.customers;\n"
+    ),
+    "migrations/4_rename.down.sql": "alter table raw.orders rename column total to amount;\n",
+}
+
+
+def _state(catalog: Any) -> dict[str, Any]:
+    """Everything a catalog says, as plain values (lineage included)."""
+    from impact_check.project.codec import encode_dataset, encode_location
+
+    return {
+        "datasets": {n: encode_dataset(d) for n, d in sorted(catalog.datasets.items())},
+        "issues": sorted(
+            (i.rule, i.message, str(encode_location(i.location)), str(i.target))
+            for i in catalog.issues
+        ),
+        "renamed_tables": dict(catalog.renamed_tables),
+        "renamed_columns": sorted(catalog.renamed_columns.items()),
+        "dropped": {k: encode_location(v) for k, v in catalog.dropped.items()},
+        "events": {k: encode_location(v) for k, v in catalog.events.items()},
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "dialect", "inserted"),
+    [
+        # an earlier migration added at head changes the state the later ALTERs meet: their
+        # operations, recorded at base, must apply to it as a fresh parse does
+        (
+            FLYWAY,
+            "postgres",
+            {
+                "db/migration/V3__narrow.sql": "alter table raw.orders drop "
+                "column note;\nalter table raw.customers rename to clients;\n"
+            },
+        ),
+        (
+            FLYWAY,
+            "duckdb",
+            {"db/migration/V3__narrow.sql": "alter table raw.orders drop column amount;\n"},
+        ),
+        (
+            GOLANG,
+            "postgres",
+            {
+                "migrations/3_more.up.sql": "alter table raw.orders drop column "
+                "amount;\nalter table raw.orders add column total int;\n"
+            },
+        ),
+    ],
+)
+def test_alter_and_drop_replay_equals_a_fresh_parse(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, str],
+    dialect: str,
+    inserted: dict[str, str],
+) -> None:
+    config = parse_config({"dialect": dialect}, "test")
+    cache_root = tmp_path / "cache"
+
+    def load(texts: dict[str, str], cached: bool) -> dict[str, Any]:
+        cache = AnalysisCache(cache_root) if cached else None
+        snapshot = Snapshot({p: FileContent(p, t.encode()) for p, t in texts.items()})
+        catalog = load_catalog(snapshot, config, cache=cache)
+        if cache is not None:
+            cache.save()
+        return _state(catalog)
+
+    parsed = _parsed_files(monkeypatch)
+    for texts in (files, {**files, **inserted}):
+        truth = load(texts, cached=False)
+        assert truth["dropped"] and (truth["renamed_columns"] or truth["issues"])
+        assert load(texts, cached=True) == truth  # fresh parse, effects recorded
+        parsed.clear()
+        assert load(texts, cached=True) == truth  # replayed
+        assert parsed == []  # no migration parsed again, ALTERs and DROPs included
+    # the inserted migration changes what the later ones do (not a vacuous replay)
+    assert load(files, cached=False) != load({**files, **inserted}, cached=False)
+
+
+def test_alter_and_drop_migrations_report_the_same_with_and_without_cache(
+    tmp_path: Path,
+) -> None:
+    head: dict[str, str | None] = {
+        "db/migration/V3__narrow.sql": "alter table raw.orders drop column note;\n",
+        "db/migration/V6__more.sql": "alter table raw.orders_x add column y int;\n"
+        "drop table raw.customers;\n",
+    }
+    truth = _same_with_and_without_cache(_repo(tmp_path / "r", FLYWAY, head, "dialect: postgres\n"))
+    rules = {f["rule"] for f in truth["findings"]}
+    assert "TB110" in rules or "CO201" in rules, rules
+    golang_head: dict[str, str | None] = {
+        "migrations/5_drop.up.sql": "alter table raw.orders drop column customer_id;\n",
+    }
+    truth = _same_with_and_without_cache(
+        _repo(tmp_path / "g", GOLANG, golang_head, "dialect: postgres\n")
+    )
+    assert truth["findings"]
+
+
+def _op(*bodies: Any, line: Any = 1) -> list[Any]:
+    return ["op", 0, line, list(bodies)]
+
+
+def _alter(verb: str, names: list[str]) -> list[Any]:
+    action = [verb, "k", names, [], False, None, None, None, None, False, None, []]
+    return ["alter", "raw.orders", False, [action]]
+
+
+def test_corrupt_operation_entries_are_rejected_field_by_field() -> None:
+    from impact_check.project.codec import CodecError
+    from impact_check.project.incremental import decode_effects
+
+    good = _op(_alter("rename_column", ["a", "b"]), ["inert"], ["drop", "TABLE", ["t"], True])
+    assert len(decode_effects([good])) == 1
+    bad = [
+        _op(_alter("rename_column", ["a"])),  # a rename with one name
+        _op(_alter("explode", [])),  # no such verb
+        _op(["inert"], line="x"),  # a line that is not a number
+        _op(["drop", "TABLE", "raw.orders", False]),  # names not a list
+        ["op", 0, 1, ["inert"]],  # operations not a list of operations
+    ]
+    for row in bad:
+        with pytest.raises(CodecError):
+            decode_effects([row])

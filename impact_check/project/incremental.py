@@ -251,7 +251,10 @@ class CachedFiles:
             return
         cache.put(key, [encode_effect(effect) for effect in effects])
         cache.decoded[key] = effects
-        if any(isinstance(e, Applied) and not isinstance(e.operation, Inert) for e in effects):
+        if any(
+            isinstance(e, Applied) and not all(isinstance(o, Inert) for o in e.operations)
+            for e in effects
+        ):
             return  # an ALTER or DROP may have renamed or rewritten the file's own views
         last = {e.name: e for e in effects if isinstance(e, ViewStatement)}
         for view in last.values():  # the same definitions a replay makes (the same keys)

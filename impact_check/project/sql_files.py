@@ -37,7 +37,7 @@ from impact_check.project.definitions import ViewStatement, written_names
 from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.migrations import Unit
 from impact_check.project.settings import ReadSettings
-from impact_check.sql.ddl import DdlState, Definition, Inert
+from impact_check.sql.ddl import DdlState, Definition, Inert, Operation
 from impact_check.sql.names import normalize, table_name
 from impact_check.sql.operations import AlterAction, AlterTable, DropRelations
 from impact_check.sql.parse import parse_file
@@ -59,12 +59,13 @@ class CreateTable:
 
 @dataclass
 class Applied:
-    """The effect of an ALTER, a DROP or a statement that changes nothing: its operation
-    (sql/operations.py), applied again to the state a replay meets."""
+    """The effect of an ALTER, a DROP or a statement that changes nothing: its operations
+    (sql/operations.py; several for a multi-action ALTER read action by action), applied
+    again to the state a replay meets."""
 
     index: int
     line: int | None
-    operation: AlterTable | DropRelations | Inert
+    operations: list[AlterTable | DropRelations | Inert]
 
 
 # one per statement, in order; None: the effect depends on the state, replay must parse
@@ -73,7 +74,10 @@ Effect = ViewStatement | CreateTable | Applied | None
 
 def encode_applied(effect: Applied) -> list[Any]:
     """An ``Applied`` effect as plain JSON (``decode_applied`` reads it back)."""
-    operation = effect.operation
+    return ["op", effect.index, effect.line, [_encode_operation(o) for o in effect.operations]]
+
+
+def _encode_operation(operation: AlterTable | DropRelations | Inert) -> list[Any]:
     if isinstance(operation, AlterTable):
         actions = [
             [
@@ -97,16 +101,20 @@ def encode_applied(effect: Applied) -> list[Any]:
         body = ["drop", operation.kind, operation.names, operation.exists]
     else:
         body = ["inert"]
-    return ["op", effect.index, effect.line, body]
+    return body
 
 
 def decode_applied(row: list[Any]) -> Applied:
     """An ``encode_applied`` value back, validated field by field (CodecError otherwise)."""
     if len(row) != 4 or row[0] != "op" or type(row[1]) is not int:
         raise CodecError("bad operation effect")
-    line, body = row[2], row[3]
+    line = row[2]
     if line is not None and type(line) is not int:
         raise CodecError("bad line")
+    return Applied(row[1], line, [_decode_operation(o) for o in _list(row[3])])
+
+
+def _decode_operation(body: Any) -> AlterTable | DropRelations | Inert:
     if not isinstance(body, list) or not body:
         raise CodecError("bad operation")
     operation: AlterTable | DropRelations | Inert
@@ -118,7 +126,7 @@ def decode_applied(row: list[Any]) -> Applied:
         operation = AlterTable(_text(body[1]), body[2], [_action(a) for a in _list(body[3])])
     else:
         raise CodecError("unknown operation")
-    return Applied(row[1], line, operation)
+    return operation
 
 
 def _action(value: Any) -> AlterAction:
@@ -301,10 +309,13 @@ def load_file(
         try:
             if apply_other(state, stmt.sql, location):  # not table schema (sql/statements.py)
                 if effects is not None and inert(stmt.sql):
-                    effect = Applied(index, stmt.line, Inert())
+                    effect = Applied(index, stmt.line, [Inert()])
                 continue
             opaque = stmt.expression is None or isinstance(stmt.expression, exp.Command)
-            if opaque and apply_actions(state, stmt.sql, location):
+            operations: list[Operation] = []
+            if opaque and apply_actions(state, stmt.sql, location, operations):
+                if all(operation is not None for operation in operations):
+                    effect = Applied(index, stmt.line, [o for o in operations if o is not None])
                 continue
             if stmt.expression is None:
                 state.unreadable(stmt.sql)
@@ -373,7 +384,7 @@ def _apply_statement(
     before = state.catalog.datasets.get(replayable) if replayable else None
     operation = state.apply(expression, location)
     if replayable is None:
-        return None if operation is None else Applied(-1, location.line, operation)
+        return None if operation is None else Applied(-1, location.line, [operation])
     definition = state.definitions.get(replayable)
     if definition is not None:
         reads, tables = written_names(definition.query)
@@ -455,7 +466,8 @@ def replay(
             for column in dataset.columns:
                 catalog.events[column_id(effect.name, column)] = location
         elif isinstance(effect, Applied):
-            if not isinstance(effect.operation, Inert):
-                state.apply_operation(effect.operation, Location(path, effect.line))
+            for operation in effect.operations:
+                if not isinstance(operation, Inert):
+                    state.apply_operation(operation, Location(path, effect.line))
         else:
             raise ValueError("a file with a statement of unknown effect cannot be replayed")

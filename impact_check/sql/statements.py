@@ -24,7 +24,7 @@ from impact_check.model import Issue, Location
 from impact_check.sql.migration_point import COMMAND_TARGET
 
 if TYPE_CHECKING:
-    from impact_check.sql.ddl import DdlState
+    from impact_check.sql.ddl import DdlState, Operation
 
 _WS = re.compile(r"\s+")
 _COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*\n?|/\*.*?\*/))*\s*", re.S)
@@ -296,27 +296,41 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
         state.catalog.issues.append(skipped_issue("DO block", routine.skipped, location))
 
 
-def apply_embedded(state: DdlState, sql: str, location: Location) -> bool:
+def apply_embedded(
+    state: DdlState, sql: str, location: Location, operations: list[Operation] | None = None
+) -> bool:
     """Apply one statement read out of a larger one (a PL/pgSQL block, a multi-action
-    ALTER); False when it does not parse (its table is then uncertain)."""
+    ALTER); False when it does not parse (its table is then uncertain). With
+    ``operations``, what applying it again needs is appended (ddl.Operation)."""
     import sqlglot
     from sqlglot.errors import SqlglotError
 
+    from impact_check.sql.ddl import INERT
     from impact_check.sql.names import normalize
 
-    if apply_other(state, sql, location):
-        return True
+    done: Operation = None
     try:
-        expression = sqlglot.parse_one(sql, read=state.dialect)
-    except (SqlglotError, RecursionError):
-        state.unreadable(sql)
-        return False
-    if expression is not None:
-        state.apply(normalize(expression, state.dialect), location)
-    return True
+        if apply_other(state, sql, location):
+            done = INERT if inert(sql) else None
+            return True
+        try:
+            expression = sqlglot.parse_one(sql, read=state.dialect)
+        except (SqlglotError, RecursionError):
+            state.unreadable(sql)
+            return False
+        if expression is None:
+            done = INERT
+        else:
+            done = state.apply(normalize(expression, state.dialect), location)
+        return True
+    finally:
+        if operations is not None:
+            operations.append(done)
 
 
-def apply_actions(state: DdlState, sql: str, location: Location) -> bool:
+def apply_actions(
+    state: DdlState, sql: str, location: Location, operations: list[Operation] | None = None
+) -> bool:
     """A multi-action ``ALTER TABLE`` sqlglot reads only as an opaque command (``DROP
     CONSTRAINT a, ADD CONSTRAINT a FOREIGN KEY …``, an action it does not know next to
     ones it does): each action applied on its own. False when ``sql`` is not one."""
@@ -330,7 +344,7 @@ def apply_actions(state: DdlState, sql: str, location: Location) -> bool:
         return False
     for action in actions:
         part = f"{match.group(1)} {action}"
-        if not apply_embedded(state, part, location):
+        if not apply_embedded(state, part, location, operations):
             why = f"cannot parse one action of an ALTER TABLE: {part.strip()[:80]!r}"
             state.catalog.issues.append(Issue("AN901", why, location))
     return True
