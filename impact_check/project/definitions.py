@@ -166,11 +166,11 @@ def parse_view(
     from sqlglot import exp
 
     from impact_check.sql.names import normalize
-    from impact_check.sql.parse import parse_file
+    from impact_check.sql.parse import parse_statement_at
 
-    statements = parse_file(text, dialect, max_nesting_depth, max_statements)
-    expression = statements[index].expression
-    assert expression is not None  # recorded only for a statement that parsed
+    # recorded only for a statement that parsed within the limits: only it is parsed again
+    expression = parse_statement_at(text, index, dialect).expression
+    assert expression is not None
     create = normalize(expression, dialect)
     query = create.expression
     assert isinstance(query, (exp.Query, exp.Subquery))

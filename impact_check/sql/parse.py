@@ -127,6 +127,15 @@ def parse_file(
     return statements
 
 
+def parse_statement_at(text: str, index: int, dialect: str) -> Statement:
+    """The ``index``-th statement of ``text`` alone, as :func:`parse_file` parses it (each
+    statement is parsed on its own, so the tree is the same): a view of a many-statement
+    file costs one statement's parse, not the file's. The caller knows the statement parsed
+    within the limits (IndexError when ``text`` has fewer statements)."""
+    line, sql, _depth = _chunks(text, dialect)[index]
+    return _parse_statement(line, sql, dialect)
+
+
 def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
     try:
         expression = sqlglot.parse_one(sql, read=dialect)
