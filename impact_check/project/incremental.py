@@ -7,10 +7,10 @@ Four kinds of entries, each keyed by everything its value depends on (cache.py):
   keys need no parse; the tree is parsed only when its lineage must be recomputed;
 - a DDL file (plain SQL, migrations or not), keyed by its blob SHA, its path, the part a
   migration framework applies, and the settings reading it depends on: each statement's
-  effect (project/sql_files.py: the view it defines, the table it creates). A file whose
-  every statement has one is replayed in the sequence's order without being parsed; a file
-  with any other statement (ALTER, DROP, INSERT, a migration's one-time DML…) is parsed
-  and applied again, since its effect depends on the state it meets;
+  effect (project/sql_files.py: the view it defines, the table it creates, the ALTER or
+  DROP operation it applies). A file whose every statement has one is replayed in the
+  sequence's order without being parsed; a file with any other statement (INSERT, a
+  migration's one-time DML…) is parsed and applied again;
 - the DDL of a revision (tables, renames, drops, events and issues after every non-model
   file applied in order), keyed by those files' blob SHAs and the names (not the contents)
   of the models among them, stored only when the files define no views of their own:

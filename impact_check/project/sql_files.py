@@ -4,11 +4,15 @@ SQL files apply in the order project/migrations.py gives: each recognised migrat
 in its own order (forward migrations only), every other file in natural path order
 (``V2__`` before ``V10__``).
 
-Applying a file can also record each statement's *effect* where it does not depend on the
-state it meets: a ``CREATE VIEW`` (or ``CREATE TABLE … AS``) defines a view from its own
-text, a ``CREATE TABLE`` with a column list creates that table (unless ``IF NOT EXISTS``
-finds one). A file whose every statement has such an effect can be replayed from the
-effects without being parsed (:func:`replay`); the cache layer keeps them per file.
+Applying a file can also record each statement's *effect*, read from its own text alone:
+a ``CREATE VIEW`` (or ``CREATE TABLE … AS``) defines a view, a ``CREATE TABLE`` with a
+column list creates that table (unless ``IF NOT EXISTS`` finds one), an ``ALTER TABLE`` or
+a ``DROP`` is an operation (sql/operations.py) applied to whatever state a replay meets,
+by the same code that applies the statement, and an index, a grant or a comment changes
+nothing. A file whose every statement has such an effect can be replayed from the effects
+without being parsed (:func:`replay`); the cache layer keeps them per file. Not recorded
+(the file is parsed again): INSERT, a migration's one-time DML and ``CREATE TABLE … AS``,
+routines, DO blocks, ``SET SCHEMA``, ``RENAME CONSTRAINT``, statements that do not parse.
 """
 
 from __future__ import annotations
