@@ -483,3 +483,52 @@ def test_the_installing_project_files_are_reported_once() -> None:
     duplicates = [i for i in catalog.issues if "duplicate key" in i.message]
     assert len(duplicates) == 1, catalog.issues
     assert next(p for p in catalog.projects if p.name == "sf").dialect == "postgres"
+
+
+def _per_warehouse_variants(repo: GitRepo) -> None:
+    """Base: one staging model; head: it moves into per-warehouse variants, each enabled
+    for its own adapter (a BigQuery/Snowflake project without a profile, held-back replay)."""
+    stg = "select 1 as id, 'a' as name"
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "models/stg_users.sql": stg,
+            "models/users.sql": "select id, name from {{ ref('stg_users') }}",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/stg_users.sql": None,
+            "models/bigquery/stg_users.sql": "{{ config(enabled=target.type == 'bigquery') }}\n"
+            + stg,
+            "models/snowflake/stg_users.sql": "{{ config(enabled=target.type == 'snowflake') }}\n"
+            + stg,
+        },
+        "head",
+    )
+
+
+def test_a_model_enabled_for_an_adapter_the_checker_only_guessed_is_not_dropped(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    _per_warehouse_variants(repo)
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f["message"] for f in report["findings"] if f["severity"] == "error"]
+    assert not [c for c in report["changes"] if c["kind"] == "table_dropped"]
+    left = {(n["file"], n["reason"].split(",")[0]) for n in report["coverage"]["not_analysed"]}
+    assert left == {
+        ("models/bigquery/stg_users.sql", "enabled or not depending on the dbt target"),
+        ("models/snowflake/stg_users.sql", "enabled or not depending on the dbt target"),
+    }
+
+
+def test_a_known_target_builds_its_own_variant_and_drops_nothing(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({".impact-check.yml": "dialect: bigquery\n"}, "config")
+    _per_warehouse_variants(repo)
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0 and report["coverage"]["not_analysed"] == []
+    assert not [c for c in report["changes"] if c["kind"] == "table_dropped"]

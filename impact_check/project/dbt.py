@@ -89,6 +89,9 @@ class Project:
     target: Target
     limits: FileLimits
     models: dict[str, str] = field(default_factory=dict)  # model name -> file path
+    # every model file in order: one name may have a file per warehouse, each enabled
+    # for its own adapter (dbt allows it while only one of them is enabled)
+    model_files: list[tuple[str, str]] = field(default_factory=list)
     infos: dict[str, ModelInfo] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
@@ -110,6 +113,7 @@ class Project:
     packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
     package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
     # a package's model -> whether an installed package is known to define it
+    target_guessed: bool = False  # no profile, no CI adapter, no dialect configured
     snapshot_paths: list[str] = field(default_factory=lambda: ["snapshots"])
     snapshots_config: dict[str, Any] = field(default_factory=dict)  # dbt_project `snapshots:`
     snapshots: dict[str, str] = field(default_factory=dict)  # snapshot name -> relation
@@ -377,6 +381,7 @@ def _project(
         packages=packages,
         dispatch=dispatch,
         install_path=install,
+        target_guessed=not origin,
     )
     project.package_models = _package_models(snapshot, root + install)
     declared = _declared_packages(snapshot, root, catalog, limits)
@@ -528,6 +533,7 @@ def _load(
             )
         elif relative is not None and path.endswith(".sql"):
             project.models[PurePosixPath(path).stem] = path
+            project.model_files.append((PurePosixPath(path).stem, path))
             text = _text(snapshot, path)
             if text is not None and project.renderer is not None:
                 found = project.renderer.static_config(text)
@@ -546,7 +552,7 @@ def _load(
         )
     if project.renderer is not None:
         project.renderer.graph = project_graph(project)
-    for name, path in project.models.items():
+    for name, path in project.model_files:
         deadline.check("rendering dbt models")
         try:
             _model(snapshot, name, path, project, state, catalog, dialect)
@@ -728,6 +734,8 @@ def _model(
     rendered = render(False)
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
+        if project.target_guessed and _TARGET_READ.search(text):
+            _enabled_on_unknown_target(catalog, project, relation_of(project, name, config), path)
         return
     relation = relation_of(project, name, config)
     location = Location(path, 1)
@@ -946,6 +954,26 @@ def _define(
 ) -> None:
     # keyed by file: projects of one repository may define the same relation names
     catalog.defined[path] = Defined(relation, Location(path, 1), reason, project.root)
+
+
+# `target.type == 'bigquery'`, `target.name in (...)`: what a model reads of the target
+_TARGET_READ = re.compile(r"\btarget\s*\.\s*(type|name)\b|\btarget\s*\[")
+
+
+def _enabled_on_unknown_target(
+    catalog: Catalog, project: Project, relation: str, path: str
+) -> None:
+    """A model disabled by a test of ``target`` when the target is a guess (no
+    profiles.yml, no adapter a CI file installs, no dialect configured): whether dbt
+    builds it is not known, so it is not analysed rather than dropped (a project that
+    moves its models into per-warehouse variants, each enabled for its own adapter,
+    would otherwise lose all of them)."""
+    why = (
+        f"enabled or not depending on the dbt target, which is not known here (the "
+        f"checker assumed {project.target.type}; no profiles.yml, no dbt adapter installed "
+        "by CI, no `dialect` configured): set `dialect` in the configuration"
+    )
+    _not_analysed(catalog, project, relation, path, why, "AN908")
 
 
 def _not_analysed(
