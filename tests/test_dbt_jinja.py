@@ -532,3 +532,28 @@ def test_a_known_target_builds_its_own_variant_and_drops_nothing(tmp_path: Path)
     code, report = repo.report("--base", "main", "--head", "feature")
     assert code == 0 and report["coverage"]["not_analysed"] == []
     assert not [c for c in report["changes"] if c["kind"] == "table_dropped"]
+
+
+def test_without_a_profile_the_adapter_the_project_tests_for_most_is_its_target(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    bq = "{% if target.type == 'bigquery' %}select 1 as id{% else %}select 2 as id{% endif %}"
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "models/a.sql": bq,
+            "models/b.sql": bq,
+            "models/c.sql": "{{ config(enabled=target.type == 'snowflake') }}\nselect 1 as id",
+            # a month interval BigQuery writes bare: a column under the default dialect
+            "models/d.sql": "select date_trunc(current_date, month) as m",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"models/e.sql": "select id from {{ ref('a') }}"}, "head")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    [project] = report["coverage"]["projects"]
+    assert project["dialect"] == "bigquery"
+    assert project["dialect_origin"].startswith("guessed: the project's SQL tests")
+    assert code == 0 and report["coverage"]["not_analysed"] == []

@@ -41,7 +41,7 @@ from impact_check.model import (
 )
 from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
-from impact_check.project.profiles import Warehouse, find_warehouse
+from impact_check.project.profiles import Warehouse, adapter_from_tests, find_warehouse
 from impact_check.project.schema_yml import (
     ModelInfo,
     declared_columns,
@@ -114,6 +114,8 @@ class Project:
     package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
     # a package's model -> whether an installed package is known to define it
     target_guessed: bool = False  # no profile, no CI adapter, no dialect configured
+    # models a test of that guessed target disabled: (relation, path)
+    target_disabled: list[tuple[str, str]] = field(default_factory=list)
     snapshot_paths: list[str] = field(default_factory=lambda: ["snapshots"])
     snapshots_config: dict[str, Any] = field(default_factory=dict)  # dbt_project `snapshots:`
     snapshots: dict[str, str] = field(default_factory=dict)  # snapshot name -> relation
@@ -347,6 +349,11 @@ def _project(
         # no profile of its own: a package builds in the warehouse of the project that
         # installs it (its integration tests' profiles.yml)
         warehouse = _installer_warehouse(snapshot, installer, limits, warehouse)
+    if not configured and not warehouse.origin:
+        read = adapter_from_tests(snapshot.files, root, lambda p: _text(snapshot, p))
+        if read is not None:
+            read.target.profile_name = warehouse.target.profile_name
+            warehouse = read
     dialect = configured or warehouse.dialect or default_dialect
     origin = "configured" if configured else warehouse.origin
     target = warehouse.target
@@ -560,6 +567,10 @@ def _load(
             # an unexpected shape costs this model only, and it is not analysed, not gone
             reason = f"unexpected structure in the model ({type(err).__name__}: {err})"
             _not_analysed(catalog, project, name, path, reason, "AN901")
+    built = {entry.name for entry in catalog.defined.values()}
+    for relation, path in project.target_disabled:
+        if relation not in built:  # no other warehouse's variant of it is enabled
+            _enabled_on_unknown_target(catalog, project, relation, path)
     for relation, known in sorted(project.package_refs.items()):
         # A model of an installed package (its models are not loaded), or possibly of one
         # packages.yml declares but dbt deps has not installed: it exists, with columns the
@@ -735,7 +746,7 @@ def _model(
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
         if project.target_guessed and _TARGET_READ.search(text):
-            _enabled_on_unknown_target(catalog, project, relation_of(project, name, config), path)
+            project.target_disabled.append((relation_of(project, name, config), path))
         return
     relation = relation_of(project, name, config)
     location = Location(path, 1)
