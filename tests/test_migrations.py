@@ -613,3 +613,116 @@ def test_insert_select_counts_values_not_names() -> None:
     [ok, short] = sorted(catalog.loads, key=lambda load: load.location.file)
     assert not ok.lineage.errors, ok.lineage.errors
     assert short.lineage.errors == ["INSERT into s lists 3 columns but the query returns 2"]
+
+
+# -- a schema dump beside the migrations of the same database (project/dumps.py) ------------
+
+CH_INIT = (
+    "CREATE TABLE umami.website_event (event_id UUID, subdivision1 String)\n"
+    "ENGINE = MergeTree ORDER BY event_id;\n"
+)
+CH_DUMP = (
+    "CREATE TABLE IF NOT EXISTS umami.website_event (event_id UUID, region String)\n"
+    "ENGINE = MergeTree ORDER BY event_id;\n"
+)
+
+
+def test_a_dump_beside_migrations_is_the_schema_and_the_migrations_a_sequence_of_their_own() -> (
+    None
+):
+    texts = {
+        "db/clickhouse/schema.sql": CH_DUMP,
+        "db/clickhouse/migrations/01_init.sql": CH_INIT,
+        "db/clickhouse/migrations/02_region.sql": "ALTER TABLE umami.website_event "
+        "RENAME COLUMN subdivision1 TO region;",
+        "db/postgresql/migrations/01_init/migration.sql": 'CREATE TABLE "website_event" (x INT);',
+        "db/postgresql/migrations/migration_lock.toml": 'provider = "postgresql"',
+    }
+    got = plan(texts, texts)
+    # the ClickHouse dump builds the schema (in the engine its table engines name); the
+    # PostgreSQL history of the same application stays a history (no dump of its own)
+    assert [(u.path, u.role, u.dialect) for u in got.units] == [
+        ("db/clickhouse/schema.sql", "dump", "clickhouse"),
+        ("db/postgresql/migrations/01_init/migration.sql", "versioned", "postgres"),
+    ]
+    ((first, second),) = got.checked
+    assert (first.path, second.path) == (
+        "db/clickhouse/migrations/01_init.sql",
+        "db/clickhouse/migrations/02_region.sql",
+    )
+    assert first.one_time and first.sequence == "db/clickhouse/migrations"
+    assert got.paired == {"db/clickhouse/migrations": "db/clickhouse/schema.sql"}
+
+
+def test_a_base_schema_the_migrations_only_alter_is_their_first_step() -> None:
+    texts = {
+        "db/schema.sql": "CREATE TABLE t (a INT);",
+        "db/migrations/01_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+        "db/migrations/02_c.sql": "ALTER TABLE t ADD COLUMN c INT;",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == [
+        "db/migrations/01_b.sql",
+        "db/migrations/02_c.sql",
+        "db/schema.sql",
+    ]
+    assert not got.checked and not got.paired
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        "migrations/schema.sql",  # in the directory (not a one-time script after it)
+        "structure.sql",  # beside it
+        "db/init.sql",  # one level above its parent, the only history there
+    ],
+)
+def test_where_a_dump_pairs(dump: str) -> None:
+    root = "migrations" if "/" not in dump or dump.startswith("migrations/") else "db/pg/migs"
+    texts = {
+        f"{root}/20200101000000_a/up.sql": "CREATE TABLE t (a INT);",
+        f"{root}/20200101000000_a/down.sql": "DROP TABLE t;",
+        dump: "CREATE TABLE public.t (a INT, b INT);",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == [dump]
+    assert [[u.path for u in seq] for seq in got.checked] == [[f"{root}/20200101000000_a/up.sql"]]
+
+
+def test_a_dump_above_two_migration_directories_pairs_with_neither() -> None:
+    texts = {
+        "db/schema.sql": "CREATE TABLE t (a INT);",
+        "db/pg/migrations/01_a.sql": "CREATE TABLE t (a INT);",
+        "db/pg/migrations/02_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+        "db/ch/migrations/01_a.sql": "CREATE TABLE t (a INT);",
+        "db/ch/migrations/02_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+    }
+    assert not plan(texts, texts).checked
+
+
+def test_a_dump_dbmate_writes_from_its_migrations_stays_excluded() -> None:
+    texts = {
+        "db/migrations/1_a.sql": "-- migrate:up\nCREATE TABLE t (a INT);\n-- migrate:down\n",
+        "db/schema.sql": "-- Dbmate schema migrations\nCREATE TABLE t (a INT);",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == ["db/migrations/1_a.sql"] and not got.checked
+    assert "db/schema.sql" in got.excluded
+
+
+def test_the_sequence_a_dump_stands_for_is_checked_on_its_own() -> None:
+    """The migrations' rename never runs on the dump's already-renamed table; a migration
+    reading what an earlier one renamed is still TB109, named in its own file."""
+    files = {
+        "db/schema.sql": "CREATE TABLE ev (id INT, region TEXT, host TEXT);\n"
+        "CREATE VIEW hits AS SELECT region, host FROM ev;",
+        "db/migrations/01_init.sql": "CREATE TABLE ev (id INT, subdivision TEXT);",
+        "db/migrations/02_region.sql": "ALTER TABLE ev RENAME COLUMN subdivision TO region;",
+        "db/migrations/03_fill.sql": "UPDATE ev SET subdivision = 'x';",
+    }
+    catalog = build(files)
+    assert list(catalog.datasets["ev"].columns) == ["id", "region", "host"]
+    assert not catalog.renamed_columns
+    assert [(i.rule, i.location.file) for i in catalog.issues] == [
+        ("TB109", "db/migrations/03_fill.sql")
+    ]

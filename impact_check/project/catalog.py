@@ -81,10 +81,13 @@ def build_catalog(
                 deadline.check("reading SQL files")
                 text = read_text(snapshot.files[unit.path], catalog, settings)
                 load_unit(unit, text, state, settings)
-        for sequence in plan.checked:
-            catalog.issues.extend(
-                _check_sequence(sequence, snapshot, settings, apply_units, deadline)
-            )
+        # added once the schema is read: what the sequences say of their own files names no
+        # model or view of this schema (coverage)
+        checked = [
+            issue
+            for sequence in plan.checked
+            for issue in _check_sequence(sequence, snapshot, settings, apply_units, deadline)
+        ]
         if roots:
             from impact_check.project.dbt import load_projects
 
@@ -112,6 +115,7 @@ def build_catalog(
         target = issue.target
         if issue.rule == "AN901" and target and target not in named:
             catalog.defined.setdefault(target, Defined(target, issue.location, issue.message))
+    catalog.issues.extend(checked)
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, dialect)
