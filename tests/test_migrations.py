@@ -3,6 +3,8 @@ and what the loader makes of one-time statements and statements that are not tab
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from impact_check.config import Config
@@ -726,3 +728,83 @@ def test_the_sequence_a_dump_stands_for_is_checked_on_its_own() -> None:
     assert [(i.rule, i.location.file) for i in catalog.issues] == [
         ("TB109", "db/migrations/03_fill.sql")
     ]
+
+
+CH_TABLES = """CREATE TABLE{ine} umami.website_event
+(
+    event_id UUID,
+    visit_id UUID,
+    url_path String,
+    subdivision1 LowCardinality(Nullable(String)),
+    hostname LowCardinality(Nullable(String)),
+    created_at DateTime('UTC')
+)
+ENGINE = MergeTree
+ORDER BY (event_id, created_at);
+
+CREATE TABLE{ine} umami.website_event_stats_hourly
+(
+    subdivision1 LowCardinality(Nullable(String)),
+    hostname LowCardinality(Nullable(String)),
+    views SimpleAggregateFunction(sum, UInt64),
+    created_at DateTime('UTC')
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (subdivision1, created_at);
+"""
+CH_MV = """
+CREATE MATERIALIZED VIEW umami.website_event_stats_hourly_mv
+TO umami.website_event_stats_hourly
+AS
+SELECT {columns}, count(*) AS views, toStartOfHour(created_at) AS created_at
+FROM umami.website_event
+GROUP BY {columns}, created_at;
+"""
+
+
+def test_clickhouse_dump_beside_its_migrations(tmp_path: Path) -> None:
+    """ClickHouse syntax (table engines, ``MATERIALIZED VIEW … TO``): the commit that
+    renames a column in a migration and regenerates the dump is green (the dump's view reads
+    ``hostname``, which only the dump has); a later migration reading the old name is red."""
+    from gitrepo import GitRepo
+
+    init = CH_TABLES.format(ine="").replace("    visit_id UUID,\n", "")
+    init = init.replace("    hostname LowCardinality(Nullable(String)),\n", "")
+    base = {
+        "db/clickhouse/migrations/01_init.sql": init + CH_MV.format(columns="subdivision1"),
+        "db/clickhouse/migrations/02_add_visit_id.sql": "ALTER TABLE umami.website_event "
+        "ADD COLUMN visit_id UUID AFTER event_id;\n",
+        "db/clickhouse/schema.sql": CH_TABLES.format(ine=" IF NOT EXISTS")
+        + CH_MV.format(columns="subdivision1"),
+        "db/postgresql/migrations/01_init/migration.sql": 'CREATE TABLE "website_event" '
+        '("event_id" UUID NOT NULL, "subdivision1" VARCHAR(20));\n',
+        "db/postgresql/migrations/migration_lock.toml": 'provider = "postgresql"\n',
+    }
+    rename = (
+        "DROP TABLE umami.website_event_stats_hourly_mv;\n"
+        "ALTER TABLE umami.website_event RENAME COLUMN subdivision1 TO region;\n"
+        "ALTER TABLE umami.website_event_stats_hourly RENAME COLUMN subdivision1 TO region;\n"
+    ) + CH_MV.format(columns="region")
+    dump = CH_TABLES.format(ine=" IF NOT EXISTS") + CH_MV.format(columns="region, hostname")
+    head = {
+        "db/clickhouse/migrations/06_update_subdivision.sql": rename,
+        "db/clickhouse/schema.sql": dump.replace("subdivision1", "region"),
+    }
+    fill = (
+        "INSERT INTO umami.website_event_stats_hourly (region, views, created_at)\n"
+        "SELECT subdivision1, 1, created_at FROM umami.website_event;\n"
+    )
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(base, "base")
+    repo.commit(head, "rename, dump regenerated")
+    repo.commit({"db/clickhouse/migrations/07_fill.sql": fill}, "reads the old name")
+    code, report = repo.report("--base", "HEAD~2", "--head", "HEAD~1")
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert (code, errors) == (0, []), errors
+    unparsed = [f for f in report["findings"] if f["rule"] == "AN901"]
+    assert not unparsed, unparsed  # read in ClickHouse, the engine the dump names
+    code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
+    errors = [
+        (f["rule"], f["location"]["file"]) for f in report["findings"] if f["severity"] == "error"
+    ]
+    assert (code, errors) == (1, [("TB109", "db/clickhouse/migrations/07_fill.sql")])

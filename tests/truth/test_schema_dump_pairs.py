@@ -56,7 +56,9 @@ CREATE MATERIALIZED VIEW region_hits AS
 SELECT region, hostname, count(*) AS hits FROM website_event GROUP BY region, hostname;
 """
 DUMP_NO_URL = DUMP_REGION.replace("event_id INT, url TEXT,", "event_id INT,")
-REPORT = "CREATE VIEW pages AS SELECT url, count(visit_id) AS visits FROM website_event GROUP BY url;\n"
+REPORT = (
+    "CREATE VIEW pages AS SELECT url, count(visit_id) AS visits FROM website_event GROUP BY url;\n"
+)
 PROBES = ["SELECT * FROM pages LIMIT 0", "SELECT * FROM region_hits LIMIT 0"]
 
 BASE = ([INIT, VISIT], DUMP_BASE)
