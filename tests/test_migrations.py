@@ -808,3 +808,25 @@ def test_clickhouse_dump_beside_its_migrations(tmp_path: Path) -> None:
         (f["rule"], f["location"]["file"]) for f in report["findings"] if f["severity"] == "error"
     ]
     assert (code, errors) == (1, [("TB109", "db/clickhouse/migrations/07_fill.sql")])
+
+
+@pytest.mark.parametrize(
+    ("dialect", "kept"),
+    [(None, "postgres_dump.sql"), ("postgres", "postgres_dump.sql"), ("mysql", "mysql_dump.sql")],
+)
+def test_one_schema_dumped_for_several_engines_applies_once(dialect: str | None, kept: str) -> None:
+    """ory/hydra keeps ``cockroach_dump.sql``, ``mysql_dump.sql``, ``postgres_dump.sql`` and
+    ``sqlite3_dump.sql`` side by side: applied into one state, a change to all four made the
+    ALTERs of one dump fail against another's tables (a false TB110)."""
+    folder = "internal/testhelpers/sql_schemas"
+    names = ["cockroach_dump.sql", "mysql_dump.sql", "postgres_dump.sql", "sqlite3_dump.sql"]
+    got = plan([f"{folder}/{n}" for n in names], {}, dialect)
+    assert [u.path for u in got.units] == [f"{folder}/{kept}"]
+    assert got.units[0].dialect == (dialect or "postgres")
+    assert sorted(got.excluded) == sorted(f"{folder}/{n}" for n in names if n != kept)
+    assert "another engine" in got.excluded[f"{folder}/sqlite3_dump.sql"]
+
+
+def test_a_single_engine_dump_is_a_plain_file() -> None:
+    (unit,) = plan(["db/postgres_schema.sql"], {}).units
+    assert (unit.path, unit.dialect, unit.framework) == ("db/postgres_schema.sql", None, None)

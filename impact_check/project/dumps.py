@@ -60,6 +60,56 @@ class Pairs:
     dump_groups: list[Group] = field(default_factory=list)
 
 
+# <engine>_dump.sql, <engine>_schema.sql side by side: one schema dumped for several engines
+_ENGINE_DUMP = re.compile(
+    r"^(postgres|postgresql|pg|cockroach|cockroachdb|mysql|mariadb|sqlite3?|mssql|sqlserver)"
+    r"[_-](?:dump|schema|structure)\.sql$",
+    re.IGNORECASE,
+)
+_ENGINE_NAMES = {  # the engine a dump's name gives -> (engine, sqlglot dialect)
+    "postgres": ("postgres", "postgres"),
+    "postgresql": ("postgres", "postgres"),
+    "pg": ("postgres", "postgres"),
+    "cockroach": ("cockroach", "postgres"),
+    "cockroachdb": ("cockroach", "postgres"),
+    "mysql": ("mysql", "mysql"),
+    "mariadb": ("mysql", "mysql"),
+    "sqlite": ("sqlite", "sqlite"),
+    "sqlite3": ("sqlite", "sqlite"),
+    "mssql": ("mssql", "tsql"),
+    "sqlserver": ("mssql", "tsql"),
+}
+# which engine's dump applies when the configured dialect names none (as for pop's variants)
+_ENGINE_PREFERENCE = ("postgres", "cockroach", "mysql", "sqlite", "mssql")
+_CONFIGURED = {"postgres": "postgres", "mysql": "mysql", "sqlite": "sqlite", "tsql": "mssql"}
+
+
+def engine_dumps(sql: list[str], configured: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Dumps of one schema for several engines in one folder (``postgres_dump.sql``,
+    ``mysql_dump.sql``, ``sqlite3_dump.sql``): each builds another database, so one applies,
+    the configured dialect's when a dump names it, else PostgreSQL's, else the first in a
+    fixed order. ``(dialect of each kept dump, why each other one is not applied)``."""
+    by_dir: dict[str, dict[str, str]] = {}  # folder -> engine -> path (the first by path)
+    for path in sql:
+        match = _ENGINE_DUMP.match(path.rpartition("/")[2])
+        if match is not None:
+            engine = _ENGINE_NAMES[match.group(1).lower()][0]
+            by_dir.setdefault(_parent(path), {}).setdefault(engine, path)
+    kept: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    for dumps in by_dir.values():
+        if len(dumps) < 2:
+            continue
+        order = (_CONFIGURED.get(configured or ""), *_ENGINE_PREFERENCE)
+        wanted = next(engine for engine in order if engine in dumps)
+        for engine, path in dumps.items():
+            if engine == wanted:
+                kept[path] = next(d for e, d in _ENGINE_NAMES.values() if e == engine)
+            else:
+                excluded[path] = f"schema dump for {engine}, another engine ({wanted} is read)"
+    return kept, excluded
+
+
 def is_dump_name(path: str) -> bool:
     """Whether a file is named like a whole-schema dump (``schema.sql``, ``structure.sql``…)."""
     return bool(_DUMP_NAME.match(path.rpartition("/")[2]))
@@ -172,4 +222,11 @@ def _parent(path: str) -> str:
     return path.rpartition("/")[0]
 
 
-__all__ = ["Pairs", "created_names", "dump_dialect", "is_dump_name", "pair_dumps"]
+__all__ = [
+    "Pairs",
+    "created_names",
+    "dump_dialect",
+    "engine_dumps",
+    "is_dump_name",
+    "pair_dumps",
+]

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from impact_check.project.dumps import pair_dumps
+from impact_check.project.dumps import engine_dumps, pair_dumps
 from impact_check.project.layouts import (
     DETECTORS,
     Group,
@@ -104,13 +104,15 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
     unused = {path for group in copies for path in group.members}
     unused |= {path for group in paired for path in group.members}
     unused -= set(pairs.dumps)
+    per_engine, other_engines = engine_dumps([p for p in sql if p not in owner], dialect)
+    unused |= set(other_engines)
     emitted: set[int] = set()
     for path in sql:
         mine = owner.get(path)
         if path in unused:
             continue
         if mine is None:
-            out.units.append(Unit(path))
+            out.units.append(Unit(path, dialect=per_engine.get(path)))
         elif id(mine) not in emitted:
             emitted.add(id(mine))
             out.units.extend(
@@ -134,6 +136,7 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
         units = [u for u in group.units if u.path not in pairs.dumps]
         out.checked.append([replace(u, sequence=group.root, dialect=group.dialect) for u in units])
     out.paired = dict(pairs.sequences)
+    out.excluded.update(other_engines)
     return out
 
 
