@@ -830,3 +830,33 @@ def test_one_schema_dumped_for_several_engines_applies_once(dialect: str | None,
 def test_a_single_engine_dump_is_a_plain_file() -> None:
     (unit,) = plan(["db/postgres_schema.sql"], {}).units
     assert (unit.path, unit.dialect, unit.framework) == ("db/postgres_schema.sql", None, None)
+
+
+def test_engine_dumps_changed_together_are_one_schema_change(tmp_path: Path) -> None:
+    """The hydra commit that adds a column to each engine's dump: one column added, read in
+    the dump's own engine (CockroachDB's dump read as DuckDB gave 85 parse warnings)."""
+    from gitrepo import GitRepo
+
+    folder = "internal/testhelpers/sql_schemas"
+    pg = "CREATE TABLE public.client (id VARCHAR(255) NOT NULL, name TEXT{extra});\n"
+    pg += "ALTER TABLE ONLY public.client ADD CONSTRAINT client_pkey PRIMARY KEY (id);\n"
+    crdb = "CREATE TABLE public.client (\n  id VARCHAR(255) NOT NULL,\n  name STRING{extra},\n"
+    crdb += "  CONSTRAINT client_pkey PRIMARY KEY (id ASC)\n);\n"
+    crdb += "ALTER TABLE public.client ADD CONSTRAINT client_fk FOREIGN KEY (id) "
+    crdb += "REFERENCES public.other(id);\n"
+    mysql = "CREATE TABLE `client` (`id` varchar(255) NOT NULL, `name` text{extra},"
+    mysql += " PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
+
+    def files(extra: str) -> dict[str, str | bytes | None]:
+        return {
+            f"{folder}/postgres_dump.sql": pg.format(extra=extra.replace("X", "JSONB")),
+            f"{folder}/cockroach_dump.sql": crdb.format(extra=extra.replace("X", "JSONB")),
+            f"{folder}/mysql_dump.sql": mysql.format(extra=extra.replace("X", "json")),
+        }
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(files(""), "base")
+    repo.commit(files(", rotated X"), "head")
+    code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
+    got = [(f["rule"], f["location"]["file"].rsplit("/", 1)[1]) for f in report["findings"]]
+    assert (code, got) == (0, [("CO203", "postgres_dump.sql")]), report["findings"]
