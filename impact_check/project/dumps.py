@@ -17,6 +17,9 @@ tables and the dump's views were reported broken. A candidate pairs with a direc
   built twice; a base schema the migrations only alter is their first step, applied first,
   as before).
 
+One schema dumped for several engines side by side (``postgres_dump.sql``,
+``mysql_dump.sql``, ``sqlite3_dump.sql``) is several databases: :func:`engine_dumps` keeps one.
+
 The dump is the head definition: it is the whole current schema (migrations often start
 from a baseline, or leave out what code creates), and it is what a fresh install and the
 tests build. The directory's forward migrations remain a sequence of their own, checked in

@@ -35,6 +35,8 @@ A schema dump beside a recognised migration directory (``schema.sql``, ``structu
 relation the directory's migrations also create is the same database built another way
 (project/dumps.py): the dump builds the schema, and the directory's forward units are a
 sequence checked in a state of their own (``Plan.checked``), never applied on top of it.
+One schema dumped for several engines in one folder (``postgres_dump.sql``,
+``mysql_dump.sql``) is read once, in one engine's dump.
 
 Other ``.sql`` files inside a recognised directory (a hand-run data fix next to Diesel
 folders) are one-time scripts, applied after the directory's sequence.
