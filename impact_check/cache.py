@@ -36,7 +36,7 @@ from typing import Any
 # 10: dbt refs follow in-file config() and snapshots, warehouse-introspecting models are
 # read as compiled, numbered migration folders; 9: per-file DDL statement effects;
 # 8: struct field paths and pivots in lineage; 7: migration units and routines
-ALGORITHM_VERSION = "13"
+ALGORITHM_VERSION = "14"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's
