@@ -557,3 +557,38 @@ def test_without_a_profile_the_adapter_the_project_tests_for_most_is_its_target(
     assert project["dialect"] == "bigquery"
     assert project["dialect_origin"].startswith("guessed: the project's SQL tests")
     assert code == 0 and report["coverage"]["not_analysed"] == []
+
+
+def test_a_reader_of_a_model_whose_head_cannot_be_read_rests_on_the_unknown(
+    tmp_path: Path,
+) -> None:
+    """The base version of an unreadable model stands in; a column its head version adds
+    and a reader takes up is not "missing" (held-back replay: a new model's readers)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\n",
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "select id from {{ ref('a') }}",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/a.sql": "select 1 as id, 2 as extra {{ (1)() }}",
+            "models/b.sql": "select id, extra from {{ ref('a') }}",
+        },
+        "head",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f["message"] for f in report["findings"] if f["severity"] == "error"]
+    [limit] = [f for f in report["findings"] if f["rule"] == "AN914"]
+    assert (
+        "main.b reads main.a, whose definition at head the checker could not read"
+        in (limit["message"])
+    )
+    # in the same diff, a reader of a readable model that lacks the column still breaks
+    repo.commit({"models/d.sql": "select nope from {{ ref('b') }}"}, "really broken")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 1 and "main.d" in {f["message"].split(" ", 1)[0] for f in report["findings"]}
