@@ -483,3 +483,44 @@ def test_the_installing_project_files_are_reported_once() -> None:
     duplicates = [i for i in catalog.issues if "duplicate key" in i.message]
     assert len(duplicates) == 1, catalog.issues
     assert next(p for p in catalog.projects if p.name == "sf").dialect == "postgres"
+
+
+UNION_PROJECT = {
+    "dbt_project.yml": "name: pay\nprofile: pay\n",
+    "packages.yml": "packages:\n  - package: acme/unions\n    version: 1.0.0\n",
+    "models/charge_tmp.sql": "{{ unions.union_connections(connection_dictionary="
+    "var('pay_sources', []), single_source_name='pay', single_table_name='charge') }}",
+    "models/charge.sql": "select id, amount from {{ ref('charge_tmp') }}",
+    "models/refund_tmp.sql": "-- the package stacks every connection's table\n"
+    "{{ unions.union_data(table_identifier='refund', database_variable='pay_db') }}",
+    "models/refund_totals.sql": "select charge_id, sum(amount) as refunded "
+    "from {{ ref('refund_tmp') }} group by charge_id",
+}
+
+
+def test_a_model_written_entirely_by_an_uninstalled_package_macro_is_analysed() -> None:
+    """dbt_stripe, dbt_hubspot: 68 `*_tmp` models are one `fivetran_utils` macro call; with
+    the package not installed they were left out, hiding their readers' lineage. Each is a
+    relation of unknown columns (the macro's output), so its readers are analysed and
+    nothing they read from it is missing."""
+    catalog = load_catalog(_snapshot(UNION_PROJECT), Config(cache=False))
+    assert not [d for d in catalog.defined.values() if d.reason], catalog.defined
+    for name in ("charge", "refund_totals"):
+        [model] = [d for n, d in catalog.datasets.items() if n.endswith(f".{name}")]
+        assert model.lineage is not None
+        assert not model.lineage.missing and not model.lineage.errors, model.lineage
+    told = [i for i in catalog.issues if i.rule == "AN908" and "charge_tmp" in (i.target or "")]
+    assert told and "unions.union_connections" in told[0].message
+
+
+def test_a_model_turned_into_an_uninstalled_macro_call_breaks_nothing(tmp_path: Path) -> None:
+    """Columns that become unknown are not columns removed: a model rewritten as a package
+    macro call (known columns at base, unknown at head) fails no reader."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({**UNION_PROJECT, "models/charge_tmp.sql": "select 1 as id, 2 as amount"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"models/charge_tmp.sql": UNION_PROJECT["models/charge_tmp.sql"]}, "union")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f for f in report["findings"] if f["severity"] == "error"]
+    assert report["coverage"]["analysed"] == report["coverage"]["defined"] == 4
+    jsonschema.validate(report, SCHEMA)

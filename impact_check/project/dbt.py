@@ -760,15 +760,14 @@ def _model(
                 unanalyzed=False,
             )
         )
-    installed = set(project.packages)
-    query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits)
     # dbt's parse-time SQL need not be SQL (macros wait for `execute`), and columns asked
     # of the warehouse while parsing come back empty (a loop over them adds nothing that
     # dbt's compiled SQL has): render again as dbt compiles it, against an empty warehouse
     # (whose columns read as unknown) and the project's graph
     if (query is None or rendered.introspected) and not use_compiled:
         again = render(True)
-        retry = parse_rendered(again, dialect, project.limits, installed)
+        retry = parse_rendered(again, dialect, project.limits)
         if again.error is None and retry[0] is not None:
             query, _error, approximated = retry
             catalog.issues.append(
@@ -840,7 +839,6 @@ def parse_rendered(
     rendered: Rendered,
     dialect: str,
     limits: FileLimits,
-    installed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[exp.Query | None, str, bool]:
     """The model's query, or None and why not; and whether it is an approximation.
 
@@ -848,8 +846,9 @@ def parse_rendered(
     macro writing ``partition by …`` text) the SQL does not parse, so the model is read
     again without them, every select of it then yielding unknown columns besides its own.
     A model whose macros leave their SQL to run time (they render nothing until dbt's
-    ``execute``, like ``dbt_utils.union_relations``) reads the relations it named, with
-    columns unknown.
+    ``execute``, like ``dbt_utils.union_relations``), or that is entirely what such macros
+    write (a package not installed), reads the relations it named, with columns unknown
+    (AN908 names the macros).
     """
     text = rendered.sql
     run_time = f"select {RUN_TIME_SQL} from {' cross join '.join(rendered.relations)}"
@@ -873,8 +872,14 @@ def parse_rendered(
         return None, error, False
     without = _PLACEHOLDERS.sub("", text)
     if not _SQL_COMMENTS.sub("", without).strip():
-        unknown = _unknown_text(rendered.unknown, installed) or "macros"
-        return None, f"its SQL comes entirely from {unknown}", False
+        # the whole model is what macros the checker cannot expand write (a package's
+        # `union_connections`): a relation of unknown columns, reading what they were given
+        return (
+            *_one_query(
+                run_time if rendered.relations else f"select {RUN_TIME_SQL}", dialect, limits
+            ),
+            True,
+        )
     stripped = _without_misplaced_placeholders(text, error_line, dialect, limits)
     if stripped is None:
         stripped, _ = _one_query(without, dialect, limits)
