@@ -8,7 +8,8 @@ Each REPO (a work tree or a bare git directory, never modified) is cloned privat
 missing blobs stood in for as ``benchmarks/replay.py`` does, and checked out at its newest
 commit. ``--dbt-packages DIR…`` copies the given package folders into every dbt project's
 ``dbt_packages/`` of the clone before the check, as ``dbt deps`` would in CI (a DIR may be
-a git directory, copied from its newest commit; ``NAME=DIR`` names the folder).
+a git directory, checked out at ``DIR@REV`` or its newest commit; ``NAME=DIR`` names
+the folder, else the package's project name does).
 
 Usage: python benchmarks/coverage.py [NAME=]REPO [...] [--dbt-packages [NAME=]DIR ...]
                                      [--list] [--top N] [--checker CMD] [--json]
@@ -25,6 +26,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,20 +46,23 @@ def reason_kind(reason: str) -> str:
 
 
 def package_tree(spec: str, scratch: Path) -> tuple[str, Path]:
-    """(folder name, directory holding the package's files) for ``[NAME=]DIR``; a git
-    directory without a work tree is exported from its newest commit."""
+    """(folder name, directory holding the package's files) for ``[NAME=]DIR[@REV]``; a
+    git directory is checked out at REV (a release tag, as ``dbt deps`` picks), else at its
+    newest commit."""
     name, _, path = spec.rpartition("=")
+    path, _, rev = path.partition("@")
     source = Path(path).resolve()
-    if not name:
-        name = source.name if source.name not in ("repo", ".git") else source.parent.name
-        name = name.split("+")[-1]
-    if (source / "dbt_project.yml").exists():
-        return name, source
-    dest = scratch / "packages" / name
-    replay.clone(source, dest)
-    replay.replace_missing_blobs(dest, "HEAD")
-    replay.checkout(dest, "HEAD", set())
-    return name, dest
+    tree = source
+    if not (source / "dbt_project.yml").exists():
+        (scratch / "packages").mkdir(exist_ok=True)
+        tree = scratch / "packages" / str(len(list((scratch / "packages").iterdir())))
+        replay.clone(source, tree)
+        replay.replace_missing_blobs(tree, rev or "HEAD")
+        replay.checkout(tree, rev or "HEAD", set())
+    if not name:  # dbt deps names the folder after the package's project name
+        project = yaml.safe_load((tree / "dbt_project.yml").read_text()) or {}
+        name = str(project.get("name") or source.name)
+    return name, tree
 
 
 def dbt_projects(work: Path) -> list[Path]:
@@ -149,7 +155,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("repos", nargs="+", metavar="[NAME=]REPO")
     parser.add_argument(
-        "--dbt-packages", nargs="*", default=[], metavar="[NAME=]DIR", help="installed as dbt deps"
+        "--dbt-packages",
+        nargs="*",
+        default=[],
+        metavar="[NAME=]DIR[@REV]",
+        help="installed as dbt deps",
     )
     parser.add_argument("--checker", help="command to run (default: the installed impact-check)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per check")

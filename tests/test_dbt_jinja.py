@@ -524,3 +524,41 @@ def test_a_model_turned_into_an_uninstalled_macro_call_breaks_nothing(tmp_path: 
     assert code == 0, [f for f in report["findings"] if f["severity"] == "error"]
     assert report["coverage"]["analysed"] == report["coverage"]["defined"] == 4
     jsonschema.validate(report, SCHEMA)
+
+
+WAREHOUSE_BUILT = {
+    "dbt_project.yml": "name: events\nprofile: events\n",
+    "profiles.yml": "events:\n  target: prod\n  outputs:\n    prod:\n      type: snowflake\n"
+    "      schema: analytics\n",
+    "macros/tables_of.sql": "{% macro tables_of(schema) %}"
+    "{% set found = run_query(\"select table_name from information_schema.tables "
+    "where table_schema = '\" ~ schema ~ \"'\") %}"
+    "{% if execute %}{{ return(found.columns[0].values()) }}{% endif %}"
+    "{{ return([]) }}{% endmacro %}",
+    "macros/union_tables.sql": "{% macro union_tables(tables) %}{% for t in tables %}"
+    "{% if not loop.first %} union all {% endif %}select * from raw.{{ t }}"
+    "{% endfor %}{% endmacro %}",
+    "models/events.sql": "{{ config(materialized='incremental') }}\n"
+    "{% set tables = tables_of('tracks') %}\n{{ union_tables(tables) }}",
+    "models/daily_events.sql": "select cast(received_at as date) as day, count(*) as n, "
+    "cast(event as {{ dbt_utils.type_string() }}) as event "
+    "from {{ ref('events') }} group by 1, 3",
+    "models/nothing.sql": "{{ config(materialized='view') }}\n-- kept for later\n",
+}
+
+
+def test_a_model_whose_sql_comes_from_the_warehouse_is_analysed_with_unknown_columns() -> None:
+    """mattermost-data-warehouse: 16 models union the tables `information_schema` lists, so
+    without a warehouse they render no SQL (dbt's parse sees none either). Each is a
+    relation of unknown columns, AN908 saying why, and its readers are analysed; a model
+    of nothing but `config()` has no SQL at all and stays left out. `dbt_utils.type_string()`
+    (dbt_utils < 1.0, not installed) is dbt's own cross-database macro."""
+    catalog = load_catalog(_snapshot(WAREHOUSE_BUILT), Config(cache=False))
+    left = {d.location.file: d.reason for d in catalog.defined.values() if d.reason}
+    assert list(left) == ["models/nothing.sql"], left
+    [daily] = [d for n, d in catalog.datasets.items() if n.endswith(".daily_events")]
+    assert daily.lineage is not None
+    assert not daily.lineage.missing and not daily.lineage.errors, daily.lineage
+    assert str(daily.columns["event"].type).upper() == "VARCHAR", daily.columns
+    told = [i for i in catalog.issues if i.rule == "AN908" and (i.target or "").endswith("events")]
+    assert any("renders no SQL without a warehouse" in i.message for i in told), told

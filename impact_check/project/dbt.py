@@ -781,6 +781,21 @@ def _model(
                     unanalyzed=False,
                 )
             )
+    if query is None and error == NO_SQL_WITHOUT_WAREHOUSE and _writes_sql(text):
+        # its macros build all of its SQL from the warehouse's answers (a union over the
+        # tables `information_schema` lists): a relation of unknown columns, like what an
+        # uninstalled package's macro writes, so its readers are still analysed
+        query, _nothing = _one_query(f"select {RUN_TIME_SQL}", dialect, project.limits)
+        catalog.issues.append(
+            Issue(
+                "AN908",
+                f"{relation} renders no SQL without a warehouse (its macros build the SQL "
+                "from queries at run time): it is read as a relation of unknown columns",
+                location,
+                target=relation,
+                unanalyzed=False,
+            )
+        )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         materialized = str(config.get("materialized", "view"))
@@ -833,6 +848,17 @@ _QUERY_MATERIALIZATIONS = {
 _PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
 RUN_TIME_SQL = placeholder("sql produced at run time")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+NO_SQL_WITHOUT_WAREHOUSE = (
+    "it renders no SQL without a warehouse (its macros build the SQL from queries at run "
+    "time; dbt's own parse sees nothing either)"
+)
+_EXPRESSIONS = re.compile(r"\{\{-?\s*(\w[\w.]*)\s*\(")
+
+
+def _writes_sql(text: str) -> bool:
+    """Whether the model's Jinja calls a macro that writes SQL (not only ``config()``): a
+    model of nothing but config has no SQL, whatever the warehouse answers."""
+    return any(name != "config" for name in _EXPRESSIONS.findall(text))
 
 
 def parse_rendered(
@@ -855,14 +881,7 @@ def parse_rendered(
     if not _SQL_COMMENTS.sub("", text).strip():
         if rendered.relations:
             return (*_one_query(run_time, dialect, limits), True)
-        return (
-            None,
-            (
-                "it renders no SQL without a warehouse (its macros build the SQL from queries "
-                "at run time; dbt's own parse sees nothing either)"
-            ),
-            False,
-        )
+        return None, NO_SQL_WITHOUT_WAREHOUSE, False
     query, error, error_line = _parsed_query(text, dialect, limits)
     if query is not None:
         return query, error, False

@@ -504,6 +504,10 @@ class DbtRenderer:
         for name in self._internal:  # dbt's macros are global names, dispatched
             names[name] = self._dispatching(name, "dbt")
         names["dbt"] = _Namespace("dbt", lambda n: self._package_macro("dbt", n))
+        if "dbt_utils" not in self.macros:
+            # dbt_utils before 1.0 held the cross-database macros dbt 1.2 then took over
+            # unchanged (`dbt_utils.type_string()`): not installed, they are dbt's own
+            names["dbt_utils"] = _Namespace("dbt_utils", self._cross_database)
         for package in self.macros:  # the project's own name too: `shop.cents(…)`
             names[package] = _Namespace(package, self._package_lookup(package))
         for name in self.macros.get(self.project, {}):
@@ -515,6 +519,10 @@ class DbtRenderer:
             return self.dispatch(name, namespace)(*args, **kwargs)
 
         return call
+
+    def _cross_database(self, name: str) -> Any:
+        """dbt's cross-database macro ``name`` (dispatched), or None."""
+        return self._dispatching(name, "dbt") if name in self._internal else None
 
     def _package_lookup(self, package: str) -> Callable[[str], Any]:
         return lambda name: self._package_macro(package, name)
