@@ -613,3 +613,38 @@ def test_insert_select_counts_values_not_names() -> None:
     [ok, short] = sorted(catalog.loads, key=lambda load: load.location.file)
     assert not ok.lineage.errors, ok.lineage.errors
     assert short.lineage.errors == ["INSERT into s lists 3 columns but the query returns 2"]
+
+
+def test_the_engine_a_migration_directory_path_names_is_its_dialect() -> None:
+    """conductor: `mysql-persistence/…/db/migration/V2__….sql` holds MySQL's `ALTER TABLE
+    t CHANGE c c TIMESTAMP`, which other dialects read as an opaque command (the table left
+    uncertain, the file not analysed). A path naming one engine gives its dialect, unless
+    the configuration or the framework names one; a path naming two gives none."""
+    texts = {"s/mysql/sqitch.conf": "[core]\n\tengine = pg\n", "s/mysql/sqitch.plan": "a\n"}
+    paths = [
+        *texts,
+        "mysql-persistence/db/migration/V1__a.sql",
+        "postgres-persistence/db/migration/V1__a.sql",
+        "make/migrations/postgresql/0001_a.up.sql",
+        "mysql/to/postgres/migrations/V1__a.sql",
+        "s/mysql/deploy/a.sql",
+    ]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "mysql-persistence/db/migration/V1__a.sql": "mysql",
+        "postgres-persistence/db/migration/V1__a.sql": "postgres",
+        "make/migrations/postgresql/0001_a.up.sql": "postgres",
+        "mysql/to/postgres/migrations/V1__a.sql": None,
+        "s/mysql/deploy/a.sql": "postgres",  # sqitch.conf names the engine
+    }
+    configured = {u.path: u.dialect for u in plan(paths, texts, "duckdb").units}
+    assert configured["mysql-persistence/db/migration/V1__a.sql"] != "mysql"
+    files = {
+        "mysql-persistence/db/migration/V1__a.sql": "CREATE TABLE q (id INT, created_on DATETIME);",
+        "mysql-persistence/db/migration/V2__b.sql": "ALTER TABLE `q` CHANGE `created_on` "
+        "`created_on` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP;",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert not catalog.issues, catalog.issues
+    assert str(catalog.datasets["q"].columns["created_on"].type).upper().startswith("TIMESTAMP")
