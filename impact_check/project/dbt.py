@@ -781,7 +781,7 @@ def _model(
                     unanalyzed=False,
                 )
             )
-    if query is None and error == NO_SQL_WITHOUT_WAREHOUSE and _writes_sql(text):
+    if query is None and _built_from_warehouse(rendered, error, text):
         # its macros build all of its SQL from the warehouse's answers (a union over the
         # tables `information_schema` lists): a relation of unknown columns, like what an
         # uninstalled package's macro writes, so its readers are still analysed
@@ -789,8 +789,9 @@ def _model(
         catalog.issues.append(
             Issue(
                 "AN908",
-                f"{relation} renders no SQL without a warehouse (its macros build the SQL "
-                "from queries at run time): it is read as a relation of unknown columns",
+                f"{relation} builds all of its SQL from query results at run time (without "
+                "a warehouse its macros write no query): it is read as a relation of "
+                "unknown columns",
                 location,
                 target=relation,
                 unanalyzed=False,
@@ -855,10 +856,15 @@ NO_SQL_WITHOUT_WAREHOUSE = (
 _EXPRESSIONS = re.compile(r"\{\{-?\s*(\w[\w.]*)\s*\(")
 
 
-def _writes_sql(text: str) -> bool:
-    """Whether the model's Jinja calls a macro that writes SQL (not only ``config()``): a
-    model of nothing but config has no SQL, whatever the warehouse answers."""
-    return any(name != "config" for name in _EXPRESSIONS.findall(text))
+def _built_from_warehouse(rendered: Rendered, error: str, text: str) -> bool:
+    """Whether the model's SQL is all built from query results, so that a warehouse
+    answering nothing leaves no query: it renders nothing though its Jinja calls a macro
+    that writes SQL (not only ``config()``: a model of nothing but config has no SQL,
+    whatever the warehouse answers), or it ran a query and wrote what is not a query (a
+    macro's `return(1)` when no table matched)."""
+    if error == NO_SQL_WITHOUT_WAREHOUSE:
+        return any(name != "config" for name in _EXPRESSIONS.findall(text))
+    return rendered.queried and error.startswith("the rendered text is not a query")
 
 
 def parse_rendered(
