@@ -115,6 +115,7 @@ def measure(
         "seconds": round(seconds, 1),
         "packages": [n for n, _ in installed],
         "coverage": report.get("coverage"),
+        "rules": dict(Counter(f.get("rule", "") for f in report.get("findings", []))),
         "stderr": stderr.strip()[-replay.STDERR_KEPT :] if not report else "",
     }
 
