@@ -897,6 +897,10 @@ def parse_rendered(
         return None, error, False
     without = _PLACEHOLDERS.sub("", text)
     if not _SQL_COMMENTS.sub("", without).strip():
+        if not _package_macros_only(rendered.unknown):
+            # an undefined name, or a project macro whose Jinja does not parse: not what
+            # a package writes, so not a relation of unknown columns
+            return None, f"its SQL comes entirely from {_first(rendered.unknown)}", False
         # the whole model is what macros the checker cannot expand write (a package's
         # `union_connections`): a relation of unknown columns, reading what they were given
         return (
@@ -913,6 +917,15 @@ def parse_rendered(
     for select in stripped.find_all(exp.Select):
         select.set("expressions", [*select.expressions, exp.column(RUN_TIME_SQL)])
     return stripped, "", True
+
+
+def _package_macros_only(names: list[str]) -> bool:
+    """Whether every name the render could not expand is a package's macro (``pkg.macro``,
+    ``adapter.dispatch('macro', 'pkg')``), not an undefined variable or a broken macro."""
+    return bool(names) and all(
+        "." in name and "does not parse" not in name and not name.startswith("dbt.")
+        for name in names
+    )
 
 
 def _without_misplaced_placeholders(
