@@ -27,8 +27,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import replay  # a sibling script, not a package
@@ -45,47 +43,6 @@ def reason_kind(reason: str) -> str:
     return kind(reason)
 
 
-def package_tree(spec: str, scratch: Path) -> tuple[str, Path]:
-    """(folder name, directory holding the package's files) for ``[NAME=]DIR[@REV]``; a
-    git directory is checked out at REV (a release tag, as ``dbt deps`` picks), else at its
-    newest commit."""
-    name, _, path = spec.rpartition("=")
-    path, _, rev = path.partition("@")
-    source = Path(path).resolve()
-    tree = source
-    if not (source / "dbt_project.yml").exists():
-        (scratch / "packages").mkdir(exist_ok=True)
-        tree = scratch / "packages" / str(len(list((scratch / "packages").iterdir())))
-        replay.clone(source, tree)
-        replay.replace_missing_blobs(tree, rev or "HEAD")
-        replay.checkout(tree, rev or "HEAD", set())
-    if not name:  # dbt deps names the folder after the package's project name
-        project = yaml.safe_load((tree / "dbt_project.yml").read_text()) or {}
-        name = str(project.get("name") or source.name)
-    return name, tree
-
-
-def dbt_projects(work: Path) -> list[Path]:
-    """Folders of the clone holding a ``dbt_project.yml`` (installed packages excluded)."""
-    found = []
-    for path in sorted(work.rglob("dbt_project.yml")):
-        parts = path.relative_to(work).parts
-        if any(p in ("dbt_packages", "dbt_modules", ".git") for p in parts):
-            continue
-        found.append(path.parent)
-    return found
-
-
-def install_packages(work: Path, packages: list[tuple[str, Path]]) -> None:
-    """Copy each package into every project's ``dbt_packages/`` (what ``dbt deps`` does)."""
-    for project in dbt_projects(work):
-        for name, tree in packages:
-            dest = project / "dbt_packages" / name
-            if dest.exists():
-                continue
-            shutil.copytree(tree, dest, ignore=shutil.ignore_patterns(".git"))
-
-
 def measure(
     name: str,
     source: Path,
@@ -98,8 +55,8 @@ def measure(
     work = replay.clone(source, scratch / name)
     replay.replace_missing_blobs(work, "HEAD")
     replay.checkout(work, "HEAD", set())
-    installed = [package_tree(spec, scratch) for spec in packages]
-    install_packages(work, installed)
+    installed = [replay.package_tree(spec, scratch) for spec in packages]
+    replay.install_packages(work, installed)
     commit = replay.git(work, "rev-parse", "HEAD").strip()
     code, seconds, stdout, stderr = replay.run_check(
         work, checker, f"{commit}~1", commit, timeout, no_cache=True
