@@ -11,6 +11,7 @@ from impact_check.config import Config
 from impact_check.model import Catalog, FileContent, Snapshot
 from impact_check.project.loader import load_catalog
 from impact_check.project.migrations import forward_text, plan
+from impact_check.sql.parse import split_statements
 
 
 def order(paths: list[str], texts: dict[str, str] | None = None) -> list[str]:
@@ -860,3 +861,79 @@ def test_engine_dumps_changed_together_are_one_schema_change(tmp_path: Path) -> 
     code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
     got = [(f["rule"], f["location"]["file"].rsplit("/", 1)[1]) for f in report["findings"]]
     assert (code, got) == (0, [("CO203", "postgres_dump.sql")]), report["findings"]
+
+
+def test_the_engine_a_migration_directory_path_names_is_its_dialect() -> None:
+    """conductor: `mysql-persistence/…/db/migration/V2__….sql` holds MySQL's `ALTER TABLE
+    t CHANGE c c TIMESTAMP`, which other dialects read as an opaque command (the table left
+    uncertain, the file not analysed). A path naming one engine gives its dialect, unless
+    the configuration or the framework names one; a path naming two gives none."""
+    texts = {"s/mysql/sqitch.conf": "[core]\n\tengine = pg\n", "s/mysql/sqitch.plan": "a\n"}
+    paths = [
+        *texts,
+        "mysql-persistence/db/migration/V1__a.sql",
+        "postgres-persistence/db/migration/V1__a.sql",
+        "make/migrations/postgresql/0001_a.up.sql",
+        "mysql/to/postgres/migrations/V1__a.sql",
+        "s/mysql/deploy/a.sql",
+    ]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "mysql-persistence/db/migration/V1__a.sql": "mysql",
+        "postgres-persistence/db/migration/V1__a.sql": "postgres",
+        "make/migrations/postgresql/0001_a.up.sql": "postgres",
+        "mysql/to/postgres/migrations/V1__a.sql": None,
+        "s/mysql/deploy/a.sql": "postgres",  # sqitch.conf names the engine
+    }
+    configured = {u.path: u.dialect for u in plan(paths, texts, "duckdb").units}
+    assert configured["mysql-persistence/db/migration/V1__a.sql"] != "mysql"
+    files = {
+        "mysql-persistence/db/migration/V1__a.sql": "CREATE TABLE q (id INT, created_on DATETIME);",
+        "mysql-persistence/db/migration/V2__b.sql": "ALTER TABLE `q` CHANGE `created_on` "
+        "`created_on` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP;",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert not catalog.issues, catalog.issues
+    assert str(catalog.datasets["q"].columns["created_on"].type).upper().startswith("TIMESTAMP")
+
+
+MYSQL_PROCEDURE = """DELIMITER $$
+DROP PROCEDURE IF EXISTS `FixPk`$$
+CREATE PROCEDURE `FixPk`(IN tableName VARCHAR(128))
+BEGIN
+    DECLARE col_exists INT DEFAULT 0;
+    IF col_exists > 0 THEN
+        SET @stmt = CONCAT('ALTER TABLE ', tableName, ' DROP COLUMN id');
+        PREPARE st FROM @stmt;
+        EXECUTE st;
+    END IF;
+END$$
+DELIMITER ;
+CALL FixPk('q');
+ALTER TABLE q ADD COLUMN note TEXT;
+"""
+
+
+def test_mysql_delimiter_blocks_are_statements() -> None:
+    """conductor V8__update_pk.sql: procedures written between `DELIMITER $$` lines, as the
+    MySQL client reads them, were split at every `;` of their bodies (statements "not
+    understood", the file not analysed). Each block is one statement: the procedure a
+    routine, `CALL` counted as not analysed (AN911), the rest of the file applied."""
+    statements = [sql.split("\n")[0] for _line, sql in split_statements(MYSQL_PROCEDURE, "mysql")]
+    assert statements == [
+        "DROP PROCEDURE IF EXISTS `FixPk`",
+        "CREATE PROCEDURE `FixPk`(IN tableName VARCHAR(128))",
+        "CALL FixPk('q')",
+        "ALTER TABLE q ADD COLUMN note TEXT",
+    ]
+    assert [line for line, _sql in split_statements(MYSQL_PROCEDURE, "mysql")] == [2, 3, 13, 14]
+    catalog = build(
+        {
+            "db/migration/V1__a.sql": "CREATE TABLE q (id INT, name VARCHAR(10));",
+            "db/migration/V2__b.sql": MYSQL_PROCEDURE,
+        },
+        "mysql",
+    )
+    assert sorted(i.rule for i in catalog.issues) == ["AN911", "AN911"], catalog.issues
+    assert list(catalog.datasets["q"].columns) == ["id", "name", "note"]

@@ -779,15 +779,14 @@ def _model(
                 unanalyzed=False,
             )
         )
-    installed = set(project.packages)
-    query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits)
     # dbt's parse-time SQL need not be SQL (macros wait for `execute`), and columns asked
     # of the warehouse while parsing come back empty (a loop over them adds nothing that
     # dbt's compiled SQL has): render again as dbt compiles it, against an empty warehouse
     # (whose columns read as unknown) and the project's graph
     if (query is None or rendered.introspected) and not use_compiled:
         again = render(True)
-        retry = parse_rendered(again, dialect, project.limits, installed)
+        retry = parse_rendered(again, dialect, project.limits)
         if again.error is None and retry[0] is not None:
             query, _error, approximated = retry
             catalog.issues.append(
@@ -801,6 +800,22 @@ def _model(
                     unanalyzed=False,
                 )
             )
+    if query is None and _built_from_warehouse(rendered, error, text):
+        # its macros build all of its SQL from the warehouse's answers (a union over the
+        # tables `information_schema` lists): a relation of unknown columns, like what an
+        # uninstalled package's macro writes, so its readers are still analysed
+        query, _nothing = _one_query(f"select {RUN_TIME_SQL}", dialect, project.limits)
+        catalog.issues.append(
+            Issue(
+                "AN908",
+                f"{relation} builds all of its SQL from query results at run time (without "
+                "a warehouse its macros write no query): it is read as a relation of "
+                "unknown columns",
+                location,
+                target=relation,
+                unanalyzed=False,
+            )
+        )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         materialized = str(config.get("materialized", "view"))
@@ -853,13 +868,28 @@ _QUERY_MATERIALIZATIONS = {
 _PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
 RUN_TIME_SQL = placeholder("sql produced at run time")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+NO_SQL_WITHOUT_WAREHOUSE = (
+    "it renders no SQL without a warehouse (its macros build the SQL from queries at run "
+    "time; dbt's own parse sees nothing either)"
+)
+_EXPRESSIONS = re.compile(r"\{\{-?\s*(\w[\w.]*)\s*\(")
+
+
+def _built_from_warehouse(rendered: Rendered, error: str, text: str) -> bool:
+    """Whether the model's SQL is all built from query results, so that a warehouse
+    answering nothing leaves no query: it renders nothing though its Jinja calls a macro
+    that writes SQL (not only ``config()``: a model of nothing but config has no SQL,
+    whatever the warehouse answers), or it ran a query and wrote what is not a query (a
+    macro's `return(1)` when no table matched)."""
+    if error == NO_SQL_WITHOUT_WAREHOUSE:
+        return any(name != "config" for name in _EXPRESSIONS.findall(text))
+    return rendered.queried and error.startswith("the rendered text is not a query")
 
 
 def parse_rendered(
     rendered: Rendered,
     dialect: str,
     limits: FileLimits,
-    installed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[exp.Query | None, str, bool]:
     """The model's query, or None and why not; and whether it is an approximation.
 
@@ -867,22 +897,16 @@ def parse_rendered(
     macro writing ``partition by …`` text) the SQL does not parse, so the model is read
     again without them, every select of it then yielding unknown columns besides its own.
     A model whose macros leave their SQL to run time (they render nothing until dbt's
-    ``execute``, like ``dbt_utils.union_relations``) reads the relations it named, with
-    columns unknown.
+    ``execute``, like ``dbt_utils.union_relations``), or that is entirely what such macros
+    write (a package not installed), reads the relations it named, with columns unknown
+    (AN908 names the macros).
     """
     text = rendered.sql
     run_time = f"select {RUN_TIME_SQL} from {' cross join '.join(rendered.relations)}"
     if not _SQL_COMMENTS.sub("", text).strip():
         if rendered.relations:
             return (*_one_query(run_time, dialect, limits), True)
-        return (
-            None,
-            (
-                "it renders no SQL without a warehouse (its macros build the SQL from queries "
-                "at run time; dbt's own parse sees nothing either)"
-            ),
-            False,
-        )
+        return None, NO_SQL_WITHOUT_WAREHOUSE, False
     query, error, error_line = _parsed_query(text, dialect, limits)
     if query is not None:
         return query, error, False
@@ -892,8 +916,18 @@ def parse_rendered(
         return None, error, False
     without = _PLACEHOLDERS.sub("", text)
     if not _SQL_COMMENTS.sub("", without).strip():
-        unknown = _unknown_text(rendered.unknown, installed) or "macros"
-        return None, f"its SQL comes entirely from {unknown}", False
+        if not _package_macros_only(rendered.unknown):
+            # an undefined name, or a project macro whose Jinja does not parse: not what
+            # a package writes, so not a relation of unknown columns
+            return None, f"its SQL comes entirely from {_first(rendered.unknown)}", False
+        # the whole model is what macros the checker cannot expand write (a package's
+        # `union_connections`): a relation of unknown columns, reading what they were given
+        return (
+            *_one_query(
+                run_time if rendered.relations else f"select {RUN_TIME_SQL}", dialect, limits
+            ),
+            True,
+        )
     stripped = _without_misplaced_placeholders(text, error_line, dialect, limits)
     if stripped is None:
         stripped, _ = _one_query(without, dialect, limits)
@@ -902,6 +936,15 @@ def parse_rendered(
     for select in stripped.find_all(exp.Select):
         select.set("expressions", [*select.expressions, exp.column(RUN_TIME_SQL)])
     return stripped, "", True
+
+
+def _package_macros_only(names: list[str]) -> bool:
+    """Whether every name the render could not expand is a package's macro (``pkg.macro``,
+    ``adapter.dispatch('macro', 'pkg')``), not an undefined variable or a broken macro."""
+    return bool(names) and all(
+        "." in name and "does not parse" not in name and not name.startswith("dbt.")
+        for name in names
+    )
 
 
 def _without_misplaced_placeholders(

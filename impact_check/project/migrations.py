@@ -55,6 +55,7 @@ from impact_check.project.layouts import (
     Unit,
     choose_pop_variants,
     natural_key,
+    path_engine,
 )
 
 
@@ -93,6 +94,9 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
         for group in detect(everything, unclaimed, dirs, texts):
             if group.framework == "golang-migrate":
                 choose_pop_variants(group, dialect)
+            if group.dialect is None and dialect is None:
+                # no configuration, and the framework names none: the directory's path may
+                group.dialect = path_engine(group.root)
             groups.append(group)
             claimed |= group.members
     copies = _test_copies(groups)
