@@ -17,6 +17,9 @@ carries it.
 each dbt project's model files it holds (coverage when reports carry none). Snapshots of
 public repositories may lack their largest files: an empty blob stands in for each missing
 one (``git replace``, the same at base and head) unless ``--keep-missing`` is given.
+``--dbt-packages DIR[@REV] …`` copies packages into every dbt project's ``dbt_packages/``
+before each check, as the ``dbt deps`` step of a CI job would (a git directory is checked
+out at REV, a release tag, else at its newest commit).
 
 A REPO is a directory with a work tree or a bare git directory; it is never modified: it is
 cloned (``git clone --no-hardlinks``) into a temporary directory first. ``NAME=PATH`` names
@@ -46,6 +49,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 # What "touches SQL/YAML/schema files" means by default (fnmatch on the path; ``*`` also
 # matches ``/``): the files the checker reads.
@@ -352,6 +357,50 @@ def run_check(
     return proc.returncode, time.perf_counter() - start, stdout, stderr
 
 
+# -- installed dbt packages ---------------------------------------------------------------
+
+
+def package_tree(spec: str, scratch: Path) -> tuple[str, Path]:
+    """(folder name, directory holding the package's files) for ``[NAME=]DIR[@REV]``; a
+    git directory is checked out at REV (a release tag, as ``dbt deps`` picks), else at its
+    newest commit."""
+    name, _, path = spec.rpartition("=")
+    path, _, rev = path.partition("@")
+    source = Path(path).resolve()
+    tree = source
+    if not (source / "dbt_project.yml").exists():
+        (scratch / "packages").mkdir(exist_ok=True)
+        tree = scratch / "packages" / str(len(list((scratch / "packages").iterdir())))
+        clone(source, tree)
+        replace_missing_blobs(tree, rev or "HEAD")
+        checkout(tree, rev or "HEAD", set())
+    if not name:  # dbt deps names the folder after the package's project name
+        project = yaml.safe_load((tree / "dbt_project.yml").read_text()) or {}
+        name = str(project.get("name") or source.name)
+    return name, tree
+
+
+def dbt_projects(work: Path) -> list[Path]:
+    """Folders of the clone holding a ``dbt_project.yml`` (installed packages excluded)."""
+    found = []
+    for path in sorted(work.rglob("dbt_project.yml")):
+        parts = path.relative_to(work).parts
+        if any(p in ("dbt_packages", "dbt_modules", ".git") for p in parts):
+            continue
+        found.append(path.parent)
+    return found
+
+
+def install_packages(work: Path, packages: Sequence[tuple[str, Path]]) -> None:
+    """Copy each package into every project's ``dbt_packages/`` (what ``dbt deps`` does)."""
+    for project in dbt_projects(work):
+        for name, tree in packages:
+            dest = project / "dbt_packages" / name
+            if dest.exists():
+                continue
+            shutil.copytree(tree, dest, ignore=shutil.ignore_patterns(".git"))
+
+
 def replay_repo(
     name: str,
     source: Path,
@@ -367,8 +416,11 @@ def replay_repo(
     head_graph: bool,
     label: str | None,
     fill_missing: bool = True,
+    packages: Sequence[tuple[str, Path]] = (),
 ) -> Path:
-    """Replay one repository into ``out/name``; returns that directory."""
+    """Replay one repository into ``out/name``; returns that directory. ``packages``
+    (name, files) are copied into every dbt project's ``dbt_packages/`` before each check,
+    as a CI job's ``dbt deps`` would."""
     target = out / name
     if target.exists():
         shutil.rmtree(target)
@@ -393,6 +445,7 @@ def replay_repo(
             "no_cache": no_cache,
             "checkout": checkout_each,
             "missing_blobs_replaced": len(replaced),
+            "dbt_packages": [package for package, _ in packages],
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         (target / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
@@ -401,6 +454,7 @@ def replay_repo(
             for index, (sha, parent, date, subject, files) in enumerate(commits, 1):
                 if checkout_each:
                     checkout(work, sha, excluded)
+                install_packages(work, packages)
                 code, seconds, stdout, stderr = run_check(
                     work, checker, parent, sha, timeout, no_cache
                 )
@@ -826,6 +880,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--label", help="recorded with the run, e.g. the checker's git commit")
     parser.add_argument(
+        "--dbt-packages",
+        nargs="*",
+        default=[],
+        metavar="[NAME=]DIR[@REV]",
+        help="packages copied into each dbt project's dbt_packages/ before each check, as "
+        "`dbt deps` would (a git directory is checked out at REV, else its newest commit)",
+    )
+    parser.add_argument(
         "--summary",
         type=Path,
         metavar="DIR",
@@ -852,26 +914,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     patterns = tuple(args.paths) if args.paths else DEFAULT_PATHS
     excludes = tuple(args.exclude) if args.exclude is not None else DEFAULT_EXCLUDES
     done: list[Path] = []
-    for spec in args.repos:
-        name, source = repo_name(spec)
-        done.append(
-            replay_repo(
-                name,
-                source,
-                args.out,
-                checker,
-                args.n,
-                args.since,
-                patterns,
-                excludes,
-                args.timeout,
-                args.no_cache,
-                not args.no_checkout,
-                args.graph,
-                args.label,
-                fill_missing=not args.keep_missing,
+    with tempfile.TemporaryDirectory(prefix="replay-packages-") as scratch:
+        packages = [package_tree(spec, Path(scratch)) for spec in args.dbt_packages]
+        for spec in args.repos:
+            name, source = repo_name(spec)
+            done.append(
+                replay_repo(
+                    name,
+                    source,
+                    args.out,
+                    checker,
+                    args.n,
+                    args.since,
+                    patterns,
+                    excludes,
+                    args.timeout,
+                    args.no_cache,
+                    not args.no_checkout,
+                    args.graph,
+                    args.label,
+                    fill_missing=not args.keep_missing,
+                    packages=packages,
+                )
             )
-        )
     print_all(done, args.markdown, args.json)
     return 0
 

@@ -94,7 +94,12 @@ def compare_catalogs(
     bindings = Bindings(
         base=base_broken,
         head=broken_datasets(
-            head_catalog, set(base_catalog.datasets), base_catalog, set(base_broken), limited
+            head_catalog,
+            set(base_catalog.datasets),
+            base_catalog,
+            set(base_broken),
+            limited,
+            _stood_in(head_catalog),
         ),
     )
     if topics:
@@ -164,6 +169,11 @@ def compare_catalogs(
     return report, graph
 
 
+def _stood_in(head: Catalog) -> set[str]:
+    """Models and tables defined at head whose definition could not be read there."""
+    return {entry.name for entry in head.defined.values() if entry.reason is not None}
+
+
 def _downstream_relations(graph: LineageGraph, touched: set[str]) -> set[str]:
     """The relations the diff changes and every relation downstream of them."""
     out = set(touched)
@@ -201,9 +211,15 @@ def _unknown_findings(
         if old is not None and new is not None and old.definition == new.definition:
             continue  # unchanged: nothing of it is this diff's doing
         upstream = sorted({r.upstream for r in reasons if r.upstream})
+        unread = [u for u in upstream if u in _stood_in(head)]
+        why = (
+            "whose definition at head the checker could not read"
+            if unread
+            else "which the checker could not bind at base either"
+        )
         message = (
-            f"{name} reads {', '.join(upstream)}, which the checker could not bind at base "
-            "either: whether it builds is not judged (it rests on what is unknown)"
+            f"{name} reads {', '.join(upstream)}, {why}: whether it builds is not judged "
+            "(it rests on what is unknown)"
         )
         out.append(RULES["AN914"].finding(message, _location_of(name, head, graph)))
     return out

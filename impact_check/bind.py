@@ -9,7 +9,8 @@ analysis can tell which change is to blame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 
 from impact_check.model import (
     Catalog,
@@ -65,6 +66,7 @@ def broken_datasets(
     previous: Catalog | None = None,
     unknown: set[str] | None = None,
     limited: dict[str, list[Break]] | None = None,
+    stood_in: AbstractSet[str] = frozenset(),
 ) -> dict[str, list[Break]]:
     """Derived datasets and INSERT statements that do not bind, with their reasons.
 
@@ -77,9 +79,12 @@ def broken_datasets(
     ``unknown`` holds nodes the checker could not bind at the other revision either: a
     break that only rests on reading one of them is not proven (it is an analysis limit)
     and goes to ``limited`` instead, and so do the breaks resting on those, transitively.
+    ``stood_in`` holds relations whose definition could not be read here (their base
+    version, or nothing, stands in): what a dataset reading one misses may be what the
+    unread definition adds, so its own reasons rest on it too.
     """
     broken: dict[str, list[Break]] = {}
-    unknown = set(unknown or ())
+    unknown = set(unknown or ()) | set(stood_in)
     limited = limited if limited is not None else {}
     schema = {name: ds for name, ds in catalog.datasets.items()}
     dropped = (known_elsewhere | set(catalog.dropped)) - set(catalog.datasets)
@@ -87,6 +92,9 @@ def broken_datasets(
         if dataset.lineage is None:
             continue
         reasons = _reasons(dataset.lineage, catalog, dropped, dataset.dialect, name)
+        resting = sorted(dataset.lineage.tables & stood_in)
+        if resting:
+            reasons = [r if r.upstream else replace(r, upstream=resting[0]) for r in reasons]
         reasons += _upstream_breaks(dataset.lineage, broken)
         reasons += _contract_breaks(name, dataset)
         if previous is not None:

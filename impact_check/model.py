@@ -310,6 +310,9 @@ class Finding:
     suppressed: str | None = None
     help: str = ""
     floor: Severity | None = None  # a minimum set by the analysis (e.g. positional readers)
+    # a maximum set by the analysis where what the file is rests on a guess (a JSON Schema
+    # no configuration names as a message schema); the configuration may still raise it
+    ceiling: Severity | None = None
 
     @property
     def breaking(self) -> bool:

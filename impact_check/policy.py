@@ -33,6 +33,8 @@ def severity_for(rule: Rule, finding: Finding, config: Config) -> Severity | Non
         severity = finding.floor
     if rule.breaking and finding.breaking:
         severity = Severity.ERROR
+    if finding.ceiling is not None and severity.rank > finding.ceiling.rank:
+        severity = finding.ceiling
     limit = family == "AN" or rule.code in _ANALYSIS_LIMITS
     if limit and (config.strict or config.preset == "strict"):
         severity = Severity.ERROR

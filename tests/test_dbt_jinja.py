@@ -483,3 +483,207 @@ def test_the_installing_project_files_are_reported_once() -> None:
     duplicates = [i for i in catalog.issues if "duplicate key" in i.message]
     assert len(duplicates) == 1, catalog.issues
     assert next(p for p in catalog.projects if p.name == "sf").dialect == "postgres"
+
+
+def _per_warehouse_variants(repo: GitRepo) -> None:
+    """Base: one staging model; head: it moves into per-warehouse variants, each enabled
+    for its own adapter (a BigQuery/Snowflake project without a profile, held-back replay)."""
+    stg = "select 1 as id, 'a' as name"
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "models/stg_users.sql": stg,
+            "models/users.sql": "select id, name from {{ ref('stg_users') }}",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/stg_users.sql": None,
+            "models/bigquery/stg_users.sql": "{{ config(enabled=target.type == 'bigquery') }}\n"
+            + stg,
+            "models/snowflake/stg_users.sql": "{{ config(enabled=target.type == 'snowflake') }}\n"
+            + stg,
+        },
+        "head",
+    )
+
+
+def test_a_model_enabled_for_an_adapter_the_checker_only_guessed_is_not_dropped(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    _per_warehouse_variants(repo)
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f["message"] for f in report["findings"] if f["severity"] == "error"]
+    assert not [c for c in report["changes"] if c["kind"] == "table_dropped"]
+    left = {(n["file"], n["reason"].split(",")[0]) for n in report["coverage"]["not_analysed"]}
+    assert left == {
+        ("models/bigquery/stg_users.sql", "enabled or not depending on the dbt target"),
+        ("models/snowflake/stg_users.sql", "enabled or not depending on the dbt target"),
+    }
+
+
+def test_a_known_target_builds_its_own_variant_and_drops_nothing(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({".impact-check.yml": "dialect: bigquery\n"}, "config")
+    _per_warehouse_variants(repo)
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0 and report["coverage"]["not_analysed"] == []
+    assert not [c for c in report["changes"] if c["kind"] == "table_dropped"]
+
+
+def test_without_a_profile_the_adapter_the_project_tests_for_most_is_its_target(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    bq = "{% if target.type == 'bigquery' %}select 1 as id{% else %}select 2 as id{% endif %}"
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\nprofile: shop\n",
+            "models/a.sql": bq,
+            "models/b.sql": bq,
+            "models/c.sql": "{{ config(enabled=target.type == 'snowflake') }}\nselect 1 as id",
+            # a month interval BigQuery writes bare: a column under the default dialect
+            "models/d.sql": "select date_trunc(current_date, month) as m",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"models/e.sql": "select id from {{ ref('a') }}"}, "head")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    [project] = report["coverage"]["projects"]
+    assert project["dialect"] == "bigquery"
+    assert project["dialect_origin"].startswith("guessed: the project's SQL tests")
+    assert code == 0 and report["coverage"]["not_analysed"] == []
+
+
+def test_a_reader_of_a_model_whose_head_cannot_be_read_rests_on_the_unknown(
+    tmp_path: Path,
+) -> None:
+    """The base version of an unreadable model stands in; a column its head version adds
+    and a reader takes up is not "missing" (held-back replay: a new model's readers)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        {
+            "dbt_project.yml": "name: shop\n",
+            "models/a.sql": "select 1 as id",
+            "models/b.sql": "select id from {{ ref('a') }}",
+        },
+        "base",
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        {
+            "models/a.sql": "select 1 as id, 2 as extra {{ (1)() }}",
+            "models/b.sql": "select id, extra from {{ ref('a') }}",
+        },
+        "head",
+    )
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f["message"] for f in report["findings"] if f["severity"] == "error"]
+    [limit] = [f for f in report["findings"] if f["rule"] == "AN914"]
+    assert (
+        "main.b reads main.a, whose definition at head the checker could not read"
+        in (limit["message"])
+    )
+    # in the same diff, a reader of a readable model that lacks the column still breaks
+    repo.commit({"models/d.sql": "select nope from {{ ref('b') }}"}, "really broken")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 1 and "main.d" in {f["message"].split(" ", 1)[0] for f in report["findings"]}
+
+
+UNION_PROJECT = {
+    "dbt_project.yml": "name: pay\nprofile: pay\n",
+    "packages.yml": "packages:\n  - package: acme/unions\n    version: 1.0.0\n",
+    "models/charge_tmp.sql": "{{ unions.union_connections(connection_dictionary="
+    "var('pay_sources', []), single_source_name='pay', single_table_name='charge') }}",
+    "models/charge.sql": "select id, amount from {{ ref('charge_tmp') }}",
+    "models/refund_tmp.sql": "-- the package stacks every connection's table\n"
+    "{{ unions.union_data(table_identifier='refund', database_variable='pay_db') }}",
+    "models/refund_totals.sql": "select charge_id, sum(amount) as refunded "
+    "from {{ ref('refund_tmp') }} group by charge_id",
+}
+
+
+def test_a_model_written_entirely_by_an_uninstalled_package_macro_is_analysed() -> None:
+    """dbt_stripe, dbt_hubspot: 68 `*_tmp` models are one `fivetran_utils` macro call; with
+    the package not installed they were left out, hiding their readers' lineage. Each is a
+    relation of unknown columns (the macro's output), so its readers are analysed and
+    nothing they read from it is missing."""
+    unknown = {"models/unknown.sql": "{{ macro_defined_nowhere('charge') }}"}
+    catalog = load_catalog(_snapshot({**UNION_PROJECT, **unknown}), Config(cache=False))
+    left = {d.location.file: d.reason for d in catalog.defined.values() if d.reason}
+    assert list(left) == ["models/unknown.sql"], left  # an undefined name is no package's
+    for name in ("charge", "refund_totals"):
+        [model] = [d for n, d in catalog.datasets.items() if n.endswith(f".{name}")]
+        assert model.lineage is not None
+        assert not model.lineage.missing and not model.lineage.errors, model.lineage
+    told = [i for i in catalog.issues if i.rule == "AN908" and "charge_tmp" in (i.target or "")]
+    assert told and "unions.union_connections" in told[0].message
+
+
+def test_a_model_turned_into_an_uninstalled_macro_call_breaks_nothing(tmp_path: Path) -> None:
+    """Columns that become unknown are not columns removed: a model rewritten as a package
+    macro call (known columns at base, unknown at head) fails no reader."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({**UNION_PROJECT, "models/charge_tmp.sql": "select 1 as id, 2 as amount"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"models/charge_tmp.sql": UNION_PROJECT["models/charge_tmp.sql"]}, "union")
+    code, report = repo.report("--base", "main", "--head", "feature")
+    assert code == 0, [f for f in report["findings"] if f["severity"] == "error"]
+    assert report["coverage"]["analysed"] == report["coverage"]["defined"] == 4
+    jsonschema.validate(report, SCHEMA)
+
+
+WAREHOUSE_BUILT = {
+    "dbt_project.yml": "name: events\nprofile: events\n",
+    "profiles.yml": "events:\n  target: prod\n  outputs:\n    prod:\n      type: snowflake\n"
+    "      schema: analytics\n",
+    "macros/tables_of.sql": "{% macro tables_of(schema) %}"
+    '{% set found = run_query("select table_name from information_schema.tables '
+    'where table_schema = \'" ~ schema ~ "\'") %}'
+    "{% if execute %}{{ return(found.columns[0].values()) }}{% endif %}"
+    "{{ return([]) }}{% endmacro %}",
+    "macros/union_tables.sql": "{% macro union_tables(tables) %}{% for t in tables %}"
+    "{% if not loop.first %} union all {% endif %}select * from raw.{{ t }}"
+    "{% endfor %}{% endmacro %}",
+    "models/events.sql": "{{ config(materialized='incremental') }}\n"
+    "{% set tables = tables_of('tracks') %}\n{{ union_tables(tables) }}",
+    "models/daily_events.sql": "select cast(received_at as date) as day, count(*) as n, "
+    "cast(event as {{ dbt_utils.type_string() }}) as event "
+    "from {{ ref('events') }} group by 1, 3",
+    "models/nothing.sql": "{{ config(materialized='view') }}\n-- kept for later\n",
+    # gitlab: the macro returns 1 when the warehouse lists no table to union
+    "macros/schema_union_all.sql": "{% macro schema_union_all(table) %}"
+    "{% call statement('tables', fetch_result=True) %}select table_schema "
+    "from information_schema.tables where table_name ilike '{{ table }}'{% endcall %}"
+    "{% set found = load_result('tables') %}"
+    "{% if found and found['data'] %}{% for row in found['data'] %}select * from "
+    "{{ row[0] }}.{{ table }}{% if not loop.last %} union all {% endif %}{% endfor %}"
+    "{% else %}{{ return(1) }}{% endif %}{% endmacro %}",
+    "models/page_views_all.sql": "{{ schema_union_all('page_views') }}",
+    "models/views_per_day.sql": "select day, count(*) as n from {{ ref('page_views_all') }} "
+    "group by day",
+}
+
+
+def test_a_model_whose_sql_comes_from_the_warehouse_is_analysed_with_unknown_columns() -> None:
+    """mattermost-data-warehouse: 16 models union the tables `information_schema` lists, so
+    without a warehouse they render no SQL (dbt's parse sees none either); gitlab's 7 render
+    `1` (the macro's fallback when no table matched). Each is a
+    relation of unknown columns, AN908 saying why, and its readers are analysed; a model
+    of nothing but `config()` has no SQL at all and stays left out. `dbt_utils.type_string()`
+    (dbt_utils < 1.0, not installed) is dbt's own cross-database macro."""
+    catalog = load_catalog(_snapshot(WAREHOUSE_BUILT), Config(cache=False))
+    left = {d.location.file: d.reason for d in catalog.defined.values() if d.reason}
+    assert list(left) == ["models/nothing.sql"], left
+    [daily] = [d for n, d in catalog.datasets.items() if n.endswith(".daily_events")]
+    assert daily.lineage is not None
+    assert not daily.lineage.missing and not daily.lineage.errors, daily.lineage
+    assert str(daily.columns["event"].type).upper() == "VARCHAR", daily.columns
+    told = {i.target for i in catalog.issues if i.rule == "AN908" and "query results" in i.message}
+    assert told == {"analytics.events", "analytics.page_views_all"}, told
+    [per_day] = [d for n, d in catalog.datasets.items() if n.endswith(".views_per_day")]
+    assert per_day.lineage is not None and not per_day.lineage.missing, per_day.lineage

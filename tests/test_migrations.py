@@ -3,12 +3,15 @@ and what the loader makes of one-time statements and statements that are not tab
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from impact_check.config import Config
 from impact_check.model import Catalog, FileContent, Snapshot
 from impact_check.project.loader import load_catalog
 from impact_check.project.migrations import forward_text, plan
+from impact_check.sql.parse import split_statements
 
 
 def order(paths: list[str], texts: dict[str, str] | None = None) -> list[str]:
@@ -613,3 +616,324 @@ def test_insert_select_counts_values_not_names() -> None:
     [ok, short] = sorted(catalog.loads, key=lambda load: load.location.file)
     assert not ok.lineage.errors, ok.lineage.errors
     assert short.lineage.errors == ["INSERT into s lists 3 columns but the query returns 2"]
+
+
+# -- a schema dump beside the migrations of the same database (project/dumps.py) ------------
+
+CH_INIT = (
+    "CREATE TABLE umami.website_event (event_id UUID, subdivision1 String)\n"
+    "ENGINE = MergeTree ORDER BY event_id;\n"
+)
+CH_DUMP = (
+    "CREATE TABLE IF NOT EXISTS umami.website_event (event_id UUID, region String)\n"
+    "ENGINE = MergeTree ORDER BY event_id;\n"
+)
+
+
+def test_a_dump_beside_migrations_is_the_schema_and_the_migrations_a_sequence_of_their_own() -> (
+    None
+):
+    texts = {
+        "db/clickhouse/schema.sql": CH_DUMP,
+        "db/clickhouse/migrations/01_init.sql": CH_INIT,
+        "db/clickhouse/migrations/02_region.sql": "ALTER TABLE umami.website_event "
+        "RENAME COLUMN subdivision1 TO region;",
+        "db/postgresql/migrations/01_init/migration.sql": 'CREATE TABLE "website_event" (x INT);',
+        "db/postgresql/migrations/migration_lock.toml": 'provider = "postgresql"',
+    }
+    got = plan(texts, texts)
+    # the ClickHouse dump builds the schema (in the engine its table engines name); the
+    # PostgreSQL history of the same application stays a history (no dump of its own)
+    assert [(u.path, u.role, u.dialect) for u in got.units] == [
+        ("db/clickhouse/schema.sql", "dump", "clickhouse"),
+        ("db/postgresql/migrations/01_init/migration.sql", "versioned", "postgres"),
+    ]
+    ((first, second),) = got.checked
+    assert (first.path, second.path) == (
+        "db/clickhouse/migrations/01_init.sql",
+        "db/clickhouse/migrations/02_region.sql",
+    )
+    assert first.one_time and first.sequence == "db/clickhouse/migrations"
+    assert got.paired == {"db/clickhouse/migrations": "db/clickhouse/schema.sql"}
+
+
+def test_a_base_schema_the_migrations_only_alter_is_their_first_step() -> None:
+    texts = {
+        "db/schema.sql": "CREATE TABLE t (a INT);",
+        "db/migrations/01_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+        "db/migrations/02_c.sql": "ALTER TABLE t ADD COLUMN c INT;",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == [
+        "db/migrations/01_b.sql",
+        "db/migrations/02_c.sql",
+        "db/schema.sql",
+    ]
+    assert not got.checked and not got.paired
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        "migrations/schema.sql",  # in the directory (not a one-time script after it)
+        "structure.sql",  # beside it
+        "db/init.sql",  # one level above its parent, the only history there
+    ],
+)
+def test_where_a_dump_pairs(dump: str) -> None:
+    root = "migrations" if "/" not in dump or dump.startswith("migrations/") else "db/pg/migs"
+    texts = {
+        f"{root}/20200101000000_a/up.sql": "CREATE TABLE t (a INT);",
+        f"{root}/20200101000000_a/down.sql": "DROP TABLE t;",
+        dump: "CREATE TABLE public.t (a INT, b INT);",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == [dump]
+    assert [[u.path for u in seq] for seq in got.checked] == [[f"{root}/20200101000000_a/up.sql"]]
+
+
+def test_a_dump_above_two_migration_directories_pairs_with_neither() -> None:
+    texts = {
+        "db/schema.sql": "CREATE TABLE t (a INT);",
+        "db/pg/migrations/01_a.sql": "CREATE TABLE t (a INT);",
+        "db/pg/migrations/02_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+        "db/ch/migrations/01_a.sql": "CREATE TABLE t (a INT);",
+        "db/ch/migrations/02_b.sql": "ALTER TABLE t ADD COLUMN b INT;",
+    }
+    assert not plan(texts, texts).checked
+
+
+def test_a_dump_dbmate_writes_from_its_migrations_stays_excluded() -> None:
+    texts = {
+        "db/migrations/1_a.sql": "-- migrate:up\nCREATE TABLE t (a INT);\n-- migrate:down\n",
+        "db/schema.sql": "-- Dbmate schema migrations\nCREATE TABLE t (a INT);",
+    }
+    got = plan(texts, texts)
+    assert [u.path for u in got.units] == ["db/migrations/1_a.sql"] and not got.checked
+    assert "db/schema.sql" in got.excluded
+
+
+def test_the_sequence_a_dump_stands_for_is_checked_on_its_own() -> None:
+    """The migrations' rename never runs on the dump's already-renamed table; a migration
+    reading what an earlier one renamed is still TB109, named in its own file."""
+    files = {
+        "db/schema.sql": "CREATE TABLE ev (id INT, region TEXT, host TEXT);\n"
+        "CREATE VIEW hits AS SELECT region, host FROM ev;",
+        "db/migrations/01_init.sql": "CREATE TABLE ev (id INT, subdivision TEXT);",
+        "db/migrations/02_region.sql": "ALTER TABLE ev RENAME COLUMN subdivision TO region;",
+        "db/migrations/03_fill.sql": "UPDATE ev SET subdivision = 'x';",
+    }
+    catalog = build(files)
+    assert list(catalog.datasets["ev"].columns) == ["id", "region", "host"]
+    assert not catalog.renamed_columns
+    assert [(i.rule, i.location.file) for i in catalog.issues] == [
+        ("TB109", "db/migrations/03_fill.sql")
+    ]
+
+
+CH_TABLES = """CREATE TABLE{ine} umami.website_event
+(
+    event_id UUID,
+    visit_id UUID,
+    url_path String,
+    subdivision1 LowCardinality(Nullable(String)),
+    hostname LowCardinality(Nullable(String)),
+    created_at DateTime('UTC')
+)
+ENGINE = MergeTree
+ORDER BY (event_id, created_at);
+
+CREATE TABLE{ine} umami.website_event_stats_hourly
+(
+    subdivision1 LowCardinality(Nullable(String)),
+    hostname LowCardinality(Nullable(String)),
+    views SimpleAggregateFunction(sum, UInt64),
+    created_at DateTime('UTC')
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (subdivision1, created_at);
+"""
+CH_MV = """
+CREATE MATERIALIZED VIEW umami.website_event_stats_hourly_mv
+TO umami.website_event_stats_hourly
+AS
+SELECT {columns}, count(*) AS views, toStartOfHour(created_at) AS created_at
+FROM umami.website_event
+GROUP BY {columns}, created_at;
+"""
+
+
+def test_clickhouse_dump_beside_its_migrations(tmp_path: Path) -> None:
+    """ClickHouse syntax (table engines, ``MATERIALIZED VIEW … TO``): the commit that
+    renames a column in a migration and regenerates the dump is green (the dump's view reads
+    ``hostname``, which only the dump has); a later migration reading the old name is red."""
+    from gitrepo import GitRepo
+
+    init = CH_TABLES.format(ine="").replace("    visit_id UUID,\n", "")
+    init = init.replace("    hostname LowCardinality(Nullable(String)),\n", "")
+    base = {
+        "db/clickhouse/migrations/01_init.sql": init + CH_MV.format(columns="subdivision1"),
+        "db/clickhouse/migrations/02_add_visit_id.sql": "ALTER TABLE umami.website_event "
+        "ADD COLUMN visit_id UUID AFTER event_id;\n",
+        "db/clickhouse/schema.sql": CH_TABLES.format(ine=" IF NOT EXISTS")
+        + CH_MV.format(columns="subdivision1"),
+        "db/postgresql/migrations/01_init/migration.sql": 'CREATE TABLE "website_event" '
+        '("event_id" UUID NOT NULL, "subdivision1" VARCHAR(20));\n',
+        "db/postgresql/migrations/migration_lock.toml": 'provider = "postgresql"\n',
+    }
+    rename = (
+        "DROP TABLE umami.website_event_stats_hourly_mv;\n"
+        "ALTER TABLE umami.website_event RENAME COLUMN subdivision1 TO region;\n"
+        "ALTER TABLE umami.website_event_stats_hourly RENAME COLUMN subdivision1 TO region;\n"
+    ) + CH_MV.format(columns="region")
+    dump = CH_TABLES.format(ine=" IF NOT EXISTS") + CH_MV.format(columns="region, hostname")
+    head = {
+        "db/clickhouse/migrations/06_update_subdivision.sql": rename,
+        "db/clickhouse/schema.sql": dump.replace("subdivision1", "region"),
+    }
+    fill = (
+        "INSERT INTO umami.website_event_stats_hourly (region, views, created_at)\n"
+        "SELECT subdivision1, 1, created_at FROM umami.website_event;\n"
+    )
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(base, "base")
+    repo.commit(head, "rename, dump regenerated")
+    repo.commit({"db/clickhouse/migrations/07_fill.sql": fill}, "reads the old name")
+    code, report = repo.report("--base", "HEAD~2", "--head", "HEAD~1")
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert (code, errors) == (0, []), errors
+    unparsed = [f for f in report["findings"] if f["rule"] == "AN901"]
+    assert not unparsed, unparsed  # read in ClickHouse, the engine the dump names
+    code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
+    errors = [
+        (f["rule"], f["location"]["file"]) for f in report["findings"] if f["severity"] == "error"
+    ]
+    assert (code, errors) == (1, [("TB109", "db/clickhouse/migrations/07_fill.sql")])
+
+
+@pytest.mark.parametrize(
+    ("dialect", "kept"),
+    [(None, "postgres_dump.sql"), ("postgres", "postgres_dump.sql"), ("mysql", "mysql_dump.sql")],
+)
+def test_one_schema_dumped_for_several_engines_applies_once(dialect: str | None, kept: str) -> None:
+    """ory/hydra keeps ``cockroach_dump.sql``, ``mysql_dump.sql``, ``postgres_dump.sql`` and
+    ``sqlite3_dump.sql`` side by side: applied into one state, a change to all four made the
+    ALTERs of one dump fail against another's tables (a false TB110)."""
+    folder = "internal/testhelpers/sql_schemas"
+    names = ["cockroach_dump.sql", "mysql_dump.sql", "postgres_dump.sql", "sqlite3_dump.sql"]
+    got = plan([f"{folder}/{n}" for n in names], {}, dialect)
+    assert [u.path for u in got.units] == [f"{folder}/{kept}"]
+    assert got.units[0].dialect == (dialect or "postgres")
+    assert sorted(got.excluded) == sorted(f"{folder}/{n}" for n in names if n != kept)
+    assert "another engine" in got.excluded[f"{folder}/sqlite3_dump.sql"]
+
+
+def test_a_single_engine_dump_is_a_plain_file() -> None:
+    (unit,) = plan(["db/postgres_schema.sql"], {}).units
+    assert (unit.path, unit.dialect, unit.framework) == ("db/postgres_schema.sql", None, None)
+
+
+def test_engine_dumps_changed_together_are_one_schema_change(tmp_path: Path) -> None:
+    """The hydra commit that adds a column to each engine's dump: one column added, read in
+    the dump's own engine (CockroachDB's dump read as DuckDB gave 85 parse warnings)."""
+    from gitrepo import GitRepo
+
+    folder = "internal/testhelpers/sql_schemas"
+    pg = "CREATE TABLE public.client (id VARCHAR(255) NOT NULL, name TEXT{extra});\n"
+    pg += "ALTER TABLE ONLY public.client ADD CONSTRAINT client_pkey PRIMARY KEY (id);\n"
+    crdb = "CREATE TABLE public.client (\n  id VARCHAR(255) NOT NULL,\n  name STRING{extra},\n"
+    crdb += "  CONSTRAINT client_pkey PRIMARY KEY (id ASC)\n);\n"
+    crdb += "ALTER TABLE public.client ADD CONSTRAINT client_fk FOREIGN KEY (id) "
+    crdb += "REFERENCES public.other(id);\n"
+    mysql = "CREATE TABLE `client` (`id` varchar(255) NOT NULL, `name` text{extra},"
+    mysql += " PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
+
+    def files(extra: str) -> dict[str, str | bytes | None]:
+        return {
+            f"{folder}/postgres_dump.sql": pg.format(extra=extra.replace("X", "JSONB")),
+            f"{folder}/cockroach_dump.sql": crdb.format(extra=extra.replace("X", "JSONB")),
+            f"{folder}/mysql_dump.sql": mysql.format(extra=extra.replace("X", "json")),
+        }
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(files(""), "base")
+    repo.commit(files(", rotated X"), "head")
+    code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
+    got = [(f["rule"], f["location"]["file"].rsplit("/", 1)[1]) for f in report["findings"]]
+    assert (code, got) == (0, [("CO203", "postgres_dump.sql")]), report["findings"]
+
+
+def test_the_engine_a_migration_directory_path_names_is_its_dialect() -> None:
+    """conductor: `mysql-persistence/…/db/migration/V2__….sql` holds MySQL's `ALTER TABLE
+    t CHANGE c c TIMESTAMP`, which other dialects read as an opaque command (the table left
+    uncertain, the file not analysed). A path naming one engine gives its dialect, unless
+    the configuration or the framework names one; a path naming two gives none."""
+    texts = {"s/mysql/sqitch.conf": "[core]\n\tengine = pg\n", "s/mysql/sqitch.plan": "a\n"}
+    paths = [
+        *texts,
+        "mysql-persistence/db/migration/V1__a.sql",
+        "postgres-persistence/db/migration/V1__a.sql",
+        "make/migrations/postgresql/0001_a.up.sql",
+        "mysql/to/postgres/migrations/V1__a.sql",
+        "s/mysql/deploy/a.sql",
+    ]
+    dialects = {u.path: u.dialect for u in plan(paths, texts).units}
+    assert dialects == {
+        "mysql-persistence/db/migration/V1__a.sql": "mysql",
+        "postgres-persistence/db/migration/V1__a.sql": "postgres",
+        "make/migrations/postgresql/0001_a.up.sql": "postgres",
+        "mysql/to/postgres/migrations/V1__a.sql": None,
+        "s/mysql/deploy/a.sql": "postgres",  # sqitch.conf names the engine
+    }
+    configured = {u.path: u.dialect for u in plan(paths, texts, "duckdb").units}
+    assert configured["mysql-persistence/db/migration/V1__a.sql"] != "mysql"
+    files = {
+        "mysql-persistence/db/migration/V1__a.sql": "CREATE TABLE q (id INT, created_on DATETIME);",
+        "mysql-persistence/db/migration/V2__b.sql": "ALTER TABLE `q` CHANGE `created_on` "
+        "`created_on` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP;",
+    }
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert not catalog.issues, catalog.issues
+    assert str(catalog.datasets["q"].columns["created_on"].type).upper().startswith("TIMESTAMP")
+
+
+MYSQL_PROCEDURE = """DELIMITER $$
+DROP PROCEDURE IF EXISTS `FixPk`$$
+CREATE PROCEDURE `FixPk`(IN tableName VARCHAR(128))
+BEGIN
+    DECLARE col_exists INT DEFAULT 0;
+    IF col_exists > 0 THEN
+        SET @stmt = CONCAT('ALTER TABLE ', tableName, ' DROP COLUMN id');
+        PREPARE st FROM @stmt;
+        EXECUTE st;
+    END IF;
+END$$
+DELIMITER ;
+CALL FixPk('q');
+ALTER TABLE q ADD COLUMN note TEXT;
+"""
+
+
+def test_mysql_delimiter_blocks_are_statements() -> None:
+    """conductor V8__update_pk.sql: procedures written between `DELIMITER $$` lines, as the
+    MySQL client reads them, were split at every `;` of their bodies (statements "not
+    understood", the file not analysed). Each block is one statement: the procedure a
+    routine, `CALL` counted as not analysed (AN911), the rest of the file applied."""
+    statements = [sql.split("\n")[0] for _line, sql in split_statements(MYSQL_PROCEDURE, "mysql")]
+    assert statements == [
+        "DROP PROCEDURE IF EXISTS `FixPk`",
+        "CREATE PROCEDURE `FixPk`(IN tableName VARCHAR(128))",
+        "CALL FixPk('q')",
+        "ALTER TABLE q ADD COLUMN note TEXT",
+    ]
+    assert [line for line, _sql in split_statements(MYSQL_PROCEDURE, "mysql")] == [2, 3, 13, 14]
+    catalog = build(
+        {
+            "db/migration/V1__a.sql": "CREATE TABLE q (id INT, name VARCHAR(10));",
+            "db/migration/V2__b.sql": MYSQL_PROCEDURE,
+        },
+        "mysql",
+    )
+    assert sorted(i.rule for i in catalog.issues) == ["AN911", "AN911"], catalog.issues
+    assert list(catalog.datasets["q"].columns) == ["id", "name", "note"]

@@ -77,6 +77,15 @@ RULE_OF = {
 }
 
 
+# JSON Schema describes configuration files as often as messages (``config.schema.json``):
+# found only by its name, with nothing naming it a message schema, its findings fail nothing
+UNNAMED_JSON_SCHEMA = (
+    "a warning, not an error: no topic, message_schemas subject or files glob, or registry "
+    "state file names this JSON Schema as a message schema (it may describe a configuration "
+    "file); name it in message_schemas.files to check it as one"
+)
+
+
 @dataclass
 class MessageResults:
     """What the message schema check adds to a report."""
@@ -257,6 +266,7 @@ def _finding(
 ) -> None:
     rule = RULES[RULE_OF.get(hit.kind, "MS103")]
     target = f"kafka:{subject.topic}" if subject.topic else f"schema:{path}"
+    guessed = schema_format(path) == "json" and not subject.named
     field_name = hit.field or _proto_field(hit, new)
     against = "the previous version" if versions == 1 else f"{versions} earlier versions"
     message = (
@@ -279,9 +289,16 @@ def _finding(
         location=Location(path, hit.line),
         dataset_kind="topic" if subject.topic else "message_schema",
     )
+    if guessed:
+        message += f"; {UNNAMED_JSON_SCHEMA}"
     impacted = _sink_impacts(subject, field_name, topic, graph, bindings)
+    finding = rule.finding(message, Location(path, hit.line), change, impacted)
+    if guessed:
+        from impact_check.model import Severity
+
+        finding.ceiling = Severity.WARNING
     results.changes.append(change)
-    results.findings.append(rule.finding(message, Location(path, hit.line), change, impacted))
+    results.findings.append(finding)
 
 
 def _proto_field(hit: Incompatibility, new: Any) -> str | None:

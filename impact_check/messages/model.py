@@ -59,6 +59,10 @@ class Subject:
     mode: str
     because: str
     topic: str | None = None  # the topics: entry naming the file
+    # whether anything names the file as a message schema: a topics: entry, a
+    # message_schemas subject or files glob, the registry state file's subject list (not a
+    # default mode that applies to every file found)
+    named: bool = True
 
 
 @dataclass

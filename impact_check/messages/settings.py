@@ -64,6 +64,8 @@ def subject_of(
     (``compatibility``), ``message_schemas.subjects`` for its subject, the first
     ``message_schemas.files`` glob it matches, the registry state file (its subject's
     ``compatibility``, then the file's global one), ``message_schemas.compatibility``.
+    The subject is ``named`` unless only one of the last two defaults applies to it (no
+    topic, subject, files glob or registry entry names the file: it was only found).
     """
     topic = next((t for t, link in topics.items() if link.schema_file == path), None)
     link = topics[topic] if topic is not None else None
@@ -81,7 +83,9 @@ def subject_of(
             return Subject(name, mode, f"message_schemas.files[{glob}]", topic)
     if name in registry.modes:
         return Subject(name, registry.modes[name], f"{settings.registry_file} ({name})", topic)
+    registered = path in registry.subjects or topic is not None
     if registry.default:
-        return Subject(name, registry.default, f"{settings.registry_file}", topic)
+        return Subject(name, registry.default, f"{settings.registry_file}", topic, registered)
     mode = settings.compatibility or DEFAULT_MODE
-    return Subject(name, mode, "message_schemas.compatibility (default BACKWARD)", topic)
+    because = "message_schemas.compatibility (default BACKWARD)"
+    return Subject(name, mode, because, topic, registered)

@@ -14,13 +14,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from impact_check.budget import NO_DEADLINE, Deadline
-from impact_check.model import Catalog, Column, Dataset, Defined, Snapshot
+from impact_check.model import Catalog, Column, Dataset, Defined, Issue, Snapshot
 from impact_check.project.definitions import StatementDefinition
 from impact_check.project.derive import DerivedStore, derive
 from impact_check.project.migrations import Unit
 from impact_check.project.parallel import paused_gc
 from impact_check.project.settings import ReadSettings
-from impact_check.project.sql_files import load_unit, read_text, sql_units
+from impact_check.project.sql_files import load_unit, read_text, sql_plan
 from impact_check.sql.ddl import DdlState
 from impact_check.sql.names import NameResolver
 
@@ -71,16 +71,23 @@ def build_catalog(
             _external_dataset(name, external[name], dialect) if name in external else None
         )
     roots = dbt_roots(snapshot.files)
-    units = sql_units(snapshot, lambda path: in_dbt_project(path, roots), settings)
+    plan = sql_plan(snapshot, lambda path: in_dbt_project(path, roots), settings)
     with paused_gc():
         if apply_units is not None and not external:  # cached effects know nothing of outside
             deadline.check("reading SQL files")
-            apply_units(units, snapshot, state)
+            apply_units(plan.units, snapshot, state)
         else:
-            for unit in units:
+            for unit in plan.units:
                 deadline.check("reading SQL files")
                 text = read_text(snapshot.files[unit.path], catalog, settings)
                 load_unit(unit, text, state, settings)
+        # added once the schema is read: what the sequences say of their own files names no
+        # model or view of this schema (coverage)
+        checked = [
+            issue
+            for sequence in plan.checked
+            for issue in _check_sequence(sequence, snapshot, settings, apply_units, deadline)
+        ]
         if roots:
             from impact_check.project.dbt import load_projects
 
@@ -108,10 +115,34 @@ def build_catalog(
         target = issue.target
         if issue.rule == "AN901" and target and target not in named:
             catalog.defined.setdefault(target, Defined(target, issue.location, issue.message))
+    catalog.issues.extend(checked)
     from impact_check.project.contracts import load_contracts
 
     catalog.contracts = load_contracts(snapshot, catalog, dialect)
     return catalog
+
+
+def _check_sequence(
+    units: list[Unit],
+    snapshot: Snapshot,
+    settings: ReadSettings,
+    apply_units: ApplyUnits | None,
+    deadline: Deadline,
+) -> list[Issue]:
+    """A migration sequence a schema dump stands for (project/dumps.py), applied on an empty
+    state of its own: what it says of its own files (TB109/TB110: a migration that fails on
+    deploy; what does not parse). Its tables and views are not the schema: the dump's are."""
+    catalog = Catalog()
+    resolver = NameResolver(set(), settings.default_schema, settings.default_database)
+    state = DdlState(catalog, resolver, settings.dialect)
+    deadline.check("checking a migration sequence")
+    if apply_units is not None:
+        apply_units(units, snapshot, state)
+    else:
+        for unit in units:
+            text = read_text(snapshot.files[unit.path], catalog, settings)
+            load_unit(unit, text, state, settings)
+    return catalog.issues
 
 
 def _settle(state: DdlState) -> None:

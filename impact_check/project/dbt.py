@@ -41,7 +41,7 @@ from impact_check.model import (
 )
 from impact_check.project.files import decode_file, unreadable_rule
 from impact_check.project.macros import Macro, parse_macros
-from impact_check.project.profiles import Warehouse, find_warehouse
+from impact_check.project.profiles import Warehouse, adapter_from_tests, find_warehouse
 from impact_check.project.schema_yml import (
     ModelInfo,
     declared_columns,
@@ -89,6 +89,9 @@ class Project:
     target: Target
     limits: FileLimits
     models: dict[str, str] = field(default_factory=dict)  # model name -> file path
+    # every model file in order: one name may have a file per warehouse, each enabled
+    # for its own adapter (dbt allows it while only one of them is enabled)
+    model_files: list[tuple[str, str]] = field(default_factory=list)
     infos: dict[str, ModelInfo] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
     exposures: list[tuple[dict[str, Any], str]] = field(default_factory=list)
@@ -110,6 +113,9 @@ class Project:
     packages_missing: bool = False  # packages.yml declares more than dbt_packages/ holds
     package_refs: dict[str, bool] = field(default_factory=dict)  # relation ref() took as
     # a package's model -> whether an installed package is known to define it
+    target_guessed: bool = False  # no profile, no CI adapter, no dialect configured
+    # models a test of that guessed target disabled: (relation, path)
+    target_disabled: list[tuple[str, str]] = field(default_factory=list)
     snapshot_paths: list[str] = field(default_factory=lambda: ["snapshots"])
     snapshots_config: dict[str, Any] = field(default_factory=dict)  # dbt_project `snapshots:`
     snapshots: dict[str, str] = field(default_factory=dict)  # snapshot name -> relation
@@ -343,6 +349,11 @@ def _project(
         # no profile of its own: a package builds in the warehouse of the project that
         # installs it (its integration tests' profiles.yml)
         warehouse = _installer_warehouse(snapshot, installer, limits, warehouse)
+    if not configured and not warehouse.origin:
+        read = adapter_from_tests(snapshot.files, root, lambda p: _text(snapshot, p))
+        if read is not None:
+            read.target.profile_name = warehouse.target.profile_name
+            warehouse = read
     dialect = configured or warehouse.dialect or default_dialect
     origin = "configured" if configured else warehouse.origin
     target = warehouse.target
@@ -377,6 +388,7 @@ def _project(
         packages=packages,
         dispatch=dispatch,
         install_path=install,
+        target_guessed=not origin,
     )
     project.package_models = _package_models(snapshot, root + install)
     declared = _declared_packages(snapshot, root, catalog, limits)
@@ -528,6 +540,7 @@ def _load(
             )
         elif relative is not None and path.endswith(".sql"):
             project.models[PurePosixPath(path).stem] = path
+            project.model_files.append((PurePosixPath(path).stem, path))
             text = _text(snapshot, path)
             if text is not None and project.renderer is not None:
                 found = project.renderer.static_config(text)
@@ -546,7 +559,7 @@ def _load(
         )
     if project.renderer is not None:
         project.renderer.graph = project_graph(project)
-    for name, path in project.models.items():
+    for name, path in project.model_files:
         deadline.check("rendering dbt models")
         try:
             _model(snapshot, name, path, project, state, catalog, dialect)
@@ -554,6 +567,10 @@ def _load(
             # an unexpected shape costs this model only, and it is not analysed, not gone
             reason = f"unexpected structure in the model ({type(err).__name__}: {err})"
             _not_analysed(catalog, project, name, path, reason, "AN901")
+    built = {entry.name for entry in catalog.defined.values()}
+    for relation, path in project.target_disabled:
+        if relation not in built:  # no other warehouse's variant of it is enabled
+            _enabled_on_unknown_target(catalog, project, relation, path)
     for relation, known in sorted(project.package_refs.items()):
         # A model of an installed package (its models are not loaded), or possibly of one
         # packages.yml declares but dbt deps has not installed: it exists, with columns the
@@ -728,6 +745,8 @@ def _model(
     rendered = render(False)
     config.update(rendered.config)
     if str(config.get("enabled", True)).lower() == "false":
+        if project.target_guessed and _TARGET_READ.search(text):
+            project.target_disabled.append((relation_of(project, name, config), path))
         return
     relation = relation_of(project, name, config)
     location = Location(path, 1)
@@ -760,15 +779,14 @@ def _model(
                 unanalyzed=False,
             )
         )
-    installed = set(project.packages)
-    query, error, approximated = parse_rendered(rendered, dialect, project.limits, installed)
+    query, error, approximated = parse_rendered(rendered, dialect, project.limits)
     # dbt's parse-time SQL need not be SQL (macros wait for `execute`), and columns asked
     # of the warehouse while parsing come back empty (a loop over them adds nothing that
     # dbt's compiled SQL has): render again as dbt compiles it, against an empty warehouse
     # (whose columns read as unknown) and the project's graph
     if (query is None or rendered.introspected) and not use_compiled:
         again = render(True)
-        retry = parse_rendered(again, dialect, project.limits, installed)
+        retry = parse_rendered(again, dialect, project.limits)
         if again.error is None and retry[0] is not None:
             query, _error, approximated = retry
             catalog.issues.append(
@@ -782,6 +800,22 @@ def _model(
                     unanalyzed=False,
                 )
             )
+    if query is None and _built_from_warehouse(rendered, error, text):
+        # its macros build all of its SQL from the warehouse's answers (a union over the
+        # tables `information_schema` lists): a relation of unknown columns, like what an
+        # uninstalled package's macro writes, so its readers are still analysed
+        query, _nothing = _one_query(f"select {RUN_TIME_SQL}", dialect, project.limits)
+        catalog.issues.append(
+            Issue(
+                "AN908",
+                f"{relation} builds all of its SQL from query results at run time (without "
+                "a warehouse its macros write no query): it is read as a relation of "
+                "unknown columns",
+                location,
+                target=relation,
+                unanalyzed=False,
+            )
+        )
     if query is None:
         why = f"cannot parse the rendered model ({dialect}): {error}"
         materialized = str(config.get("materialized", "view"))
@@ -834,13 +868,28 @@ _QUERY_MATERIALIZATIONS = {
 _PLACEHOLDERS = re.compile(PLACEHOLDER_PREFIX + r"\w*__")
 RUN_TIME_SQL = placeholder("sql produced at run time")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+NO_SQL_WITHOUT_WAREHOUSE = (
+    "it renders no SQL without a warehouse (its macros build the SQL from queries at run "
+    "time; dbt's own parse sees nothing either)"
+)
+_EXPRESSIONS = re.compile(r"\{\{-?\s*(\w[\w.]*)\s*\(")
+
+
+def _built_from_warehouse(rendered: Rendered, error: str, text: str) -> bool:
+    """Whether the model's SQL is all built from query results, so that a warehouse
+    answering nothing leaves no query: it renders nothing though its Jinja calls a macro
+    that writes SQL (not only ``config()``: a model of nothing but config has no SQL,
+    whatever the warehouse answers), or it ran a query and wrote what is not a query (a
+    macro's `return(1)` when no table matched)."""
+    if error == NO_SQL_WITHOUT_WAREHOUSE:
+        return any(name != "config" for name in _EXPRESSIONS.findall(text))
+    return rendered.queried and error.startswith("the rendered text is not a query")
 
 
 def parse_rendered(
     rendered: Rendered,
     dialect: str,
     limits: FileLimits,
-    installed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[exp.Query | None, str, bool]:
     """The model's query, or None and why not; and whether it is an approximation.
 
@@ -848,22 +897,16 @@ def parse_rendered(
     macro writing ``partition by …`` text) the SQL does not parse, so the model is read
     again without them, every select of it then yielding unknown columns besides its own.
     A model whose macros leave their SQL to run time (they render nothing until dbt's
-    ``execute``, like ``dbt_utils.union_relations``) reads the relations it named, with
-    columns unknown.
+    ``execute``, like ``dbt_utils.union_relations``), or that is entirely what such macros
+    write (a package not installed), reads the relations it named, with columns unknown
+    (AN908 names the macros).
     """
     text = rendered.sql
     run_time = f"select {RUN_TIME_SQL} from {' cross join '.join(rendered.relations)}"
     if not _SQL_COMMENTS.sub("", text).strip():
         if rendered.relations:
             return (*_one_query(run_time, dialect, limits), True)
-        return (
-            None,
-            (
-                "it renders no SQL without a warehouse (its macros build the SQL from queries "
-                "at run time; dbt's own parse sees nothing either)"
-            ),
-            False,
-        )
+        return None, NO_SQL_WITHOUT_WAREHOUSE, False
     query, error, error_line = _parsed_query(text, dialect, limits)
     if query is not None:
         return query, error, False
@@ -873,8 +916,18 @@ def parse_rendered(
         return None, error, False
     without = _PLACEHOLDERS.sub("", text)
     if not _SQL_COMMENTS.sub("", without).strip():
-        unknown = _unknown_text(rendered.unknown, installed) or "macros"
-        return None, f"its SQL comes entirely from {unknown}", False
+        if not _package_macros_only(rendered.unknown):
+            # an undefined name, or a project macro whose Jinja does not parse: not what
+            # a package writes, so not a relation of unknown columns
+            return None, f"its SQL comes entirely from {_first(rendered.unknown)}", False
+        # the whole model is what macros the checker cannot expand write (a package's
+        # `union_connections`): a relation of unknown columns, reading what they were given
+        return (
+            *_one_query(
+                run_time if rendered.relations else f"select {RUN_TIME_SQL}", dialect, limits
+            ),
+            True,
+        )
     stripped = _without_misplaced_placeholders(text, error_line, dialect, limits)
     if stripped is None:
         stripped, _ = _one_query(without, dialect, limits)
@@ -883,6 +936,15 @@ def parse_rendered(
     for select in stripped.find_all(exp.Select):
         select.set("expressions", [*select.expressions, exp.column(RUN_TIME_SQL)])
     return stripped, "", True
+
+
+def _package_macros_only(names: list[str]) -> bool:
+    """Whether every name the render could not expand is a package's macro (``pkg.macro``,
+    ``adapter.dispatch('macro', 'pkg')``), not an undefined variable or a broken macro."""
+    return bool(names) and all(
+        "." in name and "does not parse" not in name and not name.startswith("dbt.")
+        for name in names
+    )
 
 
 def _without_misplaced_placeholders(
@@ -946,6 +1008,26 @@ def _define(
 ) -> None:
     # keyed by file: projects of one repository may define the same relation names
     catalog.defined[path] = Defined(relation, Location(path, 1), reason, project.root)
+
+
+# `target.type == 'bigquery'`, `target.name in (...)`: what a model reads of the target
+_TARGET_READ = re.compile(r"\btarget\s*\.\s*(type|name)\b|\btarget\s*\[")
+
+
+def _enabled_on_unknown_target(
+    catalog: Catalog, project: Project, relation: str, path: str
+) -> None:
+    """A model disabled by a test of ``target`` when the target is a guess (no
+    profiles.yml, no adapter a CI file installs, no dialect configured): whether dbt
+    builds it is not known, so it is not analysed rather than dropped (a project that
+    moves its models into per-warehouse variants, each enabled for its own adapter,
+    would otherwise lose all of them)."""
+    why = (
+        f"enabled or not depending on the dbt target, which is not known here (the "
+        f"checker assumed {project.target.type}; no profiles.yml, no dbt adapter installed "
+        "by CI, no `dialect` configured): set `dialect` in the configuration"
+    )
+    _not_analysed(catalog, project, relation, path, why, "AN908")
 
 
 def _not_analysed(

@@ -138,6 +138,33 @@ _PRISMA = {
 _PRISMA_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(\w+)\"", re.MULTILINE)
 
 
+# words in a migration directory's path that name its engine (conductor's
+# `mysql-persistence/…/db/migration`, harbor's `make/migrations/postgresql`)
+_PATH_ENGINES = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "cockroach": "postgres",
+    "cockroachdb": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "oracle": "oracle",
+    "clickhouse": "clickhouse",
+}
+_PATH_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def path_engine(directory: str) -> str | None:
+    """The one engine the words of a directory's path name (``mysql-persistence``), or None
+    when they name none or several."""
+    named = {_PATH_ENGINES[w] for w in _PATH_WORDS.findall(directory.lower()) if w in _PATH_ENGINES}
+    return named.pop() if len(named) == 1 else None
+
+
 def _engine(text: str | None, pattern: re.Pattern[str], names: Mapping[str, str]) -> str | None:
     """The sqlglot dialect a framework's config file names (sqitch.conf, migration_lock.toml)."""
     match = pattern.search(text or "")
@@ -553,5 +580,6 @@ __all__ = [
     "Unit",
     "choose_pop_variants",
     "natural_key",
+    "path_engine",
     "pop_engine",
 ]

@@ -30,6 +30,14 @@ Recognised layouts (docs/migrations.md):
   after them, as a one-time script.
 - Rails: ``db/structure.sql`` (a schema dump: the whole schema at that revision).
 
+A schema dump beside a recognised migration directory (``schema.sql``, ``structure.sql``,
+``init.sql``… in the directory, its parent or, alone there, its grandparent) that creates a
+relation the directory's migrations also create is the same database built another way
+(project/dumps.py): the dump builds the schema, and the directory's forward units are a
+sequence checked in a state of their own (``Plan.checked``), never applied on top of it.
+One schema dumped for several engines in one folder (``postgres_dump.sql``,
+``mysql_dump.sql``) is read once, in one engine's dump.
+
 Other ``.sql`` files inside a recognised directory (a hand-run data fix next to Diesel
 folders) are one-time scripts, applied after the directory's sequence.
 """
@@ -39,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from impact_check.project.dumps import engine_dumps, pair_dumps
 from impact_check.project.layouts import (
     DETECTORS,
     Group,
@@ -46,6 +55,7 @@ from impact_check.project.layouts import (
     Unit,
     choose_pop_variants,
     natural_key,
+    path_engine,
 )
 
 
@@ -56,6 +66,10 @@ class Plan:
     units: list[Unit] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)
     sequences: dict[str, str] = field(default_factory=dict)  # directory -> framework
+    # sequences paired with a schema dump: each applied in a state of its own, for its own
+    # deploy checks (TB109/TB110), never into the schema the dump builds
+    checked: list[list[Unit]] = field(default_factory=list)
+    paired: dict[str, str] = field(default_factory=dict)  # migration directory -> its dump
 
 
 def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan:
@@ -80,20 +94,31 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
         for group in detect(everything, unclaimed, dirs, texts):
             if group.framework == "golang-migrate":
                 choose_pop_variants(group, dialect)
+            if group.dialect is None and dialect is None:
+                # no configuration, and the framework names none: the directory's path may
+                group.dialect = path_engine(group.root)
             groups.append(group)
             claimed |= group.members
     copies = _test_copies(groups)
     groups = [group for group in groups if group not in copies]
+    out = Plan()
+    pairs = pair_dumps(groups, sql, texts)
+    paired = [group for group in groups if group.root in pairs.sequences]
+    groups = [group for group in groups if group.root not in pairs.sequences]
+    groups.extend(pairs.dump_groups)
     owner = {path: group for group in groups for path in group.members}
     unused = {path for group in copies for path in group.members}
-    out = Plan()
+    unused |= {path for group in paired for path in group.members}
+    unused -= set(pairs.dumps)
+    per_engine, other_engines = engine_dumps([p for p in sql if p not in owner], dialect)
+    unused |= set(other_engines)
     emitted: set[int] = set()
     for path in sql:
         mine = owner.get(path)
         if path in unused:
             continue
         if mine is None:
-            out.units.append(Unit(path))
+            out.units.append(Unit(path, dialect=per_engine.get(path)))
         elif id(mine) not in emitted:
             emitted.add(id(mine))
             out.units.extend(
@@ -111,6 +136,13 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
     for group in copies:
         why = f"{group.framework} migrations kept for tests (another directory builds the schema)"
         out.excluded.update(dict.fromkeys(sorted(group.members), why))
+    for group in paired:
+        out.sequences[group.root] = group.framework
+        out.excluded.update(group.excluded)
+        units = [u for u in group.units if u.path not in pairs.dumps]
+        out.checked.append([replace(u, sequence=group.root, dialect=group.dialect) for u in units])
+    out.paired = dict(pairs.sequences)
+    out.excluded.update(other_engines)
     return out
 
 

@@ -34,6 +34,7 @@ class Warehouse:
     target: Target
     dialect: str | None  # sqlglot dialect of the adapter; None when sqlglot has none
     origin: str  # "profiles.yml (shop/profiles.yml, target dev)", "CI: …", "" when guessed
+    inferred: bool = False  # read off the project's own SQL: likely, not known
 
 
 def _installed(path: str) -> bool:
@@ -90,6 +91,36 @@ def find_warehouse(
     adapter = adapter_for_dialect(dialect)
     target = Target(type=adapter, schema=_default_schema(adapter), profile_name=profile or "")
     return Warehouse(target, None, "")
+
+
+# `target.type == 'bigquery'` (either way round, `!=` too): an adapter the project tests for
+_ADAPTER_TEST = re.compile(
+    r"target\s*\.\s*type\s*[!=]=\s*['\"](\w+)['\"]|['\"](\w+)['\"]\s*[!=]=\s*target\s*\.\s*type"
+)
+
+
+def adapter_from_tests(
+    paths: Iterable[str], root: str, read_text: Callable[[str], str | None]
+) -> Warehouse | None:
+    """The adapter a project without a profile most likely builds in: the one its own SQL
+    files test ``target.type`` against most often (a project written for BigQuery and
+    Snowflake that the default adapter would render down other branches, or not at all),
+    when one adapter leads; None when none does."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        if not path.startswith(root) or not path.endswith(".sql") or _installed(path):
+            continue
+        found = {a or b for a, b in _ADAPTER_TEST.findall(read_text(path) or "")}
+        for adapter in found:
+            if dialect_for_adapter(adapter) is not None:
+                counts[adapter] = counts.get(adapter, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    adapter, files = ranked[0]
+    target = Target(type=adapter, schema=_default_schema(adapter))
+    origin = f"guessed: the project's SQL tests target.type == '{adapter}' ({files} files)"
+    return Warehouse(target, dialect_for_adapter(adapter), origin, inferred=True)
 
 
 def _default_schema(adapter: str) -> str:

@@ -208,11 +208,13 @@ def _texts(value: Any) -> list[str]:
     return [_text(v) for v in _list(value)]
 
 
-def sql_units(
+def sql_plan(
     snapshot: Snapshot, in_dbt: Callable[[str], bool], settings: ReadSettings
-) -> list[Unit]:
+) -> migrations.Plan:
     """The SQL files outside dbt projects, as the units to apply in order
-    (project/migrations.py: migration frameworks' forward sequences, else path order)."""
+    (project/migrations.py: migration frameworks' forward sequences, else path order), and
+    the sequences checked on their own (those a schema dump of the same database stands
+    for, project/dumps.py)."""
     candidates = [
         p
         for p in snapshot.files
@@ -220,7 +222,7 @@ def sql_units(
     ]
     texts = _Texts(snapshot, settings.limits.max_file_bytes)
     configured = settings.dialect if settings.dialect_set else None
-    return migrations.plan(candidates, texts, configured).units
+    return migrations.plan(candidates, texts, configured)
 
 
 class _Texts(Mapping[str, "str | None"]):

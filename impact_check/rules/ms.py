@@ -113,7 +113,10 @@ RULES = [
         "message-content-model-narrowed",
         S.ERROR,
         "A JSON Schema accepts less than writers may send: additional properties closed, a "
-        "constraint tightened, or a new property constrains what was free.",
+        "constraint tightened, or a new property constrains what was free. A JSON Schema "
+        "no topic, message_schemas subject or files glob, or registry state file names as a "
+        "message schema (a configuration file's schema) gets this and every MS finding as a "
+        "warning.",
         _HELP_DEPRECATE + "Tighten in two steps: make writers comply first, then narrow the "
         "schema under a mode that checks it (FORWARD or FULL).",
     ),

@@ -67,6 +67,7 @@ class Rendered:
     relations: list[str] = field(default_factory=list)  # what ref() and source() returned
     empty: list[str] = field(default_factory=list)  # macros that rendered nothing
     introspected: bool = False  # asked the warehouse for columns while parsing (got none)
+    queried: bool = False  # ran a query (run_query, statement, load_result): no rows here
     error: str | None = None
     syntax_error: bool = False  # the Jinja does not parse: dbt rejects the project too
     line: int | None = None  # where the error is, when known
@@ -118,6 +119,10 @@ class _Return(Exception):
 
 def _return(value: Any = None) -> None:
     raise _Return(value)
+
+
+# what runs a query on the warehouse (which answers no rows here)
+_QUERIES = ("run_query", "statement", "load_result")
 
 
 class _Recorder:
@@ -463,6 +468,7 @@ class DbtRenderer:
         self.stack: list[MacroSource] = []
         self.empty: list[str] = []  # macros that rendered nothing (waiting for `execute`)
         self.introspected = False  # the render asked the warehouse for columns
+        self.queried = False  # the render ran a query
         self.failed_in: list[MacroSource] | None = None
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._functions: dict[tuple[str, str], Any] = {}
@@ -504,6 +510,10 @@ class DbtRenderer:
         for name in self._internal:  # dbt's macros are global names, dispatched
             names[name] = self._dispatching(name, "dbt")
         names["dbt"] = _Namespace("dbt", lambda n: self._package_macro("dbt", n))
+        if "dbt_utils" not in self.macros:
+            # dbt_utils before 1.0 held the cross-database macros dbt 1.2 then took over
+            # unchanged (`dbt_utils.type_string()`): not installed, they are dbt's own
+            names["dbt_utils"] = _Namespace("dbt_utils", self._cross_database)
         for package in self.macros:  # the project's own name too: `shop.cents(…)`
             names[package] = _Namespace(package, self._package_lookup(package))
         for name in self.macros.get(self.project, {}):
@@ -515,6 +525,10 @@ class DbtRenderer:
             return self.dispatch(name, namespace)(*args, **kwargs)
 
         return call
+
+    def _cross_database(self, name: str) -> Any:
+        """dbt's cross-database macro ``name`` (dispatched), or None."""
+        return self._dispatching(name, "dbt") if name in self._internal else None
 
     def _package_lookup(self, package: str) -> Callable[[str], Any]:
         return lambda name: self._package_macro(package, name)
@@ -668,6 +682,7 @@ class DbtRenderer:
         self.recorder.unknown.clear()
         self.empty.clear()
         self.introspected = False
+        self.queried = False
         self.stack.clear()
         self.failed_in = None
         self._functions.clear()
@@ -721,6 +736,8 @@ class DbtRenderer:
         }
         if execute:
             model_vars.update(executing_context(), graph=self.graph, adapter=_Adapter(self, True))
+        for name in _QUERIES:
+            model_vars[name] = self._querying(model_vars.get(name, self.env.globals.get(name)))
         own = self.macros.get(self.project, {})
         model_vars.update({k: v for k, v in builtins.items() if k not in own})
         self._begin(model_vars)
@@ -758,7 +775,17 @@ class DbtRenderer:
         )
         rendered.empty = list(dict.fromkeys(self.empty))
         rendered.introspected = self.introspected
+        rendered.queried = self.queried
         return rendered
+
+    def _querying(self, answer: Any) -> Callable[..., Any]:
+        """``answer`` (a query's stand-in), noting that the render ran a query."""
+
+        def query(*args: Any, **kwargs: Any) -> Any:
+            self.queried = True
+            return answer(*args, **kwargs) if callable(answer) else None
+
+        return query
 
     def _unknown(self) -> list[str]:
         return list(self.recorder.unknown)

@@ -392,6 +392,9 @@ class _Walker:
 
     def _make_view(self, scope: Scope) -> _View:
         selected: list[Source] = [src for _, src in scope.selected_sources.values()]
+        if scope.is_udtf and not selected:
+            # `FROM t, UNNEST(arr)`: the function reads the items before it (a lateral join)
+            selected = list(scope.sources.values())
         if not scope.pivots:
             return _View(scope.sources, selected, {})
         named: dict[str, Source] = dict(scope.sources)
@@ -712,6 +715,8 @@ class _Walker:
         if name.startswith(PLACEHOLDER_PREFIX):
             self.res.unresolved.add(name)
             return None  # unexpanded Jinja: nothing is known of what it reads
+        if self._date_part_keyword(col, scope):
+            return None
         view = self._views.get(id(scope)) or self._view(scope)
         inside = view.inner
         if inside:  # a column a PIVOT/UNPIVOT reads: from the source it pivots
@@ -758,6 +763,23 @@ class _Walker:
         else:
             self.res.unresolved.add(name)
         return None
+
+    def _date_part_keyword(self, col: exp.Column, scope: Scope) -> bool:
+        """``dateadd(month, 1, d)``, ``datediff(day, a, b)``: Snowflake, Redshift, SQL Server
+        and BigQuery take a bare date part as a keyword argument, which another dialect's
+        parser reads as a column. A function argument named like a date part that no
+        source in reach has (nor may have: unknown columns) is that keyword, not a read."""
+        parent = col.parent
+        if col.name.lower() not in _DATE_PARTS or not isinstance(parent, exp.Func):
+            return False
+        function = parent.name if isinstance(parent, exp.Anonymous) else parent.key
+        if function.lower().replace("_", "") not in _DATE_FUNCTIONS:
+            return False
+        return all(
+            self.has_column(src, col.name) is False
+            for current in _correlation_chain(scope)
+            for src in self.selected(current)
+        )
 
     def _unknown_qualifier(self, qualifier: str, name: str, scope: Scope) -> None:
         """``x.a`` where no relation in reach is called ``x``: the engine refuses it, unless
@@ -976,6 +998,87 @@ _BARE_FUNCTIONS = {
     "sysdate",
     "systimestamp",
 }
+
+
+# Date parts the dialects that take them bare accept (Snowflake, Redshift, SQL Server,
+# BigQuery), with their common abbreviations.
+_DATE_PARTS = frozenset(
+    [
+        "year",
+        "years",
+        "yy",
+        "yyyy",
+        "yr",
+        "quarter",
+        "quarters",
+        "qtr",
+        "qq",
+        "month",
+        "months",
+        "mon",
+        "mm",
+        "week",
+        "weeks",
+        "wk",
+        "ww",
+        "isoweek",
+        "weekday",
+        "dayofweek",
+        "dow",
+        "dayofyear",
+        "doy",
+        "day",
+        "days",
+        "dd",
+        "hour",
+        "hours",
+        "hh",
+        "minute",
+        "minutes",
+        "mi",
+        "second",
+        "seconds",
+        "ss",
+        "millisecond",
+        "milliseconds",
+        "ms",
+        "microsecond",
+        "microseconds",
+        "us",
+        "nanosecond",
+        "nanoseconds",
+        "ns",
+        "epoch",
+        "isoyear",
+    ]
+)
+
+# Functions taking such a date part (sqlglot's node key, or the name it left unparsed,
+# without underscores)
+_DATE_FUNCTIONS = frozenset(
+    [
+        "dateadd",
+        "datesub",
+        "datediff",
+        "timestampadd",
+        "timestampsub",
+        "timestampdiff",
+        "datetimeadd",
+        "datetimesub",
+        "datetimediff",
+        "datetimetrunc",
+        "timestamptrunc",
+        "datetrunc",
+        "timetrunc",
+        "datepart",
+        "lastday",
+        "timeslice",
+        "extract",
+        "timeadd",
+        "timesub",
+        "timediff",
+    ]
+)
 
 
 def _correlation_chain(scope: Scope) -> list[Scope]:

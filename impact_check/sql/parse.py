@@ -51,8 +51,52 @@ def split_statements(text: str, dialect: str) -> list[tuple[int, str]]:
     return [(line, sql) for line, sql, _depth in _chunks(text, dialect)]
 
 
+# the MySQL client's `DELIMITER $$` line: statements end at `$$` until the next one (how
+# MySQL migrations write procedures, whose bodies hold `;`)
+_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*\r?$", re.I | re.M)
+
+
 def _chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
     """(start line, text, deepest parenthesis nesting) of every statement."""
+    directives = list(_DELIMITER.finditer(text))
+    if not directives:
+        return _tokenized_chunks(text, dialect)
+    out: list[tuple[int, str, int]] = []
+    delimiter, position = ";", 0
+    for directive in [*directives, None]:
+        end = directive.start() if directive else len(text)
+        region, before = text[position:end], text.count("\n", 0, position)
+        if delimiter == ";":
+            out.extend(
+                (line + before, sql, d) for line, sql, d in _tokenized_chunks(region, dialect)
+            )
+        else:
+            out.extend(_delimited_chunks(region, delimiter, before))
+        if directive is not None:
+            delimiter, position = directive.group(1), directive.end()
+    return out
+
+
+def _delimited_chunks(region: str, delimiter: str, before: int) -> list[tuple[int, str, int]]:
+    """The statements of a region that ends them with a custom delimiter."""
+    out, offset = [], 0
+    for piece in region.split(delimiter):
+        sql = piece.strip()
+        if sql:
+            start = offset + len(piece) - len(piece.lstrip())
+            depth = deepest = 0
+            for char in sql:
+                depth += (char in "([{") - (char in ")]}")
+                deepest = max(deepest, depth)
+            out.append(
+                (before + region.count("\n", 0, start) + 1, sql.rstrip(";").strip(), deepest)
+            )
+        offset += len(piece) + len(delimiter)
+    return out
+
+
+def _tokenized_chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
+    """(start line, text, deepest parenthesis nesting) of every ``;``-ended statement."""
     tokens = Dialect.get_or_raise(dialect).tokenize(text)
     out: list[tuple[int, str, int]] = []
     first = None

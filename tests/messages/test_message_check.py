@@ -208,3 +208,58 @@ def test_unreadable_buf_yaml_is_reported(tmp_path: Path) -> None:
     problems = [f for f in report["findings"] if f["rule"] == "MS119"]
     assert [f["location"]["file"] for f in problems] == ["proto/buf.yaml"]
     assert "MS" in "".join(_ms_rules(report)).replace("MS119", "")  # still checked, WIRE_JSON
+
+
+# -- JSON Schemas nothing names as message schemas (configuration files' schemas) ----------
+
+CONFIG_SCHEMA = {
+    "$schema": "https://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {"dsn": {"type": "string"}, "log_level": {"type": "string"}},
+}
+
+
+def _named(config: dict[str, Any], registry: dict[str, str] | None = None) -> bool:
+    from impact_check.messages.model import Registry
+    from impact_check.messages.settings import MessageSchemaSettings, TopicLink, subject_of
+
+    settings = MessageSchemaSettings(**config.get("message_schemas", {}))
+    topics = {name: TopicLink(**link) for name, link in config.get("topics", {}).items()}
+    found = Registry(
+        subjects=dict(registry or {}), default="FULL" if registry is not None else None
+    )
+    return subject_of("embedx/config.schema.json", settings, topics, found).named
+
+
+def test_what_names_a_json_schema_as_a_message_schema() -> None:
+    path = "embedx/config.schema.json"
+    assert not _named({})
+    assert not _named({"message_schemas": {"compatibility": "FULL"}})  # a mode, for any file
+    assert not _named({}, registry={})  # the registry's default mode, the file not listed
+    assert _named({}, registry={path: "config-value"})
+    assert _named({"message_schemas": {"files": {"embedx/*.schema.json": "BACKWARD"}}})
+    assert _named({"message_schemas": {"subjects": {path: "FULL"}}})
+    assert _named({"topics": {"cfg": {"table": "raw.t", "schema": path}}})
+
+
+def test_a_tightened_config_file_schema_warns_unless_configured_as_a_message_schema(
+    tmp_path: Path,
+) -> None:
+    """ory-style ``embedx/config.schema.json`` (the schema of the tool's own configuration)
+    closed to additional properties: found only by its name, the finding says why it fails
+    nothing; named in message_schemas.files, the same change is an error."""
+    path = "embedx/config.schema.json"
+    closed = {**CONFIG_SCHEMA, "additionalProperties": False}
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit({path: json.dumps(CONFIG_SCHEMA, indent=2)}, "base")
+    repo.commit({path: json.dumps(closed, indent=2)}, "closed")
+    code, report = repo.report("--base", "HEAD~1", "--head", "HEAD")
+    (finding,) = [f for f in report["findings"] if f["rule"] == "MS113"]
+    assert (code, finding["severity"]) == (0, "warning")
+    assert "no topic, message_schemas subject or files glob" in finding["message"]
+    config = "message_schemas:\n  files: {'embedx/*.schema.json': BACKWARD}\n"
+    repo.commit({".impact-check.yml": config}, "configured")
+    code, report = repo.report("--base", "HEAD~2", "--head", "HEAD")
+    (finding,) = [f for f in report["findings"] if f["rule"] == "MS113"]
+    assert (code, finding["severity"]) == (1, "error")
+    assert "no topic" not in finding["message"]
