@@ -27,6 +27,7 @@ and without it (tests/test_cache.py, tests/test_cache_ddl.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ from impact_check.cache import (
     sqlglot_version,
 )
 from impact_check.model import Catalog, Dataset, FileContent, Issue, Snapshot
-from impact_check.project import migrations
+from impact_check.project import migrations, revision_index
 from impact_check.project.catalog import build_catalog
 from impact_check.project.codec import (
     CodecError,
@@ -59,6 +60,7 @@ from impact_check.project.definitions import (
     ViewStatement,
     written_names,
 )
+from impact_check.project.revision_index import Indexed
 from impact_check.project.settings import ReadSettings
 from impact_check.project.sql_files import (
     CreateTable,
@@ -143,12 +145,65 @@ def load_pair(
     binding them needs). The datasets left out are equal at both revisions and reach no
     change, so every finding is the same as with the whole catalogs."""
     while True:
-        before = load_catalog(base, config, manifest, cache=cache, lazy=True, deadline=deadline)
-        after = load_catalog(head, config, manifest, cache=cache, lazy=True, deadline=deadline)
+        before = _indexed_catalog(base, config, manifest, cache, deadline)
+        after = _indexed_catalog(head, config, manifest, cache, deadline)
         keep = relevant(before, after)
-        valid = [decode_pending(c, keep, cache) for c in (before, after)]
+        first = _decode_deferred(before, keep, cache)
+        second = _decode_deferred(after, keep, cache)
+        if first is None or second is None:
+            continue  # an index named an entry gone or invalid: rejected, built again
+        catalogs = [
+            revision_index.materialise(before, keep, first),
+            revision_index.materialise(after, keep, second),
+        ]
+        valid = [decode_pending(c, keep, cache) for c in catalogs]
         if all(valid):
-            return before, after
+            return catalogs[0], catalogs[1]
+
+
+def _indexed_catalog(
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+    deadline: Deadline | None,
+) -> Indexed:
+    """A revision's catalog from its index when the cache holds it (derived datasets left
+    undecoded), else built (lineage pending) and its index stored."""
+    settings = read_settings(config)
+    key = revision_index.index_key(snapshot, settings) if manifest is None else None
+    stored = cache.get(key) if key is not None else None
+    if stored is not None and key is not None:
+        try:
+            indexed = revision_index.decode_index(stored)
+        except (CodecError, TypeError, ValueError):
+            cache.reject(key)
+        else:
+            indexed.key = key
+            return indexed
+    catalog = load_catalog(snapshot, config, manifest, cache=cache, lazy=True, deadline=deadline)
+    if key is not None and revision_index.indexable(catalog):
+        cache.put(key, revision_index.encode_index(catalog))
+    return revision_index.built(catalog)
+
+
+def _decode_deferred(
+    indexed: Indexed, keep: set[str], cache: AnalysisCache
+) -> dict[str, Dataset] | None:
+    """The deferred datasets the comparison keeps, decoded (lineage still pending); None,
+    the index rejected, when one of them is missing or invalid."""
+    out: dict[str, Dataset] = {}
+    for name, (key, updatable) in indexed.deferred.items():
+        if name not in keep:
+            continue
+        hit = cached_dataset(cache, key, shared=True)
+        if hit is None:
+            if indexed.key is not None:
+                cache.reject(indexed.key)
+            return None
+        # a trigger or rule made it updatable: a copy, the shared one stays as stored
+        out[name] = replace(hit[0], updatable=True) if updatable else hit[0]
+    return out
 
 
 # -- the SQL files of a revision ------------------------------------------------------------
@@ -687,12 +742,14 @@ def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None
     return valid
 
 
-def relevant(before: Catalog, after: Catalog) -> set[str]:
+def relevant(before: Catalog | Indexed, after: Catalog | Indexed) -> set[str]:
     """Names of the datasets a comparison of the two catalogs needs (see load_pair)."""
-    if before.contracts or after.contracts:  # matched to datasets by name: keep every one
-        return set(before.datasets) | set(after.datasets)
+    revisions = [r if isinstance(r, Indexed) else revision_index.built(r) for r in (before, after)]
+    catalogs = [r.catalog for r in revisions]
+    if any(c.contracts for c in catalogs):  # matched to datasets by name: keep every one
+        return revisions[0].names() | revisions[1].names()
     reads_of: dict[str, set[str]] = {}  # data flow, INSERT … SELECT into a table included
-    for catalog in (before, after):
+    for catalog in catalogs:
         for name, reads in catalog.reads.items():
             reads_of.setdefault(name, set()).update(reads)
         for load in catalog.loads:
@@ -703,8 +760,8 @@ def relevant(before: Catalog, after: Catalog) -> set[str]:
     for name, reads in reads_of.items():
         for read in reads:
             readers.setdefault(read, set()).add(name)
-    seeds = _closure(_changed(before, after), readers)
-    for catalog in (before, after):
+    seeds = _closure(_changed(revisions[0], revisions[1]), readers)
+    for catalog in catalogs:
         for consumer in catalog.consumers:
             seeds.update(consumer.reads)
         seeds.update(load.target for load in catalog.loads)
@@ -722,17 +779,18 @@ def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-def _changed(before: Catalog, after: Catalog) -> set[str]:
+def _changed(first: Indexed, second: Indexed) -> set[str]:
     """Datasets that differ between the catalogs (content key, dbt metadata, DDL state)."""
+    before, after = first.catalog, second.catalog
     changed: set[str] = set()
-    for name in before.datasets.keys() | after.datasets.keys():
-        a, b = before.datasets.get(name), after.datasets.get(name)
-        if a is None or b is None:
+    names_before, names_after = first.names(), second.names()
+    for name in names_before | names_after:
+        if name not in names_before or name not in names_after:
             changed.add(name)
             continue
         ka, kb = before.keys.get(name), after.keys.get(name)
-        if ka is None or kb is None:
-            same = ka == kb and encode_dataset(a) == encode_dataset(b)
+        if ka is None and kb is None:  # tables of the DDL: never deferred (no key)
+            same = encode_dataset(before.datasets[name]) == encode_dataset(after.datasets[name])
         else:
             same = ka == kb
         if not same or before.model_meta.get(name) != after.model_meta.get(name):
