@@ -146,7 +146,11 @@ def load_pair(
     change, so every finding is the same as with the whole catalogs."""
     while True:
         before = _indexed_catalog(base, config, manifest, cache, deadline)
-        after = _indexed_catalog(head, config, manifest, cache, deadline)
+        after = None
+        if before.key is not None:  # the base from its index: the head from it, if it can
+            after = _patched(before, base, head, read_settings(config), cache)
+        if after is None:
+            after = _indexed_catalog(head, config, manifest, cache, deadline)
         keep = relevant(before, after)
         first = _decode_deferred(before, keep, cache)
         second = _decode_deferred(after, keep, cache)
@@ -182,9 +186,10 @@ def _indexed_catalog(
             indexed.key = key
             return indexed
     catalog = load_catalog(snapshot, config, manifest, cache=cache, lazy=True, deadline=deadline)
+    indexed = revision_index.built(catalog)
     if key is not None and revision_index.indexable(catalog):
-        cache.put(key, revision_index.encode_index(catalog))
-    return revision_index.built(catalog)
+        cache.put(key, revision_index.encode_index(indexed))
+    return indexed
 
 
 def _decode_deferred(
@@ -204,6 +209,206 @@ def _decode_deferred(
         # a trigger or rule made it updatable: a copy, the shared one stays as stored
         out[name] = replace(hit[0], updatable=True) if updatable else hit[0]
     return out
+
+
+# -- the head from the base's index ----------------------------------------------------------
+
+# Past this many changed files a head is built like any revision (the patch re-derives
+# each changed model and what reads it one by one).
+PATCH_MAX_FILES = 50
+
+
+def _patched(
+    base_index: Indexed,
+    base: Snapshot,
+    head: Snapshot,
+    settings: ReadSettings,
+    cache: AnalysisCache,
+) -> Indexed | None:
+    """The head's Indexed catalog made from the base's: only the changed model files are
+    read, and their datasets re-derived, then exactly the readers whose upstream state
+    changed, transitively (the same keys, so the same datasets, as a full build); every
+    other dataset keeps the base's key and is never decoded.
+
+    None (the head is then built in full) unless every changed file is a model file (a bare
+    SELECT in a models folder) at both revisions, defining the same dataset, reading the
+    same relations, and every re-derived reader is a model file too.
+    """
+    catalog = base_index.catalog
+    at = catalog.derived_issues_at
+    changed = [
+        path
+        for path in base.files.keys() | head.files.keys()
+        if _sha(base.files.get(path)) != _sha(head.files.get(path))
+    ]
+    if at is None or not changed or len(changed) > PATCH_MAX_FILES:
+        return None
+    if not revision_index.indexable(catalog):
+        return None
+    files = {d.location.file: name for name, d in catalog.defined.items() if name in catalog.keys}
+    derived = [n for n in base_index.order if n in catalog.keys]  # dependency order
+    position = {n: i for i, n in enumerate(derived)}
+    tail = catalog.issues[at:]
+    if any(i.target not in position for i in tail):
+        return None
+    if any(i.location.file in changed for i in catalog.issues[:at]):
+        return None
+    from impact_check.project.derive import derive_definitions
+    from impact_check.sql.names import NameResolver
+
+    resolver = NameResolver(set(), settings.default_schema, settings.default_database)
+    resolver.known = set(base_index.order)
+    definitions: dict[str, LazyDefinition] = {}
+    for path in changed:
+        definition = _model_definition(path, head, settings, cache, files.get(path))
+        if definition is None or path not in base.files:
+            return None
+        if _reads(definition, resolver) != catalog.reads.get(definition.name):
+            return None
+        definitions[definition.name] = definition
+    readers: dict[str, set[str]] = {}
+    for name, reads in catalog.reads.items():
+        for read in reads:
+            readers.setdefault(read, set()).add(name)
+    scratch = Catalog()  # every name known, real datasets only where a derivation reads
+    placeholder = Dataset("", "table", columns_known=False)
+    scratch.datasets = dict.fromkeys(base_index.order, placeholder)
+    store = CachedDerivations(cache)
+    fresh: dict[str, Dataset] = {}
+    issues: dict[str, list[Issue]] = {}
+    todo = set(definitions)
+    while todo:
+        name = min(todo, key=position.__getitem__)
+        todo.discard(name)
+        definition = definitions.get(name)
+        if definition is None:  # a reader, unchanged itself: its own file at head
+            path = catalog.defined[name].location.file
+            definition = _model_definition(path, head, settings, cache, name)
+            if definition is None:
+                return None
+        for read in _reads(definition, resolver):
+            if read in base_index.order and read != name:
+                upstream = fresh.get(read) or _base_dataset(base_index, read, cache)
+                if upstream is None:
+                    return None
+                scratch.datasets[read] = upstream
+        start = len(scratch.issues)
+        derive_definitions({name: definition}, scratch, resolver, store)
+        resolver.known = set(base_index.order)
+        dataset = scratch.datasets[name]
+        fresh[name] = dataset
+        issues[name] = scratch.issues[start:]
+        before = _base_dataset(base_index, name, cache)
+        if before is None:
+            return None
+        if _state(before) != _state(dataset):  # its readers bind against something new
+            todo |= readers.get(name, set()) - fresh.keys()
+    return _head_index(base_index, scratch, fresh, issues, definitions, derived)
+
+
+def _head_index(
+    base_index: Indexed,
+    scratch: Catalog,
+    fresh: dict[str, Dataset],
+    issues: dict[str, list[Issue]],
+    definitions: Mapping[str, LazyDefinition],
+    derived: list[str],
+) -> Indexed:
+    """The base's Indexed catalog with the re-derived datasets, keys and issues in place."""
+    base = base_index.catalog
+    at = base.derived_issues_at
+    assert at is not None
+    catalog = Catalog(
+        datasets={n: d for n, d in base.datasets.items() if n not in fresh},
+        issues=list(base.issues[:at]),
+        renamed_tables=base.renamed_tables,
+        renamed_columns=base.renamed_columns,
+        dropped=base.dropped,
+        events=base.events,
+        keys={**base.keys, **{n: scratch.keys[n] for n in fresh}},
+        reads=base.reads,
+        defined=dict(base.defined),
+        derived_issues_at=at,
+    )
+    deferred = {n: v for n, v in base_index.deferred.items() if n not in fresh}
+    by_name: dict[str, list[Issue]] = {}
+    for issue in base.issues[at:]:
+        by_name.setdefault(str(issue.target), []).append(issue)
+    for name in derived:
+        catalog.issues += issues[name] if name in fresh else by_name.get(name, [])
+    for name, dataset in fresh.items():
+        was = base_index.deferred.get(name)
+        updatable = was[1] if was else base.datasets[name].updatable
+        key = scratch.pending.get(name)
+        if key is not None:
+            deferred[name] = (key, updatable)
+        else:  # its derivation failed: no cached entry
+            catalog.datasets[name] = replace(dataset, updatable=True) if updatable else dataset
+    for name, definition in definitions.items():
+        old = catalog.defined[name]
+        catalog.defined[name] = replace(old, location=definition.location)
+    return Indexed(catalog, list(base_index.order), deferred)
+
+
+def _sha(content: FileContent | None) -> str | None:
+    if content is None:
+        return None
+    if content.data is None:
+        return f"unreadable:{content.reason}"
+    return content.sha or blob_sha(content.data)
+
+
+def _model_definition(
+    path: str,
+    snapshot: Snapshot,
+    settings: ReadSettings,
+    cache: AnalysisCache,
+    name: str | None,
+) -> LazyDefinition | None:
+    """The head definition of a model file that defined ``name`` at base, or None."""
+    content = snapshot.files.get(path)
+    schema = settings.model_schema(path)
+    if content is None or schema is None or name is None:
+        return None
+    if settings.model_name(schema, PurePosixPath(path).stem) != name:
+        return None
+    model = model_file(
+        path,
+        content,
+        name,
+        settings,
+        settings.dialect_for(path),
+        cache,
+        lambda c: read_text(c, Catalog(), settings),
+    )
+    return LazyDefinition(model) if model is not None else None
+
+
+def _reads(definition: LazyDefinition, resolver: Any) -> set[str]:
+    """The relations a definition reads, resolved (what derive records in ``reads``)."""
+    return {resolver.resolve(w) for w in definition.written_reads}
+
+
+def _base_dataset(indexed: Indexed, name: str, cache: AnalysisCache) -> Dataset | None:
+    """A dataset of the base revision, decoded (shared) from its cache entry if deferred."""
+    found = indexed.catalog.datasets.get(name)
+    if found is not None:
+        return found
+    if name not in indexed.deferred:
+        return None
+    key, updatable = indexed.deferred[name]
+    hit = cached_dataset(cache, key, shared=True)
+    if hit is None:
+        return None
+    return replace(hit[0], updatable=True) if updatable else hit[0]
+
+
+def _state(dataset: Dataset) -> tuple[Any, ...]:
+    """What readers of a dataset bind against (their keys' upstream state)."""
+    from impact_check.project.derive import relation_schema
+
+    not_null = sorted(c.name for c in dataset.columns.values() if c.not_null)
+    return tuple(relation_schema(dataset).items()), tuple(not_null)
 
 
 # -- the SQL files of a revision ------------------------------------------------------------

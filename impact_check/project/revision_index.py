@@ -84,17 +84,24 @@ def indexable(catalog: Catalog) -> bool:
     )
 
 
-def encode_index(catalog: Catalog) -> dict[str, Any]:
-    """A catalog just built (lineage pending) as its index value."""
+def encode_index(indexed: Indexed) -> dict[str, Any]:
+    """A revision's catalog (lineage pending, or deferred) as its index value."""
+    catalog = indexed.catalog
     datasets: list[list[Any]] = []
-    for name, dataset in catalog.datasets.items():
-        key = catalog.pending.get(name)
-        if key is not None and dataset.lineage is None:
-            datasets.append(["cached", name, key, dataset.updatable])
+    for name in indexed.order:
+        if name in indexed.deferred:
+            key, updatable = indexed.deferred[name]
+            datasets.append(["cached", name, key, updatable])
+            continue
+        dataset = catalog.datasets[name]
+        pending = catalog.pending.get(name)
+        if pending is not None and dataset.lineage is None:
+            datasets.append(["cached", name, pending, dataset.updatable])
         else:  # a table of the DDL, or a derivation that failed (no cached entry)
             datasets.append(["inline", name, encode_dataset(dataset)])
     return {
         "datasets": datasets,
+        "derived_issues_at": catalog.derived_issues_at,
         "keys": [[k, v] for k, v in catalog.keys.items()],
         "reads": [[k, sorted(v)] for k, v in catalog.reads.items()],
         "issues": [
@@ -133,6 +140,10 @@ def decode_index(value: Any) -> Indexed:
             indexed.order.append(_str(row[1]))
         if len(set(indexed.order)) != len(indexed.order):
             raise CodecError("a dataset listed twice")
+        at = data["derived_issues_at"]
+        if at is not None and type(at) is not int:
+            raise CodecError("bad issue position")
+        catalog.derived_issues_at = at
         for name, key in _rows(data["keys"], 2):
             catalog.keys[_str(name)] = _str(key)
         if not indexed.deferred.keys() <= catalog.keys.keys():
@@ -166,6 +177,8 @@ def decode_index(value: Any) -> Indexed:
             )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
+    if at is not None and not 0 <= at <= len(catalog.issues):
+        raise CodecError("bad issue position")
     return indexed
 
 
