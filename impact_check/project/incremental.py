@@ -145,10 +145,14 @@ def load_pair(
     binding them needs). The datasets left out are equal at both revisions and reach no
     change, so every finding is the same as with the whole catalogs."""
     while True:
+        settings = read_settings(config)
         before = _indexed_catalog(base, config, manifest, cache, deadline)
-        after = None
-        if before.key is not None:  # the base from its index: the head from it, if it can
-            after = _patched(before, base, head, read_settings(config), cache)
+        after = _from_index(head, settings, manifest, cache)
+        if after is None and before.key is not None:  # the head from the base's index
+            after = _patched(before, base, head, settings, cache)
+            if after is not None:
+                after.key = revision_index.index_key(head, settings)
+                cache.put(after.key, revision_index.encode_index(after))
         if after is None:
             after = _indexed_catalog(head, config, manifest, cache, deadline)
         keep = relevant(before, after)
@@ -175,20 +179,37 @@ def _indexed_catalog(
     """A revision's catalog from its index when the cache holds it (derived datasets left
     undecoded), else built (lineage pending) and its index stored."""
     settings = read_settings(config)
-    key = revision_index.index_key(snapshot, settings) if manifest is None else None
-    stored = cache.get(key) if key is not None else None
-    if stored is not None and key is not None:
-        try:
-            indexed = revision_index.decode_index(stored)
-        except (CodecError, TypeError, ValueError):
-            cache.reject(key)
-        else:
-            indexed.key = key
-            return indexed
+    found = _from_index(snapshot, settings, manifest, cache)
+    if found is not None:
+        return found
     catalog = load_catalog(snapshot, config, manifest, cache=cache, lazy=True, deadline=deadline)
     indexed = revision_index.built(catalog)
-    if key is not None and revision_index.indexable(catalog):
-        cache.put(key, revision_index.encode_index(indexed))
+    if manifest is None and revision_index.indexable(catalog):
+        cache.put(
+            revision_index.index_key(snapshot, settings), revision_index.encode_index(indexed)
+        )
+    return indexed
+
+
+def _from_index(
+    snapshot: Snapshot,
+    settings: ReadSettings,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+) -> Indexed | None:
+    """A revision's catalog from its index, None when absent or invalid (then rejected)."""
+    if manifest is not None:  # a dbt manifest handed in: never indexed
+        return None
+    key = revision_index.index_key(snapshot, settings)
+    stored = cache.get(key)
+    if stored is None:
+        return None
+    try:
+        indexed = revision_index.decode_index(stored)
+    except (CodecError, TypeError, ValueError):
+        cache.reject(key)
+        return None
+    indexed.key = key
     return indexed
 
 
