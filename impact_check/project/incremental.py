@@ -19,8 +19,13 @@ Four kinds of entries, each keyed by everything its value depends on (cache.py):
   was qualified against (columns, types, NOT NULL of every relation it reads, and how each
   written name resolved).
 
+and, over them, the per-revision index (project/revision_index.py): a revision's catalog
+with its derived datasets as their keys, so a warm run builds neither revision it has seen,
+and makes a head whose only changes are model files from the base's index (``_patched``).
+
 So a change re-analyses its own files, then exactly the consumers whose upstream schema
-changed, transitively; everything else decodes from the cache. Results are identical with
+changed, transitively; everything else decodes from the cache, and only what the
+comparison keeps is decoded at all. Results are identical with
 and without it (tests/test_cache.py, tests/test_cache_ddl.py).
 """
 
