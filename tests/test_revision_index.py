@@ -115,12 +115,53 @@ def test_head_from_the_base_index_equals_a_full_build_on_a_generated_corpus(
     assert compared >= 4
 
 
+VIEWS = {
+    "views/stg_orders.sql": "create view stg.orders as select id, customer_id, amount, note "
+    "from raw.orders;\n",
+    "views/stg_customers.sql": "create view stg.customers as select * from raw.customers;\n",
+    "views/marts.sql": (
+        "create view marts.revenue as select c.name, sum(o.amount) as total\n"
+        "from stg.orders o join stg.customers c on o.customer_id = c.id group by c.name;\n"
+        "create or replace view marts.notes as select id, note from stg.orders;\n"
+        "create view marts.big as select id from stg.orders where amount > 100;\n"
+    ),
+}
+VIEW_TABLES = (
+    "create table raw.orders (id int not null, customer_id int, amount int, note text);\n"
+    "create table raw.customers (id int, name text);\n"
+)
+VIEW_EDITS = {
+    "a column dropped": {
+        "views/stg_orders.sql": "create view stg.orders as select id, customer_id, amount "
+        "from raw.orders;\n"
+    },
+    "one statement of three": {
+        "views/marts.sql": VIEWS["views/marts.sql"].replace("amount > 100", "amount > 5")
+    },
+    "a type, read downstream": {
+        "views/stg_customers.sql": "create view stg.customers as select cast(id as text) as id,"
+        " name from raw.customers;\n"
+    },
+}
+
+
+@pytest.mark.parametrize("edit", sorted(VIEW_EDITS))
+def test_head_from_the_base_index_equals_a_full_build_with_ddl_files(edit: str) -> None:
+    base = {"sql/00_tables.sql": VIEW_TABLES, **VIEWS}
+    config = parse_config({"dialect": "duckdb"}, "test")
+    patched, built = _patched_and_built(base, {**base, **VIEW_EDITS[edit]}, config)
+    assert patched is not None, "a view file edit must be patched, not built"
+    assert patched == built
+
+
 @pytest.mark.parametrize(
     "head",
     [
         {"ddl/tables.sql": TABLES.replace(", note text", "")},  # not a model file
         {"models/marts/v6.sql": "select id from marts.v3"},  # a new model
+        {"ddl/views.sql": "create view marts.v7 as select id from marts.v3;"},  # a new file
         {"models/marts/v3.sql": "select id, label as amount from staging.v2"},  # new reads
+        {"models/marts/v3.sql": "create view marts.v3 as select id from staging.v1"},  # DDL
     ],
 )
 def test_changes_the_patch_does_not_handle_build_the_head(head: dict[str, str]) -> None:

@@ -47,7 +47,7 @@ from impact_check.cache import (
 )
 from impact_check.model import Catalog, Dataset, FileContent, Issue, Snapshot
 from impact_check.project import migrations, revision_index
-from impact_check.project.catalog import build_catalog
+from impact_check.project.catalog import build_catalog, dbt_roots
 from impact_check.project.codec import (
     CodecError,
     decode_column,
@@ -75,6 +75,7 @@ from impact_check.project.sql_files import (
     read_text,
     replay,
     replayable,
+    sql_units,
     unit_dialect,
 )
 from impact_check.sql.ddl import DdlState, Definition
@@ -271,7 +272,11 @@ def _patched(
         return None
     if not revision_index.indexable(catalog):
         return None
-    files = {d.location.file: name for name, d in catalog.defined.items() if name in catalog.keys}
+    files: dict[str, set[str]] = {}  # what each file defines at base
+    for name, defined in catalog.defined.items():
+        files.setdefault(defined.location.file, set()).add(name)
+    if any(names - catalog.keys.keys() for names in files.values()):
+        return None  # a definition that did not parse (AN901): read in full
     derived = [n for n in base_index.order if n in catalog.keys]  # dependency order
     position = {n: i for i, n in enumerate(derived)}
     tail = catalog.issues[at:]
@@ -282,16 +287,19 @@ def _patched(
     from impact_check.project.derive import derive_definitions
     from impact_check.sql.names import NameResolver
 
+    names = set(base_index.order)
     resolver = NameResolver(set(), settings.default_schema, settings.default_database)
-    resolver.known = set(base_index.order)
-    definitions: dict[str, LazyDefinition] = {}
+    resolver.known = names
+    heads = _HeadFiles(head, settings, cache)
+    definitions: dict[str, Definition] = {}
     for path in changed:
-        definition = _model_definition(path, head, settings, cache, files.get(path))
-        if definition is None or path not in base.files:
+        found = heads.definitions(path, files.get(path, set())) if path in base.files else None
+        if found is None:
             return None
-        if _reads(definition, resolver) != catalog.reads.get(definition.name):
-            return None
-        definitions[definition.name] = definition
+        for definition in found.values():
+            if _reads(definition, resolver) != catalog.reads.get(definition.name):
+                return None
+        definitions.update(found)
     readers: dict[str, set[str]] = {}
     for name, reads in catalog.reads.items():
         for read in reads:
@@ -306,21 +314,24 @@ def _patched(
     while todo:
         name = min(todo, key=position.__getitem__)
         todo.discard(name)
-        definition = definitions.get(name)
-        if definition is None:  # a reader, unchanged itself: its own file at head
+        known = definitions.get(name)
+        if known is not None:
+            definition = known
+        else:  # a reader, unchanged itself: its own file at head
             path = catalog.defined[name].location.file
-            definition = _model_definition(path, head, settings, cache, name)
-            if definition is None:
+            found = heads.definitions(path, files.get(path, set()))
+            if found is None or name not in found:
                 return None
+            definition = found[name]
         for read in _reads(definition, resolver):
-            if read in base_index.order and read != name:
+            if read in names and read != name:
                 upstream = fresh.get(read) or _base_dataset(base_index, read, cache)
                 if upstream is None:
                     return None
                 scratch.datasets[read] = upstream
         start = len(scratch.issues)
         derive_definitions({name: definition}, scratch, resolver, store)
-        resolver.known = set(base_index.order)
+        resolver.known = names  # derive_definitions set it to the same names, as a new set
         dataset = scratch.datasets[name]
         fresh[name] = dataset
         issues[name] = scratch.issues[start:]
@@ -337,7 +348,7 @@ def _head_index(
     scratch: Catalog,
     fresh: dict[str, Dataset],
     issues: dict[str, list[Issue]],
-    definitions: Mapping[str, LazyDefinition],
+    definitions: Mapping[str, Definition],
     derived: list[str],
 ) -> Indexed:
     """The base's Indexed catalog with the re-derived datasets, keys and issues in place."""
@@ -384,35 +395,88 @@ def _sha(content: FileContent | None) -> str | None:
     return content.sha or blob_sha(content.data)
 
 
-def _model_definition(
-    path: str,
-    snapshot: Snapshot,
-    settings: ReadSettings,
-    cache: AnalysisCache,
-    name: str | None,
-) -> LazyDefinition | None:
-    """The head definition of a model file that defined ``name`` at base, or None."""
-    content = snapshot.files.get(path)
-    schema = settings.model_schema(path)
-    if content is None or schema is None or name is None:
-        return None
-    if settings.model_name(schema, PurePosixPath(path).stem) != name:
-        return None
-    model = model_file(
-        path,
-        content,
-        name,
-        settings,
-        settings.dialect_for(path),
-        cache,
-        lambda c: read_text(c, Catalog(), settings),
-    )
-    return LazyDefinition(model) if model is not None else None
+class _HeadFiles:
+    """The definitions a changed (or re-derived) file gives at head, for ``_patched``."""
+
+    def __init__(self, snapshot: Snapshot, settings: ReadSettings, cache: AnalysisCache) -> None:
+        self.snapshot, self.settings, self.cache = snapshot, settings, cache
+        self._units: dict[str, list[Unit]] | None = None
+
+    def definitions(self, path: str, names: set[str]) -> dict[str, Definition] | None:
+        """The definitions of ``path`` at head when it defines exactly ``names`` (what it
+        defined at base) and nothing else: a model file, or a DDL file of views only."""
+        content = self.snapshot.files.get(path)
+        if content is None or content.data is None or not names:
+            return None
+        settings = self.settings
+        schema = settings.model_schema(path)
+        if schema is not None:
+            name = settings.model_name(schema, PurePosixPath(path).stem)
+            model = model_file(
+                path,
+                content,
+                name,
+                settings,
+                settings.dialect_for(path),
+                self.cache,
+                lambda c: read_text(c, Catalog(), settings),
+            )
+            if model is None or names != {name}:
+                return None
+            return {name: LazyDefinition(model)}
+        return self._views(path, content, names)
+
+    def _views(
+        self, path: str, content: FileContent, names: set[str]
+    ) -> dict[str, Definition] | None:
+        """A DDL file whose every statement defines a view (no table, ALTER, DROP…)."""
+        if self._units is None:
+            self._units = {}
+            roots = dbt_roots(self.snapshot.files)
+            if roots:
+                return None
+            for unit in sql_units(self.snapshot, lambda p: False, self.settings):
+                self._units.setdefault(unit.path, []).append(unit)
+        units = self._units.get(path, [])
+        if len(units) != 1:
+            return None
+        unit = units[0]
+        files = CachedFiles(self.cache, self.settings)
+        key = files.file_key(unit, content)
+        text = read_text(content, Catalog(), self.settings)
+        if text is None:
+            return None
+        effects = files._effects(key)
+        if effects is None:  # not in the cache: parsed into a scratch state, then stored
+            scratch = DdlState(Catalog(), _resolver(self.settings), self.settings.dialect)
+            effects = []
+            applied = load_unit(unit, text, scratch, self.settings, effects)
+            if applied is None or not replayable(effects) or scratch.catalog.issues:
+                return None
+            self.cache.put(key, [encode_effect(effect) for effect in effects])
+            self.cache.decoded[key] = effects
+        views = [e for e in effects if isinstance(e, ViewStatement)]
+        if len(views) != len(effects) or len({v.name for v in views}) != len(views):
+            return None
+        if {v.name for v in views} != names:
+            return None
+        dialect = unit_dialect(unit, self.settings) or self.settings.dialect_for(path)
+        forward = migrations.forward_text(text, unit.lines)
+        return {v.name: files._view(v, path, forward, dialect, key) for v in views}
 
 
-def _reads(definition: LazyDefinition, resolver: Any) -> set[str]:
+def _resolver(settings: ReadSettings) -> Any:
+    from impact_check.sql.names import NameResolver
+
+    return NameResolver(set(), settings.default_schema, settings.default_database)
+
+
+def _reads(definition: Definition, resolver: Any) -> set[str]:
     """The relations a definition reads, resolved (what derive records in ``reads``)."""
-    return {resolver.resolve(w) for w in definition.written_reads}
+    written = getattr(definition, "written_reads", None)
+    if written is None:
+        written = written_names(definition.query)[0]
+    return {resolver.resolve(w) for w in written}
 
 
 def _base_dataset(indexed: Indexed, name: str, cache: AnalysisCache) -> Dataset | None:
@@ -505,17 +569,7 @@ class CachedFiles:
         if text is None or content.data is None:
             return
         dialect = unit_dialect(unit, settings) or settings.dialect_for(unit.path)
-        key = digest(
-            "ddl-file",
-            ALGORITHM_VERSION,
-            sqlglot_version(),
-            content.sha or blob_sha(content.data),
-            unit.path,
-            unit.lines,
-            unit.one_time,
-            dialect,
-            settings.key(),
-        )
+        key = self.file_key(unit, content)
         effects = self._effects(key)
         if effects is not None:
             forward = migrations.forward_text(text, unit.lines)
@@ -544,6 +598,22 @@ class CachedFiles:
                 state.definitions[view.name] = self._view(
                     view, unit.path, applied, dialect, key, definition.query if keep else None
                 )
+
+    def file_key(self, unit: Unit, content: FileContent) -> str:
+        """Key of a DDL file's effects (it must have data)."""
+        settings = self.settings
+        assert content.data is not None
+        return digest(
+            "ddl-file",
+            ALGORITHM_VERSION,
+            sqlglot_version(),
+            content.sha or blob_sha(content.data),
+            unit.path,
+            unit.lines,
+            unit.one_time,
+            unit_dialect(unit, settings) or settings.dialect_for(unit.path),
+            settings.key(),
+        )
 
     def _effects(self, key: str) -> list[Effect] | None:
         shared = self.cache.decoded.get(key)  # the same file at the other revision
