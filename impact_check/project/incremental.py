@@ -285,11 +285,9 @@ def _patched(
     if any(i.location.file in changed for i in catalog.issues[:at]):
         return None
     from impact_check.project.derive import derive_definitions
-    from impact_check.sql.names import NameResolver
 
     names = set(base_index.order)
-    resolver = NameResolver(set(), settings.default_schema, settings.default_database)
-    resolver.known = names
+    resolver = _fixed_resolver(names, settings.default_schema, settings.default_database)
     heads = _HeadFiles(head, settings, cache)
     definitions: dict[str, Definition] = {}
     for path in changed:
@@ -304,9 +302,7 @@ def _patched(
     for name, reads in catalog.reads.items():
         for read in reads:
             readers.setdefault(read, set()).add(name)
-    scratch = Catalog()  # every name known, real datasets only where a derivation reads
-    placeholder = Dataset("", "table", columns_known=False)
-    scratch.datasets = dict.fromkeys(base_index.order, placeholder)
+    scratch = Catalog()  # only the datasets a derivation reads (the resolver knows all)
     store = CachedDerivations(cache)
     fresh: dict[str, Dataset] = {}
     issues: dict[str, list[Issue]] = {}
@@ -331,7 +327,6 @@ def _patched(
                 scratch.datasets[read] = upstream
         start = len(scratch.issues)
         derive_definitions({name: definition}, scratch, resolver, store)
-        resolver.known = names  # derive_definitions set it to the same names, as a new set
         dataset = scratch.datasets[name]
         fresh[name] = dataset
         issues[name] = scratch.issues[start:]
@@ -463,6 +458,35 @@ class _HeadFiles:
         dialect = unit_dialect(unit, self.settings) or self.settings.dialect_for(path)
         forward = migrations.forward_text(text, unit.lines)
         return {v.name: files._view(v, path, forward, dialect, key) for v in views}
+
+
+def _fixed_names() -> type[Any]:
+    from impact_check.sql.names import NameResolver
+
+    class FixedNames(NameResolver):
+        """A resolver that knows every name of the revision whatever it is told later:
+        derive_definitions sets ``known`` to the names of the catalog it is handed, and
+        the patch hands it only the datasets a derivation reads."""
+
+        def __init__(self, names: set[str], schema: str | None, database: str | None) -> None:
+            self.names = names
+            super().__init__(names, schema, database)
+
+        @property  # type: ignore[override]
+        def known(self) -> set[str]:
+            return self.names
+
+        @known.setter
+        def known(self, value: set[str]) -> None:
+            pass  # always every name of the revision
+
+    return FixedNames
+
+
+def _fixed_resolver(names: set[str], schema: str | None, database: str | None) -> Any:
+    """A NameResolver knowing exactly ``names`` (see ``_fixed_names``), sqlglot imported
+    only when a patch runs."""
+    return _fixed_names()(names, schema, database)
 
 
 def _resolver(settings: ReadSettings) -> Any:
