@@ -275,7 +275,7 @@ def _patched(
     files: dict[str, set[str]] = {}  # what each file defines at base
     for name, defined in catalog.defined.items():
         files.setdefault(defined.location.file, set()).add(name)
-    if any(names - catalog.keys.keys() for names in files.values()):
+    if any(name not in catalog.keys for name in catalog.defined):
         return None  # a definition that did not parse (AN901): read in full
     derived = [n for n in base_index.order if n in catalog.keys]  # dependency order
     position = {n: i for i, n in enumerate(derived)}
