@@ -144,11 +144,18 @@ class LineageGraph:
         import networkx as nx
 
         g, wanted = self.g, frozenset(kinds)
-        view = nx.subgraph_view(g, filter_edge=lambda u, v: g.succ[u][v]["kind"] in wanted)
+        succ = g.succ
+
+        def neighbors(node: str) -> Iterator[str]:
+            return (nxt for nxt, attrs in succ[node].items() if attrs["kind"] in wanted)
+
+        # a BFS with filtered neighbours on the graph itself, not on a filtered view: a
+        # view's len() (which networkx's BFS asks for) counts every node through the filter
         out: set[str] = set()
         for start in starts:
             if start not in out:
-                out |= nx.descendants(view, start) | {start}
+                out.add(start)
+                out.update(child for _, child in nx.generic_bfs_edges(g, start, neighbors))
         return out
 
     def walk(

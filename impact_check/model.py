@@ -256,6 +256,9 @@ class Catalog:
     defined: dict[str, Defined] = field(default_factory=dict)  # models and views (by file
     # for dbt models, by name for SQL views), for coverage
     projects: list[ProjectInfo] = field(default_factory=list)  # dbt projects read
+    # where the issues of derived datasets begin in ``issues`` (after the files' own):
+    # the per-revision index replaces a re-derived dataset's issues in place
+    derived_issues_at: int | None = None
 
 
 @dataclass

@@ -41,7 +41,13 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "sources": ("sources", "sources.*", "discover"),
     # the cache, a wrapper around the pure steps of reading files; project/loader.py is the
     # facade that loads a revision through it (exact names win over project.*)
-    "cache": ("cache", "cache.*", "project.incremental", "project.loader"),
+    "cache": (
+        "cache",
+        "cache.*",
+        "project.incremental",
+        "project.loader",
+        "project.revision_index",
+    ),
     # analysis on loaded catalogs and fetched fragments, and the rule catalogue
     "analysis": (
         "analysis",

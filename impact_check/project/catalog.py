@@ -106,6 +106,7 @@ def build_catalog(
         if external:
             _add_external(catalog, external, dialect)
         _settle(state)
+        catalog.derived_issues_at = len(catalog.issues)
         derive(state, catalog, resolver, store, deadline)
     named = {entry.name for entry in catalog.defined.values()}  # dbt models: keyed by file
     for name, definition in state.definitions.items():

@@ -19,14 +19,20 @@ Four kinds of entries, each keyed by everything its value depends on (cache.py):
   was qualified against (columns, types, NOT NULL of every relation it reads, and how each
   written name resolved).
 
+and, over them, the per-revision index (project/revision_index.py): a revision's catalog
+with its derived datasets as their keys, so a warm run builds neither revision it has seen,
+and makes a head whose only changes are model files from the base's index (``_patched``).
+
 So a change re-analyses its own files, then exactly the consumers whose upstream schema
-changed, transitively; everything else decodes from the cache. Results are identical with
+changed, transitively; everything else decodes from the cache, and only what the
+comparison keeps is decoded at all. Results are identical with
 and without it (tests/test_cache.py, tests/test_cache_ddl.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +46,8 @@ from impact_check.cache import (
     sqlglot_version,
 )
 from impact_check.model import Catalog, Dataset, FileContent, Issue, Snapshot
-from impact_check.project import migrations
-from impact_check.project.catalog import build_catalog
+from impact_check.project import migrations, revision_index
+from impact_check.project.catalog import build_catalog, dbt_roots
 from impact_check.project.codec import (
     CodecError,
     decode_column,
@@ -59,6 +65,7 @@ from impact_check.project.definitions import (
     ViewStatement,
     written_names,
 )
+from impact_check.project.revision_index import Indexed
 from impact_check.project.settings import ReadSettings
 from impact_check.project.sql_files import (
     Applied,
@@ -71,6 +78,7 @@ from impact_check.project.sql_files import (
     read_text,
     replay,
     replayable,
+    sql_plan,
     unit_dialect,
 )
 from impact_check.sql.ddl import DdlState, Definition, Inert
@@ -146,12 +154,378 @@ def load_pair(
     binding them needs). The datasets left out are equal at both revisions and reach no
     change, so every finding is the same as with the whole catalogs."""
     while True:
-        before = load_catalog(base, config, manifest, cache=cache, lazy=True, deadline=deadline)
-        after = load_catalog(head, config, manifest, cache=cache, lazy=True, deadline=deadline)
+        settings = read_settings(config)
+        before = _indexed_catalog(base, config, manifest, cache, deadline)
+        after = _from_index(head, settings, manifest, cache)
+        if after is None and before.key is not None:  # the head from the base's index
+            after = _patched(before, base, head, settings, cache)
+            if after is not None:
+                after.key = revision_index.index_key(head, settings)
+                cache.put(after.key, revision_index.encode_index(after))
+        if after is None:
+            after = _indexed_catalog(head, config, manifest, cache, deadline)
         keep = relevant(before, after)
-        valid = [decode_pending(c, keep, cache) for c in (before, after)]
+        first = _decode_deferred(before, keep, cache)
+        second = _decode_deferred(after, keep, cache)
+        if first is None or second is None:
+            continue  # an index named an entry gone or invalid: rejected, built again
+        catalogs = [
+            revision_index.materialise(before, keep, first),
+            revision_index.materialise(after, keep, second),
+        ]
+        valid = [decode_pending(c, keep, cache) for c in catalogs]
         if all(valid):
-            return before, after
+            return catalogs[0], catalogs[1]
+
+
+def _indexed_catalog(
+    snapshot: Snapshot,
+    config: Config,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+    deadline: Deadline | None,
+) -> Indexed:
+    """A revision's catalog from its index when the cache holds it (derived datasets left
+    undecoded), else built (lineage pending) and its index stored."""
+    settings = read_settings(config)
+    found = _from_index(snapshot, settings, manifest, cache)
+    if found is not None:
+        return found
+    catalog = load_catalog(snapshot, config, manifest, cache=cache, lazy=True, deadline=deadline)
+    indexed = revision_index.built(catalog)
+    if manifest is None and revision_index.indexable(catalog):
+        cache.put(
+            revision_index.index_key(snapshot, settings), revision_index.encode_index(indexed)
+        )
+    return indexed
+
+
+def _from_index(
+    snapshot: Snapshot,
+    settings: ReadSettings,
+    manifest: dict[str, Any] | None,
+    cache: AnalysisCache,
+) -> Indexed | None:
+    """A revision's catalog from its index, None when absent or invalid (then rejected)."""
+    if manifest is not None:  # a dbt manifest handed in: never indexed
+        return None
+    key = revision_index.index_key(snapshot, settings)
+    stored = cache.get(key)
+    if stored is None:
+        return None
+    try:
+        indexed = revision_index.decode_index(stored)
+    except (CodecError, TypeError, ValueError):
+        cache.reject(key)
+        return None
+    indexed.key = key
+    return indexed
+
+
+def _decode_deferred(
+    indexed: Indexed, keep: set[str], cache: AnalysisCache
+) -> dict[str, Dataset] | None:
+    """The deferred datasets the comparison keeps, decoded (lineage still pending); None,
+    the index rejected, when one of them is missing or invalid."""
+    out: dict[str, Dataset] = {}
+    for name, (key, updatable) in indexed.deferred.items():
+        if name not in keep:
+            continue
+        hit = cached_dataset(cache, key, shared=True)
+        if hit is None:
+            if indexed.key is not None:
+                cache.reject(indexed.key)
+            return None
+        # a trigger or rule made it updatable: a copy, the shared one stays as stored
+        out[name] = replace(hit[0], updatable=True) if updatable else hit[0]
+    return out
+
+
+# -- the head from the base's index ----------------------------------------------------------
+
+# Past this many changed files a head is built like any revision (the patch re-derives
+# each changed model and what reads it one by one).
+PATCH_MAX_FILES = 50
+
+
+def _patched(
+    base_index: Indexed,
+    base: Snapshot,
+    head: Snapshot,
+    settings: ReadSettings,
+    cache: AnalysisCache,
+) -> Indexed | None:
+    """The head's Indexed catalog made from the base's: only the changed model files are
+    read, and their datasets re-derived, then exactly the readers whose upstream state
+    changed, transitively (the same keys, so the same datasets, as a full build); every
+    other dataset keeps the base's key and is never decoded.
+
+    None (the head is then built in full) unless every changed file is a model file (a bare
+    SELECT in a models folder) at both revisions, defining the same dataset, reading the
+    same relations, and every re-derived reader is a model file too.
+    """
+    catalog = base_index.catalog
+    at = catalog.derived_issues_at
+    changed = [
+        path
+        for path in base.files.keys() | head.files.keys()
+        if _sha(base.files.get(path)) != _sha(head.files.get(path))
+    ]
+    if at is None or not changed or len(changed) > PATCH_MAX_FILES:
+        return None
+    if not revision_index.indexable(catalog):
+        return None
+    files: dict[str, set[str]] = {}  # what each file defines at base
+    for name, defined in catalog.defined.items():
+        files.setdefault(defined.location.file, set()).add(name)
+    if any(name not in catalog.keys for name in catalog.defined):
+        return None  # a definition that did not parse (AN901): read in full
+    derived = [n for n in base_index.order if n in catalog.keys]  # dependency order
+    position = {n: i for i, n in enumerate(derived)}
+    tail = catalog.issues[at:]
+    if any(i.target not in position for i in tail):
+        return None
+    if any(i.location.file in changed for i in catalog.issues[:at]):
+        return None
+    from impact_check.project.derive import derive_definitions
+
+    names = set(base_index.order)
+    resolver = _fixed_resolver(names, settings.default_schema, settings.default_database)
+    heads = _HeadFiles(head, settings, cache)
+    definitions: dict[str, Definition] = {}
+    for path in changed:
+        found = heads.definitions(path, files.get(path, set())) if path in base.files else None
+        if found is None:
+            return None
+        for definition in found.values():
+            if _reads(definition, resolver) != catalog.reads.get(definition.name):
+                return None
+        definitions.update(found)
+    readers: dict[str, set[str]] = {}
+    for name, reads in catalog.reads.items():
+        for read in reads:
+            readers.setdefault(read, set()).add(name)
+    scratch = Catalog()  # only the datasets a derivation reads (the resolver knows all)
+    store = CachedDerivations(cache)
+    fresh: dict[str, Dataset] = {}
+    issues: dict[str, list[Issue]] = {}
+    todo = set(definitions)
+    while todo:
+        name = min(todo, key=position.__getitem__)
+        todo.discard(name)
+        known = definitions.get(name)
+        if known is not None:
+            definition = known
+        else:  # a reader, unchanged itself: its own file at head
+            path = catalog.defined[name].location.file
+            found = heads.definitions(path, files.get(path, set()))
+            if found is None or name not in found:
+                return None
+            definition = found[name]
+        for read in _reads(definition, resolver):
+            if read in names and read != name:
+                upstream = fresh.get(read) or _base_dataset(base_index, read, cache)
+                if upstream is None:
+                    return None
+                scratch.datasets[read] = upstream
+        start = len(scratch.issues)
+        derive_definitions({name: definition}, scratch, resolver, store)
+        dataset = scratch.datasets[name]
+        fresh[name] = dataset
+        issues[name] = scratch.issues[start:]
+        before = _base_dataset(base_index, name, cache)
+        if before is None:
+            return None
+        if _state(before) != _state(dataset):  # its readers bind against something new
+            todo |= readers.get(name, set()) - fresh.keys()
+    return _head_index(base_index, scratch, fresh, issues, definitions, derived)
+
+
+def _head_index(
+    base_index: Indexed,
+    scratch: Catalog,
+    fresh: dict[str, Dataset],
+    issues: dict[str, list[Issue]],
+    definitions: Mapping[str, Definition],
+    derived: list[str],
+) -> Indexed:
+    """The base's Indexed catalog with the re-derived datasets, keys and issues in place."""
+    base = base_index.catalog
+    at = base.derived_issues_at
+    assert at is not None
+    catalog = Catalog(
+        datasets={n: d for n, d in base.datasets.items() if n not in fresh},
+        issues=list(base.issues[:at]),
+        renamed_tables=base.renamed_tables,
+        renamed_columns=base.renamed_columns,
+        dropped=base.dropped,
+        events=base.events,
+        keys={**base.keys, **{n: scratch.keys[n] for n in fresh}},
+        reads=base.reads,
+        defined=dict(base.defined),
+        derived_issues_at=at,
+    )
+    deferred = {n: v for n, v in base_index.deferred.items() if n not in fresh}
+    by_name: dict[str, list[Issue]] = {}
+    for issue in base.issues[at:]:
+        by_name.setdefault(str(issue.target), []).append(issue)
+    for name in derived:
+        catalog.issues += issues[name] if name in fresh else by_name.get(name, [])
+    for name, dataset in fresh.items():
+        was = base_index.deferred.get(name)
+        updatable = was[1] if was else base.datasets[name].updatable
+        key = scratch.pending.get(name)
+        if key is not None:
+            deferred[name] = (key, updatable)
+        else:  # its derivation failed: no cached entry
+            catalog.datasets[name] = replace(dataset, updatable=True) if updatable else dataset
+    for name, definition in definitions.items():
+        old = catalog.defined[name]
+        catalog.defined[name] = replace(old, location=definition.location)
+    return Indexed(catalog, list(base_index.order), deferred)
+
+
+def _sha(content: FileContent | None) -> str | None:
+    if content is None:
+        return None
+    if content.data is None:
+        return f"unreadable:{content.reason}"
+    return content.sha or blob_sha(content.data)
+
+
+class _HeadFiles:
+    """The definitions a changed (or re-derived) file gives at head, for ``_patched``."""
+
+    def __init__(self, snapshot: Snapshot, settings: ReadSettings, cache: AnalysisCache) -> None:
+        self.snapshot, self.settings, self.cache = snapshot, settings, cache
+        self._units: dict[str, list[Unit]] | None = None
+
+    def definitions(self, path: str, names: set[str]) -> dict[str, Definition] | None:
+        """The definitions of ``path`` at head when it defines exactly ``names`` (what it
+        defined at base) and nothing else: a model file, or a DDL file of views only."""
+        content = self.snapshot.files.get(path)
+        if content is None or content.data is None or not names:
+            return None
+        settings = self.settings
+        schema = settings.model_schema(path)
+        if schema is not None:
+            name = settings.model_name(schema, PurePosixPath(path).stem)
+            model = model_file(
+                path,
+                content,
+                name,
+                settings,
+                settings.dialect_for(path),
+                self.cache,
+                lambda c: read_text(c, Catalog(), settings),
+            )
+            if model is None or names != {name}:
+                return None
+            return {name: LazyDefinition(model)}
+        return self._views(path, content, names)
+
+    def _views(
+        self, path: str, content: FileContent, names: set[str]
+    ) -> dict[str, Definition] | None:
+        """A DDL file whose every statement defines a view (no table, ALTER, DROP…)."""
+        if self._units is None:
+            self._units = {}
+            roots = dbt_roots(self.snapshot.files)
+            if roots:
+                return None
+            for unit in sql_plan(self.snapshot, lambda p: False, self.settings).units:
+                self._units.setdefault(unit.path, []).append(unit)
+        units = self._units.get(path, [])
+        if len(units) != 1:
+            return None
+        unit = units[0]
+        files = CachedFiles(self.cache, self.settings)
+        key = files.file_key(unit, content)
+        text = read_text(content, Catalog(), self.settings)
+        if text is None:
+            return None
+        effects = files._effects(key)
+        if effects is None:  # not in the cache: parsed into a scratch state, then stored
+            scratch = DdlState(Catalog(), _resolver(self.settings), self.settings.dialect)
+            effects = []
+            applied = load_unit(unit, text, scratch, self.settings, effects)
+            if applied is None or not replayable(effects) or scratch.catalog.issues:
+                return None
+            self.cache.put(key, [encode_effect(effect) for effect in effects])
+            self.cache.decoded[key] = effects
+        views = [e for e in effects if isinstance(e, ViewStatement)]
+        if len(views) != len(effects) or len({v.name for v in views}) != len(views):
+            return None
+        if {v.name for v in views} != names:
+            return None
+        dialect = unit_dialect(unit, self.settings) or self.settings.dialect_for(path)
+        forward = migrations.forward_text(text, unit.lines)
+        return {v.name: files._view(v, path, forward, dialect, key) for v in views}
+
+
+def _fixed_names() -> type[Any]:
+    from impact_check.sql.names import NameResolver
+
+    class FixedNames(NameResolver):
+        """A resolver that knows every name of the revision whatever it is told later:
+        derive_definitions sets ``known`` to the names of the catalog it is handed, and
+        the patch hands it only the datasets a derivation reads."""
+
+        def __init__(self, names: set[str], schema: str | None, database: str | None) -> None:
+            self.names = names
+            super().__init__(names, schema, database)
+
+        @property  # type: ignore[override]
+        def known(self) -> set[str]:
+            return self.names
+
+        @known.setter
+        def known(self, value: set[str]) -> None:
+            pass  # always every name of the revision
+
+    return FixedNames
+
+
+def _fixed_resolver(names: set[str], schema: str | None, database: str | None) -> Any:
+    """A NameResolver knowing exactly ``names`` (see ``_fixed_names``), sqlglot imported
+    only when a patch runs."""
+    return _fixed_names()(names, schema, database)
+
+
+def _resolver(settings: ReadSettings) -> Any:
+    from impact_check.sql.names import NameResolver
+
+    return NameResolver(set(), settings.default_schema, settings.default_database)
+
+
+def _reads(definition: Definition, resolver: Any) -> set[str]:
+    """The relations a definition reads, resolved (what derive records in ``reads``)."""
+    written = getattr(definition, "written_reads", None)
+    if written is None:
+        written = written_names(definition.query)[0]
+    return {resolver.resolve(w) for w in written}
+
+
+def _base_dataset(indexed: Indexed, name: str, cache: AnalysisCache) -> Dataset | None:
+    """A dataset of the base revision, decoded (shared) from its cache entry if deferred."""
+    found = indexed.catalog.datasets.get(name)
+    if found is not None:
+        return found
+    if name not in indexed.deferred:
+        return None
+    key, updatable = indexed.deferred[name]
+    hit = cached_dataset(cache, key, shared=True)
+    if hit is None:
+        return None
+    return replace(hit[0], updatable=True) if updatable else hit[0]
+
+
+def _state(dataset: Dataset) -> tuple[Any, ...]:
+    """What readers of a dataset bind against (their keys' upstream state)."""
+    from impact_check.project.derive import relation_schema
+
+    not_null = sorted(c.name for c in dataset.columns.values() if c.not_null)
+    return tuple(relation_schema(dataset).items()), tuple(not_null)
 
 
 # -- the SQL files of a revision ------------------------------------------------------------
@@ -222,17 +596,7 @@ class CachedFiles:
         if text is None or content.data is None:
             return
         dialect = unit_dialect(unit, settings) or settings.dialect_for(unit.path)
-        key = digest(
-            "ddl-file",
-            ALGORITHM_VERSION,
-            sqlglot_version(),
-            content.sha or blob_sha(content.data),
-            unit.path,
-            unit.lines,
-            unit.one_time,
-            dialect,
-            settings.key(),
-        )
+        key = self.file_key(unit, content)
         effects = self._effects(key)
         if effects is not None:
             forward = migrations.forward_text(text, unit.lines)
@@ -266,6 +630,22 @@ class CachedFiles:
                 state.definitions[view.name] = self._view(
                     view, unit.path, applied, dialect, key, definition.query if keep else None
                 )
+
+    def file_key(self, unit: Unit, content: FileContent) -> str:
+        """Key of a DDL file's effects (it must have data)."""
+        settings = self.settings
+        assert content.data is not None
+        return digest(
+            "ddl-file",
+            ALGORITHM_VERSION,
+            sqlglot_version(),
+            content.sha or blob_sha(content.data),
+            unit.path,
+            unit.lines,
+            unit.one_time,
+            unit_dialect(unit, settings) or settings.dialect_for(unit.path),
+            settings.key(),
+        )
 
     def _effects(self, key: str) -> list[Effect] | None:
         shared = self.cache.decoded.get(key)  # the same file at the other revision
@@ -699,12 +1079,14 @@ def decode_pending(catalog: Catalog, keep: set[str], cache: AnalysisCache | None
     return valid
 
 
-def relevant(before: Catalog, after: Catalog) -> set[str]:
+def relevant(before: Catalog | Indexed, after: Catalog | Indexed) -> set[str]:
     """Names of the datasets a comparison of the two catalogs needs (see load_pair)."""
-    if before.contracts or after.contracts:  # matched to datasets by name: keep every one
-        return set(before.datasets) | set(after.datasets)
+    revisions = [r if isinstance(r, Indexed) else revision_index.built(r) for r in (before, after)]
+    catalogs = [r.catalog for r in revisions]
+    if any(c.contracts for c in catalogs):  # matched to datasets by name: keep every one
+        return revisions[0].names() | revisions[1].names()
     reads_of: dict[str, set[str]] = {}  # data flow, INSERT … SELECT into a table included
-    for catalog in (before, after):
+    for catalog in catalogs:
         for name, reads in catalog.reads.items():
             reads_of.setdefault(name, set()).update(reads)
         for load in catalog.loads:
@@ -715,8 +1097,8 @@ def relevant(before: Catalog, after: Catalog) -> set[str]:
     for name, reads in reads_of.items():
         for read in reads:
             readers.setdefault(read, set()).add(name)
-    seeds = _closure(_changed(before, after), readers)
-    for catalog in (before, after):
+    seeds = _closure(_changed(revisions[0], revisions[1]), readers)
+    for catalog in catalogs:
         for consumer in catalog.consumers:
             seeds.update(consumer.reads)
         seeds.update(load.target for load in catalog.loads)
@@ -734,17 +1116,18 @@ def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-def _changed(before: Catalog, after: Catalog) -> set[str]:
+def _changed(first: Indexed, second: Indexed) -> set[str]:
     """Datasets that differ between the catalogs (content key, dbt metadata, DDL state)."""
+    before, after = first.catalog, second.catalog
     changed: set[str] = set()
-    for name in before.datasets.keys() | after.datasets.keys():
-        a, b = before.datasets.get(name), after.datasets.get(name)
-        if a is None or b is None:
+    names_before, names_after = first.names(), second.names()
+    for name in names_before | names_after:
+        if name not in names_before or name not in names_after:
             changed.add(name)
             continue
         ka, kb = before.keys.get(name), after.keys.get(name)
-        if ka is None or kb is None:
-            same = ka == kb and encode_dataset(a) == encode_dataset(b)
+        if ka is None and kb is None:  # tables of the DDL: never deferred (no key)
+            same = encode_dataset(before.datasets[name]) == encode_dataset(after.datasets[name])
         else:
             same = ka == kb
         if not same or before.model_meta.get(name) != after.model_meta.get(name):

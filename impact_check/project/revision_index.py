@@ -1,0 +1,241 @@
+"""The per-revision index: what reading a revision gave, by dataset, without the datasets.
+
+An entry of the analysis cache (cache.py), keyed by the revision's files (every path with
+its git blob SHA), the reading settings, the sqlglot version and ALGORITHM_VERSION: the
+same key means the same inputs to ``catalog.build_catalog``, so the same catalog. Its value
+is that catalog with every derived dataset replaced by its cache key (dataset -> content
+key, the relations it reads, the file defining it, issues, drops and renames of the DDL):
+a warm run that finds the index of a revision neither reads its files' entries nor
+derives keys nor decodes a single dataset until the comparison says which it needs (the
+datasets that differ, their downstream and their upstream: incremental.relevant).
+
+Only revisions read from plain SQL (model folders, DDL files, migrations) are indexed: a
+catalog holding dbt projects, contracts, consumers or INSERT … SELECT loads is built as
+before. Values are plain JSON, validated field by field when read (CodecError otherwise):
+the cache directory is untrusted input, so a corrupt or foreign index is ignored and the
+revision built again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from impact_check.cache import ALGORITHM_VERSION, blob_sha, digest, sqlglot_version
+from impact_check.model import Catalog, Dataset, Defined, Issue, Snapshot
+from impact_check.project.codec import (
+    CodecError,
+    decode_dataset,
+    decode_location,
+    encode_dataset,
+    encode_location,
+)
+from impact_check.project.settings import ReadSettings
+
+
+@dataclass
+class Indexed:
+    """A revision's catalog with its cached derived datasets not yet decoded.
+
+    ``order`` is every dataset name in the catalog's order; ``deferred`` the ones left
+    out of ``catalog.datasets``: name -> (cache key of the derived dataset, whether a
+    trigger or rule made it updatable). ``catalog.keys`` and ``catalog.reads`` are whole.
+    """
+
+    catalog: Catalog
+    order: list[str] = field(default_factory=list)
+    deferred: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    key: str | None = None  # the index entry it was read from
+
+    def names(self) -> set[str]:
+        """Every dataset the revision holds, decoded or not."""
+        return set(self.order)
+
+
+def built(catalog: Catalog) -> Indexed:
+    """A catalog just built (every dataset decoded, lineage pending) as an Indexed one."""
+    return Indexed(catalog, list(catalog.datasets))
+
+
+def index_key(snapshot: Snapshot, settings: ReadSettings) -> str:
+    """Key of a revision's index: everything building its catalog reads."""
+    files = []
+    for path in sorted(snapshot.files):
+        content = snapshot.files[path]
+        sha = content.sha or (blob_sha(content.data) if content.data is not None else None)
+        files.append([path, sha, content.reason])
+    return digest(
+        "revision-index",
+        ALGORITHM_VERSION,
+        sqlglot_version(),
+        settings.key(),
+        files,
+    )
+
+
+def indexable(catalog: Catalog) -> bool:
+    """Whether the index says everything of the catalog (plain SQL only, see the module)."""
+    return not (
+        catalog.loads
+        or catalog.consumers
+        or catalog.model_meta
+        or catalog.contracts
+        or catalog.projects
+    )
+
+
+def encode_index(indexed: Indexed) -> dict[str, Any]:
+    """A revision's catalog (lineage pending, or deferred) as its index value."""
+    catalog = indexed.catalog
+    datasets: list[list[Any]] = []
+    for name in indexed.order:
+        if name in indexed.deferred:
+            key, updatable = indexed.deferred[name]
+            datasets.append(["cached", name, key, updatable])
+            continue
+        dataset = catalog.datasets[name]
+        pending = catalog.pending.get(name)
+        if pending is not None and dataset.lineage is None:
+            datasets.append(["cached", name, pending, dataset.updatable])
+        else:  # a table of the DDL, or a derivation that failed (no cached entry)
+            datasets.append(["inline", name, encode_dataset(dataset)])
+    return {
+        "datasets": datasets,
+        "derived_issues_at": catalog.derived_issues_at,
+        "keys": [[k, v] for k, v in catalog.keys.items()],
+        "reads": [[k, sorted(v)] for k, v in catalog.reads.items()],
+        "issues": [
+            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed, i.whole_file]
+            for i in catalog.issues
+        ],
+        "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
+        "renamed_columns": [[k[0], k[1], v] for k, v in catalog.renamed_columns.items()],
+        "dropped": [[k, encode_location(v)] for k, v in catalog.dropped.items()],
+        "events": [[k, encode_location(v)] for k, v in catalog.events.items()],
+        "defined": [
+            [d.name, encode_location(d.location), d.reason, d.project]
+            for d in catalog.defined.values()
+        ],
+    }
+
+
+def decode_index(value: Any) -> Indexed:
+    """``encode_index``'s value back (CodecError on any other shape)."""
+    data = _dict(value)
+    catalog = Catalog()
+    indexed = Indexed(catalog)
+    try:
+        for row in _list(data["datasets"]):
+            row = _list(row)
+            if len(row) == 4 and row[0] == "cached":
+                _, name, key, updatable = row
+                indexed.deferred[_str(name)] = (_str(key), _bool(updatable))
+            elif len(row) == 3 and row[0] == "inline":
+                dataset = decode_dataset(row[2])
+                if dataset.name != row[1]:
+                    raise CodecError("dataset named twice")
+                catalog.datasets[dataset.name] = dataset
+            else:
+                raise CodecError("bad dataset row")
+            indexed.order.append(_str(row[1]))
+        if len(set(indexed.order)) != len(indexed.order):
+            raise CodecError("a dataset listed twice")
+        at = data["derived_issues_at"]
+        if at is not None and type(at) is not int:
+            raise CodecError("bad issue position")
+        catalog.derived_issues_at = at
+        for name, key in _rows(data["keys"], 2):
+            catalog.keys[_str(name)] = _str(key)
+        if not indexed.deferred.keys() <= catalog.keys.keys():
+            raise CodecError("a cached dataset without its key")
+        for name, reads in _rows(data["reads"], 2):
+            catalog.reads[_str(name)] = {_str(r) for r in _list(reads)}
+        for rule, message, location, target, unanalyzed, whole in _rows(data["issues"], 6):
+            catalog.issues.append(
+                Issue(
+                    _str(rule),
+                    _str(message),
+                    _location(location),
+                    None if target is None else _str(target),
+                    _bool(unanalyzed),
+                    _bool(whole),
+                )
+            )
+        for old, new in _rows(data["renamed_tables"], 2):
+            catalog.renamed_tables[_str(old)] = _str(new)
+        for table, old, new in _rows(data["renamed_columns"], 3):
+            catalog.renamed_columns[(_str(table), _str(old))] = _str(new)
+        for marks, field_name in ((catalog.dropped, "dropped"), (catalog.events, "events")):
+            for node, location in _rows(data[field_name], 2):
+                marks[_str(node)] = _location(location)
+        for name, location, reason, project in _rows(data["defined"], 4):
+            catalog.defined[_str(name)] = Defined(
+                _str(name),
+                _location(location),
+                None if reason is None else _str(reason),
+                None if project is None else _str(project),
+            )
+    except KeyError as err:
+        raise CodecError(f"missing field {err}") from err
+    if at is not None and not 0 <= at <= len(catalog.issues):
+        raise CodecError("bad issue position")
+    return indexed
+
+
+def materialise(indexed: Indexed, keep: set[str], datasets: dict[str, Dataset]) -> Catalog:
+    """The catalog holding the datasets of ``keep`` (the deferred ones taken from
+    ``datasets``, decoded by the caller), in the revision's order; lineage of the deferred
+    ones left pending under their keys."""
+    catalog = indexed.catalog
+    ordered: dict[str, Dataset] = {}
+    for name in indexed.order:
+        if name not in keep:
+            continue
+        found = catalog.datasets.get(name)
+        if found is None:
+            found = datasets[name]
+            catalog.pending[name] = indexed.deferred[name][0]
+        ordered[name] = found
+    catalog.datasets = ordered
+    indexed.order = list(ordered)
+    indexed.deferred = {}
+    return catalog
+
+
+def _location(value: Any) -> Any:
+    where = decode_location(value)
+    if where is None:
+        raise CodecError("a location is required")
+    return where
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CodecError("expected an object")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise CodecError("expected a list")
+    return value
+
+
+def _rows(value: Any, width: int) -> list[list[Any]]:
+    rows = _list(value)
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            raise CodecError("bad row")
+    return rows
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CodecError("expected a string")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise CodecError("expected a boolean")
+    return value
