@@ -48,6 +48,10 @@ _FAILS = {
 }
 # Engines that also refuse `text_column = 5` (DuckDB casts the literal instead).
 _STRICT_EQUALITY = {"postgres", "redshift", "materialize", "risingwave"}
+# engines that cast a number, date, time or boolean to text where text is needed (`LIKE`,
+# string functions): Snowflake, MySQL, SQLite, SQL Server
+_CASTS_SCALARS_TO_TEXT = {"snowflake", "mysql", "sqlite", "tsql"}
+_SCALARS = {"numeric", "date", "timestamp", "time", "boolean"}
 
 
 @dataclass
@@ -329,6 +333,8 @@ def _type_problem(use: TypeUse, catalog: Catalog, dialect: str) -> str | None:
         failing = failing | {"text", "boolean"}
     if use.needs == "orderable" and dialect in _STRICT_EQUALITY:
         failing = failing | {"boolean", "json"}  # PostgreSQL has no MIN/MAX(boolean/json)
+    if use.needs == "text" and dialect in _CASTS_SCALARS_TO_TEXT:
+        failing = failing - _SCALARS
     if fam not in failing:
         return None
     return (
