@@ -369,6 +369,44 @@ def test_statements_that_are_not_table_schema_say_nothing() -> None:
     assert catalog.issues == []
 
 
+def test_snowflake_tasks_streams_and_stages_say_nothing() -> None:
+    """A Snowflake ingestion script's tasks (whose COPY INTO names a table) made the table
+    "not analysed" (held-back replay): they build no table and change no column."""
+    catalog = build(
+        {
+            "sql/load.sql": "CREATE TABLE raw.rents (id INT, rent INT);\n"
+            "CREATE OR REPLACE STAGE raw.s3 URL = 's3://bucket/';\n"
+            "CREATE OR REPLACE FILE FORMAT raw.csv TYPE = CSV;\n"
+            "CREATE OR REPLACE TASK raw.load_rents WAREHOUSE = wh SCHEDULE = '60 MINUTE'\n"
+            "  AS COPY INTO raw.rents FROM @raw.s3 FILE_FORMAT = raw.csv;\n"
+            "ALTER TASK raw.load_rents RESUME;\nEXECUTE TASK raw.load_rents;\n"
+            "CREATE OR REPLACE STREAM raw.rents_stream ON TABLE raw.rents;\n"
+            "ALTER TABLE raw.rents COMMENT = 'Rent facts. Grain: one row per month';\n"
+            "ALTER TABLE raw.rents CLUSTER BY (id);\n",
+        },
+        dialect="snowflake",
+    )
+    assert catalog.issues == [] and list(catalog.datasets["raw.rents"].columns) == ["id", "rent"]
+
+
+def test_plain_sql_in_a_directory_naming_an_engine_is_read_in_it() -> None:
+    """temporal: `schema/mysql/v8/…/versioned/v1.2/blob_size.sql` (no framework) holds
+    MySQL's `ALTER TABLE t MODIFY COLUMN data MEDIUMBLOB`, an opaque command elsewhere."""
+    files = {
+        "schema/mysql/v8/versioned/v1.0/schema.sql": "CREATE TABLE m (id INT, data BLOB);",
+        "schema/mysql/v8/versioned/v1.2/blob_size.sql": "ALTER TABLE m MODIFY COLUMN data "
+        "MEDIUMBLOB;",
+        "schema/postgresql/v12/versioned/v1.0/schema.sql": "CREATE TABLE p (id INT);",
+    }
+    paths = list(files)
+    dialects = {u.path: u.dialect for u in plan(paths, files).units}
+    assert set(dialects.values()) == {"mysql", "postgres"}
+    assert {u.dialect for u in plan(paths, files, "duckdb").units} == {None}
+    snap = Snapshot({p: FileContent(p, t.encode()) for p, t in files.items()})
+    catalog = load_catalog(snap, Config())
+    assert not catalog.issues, catalog.issues
+
+
 def test_set_schema_moves_the_table() -> None:
     catalog = build({"a.sql": "CREATE TABLE t (id INT);\nALTER TABLE t SET SCHEMA archive;"})
     assert "archive.t" in catalog.datasets and catalog.renamed_tables == {"t": "archive.t"}

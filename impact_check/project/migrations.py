@@ -118,7 +118,9 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
         if path in unused:
             continue
         if mine is None:
-            out.units.append(Unit(path, dialect=per_engine.get(path)))
+            # no framework: the engine its dump names, else (nothing configured) its path's
+            engine = per_engine.get(path) or (None if dialect else path_engine(parents[path]))
+            out.units.append(Unit(path, dialect=engine))
         elif id(mine) not in emitted:
             emitted.add(id(mine))
             out.units.extend(

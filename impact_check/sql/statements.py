@@ -44,6 +44,11 @@ _TABLE_OPTIONS = _any(
     "REPLICA IDENTITY", r"SET \(", r"RESET \(", "SET WITH", "SET WITHOUT", "CLUSTER ON",
     "SET LOGGED", "SET UNLOGGED", "SET TABLESPACE", "SET ACCESS METHOD", "ATTACH PARTITION",
     "DETACH PARTITION", "INHERIT", "NO INHERIT", "OF ", "NOT OF",
+    # Snowflake and MySQL table options
+    "COMMENT ?=", "SET COMMENT", "UNSET COMMENT", "CLUSTER BY", "DROP CLUSTERING KEY",
+    "SET DATA_RETENTION", "SET CHANGE_TRACKING", "SET TAG", "UNSET TAG", "ENGINE ?=",
+    "AUTO_INCREMENT ?=", "CONVERT TO CHARACTER SET", "(?:DEFAULT )?CHARSET ?=",
+    "(?:DEFAULT )?CHARACTER SET",
 )  # fmt: skip
 _OTHER_OBJECTS = _any(
     "STATISTICS", "COLLATION", "OPERATOR", "AGGREGATE", "CAST", "(?:OR REPLACE )?RULE",
@@ -107,6 +112,12 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
             "other object",
             r"^ALTER (?:FUNCTION|PROCEDURE|ROUTINE|SYSTEM)\b|^SECURITY LABEL\b"
             r"|^IMPORT FOREIGN SCHEMA\b",
+        ),
+        (  # Snowflake's scheduling, loading and account objects
+            "other object",
+            r"^(?:CREATE (?:OR REPLACE )?|ALTER |DROP )(?:TASK|STREAM|PIPE|STAGE|FILE FORMAT"
+            r"|WAREHOUSE|RESOURCE MONITOR|(?:\w+ )?INTEGRATION|SECRET|NETWORK POLICY|TAG"
+            r"|MASKING POLICY|ROW ACCESS POLICY|ALERT)\b|^EXECUTE (?:TASK|ALERT)\b",
         ),
     ]
 ]
