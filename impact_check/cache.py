@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 # Bump when anything the loader derives changes shape or meaning: old entries become unused.
+# 17: the engine a file's name or its directory names, statements that are not table
+# schema (Snowflake objects, table options, ADD CHECK, temp tables);
 # 16: the per-revision index (project/revision_index.py, index);
 # 15: ALTER and DROP operations among a DDL file's effects (cold); 13, 14: date parts,
 # UNNEST, per-warehouse dbt variants, schema dumps beside migrations (main);
@@ -39,7 +41,7 @@ from typing import Any
 # 10: dbt refs follow in-file config() and snapshots, warehouse-introspecting models are
 # read as compiled, numbered migration folders; 9: per-file DDL statement effects;
 # 8: struct field paths and pivots in lineage; 7: migration units and routines
-ALGORITHM_VERSION = "16"
+ALGORITHM_VERSION = "17"
 FORMAT = f"impact-check-cache/{ALGORITHM_VERSION}/lines"
 _COMPACT_AFTER = 8  # journals
 _MAX_UNUSED = 20_000  # entries kept from earlier runs (other branches) beyond this run's

@@ -975,3 +975,44 @@ def test_mysql_delimiter_blocks_are_statements() -> None:
     )
     assert sorted(i.rule for i in catalog.issues) == ["AN911", "AN911"], catalog.issues
     assert list(catalog.datasets["q"].columns) == ["id", "name", "note"]
+
+
+def test_a_file_named_for_one_engine_is_read_in_it() -> None:
+    """ory: `…_identities.mysql.up.sql` beside its PostgreSQL sibling holds MySQL's
+    `ALTER TABLE t MODIFY COLUMN c VARCHAR(255) BINARY` (not analysed under PostgreSQL)."""
+    files = {
+        "m/20191100000001_identities.postgres.up.sql": "CREATE TABLE i (id INT, c TEXT);",
+        "m/20191100000001_identities.mysql.up.sql": "CREATE TABLE i (id INT, c TEXT);",
+        "m/20191100000005_identities.mysql.up.sql": "ALTER TABLE i MODIFY COLUMN c "
+        "VARCHAR(255) BINARY;",
+    }
+    from impact_check.project.layouts import file_engine
+
+    assert [file_engine(p) for p in files] == ["postgres", "mysql", "mysql"]
+    assert file_engine("db/V1__a.sql") is None
+    for unit in plan(list(files), files).units:
+        assert unit.dialect == file_engine(unit.path)
+
+
+def test_checks_temp_tables_fulltext_indexes_and_projections_say_nothing() -> None:
+    catalog = build(
+        {
+            "db/V1__a.sql": "CREATE TABLE t (id INT, kind TEXT, body TEXT);\n"
+            "ALTER TABLE t ADD CHECK (num_nonnulls (id, kind) = 1);\n"
+            "CREATE TEMPORARY TABLE scratch AS SELECT id FROM t;\n"
+            "DROP TABLE scratch;\n",
+        }
+    )
+    assert catalog.issues == [] and list(catalog.datasets) == ["t"]
+    mysql = build(
+        {"db/V1__a.sql": "CREATE TABLE c (t TEXT);\nCREATE FULLTEXT INDEX f ON c (t);"}, "mysql"
+    )
+    assert mysql.issues == []
+    clickhouse = build(
+        {
+            "db/schema.sql": "CREATE TABLE e (u String, p String) ENGINE = MergeTree ORDER BY u;\n"
+            "ALTER TABLE e ADD PROJECTION by_p (SELECT * ORDER BY p);\n"
+        },
+        "clickhouse",
+    )
+    assert clickhouse.issues == []

@@ -338,6 +338,16 @@ def _golang_migrate(everything: list[str], sql: list[str], dirs: Dirs, texts: Te
     return groups
 
 
+_POP_SQLGLOT = {"cockroach": "postgres", "sqlite3": "sqlite", "mssql": "tsql"}
+
+
+def file_engine(path: str) -> str | None:
+    """The sqlglot dialect a pop-style file name names (``…_x.mysql.up.sql``): its SQL is
+    that engine's, whichever engine the sequence applies."""
+    match = _POP.match(_name(path))
+    return _POP_SQLGLOT.get(match.group(1), match.group(1)) if match else None
+
+
 def pop_engine(units: Sequence[Unit], configured: str | None) -> str | None:
     """The engine whose pop variants a sequence applies: the configured dialect when some
     variant names it (``sqlite`` also takes ``sqlite3``, ``tsql`` takes ``mssql``), else
@@ -579,6 +589,7 @@ __all__ = [
     "Texts",
     "Unit",
     "choose_pop_variants",
+    "file_engine",
     "natural_key",
     "path_engine",
     "pop_engine",

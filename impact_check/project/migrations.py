@@ -54,6 +54,7 @@ from impact_check.project.layouts import (
     Texts,
     Unit,
     choose_pop_variants,
+    file_engine,
     natural_key,
     path_engine,
 )
@@ -124,7 +125,8 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
         elif id(mine) not in emitted:
             emitted.add(id(mine))
             out.units.extend(
-                replace(u, sequence=mine.root, dialect=mine.dialect) for u in mine.units
+                replace(u, sequence=mine.root, dialect=file_engine(u.path) or mine.dialect)
+                for u in mine.units
             )
     named = {group.dialect for group in groups if group.units and group.dialect}
     if len(named) == 1:

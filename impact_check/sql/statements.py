@@ -49,6 +49,8 @@ _TABLE_OPTIONS = _any(
     "SET DATA_RETENTION", "SET CHANGE_TRACKING", "SET TAG", "UNSET TAG", "ENGINE ?=",
     "AUTO_INCREMENT ?=", "CONVERT TO CHARACTER SET", "(?:DEFAULT )?CHARSET ?=",
     "(?:DEFAULT )?CHARACTER SET",
+    # ClickHouse
+    "(?:ADD|DROP|MATERIALIZE|CLEAR) (?:PROJECTION|INDEX)", "MODIFY (?:TTL|SETTING|COMMENT)",
 )  # fmt: skip
 _OTHER_OBJECTS = _any(
     "STATISTICS", "COLLATION", "OPERATOR", "AGGREGATE", "CAST", "(?:OR REPLACE )?RULE",
@@ -68,7 +70,10 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
         ("rename constraint", rf"^{_ALTER_REL} RENAME CONSTRAINT "),
         ("set schema", rf"^{_ALTER_REL} SET SCHEMA "),
         ("rename relation", r"^ALTER (?:MATERIALIZED VIEW|FOREIGN TABLE) .*\bRENAME TO "),
-        ("index", r"^(?:CREATE (?:UNIQUE )?INDEX|DROP INDEX|ALTER INDEX|REINDEX)\b"),
+        (
+            "index",
+            r"^(?:CREATE (?:UNIQUE |FULLTEXT |SPATIAL )?INDEX|DROP INDEX|ALTER INDEX|REINDEX)\b",
+        ),
         ("extension", rf"^{_CREATE_ALTER_DROP} EXTENSION\b"),
         ("comment", r"^COMMENT ON\b"),
         ("grant", r"^(?:GRANT|REVOKE)\b|^ALTER DEFAULT PRIVILEGES\b"),
@@ -95,6 +100,8 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
             r"(?:ROW LEVEL SECURITY|TRIGGER|RULE|REPLICA|ALWAYS)\b",
         ),
         ("constraint", rf"^{_ALTER_REL} (?:VALIDATE|ALTER) CONSTRAINT\b"),
+        # a CHECK whose expression the parser cannot read constrains rows, not columns
+        ("constraint", rf"^{_ALTER_REL} ADD CHECK\b"),
         (
             "constraint",
             rf"^{_ALTER_REL} ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY) USING INDEX\b",
@@ -106,6 +113,8 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
         ),
         ("schema", rf"^{_CREATE_ALTER_DROP} SCHEMA\b"),
         ("data", r"^(?:TRUNCATE|COPY)\b"),
+        # a migration's scratch table: gone when its session ends
+        ("data", r"^CREATE (?:GLOBAL |LOCAL )?TEMP(?:ORARY)? TABLE\b"),
         ("publication", rf"^{_CREATE_ALTER_DROP} (?:PUBLICATION|SUBSCRIPTION)\b"),
         ("other object", rf"^{_CREATE_ALTER_DROP} {_OTHER_OBJECTS}\b"),
         (
