@@ -26,47 +26,63 @@ class CodecError(ValueError):
     """A stored value does not have the expected shape."""
 
 
-def _str(value: Any) -> str:
+# The shape checks every cache codec reads stored values through.
+
+
+def expect_str(value: Any) -> str:
     if not isinstance(value, str):
         raise CodecError("expected a string")
     return value
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
+def expect_opt_str(value: Any) -> str | None:
+    return None if value is None else expect_str(value)
 
 
-def _bool(value: Any) -> bool:
+def expect_bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise CodecError("expected a boolean")
     return value
 
 
-def _list(value: Any) -> list[Any]:
+def expect_list(value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise CodecError("expected a list")
     return value
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def expect_dict(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CodecError("expected an object")
     return value
 
 
+def expect_rows(value: Any, width: int) -> list[list[Any]]:
+    """A list of lists of ``width`` items each."""
+    rows = expect_list(value)
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            raise CodecError("bad row")
+    return rows
+
+
+def expect_strs(value: Any) -> list[str]:
+    return [expect_str(v) for v in expect_list(value)]
+
+
 def _src(value: Any) -> Src:
-    pair = _list(value)
+    pair = expect_list(value)
     if len(pair) != 2:
         raise CodecError("expected a (relation, column) pair")
-    return _str(pair[0]), _str(pair[1])
+    return expect_str(pair[0]), expect_str(pair[1])
 
 
 def _srcs(value: Any) -> set[Src]:
-    return {_src(v) for v in _list(value)}
+    return {_src(v) for v in expect_list(value)}
 
 
 def _strs(value: Any) -> set[str]:
-    return {_str(v) for v in _list(value)}
+    return {expect_str(v) for v in expect_list(value)}
 
 
 def _sorted_srcs(values: set[Src]) -> list[list[str]]:
@@ -107,25 +123,27 @@ def encode_lineage(res: Lineage) -> dict[str, Any]:
 
 def decode_lineage(value: Any) -> Lineage:
     """The Lineage ``encode_lineage`` produced; CodecError on any other shape."""
-    data = _dict(value)
+    data = expect_dict(value)
     try:
         res = Lineage(
-            columns={_str(k): _srcs(v) for k, v in _pairs(data["columns"])},
-            clauses={_str(k): _srcs(v) for k, v in _pairs(data["clauses"])},
+            columns={expect_str(k): _srcs(v) for k, v in _pairs(data["columns"])},
+            clauses={expect_str(k): _srcs(v) for k, v in _pairs(data["clauses"])},
             referenced=_srcs(data["referenced"]),
             tables=_strs(data["tables"]),
             star_tables=_strs(data["star_tables"]),
             unresolved=_strs(data["unresolved"]),
             missing=_srcs(data["missing"]),
-            type_uses=[_type_use(u) for u in _list(data["type_uses"])],
+            type_uses=[_type_use(u) for u in expect_list(data["type_uses"])],
             star_unknown=_strs(data["star_unknown"]),
-            errors=[_str(e) for e in _list(data["errors"])],
-            pure={_str(k): _src(v) for k, v in _pairs(data["pure"])},
-            output_types={_str(k): _opt_str(v) for k, v in _pairs(data["output_types"])},
-            comparisons=[_comparison(c) for c in _list(data["comparisons"])],
+            errors=[expect_str(e) for e in expect_list(data["errors"])],
+            pure={expect_str(k): _src(v) for k, v in _pairs(data["pure"])},
+            output_types={
+                expect_str(k): expect_opt_str(v) for k, v in _pairs(data["output_types"])
+            },
+            comparisons=[_comparison(c) for c in expect_list(data["comparisons"])],
             fingerprints=_fingerprints(data["fingerprints"]),
             outer_joined=_strs(data["outer_joined"]),
-            field_uses=[_field_use(u) for u in _list(data["field_uses"])],
+            field_uses=[_field_use(u) for u in expect_list(data["field_uses"])],
             field_reads={_src(k): _strs(v) for k, v in _pairs(data["field_reads"])},
             guessed_names=_strs(data["guessed_names"]),
         )
@@ -136,8 +154,8 @@ def decode_lineage(value: Any) -> Lineage:
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:
     out = []
-    for item in _list(value):
-        pair = _list(item)
+    for item in expect_list(value):
+        pair = expect_list(item)
         if len(pair) != 2:
             raise CodecError("expected a pair")
         out.append((pair[0], pair[1]))
@@ -145,37 +163,39 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 
 
 def _type_use(value: Any) -> TypeUse:
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) != 4:
         raise CodecError("bad type use")
-    return TypeUse(_src(parts[0]), _str(parts[1]), _str(parts[2]), _str(parts[3]))
+    return TypeUse(_src(parts[0]), expect_str(parts[1]), expect_str(parts[2]), expect_str(parts[3]))
 
 
 def _field_use(value: Any) -> FieldUse:
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) != 5:
         raise CodecError("bad field use")
-    path = tuple(_str(p) for p in _list(parts[1]))
-    return FieldUse(_src(parts[0]), path, _str(parts[2]), _opt_str(parts[3]), _bool(parts[4]))
+    path = tuple(expect_str(p) for p in expect_list(parts[1]))
+    return FieldUse(
+        _src(parts[0]), path, expect_str(parts[2]), expect_opt_str(parts[3]), expect_bool(parts[4])
+    )
 
 
 def _comparison(value: Any) -> Comparison:
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) != 4:
         raise CodecError("bad comparison")
-    return Comparison(_src(parts[0]), _src(parts[1]), _bool(parts[2]), _str(parts[3]))
+    return Comparison(_src(parts[0]), _src(parts[1]), expect_bool(parts[2]), expect_str(parts[3]))
 
 
 def _fingerprints(value: Any) -> Fingerprints | None:
     if value is None:
         return None
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) != 3:
         raise CodecError("bad fingerprints")
     return Fingerprints(
-        columns={_str(k): _str(v) for k, v in _pairs(parts[0])},
-        aggregated={_str(k): _bool(v) for k, v in _pairs(parts[1])},
-        rows={_str(k): _str(v) for k, v in _pairs(parts[2])},
+        columns={expect_str(k): expect_str(v) for k, v in _pairs(parts[0])},
+        aggregated={expect_str(k): expect_bool(v) for k, v in _pairs(parts[1])},
+        rows={expect_str(k): expect_str(v) for k, v in _pairs(parts[2])},
     )
 
 
@@ -200,21 +220,21 @@ def encode_column(col: Column) -> list[Any]:
 
 def decode_column(value: Any) -> Column:
     """The Column ``encode_column`` produced."""
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) not in (9, 10):  # 9: written before dbt tests were kept
         raise CodecError("bad column")
-    accepted = None if parts[7] is None else tuple(_str(v) for v in _list(parts[7]))
-    tests = tuple(_str(t) for t in _list(parts[9])) if len(parts) == 10 else ()
+    accepted = None if parts[7] is None else tuple(expect_str(v) for v in expect_list(parts[7]))
+    tests = tuple(expect_str(t) for t in expect_list(parts[9])) if len(parts) == 10 else ()
     return Column(
-        _str(parts[0]),
-        _opt_str(parts[1]),
-        _opt_str(parts[2]),
-        _bool(parts[3]),
-        _opt_str(parts[4]),
-        _bool(parts[5]),
-        _bool(parts[6]),
+        expect_str(parts[0]),
+        expect_opt_str(parts[1]),
+        expect_opt_str(parts[2]),
+        expect_bool(parts[3]),
+        expect_opt_str(parts[4]),
+        expect_bool(parts[5]),
+        expect_bool(parts[6]),
         accepted,
-        _opt_str(parts[8]),
+        expect_opt_str(parts[8]),
         tests,
     )
 
@@ -228,10 +248,10 @@ def decode_location(value: Any) -> Location | None:
     """The Location ``encode_location`` produced."""
     if value is None:
         return None
-    parts = _list(value)
+    parts = expect_list(value)
     if len(parts) != 2 or not (parts[1] is None or type(parts[1]) is int):
         raise CodecError("bad location")
-    return Location(_str(parts[0]), parts[1])
+    return Location(expect_str(parts[0]), parts[1])
 
 
 def encode_dataset(ds: Dataset) -> dict[str, Any]:
@@ -261,29 +281,29 @@ def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
 
     ``lineage=False`` leaves the lineage out (None) for a later ``decode_lineage``.
     """
-    data = _dict(value)
+    data = expect_dict(value)
     try:
-        columns = [decode_column(c) for c in _list(data["columns"])]
-        declared = [decode_column(c) for c in _list(data["declared"])]
+        columns = [decode_column(c) for c in expect_list(data["columns"])]
+        declared = [decode_column(c) for c in expect_list(data["declared"])]
         return Dataset(
-            name=_str(data["name"]),
-            kind=_str(data["kind"]),
+            name=expect_str(data["name"]),
+            kind=expect_str(data["kind"]),
             columns={c.name: c for c in columns},
             location=decode_location(data["location"]),
-            definition=_opt_str(data["definition"]),
+            definition=expect_opt_str(data["definition"]),
             lineage=None
             if data["lineage"] is None or not lineage
             else decode_lineage(data["lineage"]),
-            columns_known=_bool(data["columns_known"]),
-            dialect=_str(data["dialect"]),
-            updatable=_bool(data["updatable"]),
-            constraints={_str(k): _str(v) for k, v in _pairs(data["constraints"])},
-            contract=_bool(data["contract"]),
-            access=_opt_str(data["access"]),
-            owners=[_str(o) for o in _list(data["owners"])],
+            columns_known=expect_bool(data["columns_known"]),
+            dialect=expect_str(data["dialect"]),
+            updatable=expect_bool(data["updatable"]),
+            constraints={expect_str(k): expect_str(v) for k, v in _pairs(data["constraints"])},
+            contract=expect_bool(data["contract"]),
+            access=expect_opt_str(data["access"]),
+            owners=[expect_str(o) for o in expect_list(data["owners"])],
             declared={c.name: c for c in declared},
-            origin=_str(data["origin"]),
-            names_guessed=_bool(data["names_guessed"]),
+            origin=expect_str(data["origin"]),
+            names_guessed=expect_bool(data["names_guessed"]),
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

@@ -57,6 +57,11 @@ from impact_check.project.codec import (
     encode_column,
     encode_dataset,
     encode_location,
+    expect_list,
+    expect_opt_str,
+    expect_rows,
+    expect_str,
+    expect_strs,
 )
 from impact_check.project.definitions import (
     LazyDefinition,
@@ -709,7 +714,7 @@ def encode_effect(effect: Effect) -> list[Any]:
 def decode_effects(value: Any) -> list[Effect]:
     """``encode_effect`` values back, validated field by field (CodecError otherwise)."""
     effects: list[Effect] = []
-    for row in _items(value):
+    for row in expect_list(value):
         if not isinstance(row, list) or not row:
             raise CodecError("bad effect")
         if row[0] == "view" and len(row) == 9:
@@ -719,13 +724,13 @@ def decode_effects(value: Any) -> list[Effect]:
             effects.append(
                 ViewStatement(
                     index,
-                    _s(name),
-                    _s(kind),
+                    expect_str(name),
+                    expect_str(kind),
                     line,
-                    _strs(declared),
-                    _strs(reads),
-                    _strs(tables),
-                    _s(text),
+                    expect_strs(declared),
+                    expect_strs(reads),
+                    expect_strs(tables),
+                    expect_str(text),
                 )
             )
         elif row[0] == "table" and len(row) == 5:
@@ -733,16 +738,12 @@ def decode_effects(value: Any) -> list[Effect]:
             if type(index) is not int or not isinstance(exists, bool):
                 raise CodecError("bad table effect")
             decode_dataset(dataset)  # validated now: a replay never stops half-way
-            effects.append(CreateTable(index, _s(name), exists, dataset))
+            effects.append(CreateTable(index, expect_str(name), exists, dataset))
         elif row[0] == "op":
             effects.append(decode_applied(row))
         else:
             raise CodecError("unknown effect")
     return effects
-
-
-def _strs(value: Any) -> list[str]:
-    return [_s(v) for v in _items(value)]
 
 
 def model_file(
@@ -868,53 +869,36 @@ def decode_ddl(value: Any, catalog: Catalog) -> str:
     if not isinstance(value, dict):
         raise CodecError("expected an object")
     try:
-        for item in _items(value["datasets"]):
+        for item in expect_list(value["datasets"]):
             dataset = decode_dataset(item)
             catalog.datasets[dataset.name] = dataset
-        for rule, message, location, target, unanalyzed, whole in _rows(value["issues"], 6):
+        for rule, message, location, target, unanalyzed, whole in expect_rows(value["issues"], 6):
             where = decode_location(location)
             if where is None or not isinstance(unanalyzed, bool) or not isinstance(whole, bool):
                 raise CodecError("bad issue")
             catalog.issues.append(
-                Issue(_s(rule), _s(message), where, _opt(target), unanalyzed, whole)
+                Issue(
+                    expect_str(rule),
+                    expect_str(message),
+                    where,
+                    expect_opt_str(target),
+                    unanalyzed,
+                    whole,
+                )
             )
-        for old, new in _rows(value["renamed_tables"], 2):
-            catalog.renamed_tables[_s(old)] = _s(new)
-        for table, old, new in _rows(value["renamed_columns"], 3):
-            catalog.renamed_columns[(_s(table), _s(old))] = _s(new)
+        for old, new in expect_rows(value["renamed_tables"], 2):
+            catalog.renamed_tables[expect_str(old)] = expect_str(new)
+        for table, old, new in expect_rows(value["renamed_columns"], 3):
+            catalog.renamed_columns[(expect_str(table), expect_str(old))] = expect_str(new)
         for target, name in (("dropped", catalog.dropped), ("events", catalog.events)):
-            for node, location in _rows(value[target], 2):
+            for node, location in expect_rows(value[target], 2):
                 where = decode_location(location)
                 if where is None:
                     raise CodecError("bad location")
-                name[_s(node)] = where
-        return _s(value["dialect"])
+                name[expect_str(node)] = where
+        return expect_str(value["dialect"])
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
-
-
-def _items(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise CodecError("expected a list")
-    return value
-
-
-def _rows(value: Any, width: int) -> list[list[Any]]:
-    rows = _items(value)
-    for row in rows:
-        if not isinstance(row, list) or len(row) != width:
-            raise CodecError("bad row")
-    return rows
-
-
-def _s(value: Any) -> str:
-    if not isinstance(value, str):
-        raise CodecError("expected a string")
-    return value
-
-
-def _opt(value: Any) -> str | None:
-    return None if value is None else _s(value)
 
 
 # -- derived datasets -------------------------------------------------------------------

@@ -29,6 +29,11 @@ from impact_check.project.codec import (
     decode_location,
     encode_dataset,
     encode_location,
+    expect_bool,
+    expect_dict,
+    expect_list,
+    expect_rows,
+    expect_str,
 )
 from impact_check.project.settings import ReadSettings
 
@@ -121,15 +126,15 @@ def encode_index(indexed: Indexed) -> dict[str, Any]:
 
 def decode_index(value: Any) -> Indexed:
     """``encode_index``'s value back (CodecError on any other shape)."""
-    data = _dict(value)
+    data = expect_dict(value)
     catalog = Catalog()
     indexed = Indexed(catalog)
     try:
-        for row in _list(data["datasets"]):
-            row = _list(row)
+        for row in expect_list(data["datasets"]):
+            row = expect_list(row)
             if len(row) == 4 and row[0] == "cached":
                 _, name, key, updatable = row
-                indexed.deferred[_str(name)] = (_str(key), _bool(updatable))
+                indexed.deferred[expect_str(name)] = (expect_str(key), expect_bool(updatable))
             elif len(row) == 3 and row[0] == "inline":
                 dataset = decode_dataset(row[2])
                 if dataset.name != row[1]:
@@ -137,43 +142,43 @@ def decode_index(value: Any) -> Indexed:
                 catalog.datasets[dataset.name] = dataset
             else:
                 raise CodecError("bad dataset row")
-            indexed.order.append(_str(row[1]))
+            indexed.order.append(expect_str(row[1]))
         if len(set(indexed.order)) != len(indexed.order):
             raise CodecError("a dataset listed twice")
         at = data["derived_issues_at"]
         if at is not None and type(at) is not int:
             raise CodecError("bad issue position")
         catalog.derived_issues_at = at
-        for name, key in _rows(data["keys"], 2):
-            catalog.keys[_str(name)] = _str(key)
+        for name, key in expect_rows(data["keys"], 2):
+            catalog.keys[expect_str(name)] = expect_str(key)
         if not indexed.deferred.keys() <= catalog.keys.keys():
             raise CodecError("a cached dataset without its key")
-        for name, reads in _rows(data["reads"], 2):
-            catalog.reads[_str(name)] = {_str(r) for r in _list(reads)}
-        for rule, message, location, target, unanalyzed, whole in _rows(data["issues"], 6):
+        for name, reads in expect_rows(data["reads"], 2):
+            catalog.reads[expect_str(name)] = {expect_str(r) for r in expect_list(reads)}
+        for rule, message, location, target, unanalyzed, whole in expect_rows(data["issues"], 6):
             catalog.issues.append(
                 Issue(
-                    _str(rule),
-                    _str(message),
+                    expect_str(rule),
+                    expect_str(message),
                     _location(location),
-                    None if target is None else _str(target),
-                    _bool(unanalyzed),
-                    _bool(whole),
+                    None if target is None else expect_str(target),
+                    expect_bool(unanalyzed),
+                    expect_bool(whole),
                 )
             )
-        for old, new in _rows(data["renamed_tables"], 2):
-            catalog.renamed_tables[_str(old)] = _str(new)
-        for table, old, new in _rows(data["renamed_columns"], 3):
-            catalog.renamed_columns[(_str(table), _str(old))] = _str(new)
+        for old, new in expect_rows(data["renamed_tables"], 2):
+            catalog.renamed_tables[expect_str(old)] = expect_str(new)
+        for table, old, new in expect_rows(data["renamed_columns"], 3):
+            catalog.renamed_columns[(expect_str(table), expect_str(old))] = expect_str(new)
         for marks, field_name in ((catalog.dropped, "dropped"), (catalog.events, "events")):
-            for node, location in _rows(data[field_name], 2):
-                marks[_str(node)] = _location(location)
-        for name, location, reason, project in _rows(data["defined"], 4):
-            catalog.defined[_str(name)] = Defined(
-                _str(name),
+            for node, location in expect_rows(data[field_name], 2):
+                marks[expect_str(node)] = _location(location)
+        for name, location, reason, project in expect_rows(data["defined"], 4):
+            catalog.defined[expect_str(name)] = Defined(
+                expect_str(name),
                 _location(location),
-                None if reason is None else _str(reason),
-                None if project is None else _str(project),
+                None if reason is None else expect_str(reason),
+                None if project is None else expect_str(project),
             )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
@@ -207,35 +212,3 @@ def _location(value: Any) -> Any:
     if where is None:
         raise CodecError("a location is required")
     return where
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CodecError("expected an object")
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise CodecError("expected a list")
-    return value
-
-
-def _rows(value: Any, width: int) -> list[list[Any]]:
-    rows = _list(value)
-    for row in rows:
-        if not isinstance(row, list) or len(row) != width:
-            raise CodecError("bad row")
-    return rows
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise CodecError("expected a string")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise CodecError("expected a boolean")
-    return value

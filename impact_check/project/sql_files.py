@@ -36,6 +36,10 @@ from impact_check.project.codec import (
     decode_dataset,
     encode_column,
     encode_dataset,
+    expect_list,
+    expect_opt_str,
+    expect_str,
+    expect_strs,
 )
 from impact_check.project.definitions import ViewStatement, written_names
 from impact_check.project.files import decode_file, unreadable_rule
@@ -116,7 +120,7 @@ def decode_applied(row: list[Any]) -> Applied:
     line = row[2]
     if line is not None and type(line) is not int:
         raise CodecError("bad line")
-    return Applied(row[1], line, [_decode_operation(o) for o in _list(row[3])])
+    return Applied(row[1], line, [_decode_operation(o) for o in expect_list(row[3])])
 
 
 def _decode_operation(body: Any) -> AlterTable | DropRelations | Inert:
@@ -126,16 +130,18 @@ def _decode_operation(body: Any) -> AlterTable | DropRelations | Inert:
     if body == ["inert"]:
         operation = Inert()
     elif body[0] == "drop" and len(body) == 4 and isinstance(body[3], bool):
-        operation = DropRelations(_text(body[1]), _texts(body[2]), body[3])
+        operation = DropRelations(expect_str(body[1]), expect_strs(body[2]), body[3])
     elif body[0] == "alter" and len(body) == 4 and isinstance(body[2], bool):
-        operation = AlterTable(_text(body[1]), body[2], [_action(a) for a in _list(body[3])])
+        operation = AlterTable(
+            expect_str(body[1]), body[2], [_action(a) for a in expect_list(body[3])]
+        )
     else:
         raise CodecError("unknown operation")
     return operation
 
 
 def _action(value: Any) -> AlterAction:
-    row = _list(value)
+    row = expect_list(value)
     if len(row) != 12:
         raise CodecError("bad ALTER action")
     verb, key, names, columns, exists, type_, written, allow_null, default = row[:9]
@@ -145,22 +151,22 @@ def _action(value: Any) -> AlterAction:
     if allow_null is not None and not isinstance(allow_null, bool):
         raise CodecError("bad ALTER action")
     pairs = {}
-    for pair in _list(constraints):
+    for pair in expect_list(constraints):
         if not isinstance(pair, list) or len(pair) != 2:
             raise CodecError("bad constraint")
-        pairs[_text(pair[0])] = _text(pair[1])
+        pairs[expect_str(pair[0])] = expect_str(pair[1])
     action = AlterAction(
         verb,
-        _text(key),
-        _texts(names),
-        [decode_column(c) for c in _list(columns)],
+        expect_str(key),
+        expect_strs(names),
+        [decode_column(c) for c in expect_list(columns)],
         exists,
-        _opt_text(type_),
-        _opt_text(written),
+        expect_opt_str(type_),
+        expect_opt_str(written),
         allow_null,
-        _opt_text(default),
+        expect_opt_str(default),
         drop_default,
-        _opt_text(rename_to),
+        expect_opt_str(rename_to),
         pairs,
     )
     needs = _NEEDS.get(verb, (0, 0))
@@ -186,26 +192,6 @@ _VERBS = {
     "add_constraint",
     "other",
 }
-
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise CodecError("expected a list")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise CodecError("expected a string")
-    return value
-
-
-def _opt_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _texts(value: Any) -> list[str]:
-    return [_text(v) for v in _list(value)]
 
 
 def sql_plan(
