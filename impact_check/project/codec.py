@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from impact_check.model import (
+    Catalog,
     Column,
     Comparison,
     Dataset,
     FieldUse,
     Fingerprints,
+    Issue,
     Lineage,
     Location,
     Src,
@@ -307,3 +309,48 @@ def decode_dataset(value: Any, lineage: bool = True) -> Dataset:
         )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
+
+
+def expect_location(value: Any) -> Location:
+    where = decode_location(value)
+    if where is None:
+        raise CodecError("a location is required")
+    return where
+
+
+def encode_catalog_marks(catalog: Catalog) -> dict[str, Any]:
+    """What reading a revision's files leaves besides its datasets: issues, renames, drops
+    and the events of the DDL sequence."""
+    return {
+        "issues": [
+            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed, i.whole_file]
+            for i in catalog.issues
+        ],
+        "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
+        "renamed_columns": [[k[0], k[1], v] for k, v in catalog.renamed_columns.items()],
+        "dropped": [[k, encode_location(v)] for k, v in catalog.dropped.items()],
+        "events": [[k, encode_location(v)] for k, v in catalog.events.items()],
+    }
+
+
+def decode_catalog_marks(value: dict[str, Any], catalog: Catalog) -> None:
+    """``encode_catalog_marks``' fields of ``value`` back into ``catalog`` (CodecError on a
+    wrong shape, KeyError on a missing field)."""
+    for rule, message, location, target, unanalyzed, whole in expect_rows(value["issues"], 6):
+        catalog.issues.append(
+            Issue(
+                expect_str(rule),
+                expect_str(message),
+                expect_location(location),
+                expect_opt_str(target),
+                expect_bool(unanalyzed),
+                expect_bool(whole),
+            )
+        )
+    for old, new in expect_rows(value["renamed_tables"], 2):
+        catalog.renamed_tables[expect_str(old)] = expect_str(new)
+    for table, old, new in expect_rows(value["renamed_columns"], 3):
+        catalog.renamed_columns[(expect_str(table), expect_str(old))] = expect_str(new)
+    for marks, field_name in ((catalog.dropped, "dropped"), (catalog.events, "events")):
+        for node, location in expect_rows(value[field_name], 2):
+            marks[expect_str(node)] = expect_location(location)

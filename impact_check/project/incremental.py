@@ -50,16 +50,14 @@ from impact_check.project import migrations, revision_index
 from impact_check.project.catalog import build_catalog, dbt_roots
 from impact_check.project.codec import (
     CodecError,
+    decode_catalog_marks,
     decode_column,
     decode_dataset,
     decode_lineage,
-    decode_location,
+    encode_catalog_marks,
     encode_column,
     encode_dataset,
-    encode_location,
     expect_list,
-    expect_opt_str,
-    expect_rows,
     expect_str,
     expect_strs,
 )
@@ -852,14 +850,7 @@ def encode_ddl(catalog: Catalog, dialect: str) -> dict[str, Any]:
     """The catalog after the DDL files (only when no model definition was touched)."""
     return {
         "datasets": [encode_dataset(ds) for ds in catalog.datasets.values()],
-        "issues": [
-            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed, i.whole_file]
-            for i in catalog.issues
-        ],
-        "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
-        "renamed_columns": [[k[0], k[1], v] for k, v in catalog.renamed_columns.items()],
-        "dropped": [[k, encode_location(v)] for k, v in catalog.dropped.items()],
-        "events": [[k, encode_location(v)] for k, v in catalog.events.items()],
+        **encode_catalog_marks(catalog),
         "dialect": dialect,
     }
 
@@ -872,30 +863,7 @@ def decode_ddl(value: Any, catalog: Catalog) -> str:
         for item in expect_list(value["datasets"]):
             dataset = decode_dataset(item)
             catalog.datasets[dataset.name] = dataset
-        for rule, message, location, target, unanalyzed, whole in expect_rows(value["issues"], 6):
-            where = decode_location(location)
-            if where is None or not isinstance(unanalyzed, bool) or not isinstance(whole, bool):
-                raise CodecError("bad issue")
-            catalog.issues.append(
-                Issue(
-                    expect_str(rule),
-                    expect_str(message),
-                    where,
-                    expect_opt_str(target),
-                    unanalyzed,
-                    whole,
-                )
-            )
-        for old, new in expect_rows(value["renamed_tables"], 2):
-            catalog.renamed_tables[expect_str(old)] = expect_str(new)
-        for table, old, new in expect_rows(value["renamed_columns"], 3):
-            catalog.renamed_columns[(expect_str(table), expect_str(old))] = expect_str(new)
-        for target, name in (("dropped", catalog.dropped), ("events", catalog.events)):
-            for node, location in expect_rows(value[target], 2):
-                where = decode_location(location)
-                if where is None:
-                    raise CodecError("bad location")
-                name[expect_str(node)] = where
+        decode_catalog_marks(value, catalog)
         return expect_str(value["dialect"])
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err

@@ -22,16 +22,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from impact_check.cache import ALGORITHM_VERSION, blob_sha, digest, sqlglot_version
-from impact_check.model import Catalog, Dataset, Defined, Issue, Snapshot
+from impact_check.model import Catalog, Dataset, Defined, Snapshot
 from impact_check.project.codec import (
     CodecError,
+    decode_catalog_marks,
     decode_dataset,
-    decode_location,
+    encode_catalog_marks,
     encode_dataset,
     encode_location,
     expect_bool,
     expect_dict,
     expect_list,
+    expect_location,
+    expect_opt_str,
     expect_rows,
     expect_str,
 )
@@ -109,14 +112,7 @@ def encode_index(indexed: Indexed) -> dict[str, Any]:
         "derived_issues_at": catalog.derived_issues_at,
         "keys": [[k, v] for k, v in catalog.keys.items()],
         "reads": [[k, sorted(v)] for k, v in catalog.reads.items()],
-        "issues": [
-            [i.rule, i.message, encode_location(i.location), i.target, i.unanalyzed, i.whole_file]
-            for i in catalog.issues
-        ],
-        "renamed_tables": [[k, v] for k, v in catalog.renamed_tables.items()],
-        "renamed_columns": [[k[0], k[1], v] for k, v in catalog.renamed_columns.items()],
-        "dropped": [[k, encode_location(v)] for k, v in catalog.dropped.items()],
-        "events": [[k, encode_location(v)] for k, v in catalog.events.items()],
+        **encode_catalog_marks(catalog),
         "defined": [
             [d.name, encode_location(d.location), d.reason, d.project]
             for d in catalog.defined.values()
@@ -155,30 +151,13 @@ def decode_index(value: Any) -> Indexed:
             raise CodecError("a cached dataset without its key")
         for name, reads in expect_rows(data["reads"], 2):
             catalog.reads[expect_str(name)] = {expect_str(r) for r in expect_list(reads)}
-        for rule, message, location, target, unanalyzed, whole in expect_rows(data["issues"], 6):
-            catalog.issues.append(
-                Issue(
-                    expect_str(rule),
-                    expect_str(message),
-                    _location(location),
-                    None if target is None else expect_str(target),
-                    expect_bool(unanalyzed),
-                    expect_bool(whole),
-                )
-            )
-        for old, new in expect_rows(data["renamed_tables"], 2):
-            catalog.renamed_tables[expect_str(old)] = expect_str(new)
-        for table, old, new in expect_rows(data["renamed_columns"], 3):
-            catalog.renamed_columns[(expect_str(table), expect_str(old))] = expect_str(new)
-        for marks, field_name in ((catalog.dropped, "dropped"), (catalog.events, "events")):
-            for node, location in expect_rows(data[field_name], 2):
-                marks[expect_str(node)] = _location(location)
+        decode_catalog_marks(data, catalog)
         for name, location, reason, project in expect_rows(data["defined"], 4):
             catalog.defined[expect_str(name)] = Defined(
                 expect_str(name),
-                _location(location),
-                None if reason is None else expect_str(reason),
-                None if project is None else expect_str(project),
+                expect_location(location),
+                expect_opt_str(reason),
+                expect_opt_str(project),
             )
     except KeyError as err:
         raise CodecError(f"missing field {err}") from err
@@ -205,10 +184,3 @@ def materialise(indexed: Indexed, keep: set[str], datasets: dict[str, Dataset]) 
     indexed.order = list(ordered)
     indexed.deferred = {}
     return catalog
-
-
-def _location(value: Any) -> Any:
-    where = decode_location(value)
-    if where is None:
-        raise CodecError("a location is required")
-    return where
