@@ -204,6 +204,7 @@ def _unknown_findings(
                 "its readers build is not judged (run `dbt deps` before the check)"
             )
             out.append(RULES["AN914"].finding(message, before.location))
+    stood_in = _stood_in(head)
     for name, reasons in limited.items():
         if name in bindings.base or name in bindings.head:
             continue
@@ -211,10 +212,9 @@ def _unknown_findings(
         if old is not None and new is not None and old.definition == new.definition:
             continue  # unchanged: nothing of it is this diff's doing
         upstream = sorted({r.upstream for r in reasons if r.upstream})
-        unread = [u for u in upstream if u in _stood_in(head)]
         why = (
             "whose definition at head the checker could not read"
-            if unread
+            if stood_in.intersection(upstream)
             else "which the checker could not bind at base either"
         )
         message = (
