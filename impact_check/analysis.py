@@ -87,8 +87,7 @@ def compare_catalogs(
     """
     from impact_check.messages.topics import add_topics, topic_breaks
 
-    graph = graph_from_catalog(base_catalog)
-    graph.merge(graph_from_catalog(head_catalog))
+    graph = graph_from_catalog(base_catalog, head_catalog)
     base_broken = broken_datasets(base_catalog, set())
     limited: dict[str, list[Break]] = {}  # breaks resting on what was unbound at base
     bindings = Bindings(

@@ -10,7 +10,9 @@ Edge kinds:
 - ``star``: a dataset reads a relation through ``*`` with unknown columns;
 - ``insert``: an INSERT … SELECT job writes a table (``job -> t`` and ``a#x -> t#y``).
 
-Graphs of several revisions and sources merge by node id (DESIGN.md, Identity).
+Graphs of several revisions and sources merge by node id (DESIGN.md, Identity). The graph
+itself is a ``digraph.DiGraph`` (networkx's layout on plain dicts; see digraph.py for why
+not networkx itself).
 """
 
 from __future__ import annotations
@@ -18,42 +20,39 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from impact_check.digraph import (
+    DiGraph,
+    bfs_edges,
+    dfs_postorder,
+    sink_generations,
+    strongly_connected_components,
+)
 from impact_check.model import Catalog, GraphFragment, Lineage, column_id, split_node_id
-
-if TYPE_CHECKING:
-    import networkx as nx
-
-
-def new_digraph() -> nx.DiGraph[str]:
-    """An empty ``networkx.DiGraph``, importing networkx on first use: commands that never
-    build a graph (``--help``, ``rules``, a diff without SQL) never import it."""
-    import networkx as nx
-
-    return nx.DiGraph()
 
 
 class LineageGraph:
-    """The lineage graph as the checker speaks of it, over a ``networkx.DiGraph`` (``g``).
+    """The lineage graph as the checker speaks of it, over a ``digraph.DiGraph`` (``g``).
 
     Node ids are strings (DESIGN.md, Identity) with attributes ``kind``, ``file``,
     ``dataset``, ``origin``…; every edge has a ``kind`` (see the module docstring). The
-    networkx graph is made when first used, so an empty LineageGraph costs no import.
+    directed graph is made when first used.
     """
 
     __slots__ = ("_columns", "_g")
 
     def __init__(self) -> None:
-        self._g: nx.DiGraph[str] | None = None
+        self._g: DiGraph[str] | None = None
         # dataset -> its column nodes, kept as nodes are added (columns_of without a scan)
         self._columns: dict[str, dict[str, None]] = {}
 
     @property
-    def g(self) -> nx.DiGraph[str]:
-        """The networkx graph itself (for algorithms and exports)."""
+    def g(self) -> DiGraph[str]:
+        """The directed graph itself (networkx's API subset; ``g.to_networkx()`` for
+        networkx's algorithms and writers)."""
         if self._g is None:
-            self._g = new_digraph()
+            self._g = DiGraph()
         return self._g
 
     def add_node(self, node: str, **attrs: Any) -> None:
@@ -101,16 +100,6 @@ class LineageGraph:
         if sep:
             self._columns.setdefault(dataset, {})[node] = None
 
-    def merge(self, other: LineageGraph) -> None:
-        """Add every node and edge of ``other`` (attributes of ``other`` win where set)."""
-        if other._g is None:
-            return
-        for node, attrs in other.g.nodes(data=True):
-            self.add_node(node, **attrs)
-        for src, dst, attrs in other.g.edges(data=True):
-            kind = attrs.get("kind", "reads")
-            self.add_edge(src, dst, kind, attrs.get("fields"), bool(attrs.get("loose")))
-
     def __contains__(self, node: object) -> bool:
         return self._g is not None and node in self._g
 
@@ -141,21 +130,17 @@ class LineageGraph:
 
     def reach(self, starts: Iterable[str], kinds: Iterable[str]) -> set[str]:
         """``starts`` and every node reachable from them along edges of ``kinds`` only."""
-        import networkx as nx
-
         g, wanted = self.g, frozenset(kinds)
         succ = g.succ
 
         def neighbors(node: str) -> Iterator[str]:
             return (nxt for nxt, attrs in succ[node].items() if attrs["kind"] in wanted)
 
-        # a BFS with filtered neighbours on the graph itself, not on a filtered view: a
-        # view's len() (which networkx's BFS asks for) counts every node through the filter
         out: set[str] = set()
         for start in starts:
             if start not in out:
                 out.add(start)
-                out.update(child for _, child in nx.generic_bfs_edges(g, start, neighbors))
+                out.update(child for _, child in bfs_edges(start, neighbors, len(g)))
         return out
 
     def walk(
@@ -165,7 +150,7 @@ class LineageGraph:
         depth: int | None = None,
         follow: Callable[[str, str, dict[str, Any]], bool] | None = None,
     ) -> dict[str, list[str]]:
-        """Breadth-first from ``start`` (networkx's BFS): every reached node with the
+        """Breadth-first from ``start``: every reached node with the
         shortest path to it.
 
         Column nodes continue only along column edges; a dataset reached through a clause
@@ -176,8 +161,6 @@ class LineageGraph:
         source, target, attributes) may refuse an edge to a node not reached yet (another
         edge may still reach it).
         """
-        import networkx as nx
-
         g = self.g
         adjacency: Mapping[str, Mapping[str, dict[str, Any]]] = g.succ if forward else g.pred
         paths = {start: [start]}
@@ -193,7 +176,7 @@ class LineageGraph:
                 if nxt in paths or follow is None or follow(node, nxt, attrs):
                     yield nxt
 
-        for parent, child in nx.generic_bfs_edges(g, start, neighbors):
+        for parent, child in bfs_edges(start, neighbors, len(g)):
             paths[child] = [*paths[parent], child]
             if adjacency[parent][child]["kind"] == "binds":
                 stopped.add(child)  # its rows and values do not change: stop there
@@ -212,31 +195,27 @@ class DatasetOrder:
 def dataset_order(reads: Mapping[str, Iterable[str]]) -> DatasetOrder:
     """Order datasets (in ``reads``' order, i.e. path order) after the datasets they read.
 
-    ``ordered`` is the depth-first post-order (networkx), visiting what a dataset reads in
-    name order; ``waves`` are networkx's topological generations, each in ``ordered`` order.
+    ``ordered`` is the depth-first post-order, visiting what a dataset reads in name order;
+    ``waves`` are the generations from what reads nothing up, each in ``ordered`` order.
     Datasets that read each other (a strongly connected component) are a cycle: then every
     dataset is its own wave, so each sees exactly what a one-by-one derivation shows it.
     """
-    import networkx as nx
-
-    g: nx.DiGraph[str] = nx.DiGraph()
-    g.add_nodes_from(reads)
+    g: DiGraph[str] = DiGraph()
+    for name in reads:
+        g.add_node(name)
     for name, deps in reads.items():
         g.add_edges_from((name, dep) for dep in sorted(set(deps)) if dep in reads and dep != name)
-    ordered = list(nx.dfs_postorder_nodes(g))
+    ordered = dfs_postorder(g)
     cycles = [
         sorted(component, key=ordered.index)
-        for component in nx.strongly_connected_components(g)
+        for component in strongly_connected_components(g)
         if len(component) > 1
     ]
     if cycles:
         cycles.sort(key=lambda c: ordered.index(c[0]))
         return DatasetOrder(ordered, [[name] for name in ordered], cycles)
     position = {name: i for i, name in enumerate(ordered)}
-    waves = [
-        sorted(generation, key=position.__getitem__)
-        for generation in nx.topological_generations(g.reverse(copy=False))
-    ]
+    waves = [sorted(generation, key=position.__getitem__) for generation in sink_generations(g)]
     return DatasetOrder(ordered, waves, [])
 
 
@@ -260,8 +239,8 @@ def _merge_edge(data: dict[str, Any], fields: tuple[str, ...] | None, loose: boo
 
 class _Draft:
     """LineageGraph's ``add_node``/``add_edge``/``attrs`` on plain dicts, same semantics: a
-    graph made in one go is drafted here and loaded into networkx in bulk (node by node,
-    networkx's own checks cost about as much again)."""
+    graph made in one go is drafted here (keyed by edge, without adjacency) and laid out
+    as a DiGraph once, its attribute dicts taken over as they are."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, dict[str, Any]] = {}
@@ -301,17 +280,22 @@ class _Draft:
 
     def graph(self) -> LineageGraph:
         graph = LineageGraph()
-        g = graph.g
-        g.add_nodes_from(self.nodes.items())
-        g.add_edges_from((src, dst, attrs) for (src, dst), attrs in self.edges.items())
+        graph._g = DiGraph.from_dicts(self.nodes, self.edges)
         for node in self.nodes:
             graph._index(node)
         return graph
 
 
-def graph_from_catalog(catalog: Catalog) -> LineageGraph:
-    """The lineage a catalog's SQL defines."""
+def graph_from_catalog(*catalogs: Catalog) -> LineageGraph:
+    """The lineage a catalog's SQL defines; of several catalogs, merged in order (the
+    same graph as ``merge`` of each one's, drafted in one go)."""
     graph = _Draft()
+    for catalog in catalogs:
+        _draft_catalog(graph, catalog)
+    return graph.graph()
+
+
+def _draft_catalog(graph: _Draft, catalog: Catalog) -> None:
     for name, dataset in catalog.datasets.items():
         file = dataset.location.file if dataset.location else None
         origin = dataset.origin
@@ -348,7 +332,6 @@ def graph_from_catalog(catalog: Catalog) -> LineageGraph:
         if load.lineage is not None:
             _add_lineage(graph, load.node_id, load.lineage, target=load.target)
         graph.add_edge(load.node_id, load.target, "insert")
-    return graph.graph()
 
 
 def add_lineage(

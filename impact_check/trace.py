@@ -129,7 +129,9 @@ def node_link(graph: LineageGraph) -> dict[str, Any]:
     ``graph``, so ``networkx.node_link_graph(data, source="from", target="to")`` reads it."""
     import networkx as nx
 
-    data: dict[str, Any] = nx.node_link_data(graph.g, source="from", target="to", edges="edges")
+    data: dict[str, Any] = nx.node_link_data(
+        graph.g.to_networkx(), source="from", target="to", edges="edges"
+    )
     data["nodes"] = sorted(
         ({"id": n["id"], **{k: v for k, v in n.items() if k != "id"}} for n in data["nodes"]),
         key=lambda n: str(n["id"]),

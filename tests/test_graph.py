@@ -1,5 +1,5 @@
-"""LineageGraph: the domain walk over networkx (binds edges stop, ``has`` not followed
-backwards, depth in dataset hops) and reach along chosen edge kinds."""
+"""LineageGraph: the domain walk over digraph.DiGraph (binds edges stop, ``has`` not
+followed backwards, depth in dataset hops) and reach along chosen edge kinds."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def _graph() -> LineageGraph:
     return graph
 
 
-def test_is_a_networkx_digraph() -> None:
+def test_hands_networkx_a_copy_for_its_algorithms() -> None:
     graph = _graph()
-    assert isinstance(graph.g, nx.DiGraph)
+    copy = graph.g.to_networkx()
+    assert isinstance(copy, nx.DiGraph)
+    assert nx.shortest_path(copy, "raw.t", "v2#y") == ["raw.t", "raw.t#a", "v1#x", "v2#y"]
     assert graph.edge_kind("raw.t#a", "v1#x") == "projection"
     assert graph.edge_kind("v1#x", "raw.t#a") is None
     assert graph.columns_of("raw.t") == ["raw.t#a", "raw.t#b"]
@@ -57,7 +59,7 @@ def test_reach_follows_only_the_kinds_given() -> None:
     assert graph.reach(["raw.t#b"], ["projection"]) == {"raw.t#b"}
 
 
-def test_an_empty_graph_has_no_networkx_graph_yet() -> None:
+def test_an_empty_graph_has_no_directed_graph_yet() -> None:
     graph = LineageGraph()
     assert "x" not in graph and len(graph) == 0 and graph.attrs("x") == {}
     assert graph._g is None
