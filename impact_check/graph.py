@@ -290,13 +290,19 @@ def graph_from_catalog(*catalogs: Catalog) -> LineageGraph:
     """The lineage a catalog's SQL defines; of several catalogs, merged in order (the
     same graph as ``merge`` of each one's, drafted in one go)."""
     graph = _Draft()
+    drafted: set[tuple[str, int]] = set()
     for catalog in catalogs:
-        _draft_catalog(graph, catalog)
+        _draft_catalog(graph, catalog, drafted)
     return graph.graph()
 
 
-def _draft_catalog(graph: _Draft, catalog: Catalog) -> None:
+def _draft_catalog(graph: _Draft, catalog: Catalog, drafted: set[tuple[str, int]]) -> None:
     for name, dataset in catalog.datasets.items():
+        # one Dataset object in both revisions (the cache shares an unchanged one): drafting
+        # it again would only add what is there (its nodes and edges end in its own nodes)
+        if (name, id(dataset)) in drafted:
+            continue
+        drafted.add((name, id(dataset)))
         file = dataset.location.file if dataset.location else None
         origin = dataset.origin
         graph.add_node(name, kind=dataset.kind, file=file, origin=origin, owners=dataset.owners)
