@@ -255,6 +255,26 @@ def test_index_present_corrupt_foreign_or_dangling_gives_the_same_report(tmp_pat
     assert _check(repo) == truth
     assert _rewrite(store, lambda key, value: key + "\t" + value[:-7])
     assert _check(repo) == truth
+    # a table stored inline, malformed: decoded (and the index rejected) only when kept
+    assert _check(repo) == truth  # the index stored again
+
+    broken: list[str] = []
+
+    def break_tables(key: str, value: str) -> str:
+        try:
+            data = json.loads(value)
+        except ValueError:  # the entry cut short above: left as it is
+            return key + "\t" + value
+        for row in data["datasets"]:
+            if row[0] == "inline":
+                row[2] = {**row[2], "columns": 5}
+                broken.append(row[1])
+        return key + "\t" + json.dumps(data)
+
+    assert _rewrite(store, break_tables)
+    assert "raw.t1" in broken, "the DDL's tables are stored inline"
+    assert _check(repo) == truth
+    assert _check(repo) == truth
     # an index naming derived entries that are gone: rejected, both revisions built again
     for path in sorted(store.glob("*.json")):
         rows = path.read_text().split("\n")

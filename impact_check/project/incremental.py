@@ -228,9 +228,16 @@ def _from_index(
 def _decode_deferred(
     indexed: Indexed, keep: set[str], cache: AnalysisCache
 ) -> dict[str, Dataset] | None:
-    """The deferred datasets the comparison keeps, decoded (lineage still pending); None,
-    the index rejected, when one of them is missing or invalid."""
+    """The deferred and inline datasets the comparison keeps, decoded (lineage still
+    pending); None, the index rejected, when one of them is missing or invalid."""
     out: dict[str, Dataset] = {}
+    for name in indexed.inline.keys() & keep:
+        try:
+            out[name] = indexed.inline_dataset(name)
+        except (CodecError, KeyError, TypeError, ValueError):
+            if indexed.key is not None:
+                cache.reject(indexed.key)
+            return None
     for name, (key, updatable) in indexed.deferred.items():
         if name not in keep:
             continue
@@ -369,6 +376,7 @@ def _head_index(
         derived_issues_at=at,
     )
     deferred = {n: v for n, v in base_index.deferred.items() if n not in fresh}
+    inline = {n: v for n, v in base_index.inline.items() if n not in fresh}
     by_name: dict[str, list[Issue]] = {}
     for issue in base.issues[at:]:
         by_name.setdefault(str(issue.target), []).append(issue)
@@ -376,7 +384,12 @@ def _head_index(
         catalog.issues += issues[name] if name in fresh else by_name.get(name, [])
     for name, dataset in fresh.items():
         was = base_index.deferred.get(name)
-        updatable = was[1] if was else base.datasets[name].updatable
+        if was is not None:
+            updatable = was[1]
+        elif name in base_index.inline:
+            updatable = base_index.inline_dataset(name).updatable
+        else:
+            updatable = base.datasets[name].updatable
         key = scratch.pending.get(name)
         if key is not None:
             deferred[name] = (key, updatable)
@@ -385,7 +398,7 @@ def _head_index(
     for name, definition in definitions.items():
         old = catalog.defined[name]
         catalog.defined[name] = replace(old, location=definition.location)
-    return Indexed(catalog, list(base_index.order), deferred)
+    return Indexed(catalog, list(base_index.order), deferred, inline=inline)
 
 
 def _sha(content: FileContent | None) -> str | None:
@@ -514,6 +527,11 @@ def _base_dataset(indexed: Indexed, name: str, cache: AnalysisCache) -> Dataset 
     found = indexed.catalog.datasets.get(name)
     if found is not None:
         return found
+    if name in indexed.inline:
+        try:
+            return indexed.inline_dataset(name)
+        except (CodecError, KeyError, TypeError, ValueError):
+            return None
     if name not in indexed.deferred:
         return None
     key, updatable = indexed.deferred[name]
@@ -1068,6 +1086,20 @@ def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
+def _same_table(first: Indexed, second: Indexed, name: str) -> bool:
+    """Whether a dataset without a key (a table of the DDL) is stored the same at both."""
+    if name in first.inline and name in second.inline:  # both as stored: no decoding
+        return bool(first.inline[name] == second.inline[name])
+    try:
+        datasets = [
+            r.inline_dataset(name) if name in r.inline else r.catalog.datasets[name]
+            for r in (first, second)
+        ]
+    except (CodecError, KeyError, TypeError, ValueError):
+        return False  # kept, so decoding it rejects the index (load_pair)
+    return encode_dataset(datasets[0]) == encode_dataset(datasets[1])
+
+
 def _changed(first: Indexed, second: Indexed) -> set[str]:
     """Datasets that differ between the catalogs (content key, dbt metadata, DDL state)."""
     before, after = first.catalog, second.catalog
@@ -1078,10 +1110,8 @@ def _changed(first: Indexed, second: Indexed) -> set[str]:
             changed.add(name)
             continue
         ka, kb = before.keys.get(name), after.keys.get(name)
-        if ka is None and kb is None:  # tables of the DDL: never deferred (no key)
-            same = encode_dataset(before.datasets[name]) == encode_dataset(after.datasets[name])
-        else:
-            same = ka == kb
+        # tables of the DDL have no key: compared as stored
+        same = _same_table(first, second, name) if ka is None and kb is None else ka == kb
         if not same or before.model_meta.get(name) != after.model_meta.get(name):
             changed.add(name)
     for old, new in before.renamed_tables.items() ^ after.renamed_tables.items():

@@ -45,19 +45,30 @@ from impact_check.project.settings import ReadSettings
 class Indexed:
     """A revision's catalog with its cached derived datasets not yet decoded.
 
-    ``order`` is every dataset name in the catalog's order; ``deferred`` the ones left
-    out of ``catalog.datasets``: name -> (cache key of the derived dataset, whether a
-    trigger or rule made it updatable). ``catalog.keys`` and ``catalog.reads`` are whole.
+    ``order`` is every dataset name in the catalog's order; ``deferred`` the derived ones
+    left out of ``catalog.datasets``: name -> (cache key of the derived dataset, whether a
+    trigger or rule made it updatable); ``inline`` the others left out (the tables of the
+    DDL, failed derivations): name -> the dataset as the index stores it, decoded by
+    ``inline_dataset`` only when the comparison keeps it. ``catalog.keys`` and
+    ``catalog.reads`` are whole.
     """
 
     catalog: Catalog
     order: list[str] = field(default_factory=list)
     deferred: dict[str, tuple[str, bool]] = field(default_factory=dict)
     key: str | None = None  # the index entry it was read from
+    inline: dict[str, Any] = field(default_factory=dict)
 
     def names(self) -> set[str]:
         """Every dataset the revision holds, decoded or not."""
         return set(self.order)
+
+    def inline_dataset(self, name: str) -> Dataset:
+        """The inline dataset ``name``, decoded (CodecError when its entry is malformed)."""
+        dataset = decode_dataset(self.inline[name])
+        if dataset.name != name:
+            raise CodecError("dataset named twice")
+        return dataset
 
 
 def built(catalog: Catalog) -> Indexed:
@@ -101,6 +112,9 @@ def encode_index(indexed: Indexed) -> dict[str, Any]:
             key, updatable = indexed.deferred[name]
             datasets.append(["cached", name, key, updatable])
             continue
+        if name in indexed.inline:
+            datasets.append(["inline", name, indexed.inline[name]])
+            continue
         dataset = catalog.datasets[name]
         pending = catalog.pending.get(name)
         if pending is not None and dataset.lineage is None:
@@ -132,10 +146,8 @@ def decode_index(value: Any) -> Indexed:
                 _, name, key, updatable = row
                 indexed.deferred[expect_str(name)] = (expect_str(key), expect_bool(updatable))
             elif len(row) == 3 and row[0] == "inline":
-                dataset = decode_dataset(row[2])
-                if dataset.name != row[1]:
-                    raise CodecError("dataset named twice")
-                catalog.datasets[dataset.name] = dataset
+                # decoded when kept (inline_dataset): most are tables no change reaches
+                indexed.inline[expect_str(row[1])] = row[2]
             else:
                 raise CodecError("bad dataset row")
             indexed.order.append(expect_str(row[1]))
@@ -167,9 +179,9 @@ def decode_index(value: Any) -> Indexed:
 
 
 def materialise(indexed: Indexed, keep: set[str], datasets: dict[str, Dataset]) -> Catalog:
-    """The catalog holding the datasets of ``keep`` (the deferred ones taken from
-    ``datasets``, decoded by the caller), in the revision's order; lineage of the deferred
-    ones left pending under their keys."""
+    """The catalog holding the datasets of ``keep`` (the deferred and inline ones taken
+    from ``datasets``, decoded by the caller), in the revision's order; lineage of the
+    deferred ones left pending under their keys."""
     catalog = indexed.catalog
     ordered: dict[str, Dataset] = {}
     for name in indexed.order:
@@ -178,9 +190,11 @@ def materialise(indexed: Indexed, keep: set[str], datasets: dict[str, Dataset]) 
         found = catalog.datasets.get(name)
         if found is None:
             found = datasets[name]
-            catalog.pending[name] = indexed.deferred[name][0]
+            if name in indexed.deferred:
+                catalog.pending[name] = indexed.deferred[name][0]
         ordered[name] = found
     catalog.datasets = ordered
     indexed.order = list(ordered)
     indexed.deferred = {}
+    indexed.inline = {}
     return catalog
