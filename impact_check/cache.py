@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def sqlglot_version() -> str:
         return "unknown"
 
 
+_ENTRY = re.compile(r"^([^\t\n]*)\t(.*)$", re.MULTILINE)  # key<TAB>value, one a line
+
+
 class _Section:
     """The entries of one file family (``{prefix}pack.json`` + ``{prefix}journal-*.json``),
     read from disk the first time one of them is asked for."""
@@ -116,10 +120,9 @@ class _Section:
         header, _, body = text.partition("\n")
         if header != FORMAT:
             return False
-        for line in body.split("\n"):  # not splitlines(): JSON may hold U+2028 unescaped
-            key, tab, value = line.partition("\t")
-            if tab:
-                self.entries[key] = value
+        # lines split on "\n" only (JSON may hold U+2028 unescaped), in one regex pass: a
+        # loop over the lines cost twice as much, and a warm run reads every journal
+        self.entries.update(_ENTRY.findall(body))
         return True
 
     def save(self) -> None:

@@ -1057,7 +1057,9 @@ def relevant(before: Catalog | Indexed, after: Catalog | Indexed) -> set[str]:
         return revisions[0].names() | revisions[1].names()
     reads_of: dict[str, set[str]] = {}  # data flow, INSERT … SELECT into a table included
     for catalog in catalogs:
-        for name, reads in catalog.reads.items():
+        # a head made from the base's index shares the base's reads: merged once
+        shared = catalog is catalogs[1] and catalog.reads is catalogs[0].reads
+        for name, reads in {} if shared else catalog.reads.items():
             reads_of.setdefault(name, set()).update(reads)
         for load in catalog.loads:
             reads_of.setdefault(load.target, set()).update(
