@@ -6,6 +6,7 @@ statement keeps the 1-based line where it starts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ def parse_file(
     level); statements past ``max_statements`` are reported as one error.
     """
     try:
-        chunks = _chunks(text, dialect)
+        chunks = _file_chunks(text, dialect)
     except TokenError as err:
         return [Statement(line=1, sql=text, error=clean_message(str(err)), error_line=1)]
     except RecursionError:
@@ -176,8 +177,17 @@ def parse_statement_at(text: str, index: int, dialect: str) -> Statement:
     statement is parsed on its own, so the tree is the same): a view of a many-statement
     file costs one statement's parse, not the file's. The caller knows the statement parsed
     within the limits (IndexError when ``text`` has fewer statements)."""
-    line, sql, _depth = _chunks(text, dialect)[index]
+    line, sql, _depth = _file_chunks(text, dialect)[index]
     return _parse_statement(line, sql, dialect)
+
+
+@functools.lru_cache(maxsize=512)
+def _file_chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
+    """``_chunks``, remembered for the last files read: the views of a migration are
+    parsed again one by one, each by its index, after the file was applied (tokenizing the
+    file again for each cost a fourth of a cold check of 2,000 views in 250 migrations);
+    filled before the derivation forks its workers, so they inherit it."""
+    return _chunks(text, dialect)
 
 
 def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
