@@ -6,7 +6,6 @@ statement keeps the 1-based line where it starts.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -181,13 +180,29 @@ def parse_statement_at(text: str, index: int, dialect: str) -> Statement:
     return _parse_statement(line, sql, dialect)
 
 
-@functools.lru_cache(maxsize=512)
 def _file_chunks(text: str, dialect: str) -> list[tuple[int, str, int]]:
-    """``_chunks``, remembered for the last files read: the views of a migration are
-    parsed again one by one, each by its index, after the file was applied (tokenizing the
-    file again for each cost a fourth of a cold check of 2,000 views in 250 migrations);
-    filled before the derivation forks its workers, so they inherit it."""
-    return _chunks(text, dialect)
+    """``_chunks``, remembered for the files read last (up to ``_REMEMBERED_CHARS`` of
+    text): the views of a migration are parsed again one by one, each by its index, after
+    the file was applied (tokenizing the file again for each cost a fourth of a cold check
+    of 2,000 views in 250 migrations); filled before the derivation forks its workers, so
+    they inherit it."""
+    key = (text, dialect)
+    found = _REMEMBERED.get(key)
+    if found is None:
+        found = _REMEMBERED[key] = _chunks(text, dialect)
+        global _remembered_chars
+        _remembered_chars += len(text)
+        while _remembered_chars > _REMEMBERED_CHARS and len(_REMEMBERED) > 1:
+            oldest = next(iter(_REMEMBERED))
+            del _REMEMBERED[oldest]
+            _remembered_chars -= len(oldest[0])
+    return found
+
+
+# the text is held twice (the key, the statements): 2 × 32 MB at most
+_REMEMBERED_CHARS = 32_000_000
+_REMEMBERED: dict[tuple[str, str], list[tuple[int, str, int]]] = {}
+_remembered_chars = 0
 
 
 def _parse_statement(line: int, sql: str, dialect: str) -> Statement:
