@@ -136,12 +136,20 @@ def is_shallow(root: Path) -> bool:
 def checked_out(root: Path) -> bool:
     """Whether the work tree was ever checked out: a ``--no-checkout`` clone has no index,
     and git then sees every file of HEAD as deleted from the work tree."""
+    return head_state(root)[0]
+
+
+def head_state(root: Path) -> tuple[bool, str | None]:
+    """``checked_out``, and HEAD's commit (None when there is no commit yet), from one git
+    call."""
     try:
-        index = run_git(root, "rev-parse", "--git-path", "index").decode().strip()
-        run_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        out = run_git(
+            root, "rev-parse", "--git-path", "index", "--verify", "--quiet", "HEAD^{commit}"
+        )
     except GitError:
-        return True  # no commit yet: nothing to check out
-    return (root / index).exists()
+        return True, None  # no commit yet: nothing to check out
+    index, commit = out.decode().split()
+    return (root / index).exists(), commit
 
 
 def default_branch(root: Path) -> str:
@@ -597,9 +605,12 @@ def _worktree_snapshot(root: Path, known: Snapshot | None, extra: Extra | None) 
     return Snapshot(dict(sorted(snap.files.items())))
 
 
-def commit_messages(root: Path, base: str, head: str) -> str:
-    """The messages of the commits in base..head (head HEAD for the index or work tree)."""
-    tip = "HEAD" if head in (WORKTREE, INDEX) else head
+def commit_messages(root: Path, base: str, head: str, tip: str | None = None) -> str:
+    """The messages of the commits in base..head (head HEAD, whose commit is ``tip`` when
+    known, for the index or work tree)."""
+    tip = (tip or "HEAD") if head in (WORKTREE, INDEX) else head
+    if tip == base:
+        return ""  # an empty range (a pre-commit check against HEAD): git is not asked
     try:
         return run_git(root, "log", "--format=%B", f"{base}..{tip}").decode("utf-8", "replace")
     except GitError:
