@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 from impact_check.errors import GitError
 from impact_check.model import FileContent, Snapshot
@@ -326,7 +326,9 @@ def _read_blobs(
     absent = _absent_blobs(root, {sha for sha, _ in readable}, commit, blobs)
     asked = list(dict.fromkeys(sha for sha, _ in readable if sha not in absent))
     if len(asked) <= _READ_AT_ONCE:
-        there = {sha for sha in asked if blobs.read(sha) is not None}
+        with blobs.lock:
+            blobs.read_all(asked)
+        there = {sha for sha in asked if blobs.read_bytes[sha] is not None}
     else:
         there = set(asked) - _missing_blobs(root, asked)
     for sha, path in readable:
@@ -374,16 +376,18 @@ class _Blobs:
     stays open while files read from it live (started at the first read; closed when the
     last of them is gone, by ``close``, or at exit). Each blob is read once.
 
-    Safe under threads (one request at a time) and in forked workers: a process other than
+    Safe under threads (one request at a time: ``lock``) and in forked workers: a process other than
     the one that started git never writes to its pipes, it reads with a git of its own."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.read_bytes: dict[str, bytes | None] = {}
         self._promisor: tuple[str | None] | None = None
+        self._unread: dict[str, None] = {}  # blobs handed out to loaders, not read yet
+        self._one_by_one = 0  # blobs read one by one so far
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner = os.getpid()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._stop: weakref.finalize[Any, Any] | None = None
 
     @classmethod
@@ -403,36 +407,70 @@ class _Blobs:
         return self._promisor[0]
 
     def loader(self, sha: str) -> Callable[[], bytes | None]:
+        """What reads the blob when its file's data is first read."""
+        if sha not in self.read_bytes:
+            self._unread.setdefault(sha)
         return lambda: self.read(sha)
 
     def read(self, sha: str) -> bytes | None:
-        """The blob's bytes, None when git answers ``missing``."""
+        """The blob's bytes, None when git answers ``missing``. Once the loaders have read
+        more than a few blobs one by one, a read takes the next ones handed out too (a cold
+        build reads them all: in round trips of many, not one each)."""
         if sha in self.read_bytes:
             return self.read_bytes[sha]
         if os.getpid() != self._owner:  # a forked worker: its parent's pipes are not its own
             return _cat_blobs(self.root, [sha]).get(sha)
-        with self._lock:
+        with self.lock:
             if sha not in self.read_bytes:
-                self.read_bytes[sha] = self._ask(sha)
+                wanted = [sha]
+                if self._one_by_one >= _ONE_BY_ONE:
+                    for other in self._unread:
+                        if len(wanted) == _READ_AHEAD:
+                            break
+                        if other != sha:
+                            wanted.append(other)
+                else:
+                    self._one_by_one += 1
+                self.read_all(wanted)
         return self.read_bytes[sha]
 
-    def _ask(self, sha: str) -> bytes | None:
+    def read_all(self, shas: list[str]) -> None:
+        """Read ``shas`` into ``read_bytes``, in as few round trips as is safe."""
+        shas = [sha for sha in dict.fromkeys(shas) if sha not in self.read_bytes]
+        if not shas:
+            return
         proc = self._proc or self._start()
         assert proc.stdin is not None and proc.stdout is not None
+        # a request never fills the pipe to git (which may be writing its answers): ≤ 4 KB
+        step = max(1, _REQUEST_BYTES // (len(shas[0]) + 1))
+        for at in range(0, len(shas), step):
+            chunk = shas[at : at + step]
+            try:
+                proc.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                proc.stdin.flush()
+            except OSError:  # git is gone (a broken pipe)
+                self._fail(chunk[0], b"")
+            for sha in chunk:
+                self.read_bytes[sha] = self._answer(proc.stdout, sha)
+                self._unread.pop(sha, None)
+
+    def _answer(self, out: IO[bytes], sha: str) -> bytes | None:
+        header = b""
         try:
-            proc.stdin.write(f"{sha}\n".encode())
-            proc.stdin.flush()
-            header = proc.stdout.readline()
+            header = out.readline()
             fields = header.split()
             if len(fields) == 2 and fields[1] == b"missing":
                 return None
             if len(fields) == 3 and fields[2].isdigit():
                 size = int(fields[2])
-                body = proc.stdout.read(size + 1)
+                body = out.read(size + 1)
                 if len(body) == size + 1:
                     return body[:size]
-        except OSError:  # git is gone (a broken pipe)
-            header = b""
+        except OSError:
+            pass
+        self._fail(sha, header)
+
+    def _fail(self, sha: str, header: bytes) -> NoReturn:
         self._close()
         shown = header[:80].decode("utf-8", "replace")
         raise GitError(f"git cat-file: unexpected answer for {sha}: {shown!r}")
@@ -455,7 +493,7 @@ class _Blobs:
 
     def close(self) -> None:
         """Stop git (a later read starts it again)."""
-        with self._lock:
+        with self.lock:
             self._close()
 
     def _close(self) -> None:
@@ -463,6 +501,11 @@ class _Blobs:
             self._stop()
         self._proc = self._stop = None
 
+
+# Blobs read one by one before a read takes the next ones along (up to _READ_AHEAD)
+_ONE_BY_ONE = 16
+_READ_AHEAD = 512
+_REQUEST_BYTES = 4000  # one request to git: less than any pipe buffer
 
 # the repositories' open readers, by root, while files read from them live
 _OPEN: weakref.WeakValueDictionary[str, _Blobs] = weakref.WeakValueDictionary()

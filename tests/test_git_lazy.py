@@ -169,3 +169,21 @@ def test_a_closed_reader_starts_git_again(project: GitRepo) -> None:
     git._OPEN[str(project.root)].close()
     assert snap.files["models/m2.sql"].data == _model(2).encode()
     assert os.getpid() == git._OPEN[str(project.root)]._owner
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_every_blob_read_lazily_in_any_order_is_git_s(tmp_path: Path, object_format: str) -> None:
+    """Past a few reads one by one, a read takes the next blobs along, in requests that
+    never fill the pipe (SHA-256 names are longer)."""
+    repo = GitRepo.__new__(GitRepo)
+    repo.root = tmp_path / "repo"
+    repo.root.mkdir()
+    repo.git("init", "-q", "-b", "main", f"--object-format={object_format}")
+    texts = {
+        f"v/{i:03}.sql": f"create view v{i} as select {i} as x;\n" * (i % 7 + 1) for i in range(300)
+    }
+    repo.commit(dict(texts), "base")
+    snap = git.snapshot(repo.root, "HEAD")
+    for path in sorted(texts, reverse=True):
+        assert snap.files[path].data == texts[path].encode()
+    assert not snap.files["v/000.sql"].missing
