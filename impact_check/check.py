@@ -28,6 +28,7 @@ class Revisions:
 
     base: str
     head: str
+    tip: str | None = None  # HEAD's commit, when resolved (the head is the index or work tree)
 
 
 def resolve_revisions(
@@ -43,23 +44,25 @@ def resolve_revisions(
         if pushed is not None:
             return Revisions(git.resolve(root, pushed[0]), git.resolve(root, pushed[1]))
         staged = True
-    unchecked = not git.checked_out(root)  # a --no-checkout clone: no index, no work tree
+    # a --no-checkout clone has no index, no work tree; HEAD's commit comes with it
+    checked, tip = git.head_state(root)
+
+    def head_commit() -> str:
+        return tip if tip is not None else git.resolve(root, "HEAD")  # None: an error
+
     if staged:
         # With no index nothing is staged: HEAD against itself, not "every file deleted".
-        index = git.resolve(root, "HEAD") if unchecked else git.INDEX
-        return Revisions(git.resolve(root, base or "HEAD"), index)
-    if head:
-        head_rev = git.resolve(root, head)
-    else:
-        # With no work tree checked out, git sees every file as deleted: the head is HEAD.
-        head_rev = git.resolve(root, "HEAD") if unchecked else git.WORKTREE
+        index = git.INDEX if checked else head_commit()
+        return Revisions(git.resolve(root, base) if base else head_commit(), index, tip)
+    # With no work tree checked out, git sees every file as deleted: the head is HEAD.
+    head_rev = git.resolve(root, head) if head else (git.WORKTREE if checked else head_commit())
     if base is None:
         branch = git.default_branch(root)
-        tip = head_rev if head_rev != git.WORKTREE else git.resolve(root, "HEAD")
-        base_rev = git.merge_base(root, git.resolve(root, branch), tip)
+        at = head_rev if head_rev != git.WORKTREE else head_commit()
+        base_rev = git.merge_base(root, git.resolve(root, branch), at)
     else:
         base_rev = git.resolve(root, base)
-    return Revisions(base_rev, head_rev)
+    return Revisions(base_rev, head_rev, tip)
 
 
 def check(
@@ -85,7 +88,9 @@ def check(
     head_snapshot = git.snapshot(root, revisions.head, base_snapshot, consumer_paths)
     missing, unread = incomplete_clone(base_snapshot, head_snapshot, changes)
     _add_installed_packages(root, config, base_snapshot, head_snapshot)
-    renames = declared_renames(git.commit_messages(root, revisions.base, revisions.head))
+    renames = declared_renames(
+        git.commit_messages(root, revisions.base, revisions.head, revisions.tip)
+    )
     history = _schema_history(root, revisions.base, changed, head_snapshot, config)
     manifest, statuses = _dbt_manifest(root, config)
     prefetched = catalog_sources(root, config, deadline)

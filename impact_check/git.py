@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, NoReturn
 
 from impact_check.errors import GitError
 from impact_check.model import FileContent, Snapshot
@@ -133,12 +136,20 @@ def is_shallow(root: Path) -> bool:
 def checked_out(root: Path) -> bool:
     """Whether the work tree was ever checked out: a ``--no-checkout`` clone has no index,
     and git then sees every file of HEAD as deleted from the work tree."""
+    return head_state(root)[0]
+
+
+def head_state(root: Path) -> tuple[bool, str | None]:
+    """``checked_out``, and HEAD's commit (None when there is no commit yet), from one git
+    call."""
     try:
-        index = run_git(root, "rev-parse", "--git-path", "index").decode().strip()
-        run_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        out = run_git(
+            root, "rev-parse", "--git-path", "index", "--verify", "--quiet", "HEAD^{commit}"
+        )
     except GitError:
-        return True  # no commit yet: nothing to check out
-    return (root / index).exists()
+        return True, None  # no commit yet: nothing to check out
+    index, commit = out.decode().split()
+    return (root / index).exists(), commit
 
 
 def default_branch(root: Path) -> str:
@@ -290,7 +301,12 @@ def _read_blobs(
     """The blobs of ``entries``. A blob the clone lacks (a partial clone, an incomplete copy)
     is a file without data, marked missing, with the reason and what to do: never an error,
     never an absent file (which would read as deleted). ``commit`` holds the entries' tree,
-    to find which blobs a partial clone lacks without fetching them one by one."""
+    to find which blobs a partial clone lacks without fetching them one by one.
+
+    Which blobs exist is known at once; their bytes are read when something reads the
+    file's ``data`` (a warm run reads only the changed files and what the loaders open), from
+    the repository's one open ``git cat-file --batch`` (_Blobs). A few blobs (the files a
+    commit or a staged change adds) are read at once from it, with no other git call."""
     snap = Snapshot()
     have = {c.sha: c for c in (known.files.values() if known else ()) if c.sha}
     readable = []
@@ -299,22 +315,214 @@ def _read_blobs(
             snap.files[path] = FileContent(path, None, "symbolic link: not followed")
         elif sha in have:
             seen = have[sha]
-            snap.files[path] = FileContent(path, seen.data, seen.reason, sha, seen.missing)
+            snap.files[path] = FileContent(
+                path, None, seen.reason, sha, seen.missing, load=_same(seen)
+            )
         else:
             readable.append((sha, path))
     if not readable:
         return snap
-    absent = _absent_blobs(root, {sha for sha, _ in readable}, commit)
+    blobs = _Blobs.of(root)
+    absent = _absent_blobs(root, {sha for sha, _ in readable}, commit, blobs)
     asked = list(dict.fromkeys(sha for sha, _ in readable if sha not in absent))
-    blobs = _cat_blobs(root, asked) if asked else {}
+    if len(asked) <= _READ_AT_ONCE:
+        with blobs.lock:
+            blobs.read_all(asked)
+        there = {sha for sha in asked if blobs.read_bytes[sha] is not None}
+    else:
+        there = set(asked) - _missing_blobs(root, asked)
     for sha, path in readable:
-        data = blobs.get(sha)
-        if data is None:
+        if sha not in there:
             reason = absent.get(sha) or _MISSING
             snap.files[path] = FileContent(path, None, reason, sha, missing=True)
         else:
-            snap.files[path] = FileContent(path, data, sha=sha)
+            snap.files[path] = FileContent(path, None, sha=sha, load=blobs.loader(sha))
     return snap
+
+
+# Up to this many unknown blobs are read at once (a check's head adds a handful of files:
+# they will be read), more are only looked up and read when asked for.
+_READ_AT_ONCE = 32
+
+
+def _same(content: FileContent) -> Callable[[], bytes | None]:
+    """A loader of the bytes ``content`` holds (read once, for both)."""
+    return lambda: content.data
+
+
+def _missing_blobs(root: Path, shas: list[str]) -> set[str]:
+    """The blobs of ``shas`` git answers ``missing`` for, looked up without reading any
+    (``git cat-file --batch-check`` asking for nothing but the name only stats each one)."""
+    out = run_git(
+        root,
+        "cat-file",
+        "--batch-check=%(objectname)",
+        input_bytes="".join(f"{s}\n" for s in shas).encode(),
+    )
+    lines = out.split(b"\n")
+    missing = set()
+    for i, sha in enumerate(shas):
+        answer = lines[i].split() if i < len(lines) else []
+        if answer == [sha.encode(), b"missing"]:
+            missing.add(sha)
+        elif answer != [sha.encode()]:
+            shown = (lines[i] if i < len(lines) else b"")[:80].decode("utf-8", "replace")
+            raise GitError(f"git cat-file: unexpected answer for {sha}: {shown!r}")
+    return missing
+
+
+class _Blobs:
+    """The blobs of one repository, read on demand from one ``git cat-file --batch`` that
+    stays open while files read from it live (started at the first read; closed when the
+    last of them is gone, by ``close``, or at exit). Each blob is read once.
+
+    Safe under threads (one request at a time: ``lock``) and in forked workers: a process other than
+    the one that started git never writes to its pipes, it reads with a git of its own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.read_bytes: dict[str, bytes | None] = {}
+        self._promisor: tuple[str | None] | None = None
+        self._unread: dict[str, None] = {}  # blobs handed out to loaders, not read yet
+        self._one_by_one = 0  # blobs read one by one so far
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()
+        self.lock = threading.Lock()
+        self._stop: weakref.finalize[Any, Any] | None = None
+
+    @classmethod
+    def of(cls, root: Path) -> _Blobs:
+        """The reader of ``root`` the files of its other snapshots still hold, else a new one
+        (a check's two snapshots share one git process)."""
+        key = str(root)
+        found = _OPEN.get(key)
+        if found is None or found._owner != os.getpid():
+            found = _OPEN[key] = cls(root)
+        return found
+
+    def promisor(self) -> str | None:
+        """``promisor_remote``, asked once."""
+        if self._promisor is None:
+            self._promisor = (promisor_remote(self.root),)
+        return self._promisor[0]
+
+    def loader(self, sha: str) -> Callable[[], bytes | None]:
+        """What reads the blob when its file's data is first read."""
+        if sha not in self.read_bytes:
+            self._unread.setdefault(sha)
+        return lambda: self.read(sha)
+
+    def read(self, sha: str) -> bytes | None:
+        """The blob's bytes, None when git answers ``missing``. Once the loaders have read
+        more than a few blobs one by one, a read takes the next ones handed out too (a cold
+        build reads them all: in round trips of many, not one each)."""
+        if sha in self.read_bytes:
+            return self.read_bytes[sha]
+        if os.getpid() != self._owner:  # a forked worker: its parent's pipes are not its own
+            return _cat_blobs(self.root, [sha]).get(sha)
+        with self.lock:
+            if sha not in self.read_bytes:
+                wanted = [sha]
+                if self._one_by_one >= _ONE_BY_ONE:
+                    for other in self._unread:
+                        if len(wanted) == _READ_AHEAD:
+                            break
+                        if other != sha:
+                            wanted.append(other)
+                else:
+                    self._one_by_one += 1
+                self.read_all(wanted)
+        return self.read_bytes[sha]
+
+    def read_all(self, shas: list[str]) -> None:
+        """Read ``shas`` into ``read_bytes``, in as few round trips as is safe."""
+        shas = [sha for sha in dict.fromkeys(shas) if sha not in self.read_bytes]
+        if not shas:
+            return
+        proc = self._proc or self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        # a request never fills the pipe to git (which may be writing its answers): ≤ 4 KB
+        step = max(1, _REQUEST_BYTES // (len(shas[0]) + 1))
+        for at in range(0, len(shas), step):
+            chunk = shas[at : at + step]
+            try:
+                proc.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                proc.stdin.flush()
+            except OSError:  # git is gone (a broken pipe)
+                self._fail(chunk[0], b"")
+            for sha in chunk:
+                self.read_bytes[sha] = self._answer(proc.stdout, sha)
+                self._unread.pop(sha, None)
+
+    def _answer(self, out: IO[bytes], sha: str) -> bytes | None:
+        header = b""
+        try:
+            header = out.readline()
+            fields = header.split()
+            if len(fields) == 2 and fields[1] == b"missing":
+                return None
+            if len(fields) == 3 and fields[2].isdigit():
+                size = int(fields[2])
+                body = out.read(size + 1)
+                if len(body) == size + 1:
+                    return body[:size]
+        except OSError:
+            pass
+        self._fail(sha, header)
+
+    def _fail(self, sha: str, header: bytes) -> NoReturn:
+        self._close()
+        shown = header[:80].decode("utf-8", "replace")
+        raise GitError(f"git cat-file: unexpected answer for {sha}: {shown!r}")
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        try:
+            proc = subprocess.Popen(
+                ["git", "-c", "core.quotepath=off", "cat-file", "--batch"],
+                cwd=self.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
+        except FileNotFoundError as err:
+            raise GitError("git is not installed or not on PATH") from err
+        self._proc = proc
+        self._stop = weakref.finalize(self, _stop_git, proc, self._owner)
+        return proc
+
+    def close(self) -> None:
+        """Stop git (a later read starts it again)."""
+        with self.lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._stop is not None:
+            self._stop()
+        self._proc = self._stop = None
+
+
+# Blobs read one by one before a read takes the next ones along (up to _READ_AHEAD)
+_ONE_BY_ONE = 16
+_READ_AHEAD = 512
+_REQUEST_BYTES = 4000  # one request to git: less than any pipe buffer
+
+# the repositories' open readers, by root, while files read from them live
+_OPEN: weakref.WeakValueDictionary[str, _Blobs] = weakref.WeakValueDictionary()
+
+
+def _stop_git(proc: subprocess.Popen[bytes], owner: int) -> None:
+    """End a ``git cat-file --batch``: its input closed, it exits."""
+    if os.getpid() != owner:
+        return
+    for stream in (proc.stdin, proc.stdout):  # nothing is left to flush: never raises
+        if stream is not None:
+            stream.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _cat_blobs(root: Path, shas: list[str]) -> dict[str, bytes | None]:
@@ -365,13 +573,13 @@ def promisor_remote(root: Path) -> str | None:
 _FETCH_TIMEOUT = 300.0  # seconds for the one fetch of a partial clone's missing blobs
 
 
-def _absent_blobs(root: Path, shas: set[str], commit: str | None) -> dict[str, str]:
+def _absent_blobs(root: Path, shas: set[str], commit: str | None, blobs: _Blobs) -> dict[str, str]:
     """The blobs of ``shas`` a partial clone lacks and cannot fetch, with the reason.
 
     git would fetch each missing blob in its own round trip, and stop at the first it cannot
     fetch; instead the missing ones are listed without fetching, fetched in one request like
     git's own lazy fetch, and what is still missing after it is returned."""
-    remote = promisor_remote(root) if commit else None
+    remote = blobs.promisor() if commit else None
     if remote is None or commit is None:
         return {}
     missing = _missing_objects(root, commit) & shas
@@ -440,9 +648,12 @@ def _worktree_snapshot(root: Path, known: Snapshot | None, extra: Extra | None) 
     return Snapshot(dict(sorted(snap.files.items())))
 
 
-def commit_messages(root: Path, base: str, head: str) -> str:
-    """The messages of the commits in base..head (head HEAD for the index or work tree)."""
-    tip = "HEAD" if head in (WORKTREE, INDEX) else head
+def commit_messages(root: Path, base: str, head: str, tip: str | None = None) -> str:
+    """The messages of the commits in base..head (head HEAD, whose commit is ``tip`` when
+    known, for the index or work tree)."""
+    tip = (tip or "HEAD") if head in (WORKTREE, INDEX) else head
+    if tip == base:
+        return ""  # an empty range (a pre-commit check against HEAD): git is not asked
     try:
         return run_git(root, "log", "--format=%B", f"{base}..{tip}").decode("utf-8", "replace")
     except GitError:

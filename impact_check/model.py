@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Src = tuple[str, str]  # (canonical relation name, column name)
 
@@ -322,15 +325,56 @@ class Finding:
         return any(i.breaks and not i.preexisting for i in self.impacted)
 
 
-@dataclass
 class FileContent:
-    """A file at one revision: its bytes, or why it cannot be read."""
+    """A file at one revision: its bytes, or why it cannot be read.
 
-    path: str
-    data: bytes | None
-    reason: str | None = None  # symlink, unreadable, …
-    sha: str | None = None  # git blob SHA-1 of data, when git named it
-    missing: bool = False  # git names the blob but this clone lacks it (partial clone, …)
+    ``data`` may be given as ``load``, called at its first read (git.py reads a blob only
+    when something reads it): the object then behaves exactly as if made with those bytes
+    (equality, repr, pickling and copies read them first). Whether it is readable at all
+    (``reason``, ``missing``) is known from the start.
+    """
+
+    __slots__ = ("_data", "_load", "missing", "path", "reason", "sha")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as a dataclass)
+
+    def __init__(
+        self,
+        path: str,
+        data: bytes | None,
+        reason: str | None = None,  # symlink, unreadable, …
+        sha: str | None = None,  # git blob SHA-1 of data, when git named it
+        missing: bool = False,  # git names the blob but this clone lacks it (partial clone, …)
+        *,
+        load: Callable[[], bytes | None] | None = None,  # data, read when first asked for
+    ) -> None:
+        self.path, self.reason, self.sha, self.missing = path, reason, sha, missing
+        self._data, self._load = data, load
+
+    @property
+    def data(self) -> bytes | None:
+        load = self._load
+        if load is not None:
+            self._data, self._load = load(), None
+        return self._data
+
+    def _fields(self) -> tuple[str, bytes | None, str | None, str | None, bool]:
+        return (self.path, self.data, self.reason, self.sha, self.missing)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, FileContent)
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        path, data, reason, sha, missing = self._fields()
+        return (
+            f"FileContent(path={path!r}, data={data!r}, reason={reason!r}, sha={sha!r}, "
+            f"missing={missing!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[FileContent], tuple[Any, ...]]:
+        return (FileContent, self._fields())  # the bytes, never the loader (a git process)
 
 
 @dataclass

@@ -404,6 +404,8 @@ def _head_index(
 def _sha(content: FileContent | None) -> str | None:
     if content is None:
         return None
+    if content.sha is not None and not content.missing:
+        return content.sha  # git's blob: its bytes are never read for this
     if content.data is None:
         return f"unreadable:{content.reason}"
     return content.sha or blob_sha(content.data)
