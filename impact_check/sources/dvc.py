@@ -20,7 +20,6 @@ postgresql://…``) when the repository has one, else the check's dialect. Owner
 
 from __future__ import annotations
 
-import configparser
 import itertools
 import re
 from collections.abc import Mapping
@@ -137,6 +136,8 @@ def read_dvc(
 
 def _connections(files: Mapping[str, str]) -> dict[str, str | None]:
     """Connection name -> sqlglot dialect, from ``[db "name"] url = scheme://…``."""
+    import configparser  # imported here: only a repository with a DVC config needs it
+
     out: dict[str, str | None] = {}
     for path, text in files.items():
         if not (path == CONFIG or path.endswith("/" + CONFIG)):
