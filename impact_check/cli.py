@@ -190,10 +190,19 @@ def _print_traceback() -> None:
 
 def main_entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    from impact_check import startup
+
+    startup.pause()  # no cyclic GC while the command starts (startup.py)
+    code = main()
+    startup.exiting()
+    sys.exit(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command != "check":  # check resumes it once its imports are done (check.py)
+        from impact_check import startup
+
+        startup.resume()
     if args.command == "rules":
         return _rules(args.format)
     if args.command == "demo":
