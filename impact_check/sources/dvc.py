@@ -75,8 +75,11 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     return read_dvc(files, spec, ctx)
 
 
+# (docstrings on both: without one, @dataclass renders the signature as one at import)
 @dataclass
 class _Stage:
+    """One stage of a dvc.yaml: what it reads and writes, who owns it, where it is."""
+
     node: str
     name: str
     folder: str
@@ -90,6 +93,8 @@ class _Stage:
 
 @dataclass
 class _Graph:
+    """The stages read so far, and which stage produces each output path."""
+
     producers: dict[str, str] = field(default_factory=dict)  # output path -> node
     stages: list[_Stage] = field(default_factory=list)
 
