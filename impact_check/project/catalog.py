@@ -37,6 +37,8 @@ def dbt_roots(paths: Iterable[str]) -> list[str]:
     packages left out."""
     roots = []
     for path in paths:
+        if "dbt_project.yml" not in path:  # most files: no PurePosixPath (warm runs ask thrice)
+            continue
         p = PurePosixPath(path)
         if p.name == "dbt_project.yml" and not _PACKAGE_FOLDERS & set(p.parts[:-1]):
             roots.append("" if str(p.parent) == "." else str(p.parent) + "/")
