@@ -79,7 +79,9 @@ def check(
     from impact_check.cache import AnalysisCache, cache_dir
     from impact_check.discover import consumer_paths
     from impact_check.pipeline import analyze
+    from impact_check.startup import resume
 
+    resume()  # the imports are done: the command line's collector runs again (startup.py)
     deadline = Deadline(config.timeout)
     changed = [ChangedFile(c.path, c.status, c.old_path, c.mode) for c in changes]
     cache = AnalysisCache(cache_dir(root)) if config.cache else None

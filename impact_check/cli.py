@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except ImpactCheckError as err:
         if getattr(args, "debug", False):
-            traceback.print_exc()
+            _print_traceback()
         hint = f" (hint: {err.hint})" if err.hint else ""
         print(f"impact-check: error: {err}{hint}", file=sys.stderr)
         return 2
@@ -174,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as err:  # a bug: one line, the traceback only on request
         if getattr(args, "debug", False):
-            traceback.print_exc()
+            _print_traceback()
         print(
             f"impact-check: internal error: {type(err).__name__}: {err} "
             "(run with --debug for the traceback)",
@@ -183,12 +182,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _print_traceback() -> None:
+    import traceback  # imported here: only --debug prints one
+
+    traceback.print_exc()
+
+
 def main_entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    from impact_check import startup
+
+    startup.pause()  # no cyclic GC while the command starts (startup.py)
+    code = main()
+    startup.exiting()
+    sys.exit(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command != "check":  # check resumes it once its imports are done (check.py)
+        from impact_check import startup
+
+        startup.resume()
     if args.command == "rules":
         return _rules(args.format)
     if args.command == "demo":

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "impact_check"
 # layer -> module patterns (dotted, relative to impact_check; "" is the package itself)
 LAYERS: dict[str, tuple[str, ...]] = {
     # core types and helpers every layer may use
-    "base": ("model", "errors", "budget", "safeload", "atomic", "identity", "digraph"),
+    "base": ("model", "errors", "budget", "safeload", "atomic", "identity", "digraph", "startup"),
     # the configuration model: read by the edge, which passes each step what it needs
     "config": ("config", "messages.settings", "lineage_kinds"),
     # reading a revision: git -> files

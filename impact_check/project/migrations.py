@@ -47,7 +47,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from impact_check.project.dumps import engine_dumps, pair_dumps
 from impact_check.project.layouts import (
     DETECTORS,
     Group,
@@ -82,6 +81,9 @@ def plan(paths: Iterable[str], texts: Texts, dialect: str | None = None) -> Plan
     (None when it cannot be read), and is asked only for the files whose content decides.
     ``dialect``: the configured one, which picks the engine of pop's per-dialect variants.
     """
+    # imported here: a warm run reuses the cached plan (project/dumps.py is never needed)
+    from impact_check.project.dumps import engine_dumps, pair_dumps
+
     everything = sorted(set(paths), key=natural_key)
     sql = [p for p in everything if p.endswith(".sql")]
     parents = {p: p.rpartition("/")[0] for p in sql}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +20,8 @@ _TASK: Callable[[int], Any] | None = None
 
 def workers() -> int:
     """How many processes a cold build may use (``IMPACT_CHECK_WORKERS`` overrides)."""
+    import multiprocessing  # imported here: only a batch big enough to fork asks (run)
+
     configured = os.environ.get("IMPACT_CHECK_WORKERS")
     if configured and configured.isdigit():
         return max(1, int(configured))
@@ -40,9 +41,10 @@ def _call(index: int) -> Any:
 def run(count: int, task: Callable[[int], Any]) -> list[Any]:
     """``[task(0), …, task(count - 1)]``, on forked workers when it pays."""
     global _TASK
-    processes = workers()
-    if processes < 2 or count < MIN_PARALLEL:
+    if count < MIN_PARALLEL or (processes := workers()) < 2:
         return [task(i) for i in range(count)]
+    import multiprocessing  # imported here: a warm run's few tasks never fork
+
     _TASK = task
     try:
         context = multiprocessing.get_context("fork")

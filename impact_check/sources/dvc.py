@@ -20,7 +20,6 @@ postgresql://…``) when the repository has one, else the check's dialect. Owner
 
 from __future__ import annotations
 
-import configparser
 import itertools
 import re
 from collections.abc import Mapping
@@ -76,8 +75,11 @@ def fetch(spec: LineageSource, ctx: SourceContext) -> GraphFragment:
     return read_dvc(files, spec, ctx)
 
 
+# (docstrings on both: without one, @dataclass renders the signature as one at import)
 @dataclass
 class _Stage:
+    """One stage of a dvc.yaml: what it reads and writes, who owns it, where it is."""
+
     node: str
     name: str
     folder: str
@@ -91,6 +93,8 @@ class _Stage:
 
 @dataclass
 class _Graph:
+    """The stages read so far, and which stage produces each output path."""
+
     producers: dict[str, str] = field(default_factory=dict)  # output path -> node
     stages: list[_Stage] = field(default_factory=list)
 
@@ -137,6 +141,8 @@ def read_dvc(
 
 def _connections(files: Mapping[str, str]) -> dict[str, str | None]:
     """Connection name -> sqlglot dialect, from ``[db "name"] url = scheme://…``."""
+    import configparser  # imported here: only a repository with a DVC config needs it
+
     out: dict[str, str | None] = {}
     for path, text in files.items():
         if not (path == CONFIG or path.endswith("/" + CONFIG)):

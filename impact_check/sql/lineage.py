@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
-from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, find_all_in_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
@@ -215,6 +214,10 @@ def _qualified_scopes(
     qualify_columns: bool,
     renamed_stars: list[tuple[exp.Select, int, int, exp.Identifier]],
 ) -> list[Scope]:
+    # imported here: a warm run whose changed files are all cached never qualifies (and
+    # sqlglot's qualify, qualify_columns, annotate_types, … are not imported by sqlglot)
+    from sqlglot.optimizer.qualify import qualify
+
     qualified = qualify(
         query,
         schema=mapping,

@@ -13,6 +13,7 @@ report by :func:`summary`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -59,76 +60,74 @@ _OTHER_OBJECTS = _any(
     "ACCESS METHOD", "TRANSFORM", "EVENT TRIGGER", "LARGE OBJECT",
 )  # fmt: skip
 
-# (kind, pattern on the normalised statement: upper case, single spaces, no leading comment)
-_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(pattern))
-    for kind, pattern in [
-        ("routine", r"^CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE)\b"),
-        ("drop routine", r"^DROP (?:FUNCTION|PROCEDURE|ROUTINE)\b"),
-        ("DO block", r"^DO\b"),
-        ("CALL", r"^CALL\b"),
-        ("rename constraint", rf"^{_ALTER_REL} RENAME CONSTRAINT "),
-        ("set schema", rf"^{_ALTER_REL} SET SCHEMA "),
-        ("rename relation", r"^ALTER (?:MATERIALIZED VIEW|FOREIGN TABLE) .*\bRENAME TO "),
-        (
-            "index",
-            r"^(?:CREATE (?:UNIQUE |FULLTEXT |SPATIAL )?INDEX|DROP INDEX|ALTER INDEX|REINDEX)\b",
-        ),
-        ("extension", rf"^{_CREATE_ALTER_DROP} EXTENSION\b"),
-        ("comment", r"^COMMENT ON\b"),
-        ("grant", r"^(?:GRANT|REVOKE)\b|^ALTER DEFAULT PRIVILEGES\b"),
-        ("policy", rf"^{_CREATE_ALTER_DROP} POLICY\b"),
-        (
-            "trigger",
-            r"^(?:CREATE (?:OR REPLACE )?(?:CONSTRAINT )?|ALTER |DROP )(?:EVENT )?TRIGGER\b",
-        ),
-        ("sequence", rf"^{_CREATE_ALTER_DROP} (?:TEMP |TEMPORARY |UNLOGGED )?SEQUENCE\b"),
-        ("sequence", r"^SELECT (?:PG_CATALOG\.)?(?:SETVAL|NEXTVAL)\("),
-        ("type", rf"^{_CREATE_ALTER_DROP} (?:TYPE|DOMAIN)\b"),
-        ("role", rf"^{_CREATE_ALTER_DROP} (?:ROLE|USER|GROUP)\b|^(?:REASSIGN|DROP) OWNED\b"),
-        ("owner", r"^ALTER \w+(?: \w+)? .* OWNER TO\b"),
-        ("setting", r"^(?:SET|RESET|SHOW)\b|^SELECT (?:PG_CATALOG\.)?SET_CONFIG\("),
-        (
-            "transaction",
-            r"^(?:BEGIN|COMMIT|ROLLBACK|END|ABORT|START TRANSACTION|SAVEPOINT|RELEASE)\b",
-        ),
-        ("maintenance", r"^(?:ANALY[SZ]E|VACUUM|CLUSTER|CHECKPOINT|DISCARD|LOAD)\b"),
-        ("maintenance", r"^REFRESH MATERIALIZED VIEW\b|^LOCK\b|^(?:NOTIFY|LISTEN|UNLISTEN)\b"),
-        (
-            "security",
-            rf"^{_ALTER_REL} (?:ENABLE|DISABLE|FORCE|NO FORCE) "
-            r"(?:ROW LEVEL SECURITY|TRIGGER|RULE|REPLICA|ALWAYS)\b",
-        ),
-        ("constraint", rf"^{_ALTER_REL} (?:VALIDATE|ALTER) CONSTRAINT\b"),
-        # a CHECK whose expression the parser cannot read constrains rows, not columns
-        ("constraint", rf"^{_ALTER_REL} ADD CHECK\b"),
-        (
-            "constraint",
-            rf"^{_ALTER_REL} ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY) USING INDEX\b",
-        ),
-        ("table option", rf"^{_ALTER_REL} {_TABLE_OPTIONS}"),
-        (
-            "table option",
-            rf"^{_ALTER_REL} ALTER (?:COLUMN )?\S+ SET (?:STATISTICS|STORAGE|COMPRESSION|\()",
-        ),
-        ("schema", rf"^{_CREATE_ALTER_DROP} SCHEMA\b"),
-        ("data", r"^(?:TRUNCATE|COPY)\b"),
-        # a migration's scratch table: gone when its session ends
-        ("data", r"^CREATE (?:GLOBAL |LOCAL )?TEMP(?:ORARY)? TABLE\b"),
-        ("publication", rf"^{_CREATE_ALTER_DROP} (?:PUBLICATION|SUBSCRIPTION)\b"),
-        ("other object", rf"^{_CREATE_ALTER_DROP} {_OTHER_OBJECTS}\b"),
-        (
-            "other object",
-            r"^ALTER (?:FUNCTION|PROCEDURE|ROUTINE|SYSTEM)\b|^SECURITY LABEL\b"
-            r"|^IMPORT FOREIGN SCHEMA\b",
-        ),
-        (  # Snowflake's scheduling, loading and account objects
-            "other object",
-            r"^(?:CREATE (?:OR REPLACE )?|ALTER |DROP )(?:TASK|STREAM|PIPE|STAGE|FILE FORMAT"
-            r"|WAREHOUSE|RESOURCE MONITOR|(?:\w+ )?INTEGRATION|SECRET|NETWORK POLICY|TAG"
-            r"|MASKING POLICY|ROW ACCESS POLICY|ALERT)\b|^EXECUTE (?:TASK|ALERT)\b",
-        ),
-    ]
+# (kind, pattern on the normalised statement: upper case, single spaces, no leading comment),
+# compiled by _kinds()
+_KIND_PATTERNS: list[tuple[str, str]] = [
+    ("routine", r"^CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE)\b"),
+    ("drop routine", r"^DROP (?:FUNCTION|PROCEDURE|ROUTINE)\b"),
+    ("DO block", r"^DO\b"),
+    ("CALL", r"^CALL\b"),
+    ("rename constraint", rf"^{_ALTER_REL} RENAME CONSTRAINT "),
+    ("set schema", rf"^{_ALTER_REL} SET SCHEMA "),
+    ("rename relation", r"^ALTER (?:MATERIALIZED VIEW|FOREIGN TABLE) .*\bRENAME TO "),
+    (
+        "index",
+        r"^(?:CREATE (?:UNIQUE |FULLTEXT |SPATIAL )?INDEX|DROP INDEX|ALTER INDEX|REINDEX)\b",
+    ),
+    ("extension", rf"^{_CREATE_ALTER_DROP} EXTENSION\b"),
+    ("comment", r"^COMMENT ON\b"),
+    ("grant", r"^(?:GRANT|REVOKE)\b|^ALTER DEFAULT PRIVILEGES\b"),
+    ("policy", rf"^{_CREATE_ALTER_DROP} POLICY\b"),
+    (
+        "trigger",
+        r"^(?:CREATE (?:OR REPLACE )?(?:CONSTRAINT )?|ALTER |DROP )(?:EVENT )?TRIGGER\b",
+    ),
+    ("sequence", rf"^{_CREATE_ALTER_DROP} (?:TEMP |TEMPORARY |UNLOGGED )?SEQUENCE\b"),
+    ("sequence", r"^SELECT (?:PG_CATALOG\.)?(?:SETVAL|NEXTVAL)\("),
+    ("type", rf"^{_CREATE_ALTER_DROP} (?:TYPE|DOMAIN)\b"),
+    ("role", rf"^{_CREATE_ALTER_DROP} (?:ROLE|USER|GROUP)\b|^(?:REASSIGN|DROP) OWNED\b"),
+    ("owner", r"^ALTER \w+(?: \w+)? .* OWNER TO\b"),
+    ("setting", r"^(?:SET|RESET|SHOW)\b|^SELECT (?:PG_CATALOG\.)?SET_CONFIG\("),
+    (
+        "transaction",
+        r"^(?:BEGIN|COMMIT|ROLLBACK|END|ABORT|START TRANSACTION|SAVEPOINT|RELEASE)\b",
+    ),
+    ("maintenance", r"^(?:ANALY[SZ]E|VACUUM|CLUSTER|CHECKPOINT|DISCARD|LOAD)\b"),
+    ("maintenance", r"^REFRESH MATERIALIZED VIEW\b|^LOCK\b|^(?:NOTIFY|LISTEN|UNLISTEN)\b"),
+    (
+        "security",
+        rf"^{_ALTER_REL} (?:ENABLE|DISABLE|FORCE|NO FORCE) "
+        r"(?:ROW LEVEL SECURITY|TRIGGER|RULE|REPLICA|ALWAYS)\b",
+    ),
+    ("constraint", rf"^{_ALTER_REL} (?:VALIDATE|ALTER) CONSTRAINT\b"),
+    # a CHECK whose expression the parser cannot read constrains rows, not columns
+    ("constraint", rf"^{_ALTER_REL} ADD CHECK\b"),
+    (
+        "constraint",
+        rf"^{_ALTER_REL} ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY) USING INDEX\b",
+    ),
+    ("table option", rf"^{_ALTER_REL} {_TABLE_OPTIONS}"),
+    (
+        "table option",
+        rf"^{_ALTER_REL} ALTER (?:COLUMN )?\S+ SET (?:STATISTICS|STORAGE|COMPRESSION|\()",
+    ),
+    ("schema", rf"^{_CREATE_ALTER_DROP} SCHEMA\b"),
+    ("data", r"^(?:TRUNCATE|COPY)\b"),
+    # a migration's scratch table: gone when its session ends
+    ("data", r"^CREATE (?:GLOBAL |LOCAL )?TEMP(?:ORARY)? TABLE\b"),
+    ("publication", rf"^{_CREATE_ALTER_DROP} (?:PUBLICATION|SUBSCRIPTION)\b"),
+    ("other object", rf"^{_CREATE_ALTER_DROP} {_OTHER_OBJECTS}\b"),
+    (
+        "other object",
+        r"^ALTER (?:FUNCTION|PROCEDURE|ROUTINE|SYSTEM)\b|^SECURITY LABEL\b"
+        r"|^IMPORT FOREIGN SCHEMA\b",
+    ),
+    (  # Snowflake's scheduling, loading and account objects
+        "other object",
+        r"^(?:CREATE (?:OR REPLACE )?|ALTER |DROP )(?:TASK|STREAM|PIPE|STAGE|FILE FORMAT"
+        r"|WAREHOUSE|RESOURCE MONITOR|(?:\w+ )?INTEGRATION|SECRET|NETWORK POLICY|TAG"
+        r"|MASKING POLICY|ROW ACCESS POLICY|ALERT)\b|^EXECUTE (?:TASK|ALERT)\b",
+    ),
 ]
 # Kinds that cannot change a table's columns or a view's result: nothing to say.
 SILENT = {
@@ -145,10 +144,17 @@ def normalised(sql: str) -> str:
     return _WS.sub(" ", _COMMENTS.sub("", sql[:600], count=1)).upper()[:400]
 
 
+@functools.cache
+def _kinds() -> list[tuple[str, re.Pattern[str]]]:
+    """_KIND_PATTERNS compiled, on first use: compiling them costs a few milliseconds, and a
+    warm run whose changed files are cached or plain SELECT models never classifies one."""
+    return [(kind, re.compile(pattern)) for kind, pattern in _KIND_PATTERNS]
+
+
 def kind_of(sql: str) -> str | None:
     """What a statement is, when it is not table schema (None: a statement to apply)."""
     text = normalised(sql)
-    for kind, pattern in _KINDS:
+    for kind, pattern in _kinds():
         if pattern.match(text):
             return kind
     return None
@@ -178,31 +184,33 @@ def summary(issues: Iterable[Issue], first: int = 3) -> tuple[str, Location] | N
 
 # -- applying them --------------------------------------------------------------------------
 
-_DROP_ROUTINE = re.compile(
-    r"^\s*DROP\s+(?:FUNCTION|PROCEDURE|ROUTINE)\s+(?:IF\s+EXISTS\s+)?(.*?)\s*(?:CASCADE|RESTRICT)?\s*;?\s*$",
-    re.I | re.S,
+# Patterns as text, compiled (and cached) by ``re`` when a statement first needs them: like
+# _kinds(), a warm run seldom does, and compiling them all at import costs milliseconds.
+_DROP_ROUTINE = (
+    r"(?is)^\s*DROP\s+(?:FUNCTION|PROCEDURE|ROUTINE)\s+(?:IF\s+EXISTS\s+)?(.*?)\s*"
+    r"(?:CASCADE|RESTRICT)?\s*;?\s*$"
 )
-_RENAME_CONSTRAINT = re.compile(
+_RENAME_CONSTRAINT = (
     rf"(?is)^\s*ALTER\s+\w+(?:\s+\w+)?\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?({_REL})\s+"
     rf"RENAME\s+CONSTRAINT\s+({_REL})\s+TO\s+({_REL})"
 )
-_SET_SCHEMA = re.compile(
+_SET_SCHEMA = (
     rf"(?is)^\s*ALTER\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW|FOREIGN\s+TABLE)\s+(?:IF\s+EXISTS\s+)?"
     rf"(?:ONLY\s+)?({_REL})\s+(?:SET\s+SCHEMA|RENAME\s+TO)\s+({_REL})"
 )
-_SCHEMA_WORDS = re.compile(r"\b(?:ALTER|CREATE|DROP|RENAME)\b", re.I)
-_INSTEAD_TRIGGER = re.compile(
+_SCHEMA_WORDS = r"(?i)\b(?:ALTER|CREATE|DROP|RENAME)\b"
+_INSTEAD_TRIGGER = (
     rf"(?is)\bINSTEAD\s+OF\s+(?:(?:UPDATE|DELETE)\s+OR\s+)*INSERT\b.*?\bON\s+({_REL})"
 )
-_INSTEAD_RULE = re.compile(
+_INSTEAD_RULE = (
     rf"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?RULE\s+\S+\s+AS\s+ON\s+INSERT\s+TO\s+({_REL})"
     r"\s.*?\bDO\s+INSTEAD\b"
 )
-_ALTER_ACTIONS = re.compile(
+_ALTER_ACTIONS = (
     rf"(?is)^\s*(ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_REL})\s+(.*?)\s*;?\s*$"
 )
-_DO_BODY = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.S)
-_DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)'?", re.I)
+_DO_BODY = r"(?s)\$(\w*)\$(.*)\$\1\$"
+_DO_LANGUAGE = r"(?i)\bLANGUAGE\s+'?(\w+)'?"
 
 
 def apply_other(state: DdlState, sql: str, location: Location) -> bool:
@@ -243,7 +251,7 @@ def inert(sql: str) -> bool:
 
 
 def _instead_of_insert(sql: str) -> str | None:
-    match = _INSTEAD_TRIGGER.search(sql[:2000]) or _INSTEAD_RULE.match(sql[:2000])
+    match = re.search(_INSTEAD_TRIGGER, sql[:2000]) or re.match(_INSTEAD_RULE, sql[:2000])
     return match.group(1) if match else None
 
 
@@ -282,7 +290,7 @@ def _routine(state: DdlState, sql: str, location: Location) -> None:
 def _drop_routine(state: DdlState, sql: str) -> None:
     from impact_check.sql.routines import split_top
 
-    match = _DROP_ROUTINE.match(sql)
+    match = re.match(_DROP_ROUTINE, sql)
     if match is None:
         return
     for item in split_top(match.group(1)):
@@ -294,8 +302,8 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
     its data statements run once; dynamic SQL is not read."""
     from impact_check.sql.routines import Routine, read_plpgsql, with_values
 
-    body = _DO_BODY.search(sql)
-    language = _DO_LANGUAGE.search(sql)
+    body = re.search(_DO_BODY, sql)
+    language = re.search(_DO_LANGUAGE, sql)
     if body is None or (language is not None and language.group(1).lower() != "plpgsql"):
         state.mark_uncertain(None)
         state.catalog.issues.append(skipped_issue("DO block", "body not read", location))
@@ -309,7 +317,7 @@ def _do_block(state: DdlState, sql: str, location: Location) -> None:
             apply_embedded(state, with_values(statement, routine, state.dialect), location)
     if routine.skipped:
         for text in routine.dynamic or [""]:  # "": a statement not read, of any kind
-            if text and not _SCHEMA_WORDS.search(text):
+            if text and not re.search(_SCHEMA_WORDS, text):
                 continue  # dynamic SQL that changes no table (grants, policies, …)
             target = COMMAND_TARGET.search(text)
             state.mark_uncertain(target.group(1).strip('"`[]').lower() if target else None)
@@ -354,7 +362,7 @@ def apply_actions(
     """A multi-action ``ALTER TABLE`` sqlglot reads only as an opaque command (``DROP
     CONSTRAINT a, ADD CONSTRAINT a FOREIGN KEY …``, an action it does not know next to
     ones it does): each action applied on its own. False when ``sql`` is not one."""
-    match = _ALTER_ACTIONS.match(sql)
+    match = re.match(_ALTER_ACTIONS, sql)
     if match is None:
         return False
     from impact_check.sql.routines import split_top
@@ -371,7 +379,7 @@ def apply_actions(
 
 
 def _rename_constraint(state: DdlState, sql: str) -> None:
-    match = _RENAME_CONSTRAINT.match(sql)
+    match = re.match(_RENAME_CONSTRAINT, sql)
     if match is None:
         return
     state.resolver.known = set(state.catalog.datasets)
@@ -383,7 +391,7 @@ def _rename_constraint(state: DdlState, sql: str) -> None:
 
 def _move_relation(state: DdlState, sql: str, location: Location) -> None:
     """``SET SCHEMA s`` and ``ALTER MATERIALIZED VIEW … RENAME TO``: a table rename."""
-    match = _SET_SCHEMA.match(sql)
+    match = re.match(_SET_SCHEMA, sql)
     if match is None:
         return
     old = _name(state, match.group(1))
